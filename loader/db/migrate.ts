@@ -1,0 +1,133 @@
+/**
+ * Applies the numbered SQL files of sql/migrations in order, each in its own
+ * transaction, recording version, name and checksum. Every transaction first takes
+ * one transaction-level advisory lock, so two migrators run one after the other and
+ * the second finds nothing to do; an applied migration whose file changed is refused.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Database, Queryable } from './database';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '../../sql/migrations');
+const FILE = /^(\d{6})_([a-z0-9_]+)\.sql$/;
+/** Key of the advisory lock every migration transaction takes ("bsmigrat"). */
+const LOCK_KEY = 0x62736d6967726174n;
+
+export class MigrationError extends Error {}
+
+export function checksum(sql: string): string {
+  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+}
+
+export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  const out: Migration[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    const m = FILE.exec(file);
+    if (!m) {
+      if (file.endsWith('.sql')) throw new MigrationError(`${file}: migration files are named NNNNNN_name.sql`);
+      continue;
+    }
+    const sql = readFileSync(path.join(dir, file), 'utf8');
+    out.push({ version: Number(m[1]), name: file, sql, checksum: checksum(sql) });
+  }
+  out.forEach((mig, i) => {
+    const prev = out[i - 1];
+    if (prev && prev.version === mig.version) throw new MigrationError(`${prev.name} and ${mig.name} have the same version`);
+  });
+  return out;
+}
+
+interface Applied {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+async function lockAndRead(tx: Queryable): Promise<Applied[]> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY.toString()]);
+  await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const r = await tx.query<Applied>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+  return r.rows;
+}
+
+function verify(applied: Applied[], known: Migration[]): void {
+  for (const a of applied) {
+    const m = known.find((k) => k.version === a.version);
+    if (!m) {
+      throw new MigrationError(
+        `the database has migration ${a.name} applied, which this version of BenchSight Ops does not have; upgrade the code before migrating`,
+      );
+    }
+    if (m.checksum !== a.checksum) {
+      throw new MigrationError(
+        `migration ${m.name} was edited after it was applied (checksum ${a.checksum.slice(0, 12)} in the database, ${m.checksum.slice(0, 12)} on disk). ` +
+          'Applied migrations must not change: restore the file and put the change in a new migration.',
+      );
+    }
+  }
+}
+
+export interface MigrateResult {
+  applied: string[];
+  version: number;
+}
+
+export async function migrate(
+  db: Database,
+  opts: { migrations?: Migration[]; log?: (line: string) => void } = {},
+): Promise<MigrateResult> {
+  const migrations = opts.migrations ?? readMigrations();
+  const applied: string[] = [];
+  for (;;) {
+    const next = await db.transaction(async (tx) => {
+      const done = await lockAndRead(tx);
+      verify(done, migrations);
+      const pending = migrations.find((m) => !done.some((d) => d.version === m.version));
+      if (!pending) return null;
+      const newest = done[done.length - 1];
+      if (newest && newest.version > pending.version) {
+        throw new MigrationError(
+          `migration ${pending.name} is older than ${newest.name}, which is already applied; give it a version above ${newest.version}`,
+        );
+      }
+      const started = Date.now();
+      try {
+        await tx.query(pending.sql);
+      } catch (err) {
+        throw new MigrationError(`migration ${pending.name} failed: ${(err as Error).message}`);
+      }
+      await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+        pending.version,
+        pending.name,
+        pending.checksum,
+      ]);
+      opts.log?.(`applied ${pending.name} (${Date.now() - started} ms)`);
+      return pending;
+    });
+    if (!next) break;
+    applied.push(next.name);
+  }
+  return { applied, version: migrations.length ? migrations[migrations.length - 1]!.version : 0 };
+}
+
+export async function migrationStatus(db: Queryable): Promise<{ version: number; name: string | null }> {
+  const exists = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  if (!exists.rows[0]?.t) return { version: 0, name: null };
+  const r = await db.query<{ version: number; name: string }>(
+    'SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1',
+  );
+  return r.rows[0] ?? { version: 0, name: null };
+}

@@ -1,0 +1,78 @@
+/**
+ * Renders the warehouse declaration as SQL: the tables, their keys and indexes, and
+ * the catalog tables through which the database's own functions (load_table,
+ * delete_game, check_relations ...) read the same declaration.
+ */
+import { RELATIONS, WAREHOUSE, type TableDecl } from './index';
+
+const lit = (s: string | null) => (s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`);
+
+function createTable(t: TableDecl): string {
+  const cols = t.columns.map((c) => `  ${c.name} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
+  cols.push(`  CONSTRAINT ${t.name}_pkey PRIMARY KEY (${t.key.join(', ')})`);
+  const lines = [`CREATE TABLE ${t.name} (\n${cols.join(',\n')}\n);`];
+  if (t.gameColumn && !(t.key.length === 1 && t.key[0] === t.gameColumn)) {
+    lines.push(`CREATE INDEX ${t.name}_${t.gameColumn}_idx ON ${t.name} (${t.gameColumn});`);
+  }
+  for (const r of RELATIONS.filter((x) => x.table === t.name && x.parent.startsWith('fact_'))) {
+    lines.push(`CREATE INDEX ${t.name}_${r.column}_idx ON ${t.name} (${r.column});`);
+  }
+  lines.push(`COMMENT ON TABLE ${t.name} IS ${lit(`BenchSight ${t.category}; key ${t.key.join(', ')}`)};`);
+  for (const c of t.columns.filter((x) => x.header !== x.name)) {
+    lines.push(`COMMENT ON COLUMN ${t.name}.${c.name} IS ${lit(`export header: ${c.header}`)};`);
+  }
+  return lines.join('\n');
+}
+
+function catalog(): string {
+  const tables = WAREHOUSE.map(
+    (t, i) =>
+      `  (${lit(t.name)}, ${lit(t.category)}, ${i + 1}, ARRAY[${t.key.map(lit).join(', ')}]::text[], ${lit(t.gameColumn)}, ${lit(t.defaultOperation)})`,
+  );
+  const columns = WAREHOUSE.flatMap((t) =>
+    t.columns.map((c, i) => `  (${lit(t.name)}, ${i + 1}, ${lit(c.header)}, ${lit(c.name)}, ${lit(c.type)}, ${c.notNull})`),
+  );
+  const relations = RELATIONS.map((r) => `  (${lit(r.table)}, ${lit(r.column)}, ${lit(r.parent)}, ${lit(r.parentColumn)})`);
+  return `-- The catalog: the same declaration, readable by SQL.
+CREATE TABLE warehouse_tables (
+  table_name text PRIMARY KEY,
+  category text NOT NULL,
+  load_order integer NOT NULL UNIQUE,
+  key_columns text[] NOT NULL,
+  game_column text,
+  default_operation text NOT NULL
+);
+CREATE TABLE warehouse_columns (
+  table_name text NOT NULL REFERENCES warehouse_tables,
+  position integer NOT NULL,
+  header text NOT NULL,
+  column_name text NOT NULL,
+  column_type text NOT NULL,
+  not_null boolean NOT NULL,
+  PRIMARY KEY (table_name, column_name)
+);
+CREATE TABLE warehouse_relations (
+  table_name text NOT NULL REFERENCES warehouse_tables,
+  column_name text NOT NULL,
+  parent_table text NOT NULL REFERENCES warehouse_tables,
+  parent_column text NOT NULL,
+  PRIMARY KEY (table_name, column_name)
+);
+INSERT INTO warehouse_tables (table_name, category, load_order, key_columns, game_column, default_operation) VALUES
+${tables.join(',\n')};
+INSERT INTO warehouse_columns (table_name, position, header, column_name, column_type, not_null) VALUES
+${columns.join(',\n')};
+INSERT INTO warehouse_relations (table_name, column_name, parent_table, parent_column) VALUES
+${relations.join(',\n')};`;
+}
+
+export function warehouseSchemaSql(): string {
+  return [
+    '-- GENERATED from loader/warehouse (npm run schema:generate). Do not edit by hand:',
+    '-- change the declaration and add a new migration instead.',
+    '',
+    ...WAREHOUSE.map(createTable),
+    catalog(),
+    '',
+  ].join('\n\n');
+}

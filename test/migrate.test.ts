@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPglite } from '../loader/db/pglite';
+import { openPostgres } from '../loader/db/postgres';
+import { checksum, migrate, MigrationError, migrationStatus, readMigrations, type Migration } from '../loader/db/migrate';
+import type { Queryable } from '../loader/db/database';
+import { freshDatabase, type TestDatabase } from './support/database';
+
+const dbs: TestDatabase[] = [];
+afterAll(async () => {
+  await Promise.all(dbs.map((d) => d.drop()));
+});
+async function fresh() {
+  const d = await freshDatabase();
+  dbs.push(d);
+  return d;
+}
+
+/** Tables, columns and types of the public schema: what a migration run leaves behind. */
+async function schemaSnapshot(db: Queryable): Promise<string[]> {
+  const r = await db.query<{ c: string }>(`
+    SELECT table_name || '.' || column_name || ':' || data_type AS c
+    FROM information_schema.columns WHERE table_schema = 'public'
+    ORDER BY table_name, ordinal_position`);
+  return r.rows.map((x) => x.c);
+}
+
+describe('migrate', () => {
+  it('applies every migration to an empty PostgreSQL 15 database, and a second run is a no-op', async () => {
+    const { db } = await fresh();
+    const first = await migrate(db);
+    expect(first.applied).toEqual(readMigrations().map((m) => m.name));
+    const before = await schemaSnapshot(db);
+    expect(before).toContain('fact_player_game_stats._2on1_rushes:integer');
+
+    const second = await migrate(db);
+    expect(second.applied).toEqual([]);
+    expect(await schemaSnapshot(db)).toEqual(before);
+    const rows = await db.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations');
+    expect(Number(rows.rows[0]!.n)).toBe(readMigrations().length);
+  });
+
+  it('applies the same migrations to the embedded PGlite, to the same schema', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-pglite-'));
+    const lite = await openPglite(dir);
+    try {
+      const r = await migrate(lite);
+      expect(r.applied.length).toBe(readMigrations().length);
+      expect((await migrate(lite)).applied).toEqual([]);
+      const { db: pgdb } = await fresh();
+      await migrate(pgdb);
+      expect(await schemaSnapshot(lite)).toEqual(await schemaSnapshot(pgdb));
+    } finally {
+      await lite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two migrators at once end with one applied set and no error', async () => {
+    const { url, db } = await fresh();
+    const other = openPostgres({ url });
+    try {
+      const [a, b] = await Promise.all([migrate(db), migrate(other)]);
+      const names = readMigrations().map((m) => m.name);
+      expect([...a.applied, ...b.applied].sort()).toEqual(names.sort());
+      const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(rows.rows.map((r) => r.version)).toEqual(readMigrations().map((m) => m.version));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses to run when an applied migration was edited, naming it, and applies nothing', async () => {
+    const { db } = await fresh();
+    const original = readMigrations();
+    await migrate(db, { migrations: original.slice(0, 1) });
+    const edited: Migration[] = original.map((m, i) =>
+      i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: checksum(`${m.sql}\n-- edited`) } : m,
+    );
+    const err = await migrate(db, { migrations: edited }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as Error).message).toContain(original[0]!.name);
+    expect((err as Error).message).toMatch(/edited after it was applied/);
+    expect((await migrationStatus(db)).version).toBe(1);
+  });
+
+  it('reads the migration files in order, with checksums of their contents', () => {
+    const ms = readMigrations();
+    expect(ms.length).toBeGreaterThanOrEqual(2);
+    for (const m of ms) {
+      const file = readFileSync(path.join(__dirname, '../sql/migrations', m.name), 'utf8');
+      expect(m.checksum).toBe(checksum(file));
+    }
+  });
+});
