@@ -1,44 +1,137 @@
 /**
- * `npx benchsight <words>`: the command line. It translates arguments into calls of
- * the core and the result into text (or JSON) and an exit code; nothing more.
+ * `npx benchsight <words>`: the command line. It speaks the command language of the
+ * Slack bot (loader/commands/grammar.ts) plus a few local commands, translates
+ * arguments into calls of the core and the outcome into text (or JSON) and an exit
+ * code: 0 only on success.
  */
-import { configFromEnv, ConfigError } from '../config';
+import { createInterface } from 'node:readline/promises';
+import { configFromEnv, ConfigError, type Config } from '../config';
 import { openDatabase } from '../db/connect';
+import type { Database } from '../db/database';
 import { migrate, MigrationError } from '../db/migrate';
+import { folderSource } from '../engine';
+import { describeCommand, isDestructive, parseCommand } from '../commands/grammar';
+import { executeCommand, type CommandContext } from '../commands/execute';
+import { renderOutcome } from '../commands/render';
+import { progressPrinter } from './progress';
+import { parseFlags, type Flags } from './flags';
 
-const USAGE = `usage: benchsight <command>
+const LOCAL_USAGE = `local commands:
+  migrate                      apply pending schema migrations
+  generate --games N --out DIR [--seed S] [--dirty]   synthetic export files
 
-  migrate            apply pending schema migrations (DATABASE_URL, or the embedded database)
+flags for loads and deletes:
+  --from <dir>        load the files <table>.csv of a local folder
+  --json              print the result as JSON on stdout
+  --yes               confirm a destructive command (full-refresh, delete game, load all replace)
+  --dry-run           show what would change, change nothing
+  --add-columns       add columns the export has and the table lacks (typed from the values)
+  --strict            fail on duplicate keys and broken relations instead of rejecting those rows
+
+DATABASE_URL picks the database; without it the embedded PostgreSQL in .benchsight/ is used.
 `;
 
-async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (!command || command === 'help' || command === '--help') {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
-  }
-  const config = configFromEnv();
-  const db = await openDatabase({ ...config, notice: (l) => process.stderr.write(`${l}\n`) });
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export async function main(argv: string[], io: Io = process, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const out = (s: string) => io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  const err = (s: string) => io.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+  let flags: Flags;
   try {
-    if (command === 'migrate') {
-      const r = await migrate(db, { log: (l) => process.stderr.write(`${l}\n`) });
-      process.stdout.write(
-        r.applied.length ? `migrated to version ${r.version} (${r.applied.length} applied)\n` : `already at version ${r.version}; nothing to do\n`,
-      );
-      return 0;
-    }
-    process.stderr.write(`unknown command "${command}"\n${USAGE}`);
+    flags = parseFlags(argv);
+  } catch (e) {
+    err(`benchsight: ${(e as Error).message}`);
     return 2;
+  }
+  const [first] = flags.words;
+
+  if (first === 'generate') {
+    const { runGenerate } = await import('../generate/cli');
+    return runGenerate(argv.slice(1), { stdout: io.stdout, stderr: io.stderr });
+  }
+  if (first === '--help' || first === '-h' || (first === 'help' && flags.words.length === 1 && !flags.json)) {
+    const parsed = parseCommand('help');
+    if (parsed.ok) out((await executeCommand({ db: null as unknown as Database, initiatedBy: 'cli' }, parsed.command) as { text: string }).text);
+    out(`\n${LOCAL_USAGE}`);
+    return 0;
+  }
+
+  let config: Config;
+  try {
+    config = configFromEnv(env);
+  } catch (e) {
+    err(`benchsight: ${(e as ConfigError).message}`);
+    return 2;
+  }
+
+  if (first === 'migrate') {
+    return withDatabase(config, io, async (db) => {
+      const r = await migrate(db, { log: (l) => err(l) });
+      out(r.applied.length ? `migrated to version ${r.version} (${r.applied.length} applied)` : `already at version ${r.version}; nothing to do`);
+      return 0;
+    });
+  }
+
+  const parsed = parseCommand(flags.words.join(' '));
+  if (!parsed.ok) {
+    err(`benchsight: ${parsed.error}`);
+    return 2;
+  }
+  let command = parsed.command;
+  if (flags.dryRun && 'dryRun' in command) command = { ...command, dryRun: true };
+
+  if (isDestructive(command) && !flags.yes) {
+    if (!io.stdin.isTTY) {
+      err(`benchsight: ${describeCommand(command)} destroys data: add --yes to confirm`);
+      return 2;
+    }
+    const rl = createInterface({ input: io.stdin, output: io.stderr });
+    const answer = await rl.question(`${describeCommand(command)} destroys data. Type "yes" to go on: `);
+    rl.close();
+    if (answer.trim().toLowerCase() !== 'yes') {
+      err('cancelled; nothing changed');
+      return 1;
+    }
+  }
+
+  return withDatabase(config, io, async (db) => {
+    const ctx: CommandContext = {
+      db,
+      initiatedBy: `cli:${env.USER ?? env.USERNAME ?? 'unknown'}`,
+      source: flags.from ? async () => folderSource(flags.from!) : undefined,
+      loadOptions: {
+        unknownColumns: flags.addColumns ? 'add' : 'refuse',
+        policy: flags.strict ? { duplicates: 'fail', orphans: 'fail' } : undefined,
+        onProgress: flags.json && !io.stderr.isTTY ? undefined : progressPrinter(io.stderr),
+      },
+    };
+    const outcome = await executeCommand(ctx, command);
+    if (flags.json) out(JSON.stringify(outcome.kind === 'load' ? outcome.result : outcome, null, 2));
+    else out(renderOutcome(outcome));
+    return outcome.ok ? 0 : 1;
+  });
+}
+
+async function withDatabase(config: Config, io: Io, fn: (db: Database) => Promise<number>): Promise<number> {
+  const db = await openDatabase({ ...config, notice: (l) => io.stderr.write(`${l}\n`) });
+  try {
+    return await fn(db);
   } finally {
     await db.close();
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const known = err instanceof MigrationError || err instanceof ConfigError;
-    process.stderr.write(`benchsight: ${known ? (err as Error).message : String((err as Error)?.stack ?? err)}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      const known = e instanceof MigrationError || e instanceof ConfigError;
+      process.stderr.write(`benchsight: ${known ? (e as Error).message : String((e as Error)?.stack ?? e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,29 @@
+/** Splits the CLI's words from its flags. */
+export interface Flags {
+  words: string[];
+  from?: string;
+  json: boolean;
+  yes: boolean;
+  dryRun: boolean;
+  addColumns: boolean;
+  strict: boolean;
+}
+
+export function parseFlags(argv: string[]): Flags {
+  const f: Flags = { words: [], json: false, yes: false, dryRun: false, addColumns: false, strict: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--from') {
+      const v = argv[++i];
+      if (!v) throw new Error('--from needs a folder');
+      f.from = v;
+    } else if (a.startsWith('--from=')) f.from = a.slice(7);
+    else if (a === '--json') f.json = true;
+    else if (a === '--yes' || a === '-y') f.yes = true;
+    else if (a === '--dry-run') f.dryRun = true;
+    else if (a === '--add-columns') f.addColumns = true;
+    else if (a === '--strict') f.strict = true;
+    else f.words.push(a);
+  }
+  return f;
+}

@@ -1,0 +1,152 @@
+/**
+ * Runs a parsed Command against the core and returns what happened as data. The CLI,
+ * the Slack bot and the worker all call this; they differ only in how they render
+ * the outcome (render.ts) and in where a load's files come from.
+ */
+import type { Database } from '../db/database';
+import { migrationStatus } from '../db/migrate';
+import { deleteGame, load, type LoadRequest, type LoadResult, type Scope, type Source } from '../engine';
+import { TABLE_NAMES } from '../warehouse';
+import { describeCommand, helpText, type Command } from './grammar';
+
+export interface HistoryRow {
+  id: number;
+  started_at: string;
+  status: string;
+  scope: string | null;
+  operation: string;
+  game_id: number | null;
+  rows_inserted: number | null;
+  rows_updated: number | null;
+  rows_deleted: number | null;
+  rows_rejected: number | null;
+  duration_ms: number | null;
+  initiated_by: string;
+  error_message: string | null;
+  table_name: string | null;
+}
+
+export interface Health {
+  database: { reachable: boolean; label: string; error?: string };
+  schemaVersion: number;
+  latestMigration: string | null;
+  queue: { pending: number; running: number; failed: number } | null;
+  lastLoad: HistoryRow | null;
+}
+
+export type Outcome =
+  | { kind: 'load'; ok: boolean; result: LoadResult }
+  | { kind: 'history'; ok: true; rows: HistoryRow[] }
+  | { kind: 'counts'; ok: true; rows: { table: string; rows: number }[] }
+  | { kind: 'health'; ok: boolean; health: Health }
+  | { kind: 'help'; ok: true; text: string }
+  | { kind: 'text'; ok: boolean; text: string; data?: unknown };
+
+/** Work that lives in other modules (queue, ETL, data quality), plugged in by the caller. */
+export interface Extensions {
+  etlQueue?(gameId: number, priority: number | undefined, by: string): Promise<Outcome>;
+  etlRun?(queueId: number | undefined, by: string): Promise<Outcome>;
+  etlStatus?(): Promise<Outcome>;
+  validate?(gameId: number | undefined, by: string): Promise<Outcome>;
+}
+
+export interface CommandContext {
+  db: Database;
+  initiatedBy: string;
+  /** Where a load's files come from (a folder, the drop bucket). */
+  source?: () => Promise<Source>;
+  /** Passed through to every load (policy, new columns, progress). */
+  loadOptions?: Pick<LoadRequest, 'policy' | 'unknownColumns' | 'onProgress' | 'context'>;
+  extensions?: Extensions;
+}
+
+export async function executeCommand(ctx: CommandContext, command: Command): Promise<Outcome> {
+  switch (command.kind) {
+    case 'load':
+    case 'full-refresh': {
+      if (!ctx.source) {
+        return { kind: 'text', ok: false, text: `nowhere to load from: give a folder (--from <dir>) or configure the drop bucket` };
+      }
+      const scope: Scope =
+        command.kind === 'full-refresh' ? { kind: 'full-refresh' }
+        : command.target.type === 'table' ? { kind: 'tables', tables: [command.target.table] }
+        : command.target.type === 'category' ? { kind: 'category', category: command.target.category }
+        : command.target.type === 'game' ? { kind: 'category', category: 'all_facts' }
+        : { kind: 'all' };
+      const result = await load(ctx.db, {
+        ...ctx.loadOptions,
+        scope,
+        operation: command.kind === 'load' ? command.operation : undefined,
+        gameId: command.kind === 'load' ? command.gameId : undefined,
+        dryRun: command.dryRun,
+        source: await ctx.source(),
+        initiatedBy: ctx.initiatedBy,
+      });
+      return { kind: 'load', ok: result.status === 'succeeded', result };
+    }
+    case 'delete-game': {
+      const result = await deleteGame(ctx.db, { gameId: command.gameId, dryRun: command.dryRun, initiatedBy: ctx.initiatedBy });
+      return { kind: 'load', ok: result.status === 'succeeded', result };
+    }
+    case 'history':
+      return { kind: 'history', ok: true, rows: await history(ctx.db, command.table, command.limit ?? 10) };
+    case 'counts':
+      return { kind: 'counts', ok: true, rows: await counts(ctx.db) };
+    case 'health': {
+      const h = await health(ctx.db);
+      return { kind: 'health', ok: h.database.reachable, health: h };
+    }
+    case 'help':
+      return { kind: 'help', ok: true, text: helpText(command.topic) };
+    case 'etl-queue':
+      return plugged(ctx.extensions?.etlQueue?.(command.gameId, command.priority, ctx.initiatedBy), command);
+    case 'etl-run':
+      return plugged(ctx.extensions?.etlRun?.(command.queueId, ctx.initiatedBy), command);
+    case 'etl-status':
+      return plugged(ctx.extensions?.etlStatus?.(), command);
+    case 'validate':
+      return plugged(ctx.extensions?.validate?.(command.gameId, ctx.initiatedBy), command);
+  }
+}
+
+async function plugged(p: Promise<Outcome> | undefined, command: Command): Promise<Outcome> {
+  return p ?? { kind: 'text', ok: false, text: `${describeCommand(command)} is not available here` };
+}
+
+export async function history(db: Database, table: string | undefined, limit: number): Promise<HistoryRow[]> {
+  const r = await db.query<HistoryRow>(
+    `SELECT id::int AS id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS') AS started_at, status, scope, operation, game_id,
+            rows_inserted::int AS rows_inserted, rows_updated::int AS rows_updated, rows_deleted::int AS rows_deleted,
+            rows_rejected::int AS rows_rejected, duration_ms, initiated_by, error_message, table_name
+     FROM load_history
+     WHERE CASE WHEN $1::text IS NULL THEN kind <> 'table' ELSE table_name = $1 END
+     ORDER BY id DESC LIMIT $2`,
+    [table ?? null, limit],
+  );
+  return r.rows;
+}
+
+export async function counts(db: Database): Promise<{ table: string; rows: number }[]> {
+  const sql = TABLE_NAMES.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM ${t}`).join(' UNION ALL ');
+  const r = await db.query<{ t: string; n: string }>(sql);
+  const byName = new Map(r.rows.map((x) => [x.t, Number(x.n)]));
+  return TABLE_NAMES.map((t) => ({ table: t, rows: byName.get(t) ?? 0 }));
+}
+
+export async function health(db: Database): Promise<Health> {
+  try {
+    await db.query('SELECT 1');
+  } catch (err) {
+    return { database: { reachable: false, label: db.label, error: (err as Error).message }, schemaVersion: 0, latestMigration: null, queue: null, lastLoad: null };
+  }
+  const m = await migrationStatus(db);
+  let queue: Health['queue'] = null;
+  let lastLoad: HistoryRow | null = null;
+  if (m.version > 0) {
+    const q = await db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM etl_queue GROUP BY status');
+    const n = (s: string) => Number(q.rows.find((x) => x.status === s)?.n ?? 0);
+    queue = { pending: n('pending'), running: n('running'), failed: n('failed') };
+    lastLoad = (await history(db, undefined, 1))[0] ?? null;
+  }
+  return { database: { reachable: true, label: db.label }, schemaVersion: m.version, latestMigration: m.name, queue, lastLoad };
+}

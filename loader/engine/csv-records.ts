@@ -1,0 +1,205 @@
+/**
+ * Reads a CSV byte stream on its way to PostgreSQL's COPY, without parsing fields:
+ * it strips a UTF-8 BOM, takes the header record off, checks that the bytes are
+ * UTF-8, finds where each record starts (newlines inside quotes do not end one), and
+ * writes every record prefixed with the CSV line it starts on — so COPY errors,
+ * rejects and bad values can all name the line a person sees in an editor.
+ * Memory stays flat: a chunk in, a chunk out.
+ */
+import { isUtf8 } from 'node:buffer';
+import { Transform, type TransformCallback } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { LoadError } from './errors';
+
+const NL = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const MAX_HEADER_BYTES = 1 << 20;
+
+export class CsvRecords extends Transform {
+  /** Resolves with the header's fields once the header record has been read. */
+  readonly header: Promise<string[]>;
+  rows = 0;
+  bytes = 0;
+  private resolveHeader!: (h: string[]) => void;
+  private rejectHeader!: (e: Error) => void;
+  private headerDone = false;
+  private headerBuf: Buffer[] = [];
+  private headerLen = 0;
+  private line = 1;
+  private inQuote = false;
+  private quoteLine = 0;
+  private atRecordStart = true;
+  private first = true;
+  private utf8Carry: Buffer = Buffer.alloc(0);
+  private lastRecordLine = 0;
+
+  constructor(private readonly fileName: string) {
+    super({ readableHighWaterMark: 1 << 16 });
+    this.header = new Promise((resolve, reject) => {
+      this.resolveHeader = resolve;
+      this.rejectHeader = reject;
+    });
+    this.header.catch(() => undefined);
+  }
+
+  private fail(line: number | undefined, message: string, hint?: string): LoadError {
+    return new LoadError({ file: this.fileName, line, message, hint });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      if (this.first) {
+        this.first = false;
+        if (chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
+      }
+      this.bytes += chunk.length;
+      this.checkUtf8(chunk);
+      if (!this.headerDone) {
+        chunk = this.takeHeader(chunk);
+        if (!this.headerDone) return done();
+      }
+      const out = this.prefixRecords(chunk);
+      if (out.length) this.push(out);
+      done();
+    } catch (err) {
+      this.rejectHeader(err as Error);
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      if (this.utf8Carry.length) throw this.fail(this.line, 'the file ends in the middle of a UTF-8 character');
+      if (!this.headerDone) {
+        if (this.headerLen === 0) throw this.fail(undefined, 'the file is empty', 'an export has a header line and at least one row');
+        this.finishHeader(Buffer.concat(this.headerBuf));
+      }
+      if (this.inQuote) {
+        throw this.fail(this.quoteLine, 'a quoted field starts on this line and is never closed', 'every " that opens a field needs a closing "');
+      }
+      done();
+    } catch (err) {
+      this.rejectHeader(err as Error);
+      done(err as Error);
+    }
+  }
+
+  /** The header record ends at the first newline outside quotes. */
+  private takeHeader(chunk: Buffer): Buffer {
+    let inQuote = this.inQuote;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === QUOTE) inQuote = !inQuote;
+      else if (b === NL && !inQuote) {
+        const header = Buffer.concat([...this.headerBuf, chunk.subarray(0, i + 1)]);
+        this.finishHeader(header);
+        this.line = 1 + countNewlines(header, 0, header.length);
+        return chunk.subarray(i + 1);
+      }
+    }
+    this.inQuote = inQuote;
+    this.headerBuf.push(chunk);
+    this.headerLen += chunk.length;
+    if (this.headerLen > MAX_HEADER_BYTES) throw this.fail(1, 'the header line is longer than 1 MB', 'is this a CSV file with a header line?');
+    return Buffer.alloc(0);
+  }
+
+  private finishHeader(buf: Buffer): void {
+    this.headerDone = true;
+    this.inQuote = false;
+    this.headerLen = 0;
+    this.headerBuf = [];
+    let fields: string[][];
+    try {
+      fields = parse(buf, { relax_column_count: true }) as string[][];
+    } catch (err) {
+      throw this.fail(1, `the header line cannot be read: ${(err as Error).message}`);
+    }
+    const header = fields[0];
+    if (!header || header.every((h) => h.trim() === '')) throw this.fail(1, 'the header line is empty');
+    this.resolveHeader(header);
+  }
+
+  private prefixRecords(chunk: Buffer): Buffer {
+    const parts: Buffer[] = [];
+    let pos = 0;
+    let nextQuote = chunk.indexOf(QUOTE, 0);
+    while (pos < chunk.length) {
+      if (this.atRecordStart) {
+        // A blank line between records is not a row: skip it.
+        if (!this.inQuote && (chunk[pos] === NL || (chunk[pos] === CR && chunk[pos + 1] === NL))) {
+          pos += chunk[pos] === CR ? 2 : 1;
+          this.line++;
+          continue;
+        }
+        parts.push(Buffer.from(`${this.line},`));
+        this.rows++;
+        this.lastRecordLine = this.line;
+        this.atRecordStart = false;
+      }
+      const nl = chunk.indexOf(NL, pos);
+      const end = nl === -1 ? chunk.length : nl;
+      while (nextQuote !== -1 && nextQuote < end) {
+        this.inQuote = !this.inQuote;
+        if (this.inQuote) this.quoteLine = this.line;
+        nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
+      }
+      if (nl === -1) {
+        parts.push(chunk.subarray(pos));
+        break;
+      }
+      parts.push(chunk.subarray(pos, nl + 1));
+      this.line++;
+      if (!this.inQuote) this.atRecordStart = true;
+      pos = nl + 1;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  private checkUtf8(chunk: Buffer): void {
+    const data = this.utf8Carry.length ? Buffer.concat([this.utf8Carry, chunk]) : chunk;
+    // Hold back an incomplete character at the end for the next chunk.
+    let cut = data.length;
+    for (let i = data.length - 1; i >= Math.max(0, data.length - 3); i--) {
+      const b = data[i]!;
+      if ((b & 0xc0) === 0x80) continue;
+      if (b >= 0xc0) {
+        const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+        if (data.length - i < need) cut = i;
+      }
+      break;
+    }
+    const whole = data.subarray(0, cut);
+    this.utf8Carry = Buffer.from(data.subarray(cut));
+    if (isUtf8(whole)) return;
+    // Error path only: find the line that holds the bad bytes.
+    let line = this.line;
+    let start = 0;
+    for (;;) {
+      const nl = whole.indexOf(NL, start);
+      const end = nl === -1 ? whole.length : nl;
+      if (!isUtf8(whole.subarray(start, end))) break;
+      if (nl === -1) break;
+      line++;
+      start = nl + 1;
+    }
+    throw this.fail(line, 'this line has bytes that are not UTF-8 text', 'save the file as UTF-8');
+  }
+
+  /** The CSV line of the last record read (for progress and messages). */
+  get currentLine(): number {
+    return this.lastRecordLine;
+  }
+}
+
+function countNewlines(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  let i = buf.indexOf(NL, from);
+  while (i !== -1 && i < to) {
+    n++;
+    i = buf.indexOf(NL, i + 1);
+  }
+  return n;
+}

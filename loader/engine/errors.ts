@@ -1,0 +1,79 @@
+/**
+ * Errors a person can act on: which file, which line, which column, which value.
+ * Everything the engine refuses becomes a LoadError; database errors are translated.
+ */
+import { pgErrorFields } from '../db/database';
+import type { LoadErrorInfo } from './request';
+
+export class LoadError extends Error {
+  readonly info: LoadErrorInfo;
+  constructor(info: LoadErrorInfo) {
+    super(formatError(info));
+    this.info = info;
+  }
+}
+
+export function formatError(info: LoadErrorInfo): string {
+  const where = [info.file, info.line !== undefined ? `line ${info.line}` : undefined, info.column ? `column ${info.column}` : undefined]
+    .filter(Boolean)
+    .join(', ');
+  const value = info.value !== undefined && !info.message.includes(JSON.stringify(info.value)) ? ` (value ${JSON.stringify(info.value)})` : '';
+  return `${where ? `${where}: ` : ''}${info.message}${value}${info.hint ? `. ${info.hint}` : ''}`;
+}
+
+/** What the engine knows about the file being read when an error arrives. */
+export interface ErrorContext {
+  table?: string;
+  file?: string;
+  /** column name → header as written in the file */
+  headers?: Map<string, string>;
+}
+
+const COPY_CONTEXT = /COPY \S+, line (\d+)(?:, column (\S+?))?(?:: "(\d+),)?/;
+
+export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
+  if (err instanceof LoadError) {
+    return new LoadError({ table: ctx.table, file: ctx.file, ...err.info });
+  }
+  const pgErr = pgErrorFields(err);
+  if (!pgErr) {
+    const message = err instanceof Error ? err.message : String(err);
+    return new LoadError({ message, table: ctx.table, file: ctx.file });
+  }
+  const header = (col?: string) => (col ? ctx.headers?.get(col) ?? col : undefined);
+  const base = { table: ctx.table, file: ctx.file };
+
+  // bs_apply and friends put {line, column, value} in DETAIL.
+  if (pgErr.detail?.startsWith('{')) {
+    try {
+      const d = JSON.parse(pgErr.detail) as { line?: number; column?: string; value?: string };
+      const message = pgErr.message.replace(/^line \d+, column \S+: /, '').replace(/^line \d+: /, '');
+      return new LoadError({ ...base, message, line: d.line, column: header(d.column), value: d.value ?? undefined, hint: hintFor(pgErr.code) });
+    } catch {
+      /* not ours: fall through */
+    }
+  }
+
+  // Errors raised by COPY itself: the line prefix we put in front of every record is
+  // the CSV line where the record starts.
+  const m = pgErr.where ? COPY_CONTEXT.exec(pgErr.where) : null;
+  if (m) {
+    const line = m[3] ? Number(m[3]) : undefined;
+    const message = pgErr.message
+      .replace(/^extra data after last expected column$/, 'this row has more values than the header has columns')
+      .replace(/^missing data for column "(.*)"$/, (_s, c: string) => `this row has fewer values than the header: nothing for column ${header(c)}`);
+    return new LoadError({ ...base, message, line, hint: 'check the quoting and the number of commas on that line' });
+  }
+  return new LoadError({ ...base, message: pgErr.message, hint: hintFor(pgErr.code) });
+}
+
+function hintFor(code?: string): string | undefined {
+  switch (code) {
+    case '22P02':
+      return 'fix the value in the file and drop it again; nothing was loaded';
+    case '23505':
+      return undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * load_history: a request row and one row per table, written `started` before the
+ * work, `succeeded` inside the work's transaction (so it commits with the data), and
+ * `failed` after a rollback, on its own — a failed request always leaves its record.
+ */
+import type { Queryable } from '../db/database';
+import type { TableResult } from './request';
+
+export interface RequestRow {
+  requestId: string;
+  scope: string;
+  operation: string;
+  gameId: number | null;
+  source: string;
+  dryRun: boolean;
+  initiatedBy: string;
+  context?: Record<string, unknown>;
+}
+
+export async function startRequest(db: Queryable, r: RequestRow): Promise<number> {
+  const res = await db.query<{ id: string }>(
+    `INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, initiated_by, warnings)
+     VALUES ($1, 'request', $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    [r.requestId, r.scope, r.operation, r.gameId, r.source, r.dryRun, r.initiatedBy, r.context ? JSON.stringify({ context: r.context }) : null],
+  );
+  return Number(res.rows[0]!.id);
+}
+
+export async function startTable(
+  db: Queryable,
+  r: RequestRow,
+  parentId: number,
+  t: { table: string; operation: string; file: string },
+): Promise<number> {
+  const res = await db.query<{ id: string }>(
+    `INSERT INTO load_history (request_id, parent_id, kind, table_name, scope, operation, game_id, source, dry_run, initiated_by)
+     VALUES ($1, $2, 'table', $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [r.requestId, parentId, t.table, r.scope, t.operation, r.gameId, t.file, r.dryRun, r.initiatedBy],
+  );
+  return Number(res.rows[0]!.id);
+}
+
+export async function finishTable(db: Queryable, t: TableResult): Promise<void> {
+  await db.query(
+    `UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = $2,
+       rows_in_file = $3::bigint, rows_inserted = $4::bigint, rows_updated = $5::bigint, rows_deleted = $6::bigint, rows_unchanged = $7::bigint,
+       rows_rejected = $8, rows_affected = $4::bigint + $5::bigint + $6::bigint, rejected_by_reason = $9, warnings = $10
+     WHERE id = $1`,
+    [t.historyId, t.durationMs, t.rowsInFile, t.inserted, t.updated, t.deleted, t.unchanged, t.rejected,
+      JSON.stringify(t.rejectedByReason), JSON.stringify(t.warnings)],
+  );
+}
+
+export async function finishRequest(db: Queryable, id: number, tables: TableResult[], durationMs: number, warnings: string[]): Promise<void> {
+  const sum = (f: (t: TableResult) => number) => tables.reduce((n, t) => n + f(t), 0);
+  await db.query(
+    `UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = $2,
+       rows_in_file = $3::bigint, rows_inserted = $4::bigint, rows_updated = $5::bigint, rows_deleted = $6::bigint, rows_unchanged = $7::bigint,
+       rows_rejected = $8, rows_affected = $4::bigint + $5::bigint + $6::bigint,
+       warnings = coalesce(warnings, '{}'::jsonb) || jsonb_build_object('messages', $9::jsonb)
+     WHERE id = $1`,
+    [id, durationMs, sum((t) => t.rowsInFile), sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.deleted),
+      sum((t) => t.unchanged), sum((t) => t.rejected), JSON.stringify(warnings)],
+  );
+}
+
+/** Marks the request and its unfinished table rows failed (runs outside the rolled-back work). */
+export async function failRequest(
+  db: Queryable,
+  requestId: string,
+  error: { message: string; detail?: unknown; table?: string },
+  durationMs: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE load_history SET status = 'failed', completed_at = clock_timestamp(), duration_ms = $3,
+       error_message = CASE WHEN kind = 'request' OR table_name = $4 OR $4 IS NULL THEN $2
+                            ELSE 'not applied: the request failed on ' || $4 END,
+       error_detail = CASE WHEN kind = 'request' OR table_name = $4 THEN $5::jsonb END
+     WHERE request_id = $1 AND status <> 'failed'`,
+    [requestId, error.message, durationMs, error.table ?? null, error.detail === undefined ? null : JSON.stringify(error.detail)],
+  );
+}

@@ -1,0 +1,5 @@
+export { load } from './load';
+export { deleteGame } from './delete-game';
+export { folderSource, filesSource, streamFile } from './sources';
+export { LoadError, formatError } from './errors';
+export type * from './request';

@@ -1,0 +1,272 @@
+/**
+ * The load engine: one request, one transaction. For every table of the request, in
+ * load order: stream its file through COPY into a staging table (ON COMMIT DROP), then
+ * apply the operation in SQL (bs_apply). Replace deletes run first, in reverse order.
+ * History rows are written before and after; a dry run rolls everything back.
+ */
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough, Transform } from 'node:stream';
+import type { Database, Queryable } from '../db/database';
+import { CsvRecords } from './csv-records';
+import { LoadError, toLoadError, type ErrorContext } from './errors';
+import { planHeader, type TableColumn } from './header';
+import * as history from './history';
+import { planRequest, type PlannedTable } from './plan';
+import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from './request';
+
+interface Staged {
+  planned: PlannedTable;
+  file: SourceFile;
+  stage: string;
+  rows: number;
+  historyId: number;
+  warnings: string[];
+  headers: Map<string, string>;
+  startedAt: number;
+}
+
+class DryRunDone extends Error {
+  constructor(readonly tables: TableResult[]) {
+    super('dry run');
+  }
+}
+
+const PROGRESS_EVERY_MS = 500;
+
+export async function load(db: Database, req: LoadRequest): Promise<LoadResult> {
+  const started = Date.now();
+  const requestId = randomUUID();
+  const dryRun = Boolean(req.dryRun);
+  let plan;
+  try {
+    plan = planRequest(req);
+  } catch (err) {
+    return refused(db, req, requestId, started, toLoadError(err));
+  }
+  const row: history.RequestRow = {
+    requestId, scope: plan.scope, operation: plan.operation, gameId: plan.gameId,
+    source: req.source.describe(), dryRun, initiatedBy: req.initiatedBy, context: req.context,
+  };
+
+  // Every file must be there before anything starts.
+  const files = new Map<string, SourceFile>();
+  const missing: string[] = [];
+  for (const t of plan.tables) {
+    const f = await req.source.fileFor(t.decl.name);
+    if (f) files.set(t.decl.name, f);
+    else missing.push(t.decl.name);
+  }
+  if (missing.length) {
+    return refused(db, req, requestId, started, new LoadError({
+      message: `no file for ${missing.join(', ')} in ${req.source.describe()}`,
+      hint: `the source needs one file per table, named <table>.csv`,
+    }), row);
+  }
+
+  const requestHistoryId = await history.startRequest(db, row);
+  const tableHistory = new Map<string, number>();
+  for (const t of plan.tables) {
+    tableHistory.set(t.decl.name, await history.startTable(db, row, requestHistoryId, { table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name }));
+  }
+
+  let ctx: ErrorContext = {};
+  const warnings = [...plan.warnings];
+  try {
+    const tables = await db.transaction(async (tx) => {
+      await tx.query("SELECT set_config('work_mem', '256MB', true)");
+      await tx.query('SELECT bs_lock($1::text[], $2::integer)', [plan.tables.map((t) => t.decl.name), plan.gameId]);
+
+      // 1. Stage every file: all bad input is found before anything changes.
+      const staged: Staged[] = [];
+      for (const [i, planned] of plan.tables.entries()) {
+        const file = files.get(planned.decl.name)!;
+        ctx = { table: planned.decl.name, file: file.name };
+        staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!, (h) => (ctx.headers = h)));
+      }
+
+      // 2. Replace deletes the scope, children before parents.
+      const deleted = new Map<string, number>();
+      for (const s of [...staged].reverse()) {
+        if (s.planned.operation !== 'replace') continue;
+        ctx = { table: s.planned.decl.name, file: s.file.name, headers: s.headers };
+        const r = await tx.query<{ n: string }>('SELECT bs_delete_scope($1, $2) AS n', [s.planned.decl.name, plan.gameId]);
+        deleted.set(s.planned.decl.name, Number(r.rows[0]!.n));
+      }
+
+      // 3. Apply, parents before children (relations are checked against loaded parents).
+      const results: TableResult[] = [];
+      for (const s of staged) {
+        ctx = { table: s.planned.decl.name, file: s.file.name, headers: s.headers };
+        report(req, { table: s.planned.decl.name, phase: 'applying', rows: s.rows, bytes: s.file.size ?? 0, elapsedMs: Date.now() - started });
+        const r = await tx.query<{ r: ApplyJson }>('SELECT bs_apply($1, $2, $3, $4::regclass, $5::jsonb) AS r', [
+          s.planned.decl.name, s.planned.operation, plan.gameId, s.stage,
+          JSON.stringify({
+            duplicates: req.policy?.duplicates ?? 'reject', orphans: req.policy?.orphans ?? 'reject',
+            request_id: requestId, history_id: s.historyId, source: s.file.name, scope_deleted: s.planned.operation === 'replace',
+          }),
+        ]);
+        const a = r.rows[0]!.r;
+        const result: TableResult = {
+          table: s.planned.decl.name, operation: s.planned.operation, gameId: plan.gameId, file: s.file.name,
+          rowsInFile: Number(a.rows_in_file), outOfScope: Number(a.out_of_scope),
+          inserted: Number(a.inserted), updated: Number(a.updated),
+          deleted: Number(a.deleted) + (deleted.get(s.planned.decl.name) ?? 0),
+          unchanged: Number(a.unchanged), rejected: Number(a.rejected), rejectedByReason: numbers(a.rejected_by_reason),
+          warnings: [...s.warnings, ...(a.out_of_scope > 0 ? [`${a.out_of_scope} rows of ${s.file.name} belong to other games and were left alone`] : [])],
+          historyId: s.historyId, durationMs: Date.now() - s.startedAt,
+        };
+        results.push(result);
+        report(req, { table: result.table, phase: 'done', rows: result.rowsInFile, bytes: s.file.size ?? 0, elapsedMs: Date.now() - started });
+      }
+      if (dryRun) throw new DryRunDone(results);
+      for (const t of results) await history.finishTable(tx, t);
+      await history.finishRequest(tx, requestHistoryId, results, Date.now() - started, warnings);
+      return results;
+    }).catch(async (err: unknown) => {
+      if (!(err instanceof DryRunDone)) throw err;
+      // A dry run changed nothing; its record says what it would have done.
+      for (const t of err.tables) await history.finishTable(db, t);
+      await history.finishRequest(db, requestHistoryId, err.tables, Date.now() - started, warnings);
+      return err.tables;
+    });
+    for (const t of tables) warnings.push(...t.warnings);
+    return {
+      requestId, historyId: requestHistoryId, status: 'succeeded', dryRun, scope: plan.scope, operation: plan.operation,
+      gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings,
+    };
+  } catch (err) {
+    const e = toLoadError(err, ctx);
+    await recordFailure(db, requestId, e, Date.now() - started);
+    return {
+      requestId, historyId: requestHistoryId, status: 'failed', dryRun, scope: plan.scope, operation: plan.operation,
+      gameId: plan.gameId, durationMs: Date.now() - started, tables: [], warnings, error: e.info,
+    };
+  }
+}
+
+interface ApplyJson {
+  rows_in_file: number; out_of_scope: number; inserted: number; updated: number; deleted: number;
+  unchanged: number; rejected: number; rejected_by_reason: Record<string, number>; warnings: string[];
+}
+
+async function stageFile(
+  tx: Queryable,
+  req: LoadRequest,
+  planned: PlannedTable,
+  file: SourceFile,
+  stage: string,
+  historyId: number,
+  onHeaders: (h: Map<string, string>) => void,
+): Promise<Staged> {
+  const startedAt = Date.now();
+  const table = planned.decl.name;
+  const records = new CsvRecords(file.name);
+  const input = await file.open();
+  let lastReport = 0;
+  const progress = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      const now = Date.now();
+      if (now - lastReport >= PROGRESS_EVERY_MS) {
+        lastReport = now;
+        report(req, { table, phase: 'reading', rows: records.rows, bytes: records.bytes, totalBytes: file.size, elapsedMs: now - startedAt });
+      }
+      done(null, chunk);
+    },
+  });
+  // One pipeline from the file to COPY's input. The header comes out first; the rows
+  // wait (backpressure) until the stage table that fits the header exists.
+  const body = new PassThrough({ highWaterMark: 1 << 16 });
+  const reading = pipeline(input, records, progress, body);
+  reading.catch(() => undefined);
+  let headerFields: string[];
+  try {
+    headerFields = await records.header;
+  } catch (err) {
+    await reading.catch(() => undefined);
+    throw toLoadError(err, { table, file: file.name });
+  }
+  let header: ReturnType<typeof planHeader>;
+  try {
+    const columns = (await tx.query<TableColumn>('SELECT column_name, column_type, not_null FROM bs_table_columns($1)', [table])).rows;
+    header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse');
+    await tx.query(`CREATE TEMP TABLE ${stage} (_line bigint, ${header.columns.map((c) => `${c.name} text`).join(', ')}) ON COMMIT DROP`);
+  } catch (err) {
+    body.destroy();
+    input.destroy();
+    await reading.catch(() => undefined);
+    throw err;
+  }
+  const headers = new Map(header.columns.map((c) => [c.name, c.header]));
+  onHeaders(headers);
+  const names = header.columns.map((c) => c.name);
+  const copying = tx.copyFrom(`COPY ${stage} (_line, ${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8')`, body);
+  const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
+  // A bad file is the better explanation than the COPY it cut short.
+  if (readResult.status === 'rejected') throw toLoadError(readResult.reason, { table, file: file.name, headers });
+  if (copyResult.status === 'rejected') throw toLoadError(copyResult.reason, { table, file: file.name, headers });
+  if (records.rows === 0) {
+    throw new LoadError({ table, file: file.name, message: 'the file has a header but no rows', hint: 'an empty export would empty the table; nothing was loaded' });
+  }
+  const warnings = [...header.warnings];
+  if (header.added.length) {
+    const r = await tx.query<{ r: { column: string; type: string }[] }>('SELECT bs_add_columns($1, $2::regclass, $3::text[]) AS r', [
+      table, stage, header.added.map((c) => c.name),
+    ]);
+    warnings.push(`added column${header.added.length > 1 ? 's' : ''} to ${table}: ${r.rows[0]!.r.map((c) => `${c.column} ${c.type}`).join(', ')}`);
+  }
+  report(req, { table, phase: 'reading', rows: records.rows, bytes: records.bytes, totalBytes: file.size, elapsedMs: Date.now() - startedAt });
+  return { planned, file, stage, rows: records.rows, historyId, warnings, headers, startedAt };
+}
+
+function report(req: LoadRequest, p: Progress): void {
+  try {
+    req.onProgress?.(p);
+  } catch {
+    /* a progress display never breaks a load */
+  }
+}
+
+function numbers(o: Record<string, number> | null | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, Number(v)]));
+}
+
+async function recordFailure(db: Queryable, requestId: string, e: LoadError, durationMs: number): Promise<void> {
+  try {
+    await history.failRequest(db, requestId, { message: e.message, detail: e.info, table: e.info.table }, durationMs);
+  } catch {
+    /* the database is gone: the error itself still reaches the caller */
+  }
+}
+
+/** A request refused before it started still leaves a history row. */
+async function refused(db: Database, req: LoadRequest, requestId: string, started: number, e: LoadError, row?: history.RequestRow): Promise<LoadResult> {
+  const r: history.RequestRow = row ?? {
+    requestId, scope: describeScope(req), operation: req.operation ?? 'default', gameId: Number.isSafeInteger(req.gameId) ? req.gameId! : null,
+    source: safeDescribe(req), dryRun: Boolean(req.dryRun), initiatedBy: req.initiatedBy, context: req.context,
+  };
+  let historyId = 0;
+  try {
+    historyId = await history.startRequest(db, r);
+    await history.failRequest(db, requestId, { message: e.message, detail: e.info }, Date.now() - started);
+  } catch {
+    /* recorded where possible */
+  }
+  return {
+    requestId, historyId, status: 'failed', dryRun: Boolean(req.dryRun), scope: r.scope, operation: r.operation,
+    gameId: r.gameId, durationMs: Date.now() - started, tables: [], warnings: [], error: e.info,
+  };
+}
+
+function describeScope(req: LoadRequest): string {
+  const s = req.scope;
+  return s.kind === 'tables' ? `table ${s.tables.join(', ')}`.slice(0, 200) : s.kind === 'category' ? `category ${String(s.category).slice(0, 50)}` : s.kind;
+}
+
+function safeDescribe(req: LoadRequest): string {
+  try {
+    return req.source.describe();
+  } catch {
+    return '(unknown source)';
+  }
+}

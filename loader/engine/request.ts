@@ -1,0 +1,102 @@
+/**
+ * What a caller asks of the load engine, and what it answers. Every entry point (CLI,
+ * S3 loader, worker, Slack bot) builds a LoadRequest and reports a LoadResult.
+ */
+import type { Readable } from 'node:stream';
+import type { Group, Operation } from '../warehouse';
+
+export type Scope =
+  | { kind: 'tables'; tables: string[] }
+  | { kind: 'category'; category: Group }
+  /** Every table, dims kept as they are when gameId is set (facts only then). */
+  | { kind: 'all' }
+  /** Empty every warehouse table, then load every table from the source. */
+  | { kind: 'full-refresh' };
+
+/** One file the engine reads: a local file, an S3 object, or any stream. */
+export interface SourceFile {
+  table: string;
+  /** How messages name it: a path, `s3://bucket/key`, ... */
+  name: string;
+  size?: number;
+  open(): Promise<Readable>;
+}
+
+/** Where the files of a request come from. */
+export interface Source {
+  describe(): string;
+  /** The file for a table, or null when the source has none. */
+  fileFor(table: string): Promise<SourceFile | null>;
+}
+
+export type RejectPolicy = 'reject' | 'fail';
+
+export interface LoadRequest {
+  scope: Scope;
+  /** Defaults to each table's default operation. */
+  operation?: Operation;
+  gameId?: number;
+  source: Source;
+  dryRun?: boolean;
+  initiatedBy: string;
+  /** What to do with duplicate keys within a file and rows whose relations point nowhere. */
+  policy?: { duplicates?: RejectPolicy; orphans?: RejectPolicy };
+  /** Columns of a file that the table lacks: refuse (default) or add them to the table. */
+  unknownColumns?: 'refuse' | 'add';
+  onProgress?: (p: Progress) => void;
+  /** Extra context recorded with the request's history row (e.g. the S3 object). */
+  context?: Record<string, unknown>;
+}
+
+export interface Progress {
+  table: string;
+  phase: 'reading' | 'applying' | 'done';
+  rows: number;
+  bytes: number;
+  totalBytes?: number;
+  elapsedMs: number;
+}
+
+export interface TableResult {
+  table: string;
+  operation: Operation;
+  gameId: number | null;
+  file: string;
+  rowsInFile: number;
+  /** Rows of the file that belong to another game than the request's (not touched). */
+  outOfScope: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  warnings: string[];
+  historyId: number;
+  durationMs: number;
+}
+
+/** Where a bad input is: enough for a person to open the file and fix it. */
+export interface LoadErrorInfo {
+  message: string;
+  file?: string;
+  table?: string;
+  line?: number;
+  column?: string;
+  value?: string;
+  hint?: string;
+}
+
+export interface LoadResult {
+  requestId: string;
+  historyId: number;
+  status: 'succeeded' | 'failed';
+  dryRun: boolean;
+  scope: string;
+  operation: string;
+  gameId: number | null;
+  durationMs: number;
+  tables: TableResult[];
+  warnings: string[];
+  error?: LoadErrorInfo;
+}
