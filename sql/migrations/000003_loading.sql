@@ -374,7 +374,7 @@ BEGIN
         v_deleted := bs_delete_scope(p_table, p_game_id);
       END IF;
     ELSIF p_operation = 'append' THEN
-      EXECUTE format($q$SELECT s._line, %s::text AS k FROM %s s JOIN %I t ON t.%I = %1$s WHERE %s AND %s ORDER BY s._line LIMIT 1$q$,
+      EXECUTE format($q$SELECT s._line, %1$s::text AS k FROM %2$s s JOIN %3$I t ON t.%4$I = %1$s WHERE %5$s AND %6$s ORDER BY s._line LIMIT 1$q$,
         v_key_expr, p_stage, p_table, v_key, v_scope, v_not_rejected) INTO v_bad;
       IF v_bad._line IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '23505',
