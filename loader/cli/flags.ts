@@ -7,10 +7,14 @@ export interface Flags {
   dryRun: boolean;
   addColumns: boolean;
   strict: boolean;
+  /** Flags with a value that a local command reads (--batch, --op, --game, --prefix, --port ...). */
+  values: Record<string, string>;
 }
 
+const VALUE_FLAGS = ['batch', 'op', 'game', 'prefix', 'port', 'games', 'out', 'seed'];
+
 export function parseFlags(argv: string[]): Flags {
-  const f: Flags = { words: [], json: false, yes: false, dryRun: false, addColumns: false, strict: false };
+  const f: Flags = { words: [], json: false, yes: false, dryRun: false, addColumns: false, strict: false, values: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--from') {
@@ -23,7 +27,12 @@ export function parseFlags(argv: string[]): Flags {
     else if (a === '--dry-run') f.dryRun = true;
     else if (a === '--add-columns') f.addColumns = true;
     else if (a === '--strict') f.strict = true;
-    else f.words.push(a);
+    else if (a.startsWith('--') && VALUE_FLAGS.includes(a.slice(2).split('=')[0]!)) {
+      const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`--${name} needs a value`);
+      f.values[name] = v;
+    } else f.words.push(a);
   }
   return f;
 }

@@ -10,15 +10,22 @@ import { openDatabase } from '../db/connect';
 import type { Database } from '../db/database';
 import { migrate, MigrationError } from '../db/migrate';
 import { folderSource } from '../engine';
+import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
+import { dropFiles } from '../s3/drop';
+import { latestExportsSource } from '../s3/source';
+import type { Operation } from '../warehouse';
 import { describeCommand, isDestructive, parseCommand } from '../commands/grammar';
 import { executeCommand, type CommandContext } from '../commands/execute';
 import { renderOutcome } from '../commands/render';
+import { runGenerate } from '../generate/cli';
 import { progressPrinter } from './progress';
 import { parseFlags, type Flags } from './flags';
 
 const LOCAL_USAGE = `local commands:
   migrate                      apply pending schema migrations
   generate --games N --out DIR [--seed S] [--dirty]   synthetic export files
+  drop <files...> [--batch NAME] [--op OPERATION] [--game ID] [--prefix P]
+                               upload export files to the drop bucket (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3)
 
 flags for loads and deletes:
   --from <dir>        load the files <table>.csv of a local folder
@@ -50,7 +57,6 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   const [first] = flags.words;
 
   if (first === 'generate') {
-    const { runGenerate } = await import('../generate/cli');
     return runGenerate(argv.slice(1), { stdout: io.stdout, stderr: io.stderr });
   }
   if (first === '--help' || first === '-h' || (first === 'help' && flags.words.length === 1 && !flags.json)) {
@@ -74,6 +80,25 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       out(r.applied.length ? `migrated to version ${r.version} (${r.applied.length} applied)` : `already at version ${r.version}; nothing to do`);
       return 0;
     });
+  }
+
+  if (first === 'drop') {
+    const s3c = s3ConfigFromEnv(env);
+    if (!s3c.bucket) {
+      err('benchsight: no drop bucket configured: set DROP_BUCKET (and AWS_ENDPOINT_URL_S3 for a local S3, e.g. the one `npm start` runs)');
+      return 2;
+    }
+    const game = flags.values.game !== undefined ? Number(flags.values.game) : undefined;
+    if (game !== undefined && !(Number.isSafeInteger(game) && game > 0)) {
+      err(`benchsight: --game must be a positive whole number, not ${JSON.stringify(flags.values.game)}`);
+      return 2;
+    }
+    const keys = await dropFiles(makeS3Client(s3c), {
+      files: flags.words.slice(1), bucket: s3c.bucket, prefix: flags.values.prefix, batch: flags.values.batch,
+      operation: flags.values.op as Operation | undefined, gameId: game,
+    }, err);
+    out(`dropped ${keys.length} object${keys.length === 1 ? '' : 's'} into s3://${s3c.bucket}/`);
+    return 0;
   }
 
   const parsed = parseCommand(flags.words.join(' '));
@@ -102,7 +127,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     const ctx: CommandContext = {
       db,
       initiatedBy: `cli:${env.USER ?? env.USERNAME ?? 'unknown'}`,
-      source: flags.from ? async () => folderSource(flags.from!) : undefined,
+      source: commandSource(flags, env),
       loadOptions: {
         unknownColumns: flags.addColumns ? 'add' : 'refuse',
         policy: flags.strict ? { duplicates: 'fail', orphans: 'fail' } : undefined,
@@ -114,6 +139,14 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     else out(renderOutcome(outcome));
     return outcome.ok ? 0 : 1;
   });
+}
+
+/** Where a command's loads read from: --from <folder>, else the drop bucket's latest exports. */
+function commandSource(flags: Flags, env: NodeJS.ProcessEnv): CommandContext['source'] {
+  if (flags.from) return async () => folderSource(flags.from!);
+  const s3c = s3ConfigFromEnv(env);
+  if (s3c.bucket) return async () => latestExportsSource(makeS3Client(s3c), s3c.bucket!);
+  return undefined;
 }
 
 async function withDatabase(config: Config, io: Io, fn: (db: Database) => Promise<number>): Promise<number> {

@@ -67,7 +67,11 @@ export function parseCommand(input: string): ParseResult {
   }
 }
 
+const MAX_INPUT = 300;
+const shown = (w: string) => (w.length > 40 ? `${w.slice(0, 40)}…` : w);
+
 function tokenize(input: string): string[] {
+  if (input.length > MAX_INPUT) throw new SyntaxError(`that command is ${input.length} characters long; commands are short (try \`help\`)`);
   const words = input.trim().replace(/^\/benchsight\s*/, '').split(/\s+/).filter(Boolean);
   for (const w of words) {
     const bad = [...w].find((ch) => !/[A-Za-z0-9_-]/.test(ch));
@@ -75,10 +79,10 @@ function tokenize(input: string): string[] {
       const code = bad.codePointAt(0)!;
       if (code > 127) {
         throw new SyntaxError(
-          `"${w}" contains ${JSON.stringify(bad)} (U+${code.toString(16).toUpperCase().padStart(4, '0')}), which only looks like a plain letter or digit: type the command in plain ASCII`,
+          `"${shown(w)}" contains ${JSON.stringify(bad)} (U+${code.toString(16).toUpperCase().padStart(4, '0')}), which only looks like a plain letter or digit: type the command in plain ASCII`,
         );
       }
-      throw new SyntaxError(`${JSON.stringify(bad)} in "${w}" is not part of the command language: commands are plain words and numbers (try \`help\`)`);
+      throw new SyntaxError(`${JSON.stringify(bad)} in "${shown(w)}" is not part of the command language: commands are plain words and numbers (try \`help\`)`);
     }
   }
   return words.map((w) => w.toLowerCase());
@@ -98,16 +102,17 @@ class Parser {
   }
   private expect(word: string, options: readonly string[], what: string): string {
     if (options.includes(word)) return word;
-    throw new SyntaxError(`unknown ${what} "${word}"${didYouMean(word, options)}`);
+    throw new SyntaxError(`unknown ${what} "${shown(word)}"${didYouMean(word, options)}`);
   }
-  private number(what: string): number {
+  private number(what: string, opts: { negative?: boolean } = {}): number {
     const w = this.next(what);
-    if (!/^\d{1,10}$/.test(w)) throw new SyntaxError(`${what} must be a whole number, not "${w}"`);
+    if (!(opts.negative ? /^-?\d+$/ : /^\d+$/).test(w)) throw new SyntaxError(`${what} must be a whole number, not "${shown(w)}"`);
+    if (w.replace('-', '').length > 10 || Math.abs(Number(w)) > 2147483647) throw new SyntaxError(`${what} ${shown(w)} is too large`);
     return Number(w);
   }
   private end(): void {
     const w = this.peek();
-    if (w !== undefined) throw new SyntaxError(`unexpected "${this.words.slice(this.i).join(' ')}" at the end (try \`help\`)`);
+    if (w !== undefined) throw new SyntaxError(`unexpected "${shown(this.words.slice(this.i).join(' '))}" at the end (try \`help\`)`);
   }
 
   command(): unknown {
@@ -138,7 +143,7 @@ class Parser {
           const w = this.next('an option');
           if (w === 'limit') limit = this.number('the limit');
           else if (table === undefined) table = this.expect(w, TABLE_NAMES, 'table');
-          else throw new SyntaxError(`unexpected "${w}" (history takes a table and "limit <n>")`);
+          else throw new SyntaxError(`unexpected "${shown(w)}" (history takes a table and "limit <n>")`);
         }
         return { kind: 'history', table, limit };
       }
@@ -190,7 +195,10 @@ class Parser {
       if ((OPERATIONS as readonly string[]).includes(w) && operation === undefined) operation = w as Operation;
       else if (w === 'game' && gameId === undefined && what !== 'all') gameId = this.number('the game id');
       else if (DRY_RUN.includes(w)) dryRun = true;
-      else throw new SyntaxError(`unexpected "${w}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`);
+      else if ((OPERATIONS as readonly string[]).includes(w)) throw new SyntaxError(`two operations given ("${operation}" and "${w}"): a load takes one`);
+      else if (w === 'game' && what === 'all') throw new SyntaxError('"load all" covers every game; for one game, use "load game <id>"');
+      else if (w === 'game') throw new SyntaxError('the game is given twice');
+      else throw new SyntaxError(`unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`);
     }
     return { kind: 'load', target, operation, gameId, dryRun };
   }
@@ -202,7 +210,7 @@ class Parser {
       let priority: number | undefined;
       if (this.peek() !== undefined) {
         this.expect(this.next('"priority"'), ['priority'], 'option');
-        priority = this.number('the priority');
+        priority = this.number('the priority', { negative: true });
       }
       this.end();
       return { kind: 'etl-queue', gameId, priority };
@@ -219,7 +227,8 @@ class Parser {
 
 /** Commands that destroy data and need a confirmation first. */
 export function isDestructive(c: Command): boolean {
-  return c.kind === 'full-refresh' || c.kind === 'delete-game' || (c.kind === 'load' && c.target.type === 'all' && c.operation === 'replace' && !c.dryRun);
+  if ('dryRun' in c && c.dryRun) return false;
+  return c.kind === 'full-refresh' || c.kind === 'delete-game' || (c.kind === 'load' && c.target.type === 'all' && c.operation === 'replace');
 }
 
 export type Role = 'viewer' | 'operator' | 'admin';

@@ -3,6 +3,7 @@ export function didYouMean(word: string, options: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const o of options) {
+    if (o.toLowerCase() === word.toLowerCase()) continue;
     const d = distance(word.toLowerCase(), o.toLowerCase());
     if (d < bestDistance) {
       best = o;

@@ -14,6 +14,7 @@ import { LoadError } from './errors';
 const NL = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
+const COMMA = 0x2c;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const MAX_HEADER_BYTES = 1 << 20;
 
@@ -34,6 +35,13 @@ export class CsvRecords extends Transform {
   private first = true;
   private utf8Carry: Buffer = Buffer.alloc(0);
   private lastRecordLine = 0;
+  private headerLines = 1;
+  /** File lines of blank lines that were skipped (rare): maps COPY's line numbers back. */
+  private skipped: number[] = [];
+  /** The byte before the current chunk (a quote's neighbour may sit in the last chunk). */
+  private prevByte = NL;
+  /** A quote closed a field at the very end of the last chunk: check the next byte. */
+  private closeAtChunkEnd = false;
 
   constructor(private readonly fileName: string) {
     super({ readableHighWaterMark: 1 << 16 });
@@ -55,6 +63,10 @@ export class CsvRecords extends Transform {
         if (chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
       }
       this.bytes += chunk.length;
+      const nul = chunk.indexOf(0);
+      if (nul !== -1) {
+        throw this.fail(this.line + countNewlines(chunk, 0, nul), 'this line contains a NUL byte: is this a binary file rather than a CSV export?');
+      }
       this.checkUtf8(chunk);
       if (!this.headerDone) {
         chunk = this.takeHeader(chunk);
@@ -74,7 +86,9 @@ export class CsvRecords extends Transform {
       if (this.utf8Carry.length) throw this.fail(this.line, 'the file ends in the middle of a UTF-8 character');
       if (!this.headerDone) {
         if (this.headerLen === 0) throw this.fail(undefined, 'the file is empty', 'an export has a header line and at least one row');
-        this.finishHeader(Buffer.concat(this.headerBuf));
+        const all = Buffer.concat(this.headerBuf);
+        if (all.includes(CR)) throw this.fail(1, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
+        this.finishHeader(all);
       }
       if (this.inQuote) {
         throw this.fail(this.quoteLine, 'a quoted field starts on this line and is never closed', 'every " that opens a field needs a closing "');
@@ -92,10 +106,13 @@ export class CsvRecords extends Transform {
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
       if (b === QUOTE) inQuote = !inQuote;
-      else if (b === NL && !inQuote) {
+      else if (b === CR && !inQuote && i + 1 < chunk.length && chunk[i + 1] !== NL) {
+        throw this.fail(1, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
+      } else if (b === NL && !inQuote) {
         const header = Buffer.concat([...this.headerBuf, chunk.subarray(0, i + 1)]);
         this.finishHeader(header);
-        this.line = 1 + countNewlines(header, 0, header.length);
+        this.headerLines = countNewlines(header, 0, header.length);
+        this.line = 1 + this.headerLines;
         return chunk.subarray(i + 1);
       }
     }
@@ -125,11 +142,16 @@ export class CsvRecords extends Transform {
   private prefixRecords(chunk: Buffer): Buffer {
     const parts: Buffer[] = [];
     let pos = 0;
+    if (this.closeAtChunkEnd && chunk.length) {
+      this.closeAtChunkEnd = false;
+      this.checkAfterClose(chunk[0]!);
+    }
     let nextQuote = chunk.indexOf(QUOTE, 0);
     while (pos < chunk.length) {
       if (this.atRecordStart) {
         // A blank line between records is not a row: skip it.
         if (!this.inQuote && (chunk[pos] === NL || (chunk[pos] === CR && chunk[pos + 1] === NL))) {
+          this.skipped.push(this.line);
           pos += chunk[pos] === CR ? 2 : 1;
           this.line++;
           continue;
@@ -142,8 +164,19 @@ export class CsvRecords extends Transform {
       const nl = chunk.indexOf(NL, pos);
       const end = nl === -1 ? chunk.length : nl;
       while (nextQuote !== -1 && nextQuote < end) {
-        this.inQuote = !this.inQuote;
-        if (this.inQuote) this.quoteLine = this.line;
+        const before = nextQuote > 0 ? chunk[nextQuote - 1]! : this.prevByte;
+        if (!this.inQuote) {
+          // A quote opens a field only at its start (or doubles a quote inside one).
+          if (before !== COMMA && before !== NL && before !== QUOTE) {
+            throw this.fail(this.line, 'a quote in the middle of a field', 'a field with quotes in it must be quoted as a whole, and each " inside written twice ("")');
+          }
+          this.inQuote = true;
+          this.quoteLine = this.line;
+        } else {
+          this.inQuote = false;
+          if (nextQuote + 1 < chunk.length) this.checkAfterClose(chunk[nextQuote + 1]!);
+          else this.closeAtChunkEnd = true;
+        }
         nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
       }
       if (nl === -1) {
@@ -155,7 +188,24 @@ export class CsvRecords extends Transform {
       if (!this.inQuote) this.atRecordStart = true;
       pos = nl + 1;
     }
+    if (chunk.length) this.prevByte = chunk[chunk.length - 1]!;
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** After a closing quote comes the next field, the end of the line, or a doubled quote. */
+  private checkAfterClose(next: number): void {
+    if (next === COMMA || next === NL || next === CR || next === QUOTE) return;
+    if (this.quoteLine < this.line) {
+      throw this.fail(this.quoteLine, `the quoted field that starts on this line does not end where it should (a quote on line ${this.line} closes it)`, 'a closing " is probably missing on this line');
+    }
+    throw this.fail(this.line, 'text follows the closing quote of a field', 'a field with quotes in it must be quoted as a whole, and each " inside written twice ("")');
+  }
+
+  /** The file line of line `n` of what was sent to COPY (COPY counts its own lines). */
+  fileLineOf(n: number): number {
+    let line = n + this.headerLines;
+    for (const b of this.skipped) if (b <= line) line++;
+    return line;
   }
 
   private checkUtf8(chunk: Buffer): void {

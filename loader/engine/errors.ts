@@ -8,9 +8,21 @@ import type { LoadErrorInfo } from './request';
 export class LoadError extends Error {
   readonly info: LoadErrorInfo;
   constructor(info: LoadErrorInfo) {
-    super(formatError(info));
-    this.info = info;
+    const clean: LoadErrorInfo = {
+      ...info,
+      message: clip(info.message, 1000),
+      ...(info.value !== undefined ? { value: clip(info.value) } : {}),
+      ...(info.column !== undefined ? { column: clip(info.column, 100) } : {}),
+    };
+    super(formatError(clean));
+    this.info = clean;
   }
+}
+
+/** Long values are shown by their start and length: a message stays a message. */
+export function clip(s: string, max = 200): string {
+  const clean = s.replace(/\u0000/g, '\\0');
+  return clean.length > max ? `${clean.slice(0, max)}… (${clean.length.toLocaleString('en-US')} characters)` : clean;
 }
 
 export function formatError(info: LoadErrorInfo): string {
@@ -27,6 +39,8 @@ export interface ErrorContext {
   file?: string;
   /** column name → header as written in the file */
   headers?: Map<string, string>;
+  /** The file line of a line of what COPY read (COPY counts the lines it was sent). */
+  lineOf?: (copyLine: number) => number;
 }
 
 const COPY_CONTEXT = /COPY \S+, line (\d+)(?:, column (\S+?))?(?:: "(\d+),)?/;
@@ -58,11 +72,16 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
   // the CSV line where the record starts.
   const m = pgErr.where ? COPY_CONTEXT.exec(pgErr.where) : null;
   if (m) {
-    const line = m[3] ? Number(m[3]) : undefined;
-    const message = pgErr.message
-      .replace(/^extra data after last expected column$/, 'this row has more values than the header has columns')
-      .replace(/^missing data for column "(.*)"$/, (_s, c: string) => `this row has fewer values than the header: nothing for column ${header(c)}`);
-    return new LoadError({ ...base, message, line, hint: 'check the quoting and the number of commas on that line' });
+    const line = m[3] ? Number(m[3]) : ctx.lineOf ? ctx.lineOf(Number(m[1])) : undefined;
+    let hint = 'check the quoting and the number of commas on that line';
+    let message = pgErr.message;
+    if (/^extra data after last expected column$/.test(message)) message = 'this row has more values than the header has columns';
+    else if (/^missing data for column "(.*)"$/.test(message)) message = `this row has fewer values than the header: nothing for column ${header(/"(.*)"/.exec(message)![1])}`;
+    else if (/^unquoted (newline|carriage return) found in data$/.test(message)) {
+      message = 'this line ends differently from the lines before it (a mix of CRLF and LF line endings)';
+      hint = 'save the file with one kind of line ending';
+    } else if (/invalid byte sequence/.test(message)) hint = 'save the file as UTF-8';
+    return new LoadError({ ...base, message, line, hint });
   }
   return new LoadError({ ...base, message: pgErr.message, hint: hintFor(pgErr.code) });
 }

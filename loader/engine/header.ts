@@ -52,8 +52,8 @@ export function planHeader(
   const unknown = columns.filter((c) => !known.has(c.name));
   if (unknown.length && unknownColumns === 'refuse') {
     throw new LoadError({
-      file, table, line: 1,
-      message: `${table} has no column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => c.header).join(', ')}`,
+      file, table, line: 1, column: unknown[0]!.header,
+      message: `${table} has no column${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 20).map((c) => c.header).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`,
       hint: 'the export has columns the warehouse does not know: check the file is for this table, or load with the option that adds new columns (--add-columns)',
     });
   }

@@ -77,6 +77,11 @@ export async function failRequest(
                             ELSE 'not applied: the request failed on ' || $4 END,
        error_detail = CASE WHEN kind = 'request' OR table_name = $4 THEN $5::jsonb END
      WHERE request_id = $1 AND status <> 'failed'`,
-    [requestId, error.message, durationMs, error.table ?? null, error.detail === undefined ? null : JSON.stringify(error.detail)],
+    [requestId, noNul(error.message), durationMs, error.table ?? null, error.detail === undefined ? null : noNul(JSON.stringify(error.detail))],
   );
+}
+
+/** PostgreSQL text cannot hold NUL characters; a message about a binary file may. */
+function noNul(s: string): string {
+  return s.replace(/\u0000/g, '\\0');
 }

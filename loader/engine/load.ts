@@ -203,8 +203,9 @@ async function stageFile(
   const copying = tx.copyFrom(`COPY ${stage} (_line, ${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8')`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
   // A bad file is the better explanation than the COPY it cut short.
-  if (readResult.status === 'rejected') throw toLoadError(readResult.reason, { table, file: file.name, headers });
-  if (copyResult.status === 'rejected') throw toLoadError(copyResult.reason, { table, file: file.name, headers });
+  const errCtx = { table, file: file.name, headers, lineOf: (n: number) => records.fileLineOf(n) };
+  if (readResult.status === 'rejected') throw toLoadError(readResult.reason, errCtx);
+  if (copyResult.status === 'rejected') throw toLoadError(copyResult.reason, errCtx);
   if (records.rows === 0) {
     throw new LoadError({ table, file: file.name, message: 'the file has a header but no rows', hint: 'an empty export would empty the table; nothing was loaded' });
   }
@@ -242,7 +243,8 @@ async function recordFailure(db: Queryable, requestId: string, e: LoadError, dur
 /** A request refused before it started still leaves a history row. */
 async function refused(db: Database, req: LoadRequest, requestId: string, started: number, e: LoadError, row?: history.RequestRow): Promise<LoadResult> {
   const r: history.RequestRow = row ?? {
-    requestId, scope: describeScope(req), operation: req.operation ?? 'default', gameId: Number.isSafeInteger(req.gameId) ? req.gameId! : null,
+    requestId, scope: describeScope(req), operation: String(req.operation ?? 'default').slice(0, 50),
+    gameId: Number.isSafeInteger(req.gameId) && req.gameId! > 0 && req.gameId! <= 2147483647 ? req.gameId! : null,
     source: safeDescribe(req), dryRun: Boolean(req.dryRun), initiatedBy: req.initiatedBy, context: req.context,
   };
   let historyId = 0;

@@ -8,7 +8,7 @@
 -- 1730.0); any other fraction fails the cast instead of being rounded.
 CREATE FUNCTION bs_is_missing(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT v IS NULL OR v IN ('', 'nan', 'NaN', 'None', 'null', 'NULL') $$;
+$$ SELECT v IS NULL OR v = '' OR (octet_length(v) BETWEEN 3 AND 4 AND v IN ('nan', 'NaN', 'None', 'null', 'NULL')) $$;
 
 -- `1730.0` → 1730, `1730` → 1730, `1.5` → error. (String functions, not regular
 -- expressions: this runs for every integer cell of every file.)
@@ -183,8 +183,9 @@ BEGIN
     WHEN 'date' THEN 'a date (YYYY-MM-DD)' WHEN 'time without time zone' THEN 'a time of day (HH:MM:SS)'
     ELSE v_bad_type END;
   RAISE EXCEPTION USING ERRCODE = '22P02',
-    MESSAGE = format('line %s, column %s: %s is not %s', v_line, v_bad_col, quote_literal(v_bad_value), v_kind),
-    DETAIL = json_build_object('line', v_line, 'column', v_bad_col, 'value', v_bad_value, 'type', v_bad_type)::text;
+    MESSAGE = format('line %s, column %s: %s is not %s', v_line, v_bad_col,
+      quote_literal(left(v_bad_value, 200)) || CASE WHEN length(v_bad_value) > 200 THEN format('… (%s characters)', length(v_bad_value)) ELSE '' END, v_kind),
+    DETAIL = json_build_object('line', v_line, 'column', v_bad_col, 'value', left(v_bad_value, 1000), 'type', v_bad_type)::text;
 END
 $$;
 
@@ -408,7 +409,8 @@ BEGIN
   EXCEPTION
     WHEN invalid_text_representation OR numeric_value_out_of_range OR invalid_datetime_format
       OR datetime_field_overflow OR string_data_right_truncation OR invalid_parameter_value THEN
-      PERFORM bs_raise_bad_value(p_table, p_stage, v_scope, SQLERRM);
+      -- Search every staged row: the culprit may be the game column the scope filters on.
+      PERFORM bs_raise_bad_value(p_table, p_stage, 'true', SQLERRM);
   END;
 
   RETURN jsonb_build_object(

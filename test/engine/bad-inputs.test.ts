@@ -1,37 +1,560 @@
+/**
+ * A catalogue of bad inputs: each must fail with an error a person can act on (file,
+ * line as seen in an editor, column as written in the header, value), change no row of
+ * any warehouse table, and leave a failed record in load_history. Then a few good edge
+ * inputs that must load exactly as written.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, it } from 'vitest';
-import { load, folderSource, type LoadRequest } from '../../loader/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { folderSource, load, type LoadErrorInfo, type LoadRequest } from '../../loader/engine';
+import { TABLE_NAMES, WAREHOUSE, type Group } from '../../loader/warehouse';
 import { freshDatabase, type TestDatabase } from '../support/database';
-import { csvFor, folderWith, miniLeague, miniLeagueFiles } from '../support/fixtures';
+import { csvFor, folderWith, miniLeague, miniLeagueFiles, type Row } from '../support/fixtures';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await freshDatabase({ migrated: true }); });
+beforeAll(async () => {
+  t = await freshDatabase({ migrated: true });
+});
 afterAll(async () => t?.drop());
 
-const m = miniLeague();
-const teamCsv = csvFor('dim_team', m.teams);
-function one(table: string, content: string | Buffer, extra: Partial<LoadRequest> = {}): LoadRequest {
-  return { initiatedBy: 't', scope: { kind: 'tables', tables: [table] }, operation: 'replace', source: folderSource(folderWith({ [`${table}.csv`]: content })), ...extra };
+async function rows<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+  return (await t.db.query<R>(sql, params)).rows;
 }
-const lines = teamCsv.split('\n');
-const big = 'x'.repeat(10 * 1024 * 1024 - 4) + '"",\n';
-const cases: [string, () => LoadRequest][] = [
-  ['10MB', () => one('dim_player', csvFor('dim_player', [{ ...m.players[0]!, player_notes: big }, m.players[1]!]))],
-  ['10MB unclosed', () => one('dim_player', csvFor('dim_player', [m.players[0]!]) + '9,,,,P1,,,,,,,,"' + 'x'.repeat(10 * 1024 * 1024) + '\n')],
-  ['crlf all bom', () => one('dim_team', '\ufeff' + teamCsv.replace(/\n/g, '\r\n'))],
-  ['1e400', () => one('fact_shifts', csvFor('fact_shifts', [{ shift_key: 'SH100100001', game_id: 1001, shift_start_sec: '1e400' }]))],
+
+// ── The known-good state every bad input is tried against ─────────────────────
+const m = miniLeague();
+const shifts: Row[] = [
+  { shift_key: 'SH100100001', game_id: 1001, shift_index: '1.0', Period: '1.0', shift_start_sec: '12.5', home_team_id: 'N10001', away_team_id: 'N10002' },
+  { shift_key: 'SH100200001', game_id: 1002, shift_index: '1.0', Period: '1.0', shift_start_sec: '3.25', home_team_id: 'N10001', away_team_id: 'N10002' },
 ];
-it('explore', async () => {
-  const base = await load(t.db, { initiatedBy: 't', scope: { kind: 'tables', tables: ['dim_team', 'dim_player', 'dim_schedule', 'fact_events', 'fact_events_player'] }, operation: 'replace', source: folderSource(folderWith(miniLeagueFiles())) });
-  console.log('base', base.status, base.error);
-  for (const [name, mk] of cases) {
-    const t0 = Date.now(); const r = await load(t.db, mk());
-    const e = r.error ? { ...r.error, file: r.error.file?.replace(/.*\//, '') } : undefined;
-    if (name === '10MB') console.log(await t.db.query("select length(player_notes) n, player_notes = repeat('x', 10*1024*1024-4) || '\",' || chr(10) as eq from dim_player where player_id='P100001'"));
-    if (name === 'crlf all bom') console.log(await t.db.query('select * from dim_team'));
-    if (name === '1e400') console.log(await t.db.query('select shift_start_sec::text = 1e400::text as eq from fact_shifts'));
-    if (name.startsWith('stray')) console.log(await t.db.query('select team_name from dim_team'));
-    if (['missing file','-1'].includes(name)) console.log(await t.db.query('select kind,status,error_message,error_detail from load_history where request_id=$1', [r.requestId]));
-    console.log(name.padEnd(14), r.status, JSON.stringify(e)?.slice(0, 600), JSON.stringify(e)?.length, Date.now() - t0, r.tables.map((x) => `${x.table}:${x.inserted}`).join());
+const BASELINE_TABLES = ['dim_team', 'dim_player', 'dim_schedule', 'fact_shifts', 'fact_events', 'fact_events_player'];
+
+/** Every warehouse table's rows (and the columns of the schema) as hashes. */
+async function snapshot(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of TABLE_NAMES) {
+    const [r] = await rows<{ n: string; h: string | null }>(
+      `SELECT count(*) AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`,
+    );
+    out[table] = `${r!.n} rows, ${r!.h ?? 'empty'}`;
   }
-}, 120000);
+  const [cols] = await rows<{ h: string }>(
+    `SELECT md5(string_agg(table_name || '.' || column_name || ' ' || data_type, ',' ORDER BY table_name, ordinal_position)) AS h
+     FROM information_schema.columns WHERE table_schema = 'public'`,
+  );
+  out['(columns)'] = cols!.h;
+  return out;
+}
+
+let pristine: Record<string, string> | undefined;
+
+/** Loads the mini league unless the database already holds exactly it. */
+async function ensureBaseline(): Promise<Record<string, string>> {
+  if (pristine) {
+    const now = await snapshot();
+    if (JSON.stringify(now) === JSON.stringify(pristine)) return now;
+  }
+  await t.db.query(`TRUNCATE ${TABLE_NAMES.join(', ')}`);
+  const r = await load(t.db, {
+    initiatedBy: 'test', scope: { kind: 'tables', tables: BASELINE_TABLES }, operation: 'replace',
+    source: folderSource(folderWith({ ...miniLeagueFiles(), 'fact_shifts.csv': csvFor('fact_shifts', shifts) })),
+  });
+  expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+  pristine = await snapshot();
+  return pristine;
+}
+
+// ── Building bad files ───────────────────────────────────────────────────────
+const TEAM_CSV = csvFor('dim_team', m.teams);
+const [TEAM_HEADER, ACE, BLADES] = TEAM_CSV.trimEnd().split('\n') as [string, string, string];
+/** A dim_team line: index, name, id, then the 12 other columns (league is the 4th of them). */
+const teamLine = (index: number | string, name: string, id: string) => `${index},${name},${id},,,,NORAD,,,,,,,,`;
+
+function fileRequest(table: string, content: string | Buffer, extra: Partial<LoadRequest> = {}): LoadRequest {
+  return {
+    initiatedBy: 'test', scope: { kind: 'tables', tables: [table] }, operation: 'replace',
+    source: folderSource(folderWith({ [`${table}.csv`]: content })), ...extra,
+  };
+}
+/** fact_events with the second event (CSV line 3) changed. */
+const eventsWith = (change: Row, extra: Partial<LoadRequest> = {}) =>
+  fileRequest('fact_events', csvFor('fact_events', [m.events[0]!, { ...m.events[1]!, ...change }, m.events[2]!]), extra);
+/** dim_schedule with the second game (CSV line 3) changed. */
+const scheduleWith = (change: Row) => fileRequest('dim_schedule', csvFor('dim_schedule', [m.schedule[0]!, { ...m.schedule[1]!, ...change }, m.schedule[2]!]));
+/** fact_shifts with the second shift (CSV line 3) changed. */
+const shiftsWith = (change: Row) => fileRequest('fact_shifts', csvFor('fact_shifts', [shifts[0]!, { ...shifts[1]!, ...change }]));
+/** A request that never gets as far as a file. */
+const requestWith = (extra: Partial<LoadRequest>): LoadRequest => ({ ...fileRequest('fact_events', csvFor('fact_events', m.events)), ...extra });
+
+/** Bytes that look random but are the same every run. */
+function noise(length: number): Buffer {
+  const b = Buffer.alloc(length);
+  let x = 0x2545f491;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+const TEN_MB = 10 * 1024 * 1024;
+
+interface BadCase {
+  name: string;
+  request: () => LoadRequest;
+  /** What the error must say; `file` is the file's base name. */
+  error: Omit<LoadErrorInfo, 'message'> & { message: RegExp };
+}
+
+const BAD: BadCase[] = [
+  // ── Malformed CSV ──
+  {
+    name: 'an unclosed quote at the end of the file',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n${teamLine(2, '"Cats', 'N10003')}\n`),
+    error: { message: /quote.*never closed/, file: 'dim_team.csv', table: 'dim_team', line: 3 },
+  },
+  {
+    name: 'an unclosed quote on the last line, which has no newline',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n2,"Cats,N10003`),
+    error: { message: /quote.*never closed/, file: 'dim_team.csv', line: 3 },
+  },
+  {
+    name: 'an unclosed quote mid-file',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${teamLine(0, '"Ace', 'N10001')}\n${teamLine(2, 'Cats', 'N10003')}\n${teamLine(3, 'Dogs', 'N10004')}\n`),
+    error: { message: /quote.*never closed/, file: 'dim_team.csv', line: 2 },
+  },
+  {
+    // The quote opened on line 2 pairs with the quotes of line 3's properly quoted field,
+    // so the last quote left open is on line 3; the row to fix is line 2.
+    name: 'an unclosed quote mid-file, before a row with a properly quoted field',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${teamLine(0, '"Ace', 'N10001')}\n${BLADES}\n${teamLine(3, 'Dogs', 'N10004')}\n`),
+    error: { message: /quote/, file: 'dim_team.csv', line: 2 },
+  },
+  {
+    name: 'a row with too many values',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n${BLADES},surplus\n`),
+    error: { message: /more values than the header/, file: 'dim_team.csv', table: 'dim_team', line: 3 },
+  },
+  {
+    name: 'a row with too few values',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n1,Blades,N10002\n`),
+    error: { message: /fewer values than the header.*norad_team/, file: 'dim_team.csv', line: 3 },
+  },
+  {
+    name: 'a line of spaces between rows',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n   \n${BLADES}\n`),
+    error: { message: /fewer values than the header/, file: 'dim_team.csv', line: 3 },
+  },
+  {
+    name: 'a stray quote inside an unquoted field',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n${teamLine(1, 'Bla"des', 'N10002')}\n`),
+    error: { message: /quote/, file: 'dim_team.csv', line: 3 },
+  },
+  {
+    // PostgreSQL's CSV reader drops quotes in the middle of an unquoted field: this row
+    // would load as `The Blades Club`, silently changed.
+    name: 'a pair of stray quotes inside an unquoted field',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n${teamLine(1, 'The "Blades" Club', 'N10002')}\n`),
+    error: { message: /quote/i, file: 'dim_team.csv', line: 3 },
+  },
+  {
+    name: 'a NUL byte inside a field',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n${teamLine(1, 'Bla\0des', 'N10002')}\n`),
+    error: { message: /NUL|0x00|zero byte/i, file: 'dim_team.csv', line: 3 },
+  },
+  {
+    name: 'a CRLF file with an LF line',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\r\n${ACE}\r\n${BLADES}\n`),
+    error: { message: /newline|line end|CRLF|carriage/i, file: 'dim_team.csv', line: 3 },
+  },
+  {
+    name: 'a file with CR-only (old Mac) line endings',
+    request: () => fileRequest('dim_team', TEAM_CSV.replace(/\n/g, '\r')),
+    error: { message: /\bCR\b|carriage return|line end/i, file: 'dim_team.csv' },
+  },
+
+  // ── Values that do not fit their column ──
+  {
+    name: 'a fraction 1.5 in an integer column',
+    request: () => eventsWith({ period: '1.5' }),
+    error: { message: /'1\.5' is not a whole number/, file: 'fact_events.csv', table: 'fact_events', line: 3, column: 'period', value: '1.5' },
+  },
+  {
+    name: 'abc in an integer column',
+    request: () => fileRequest('dim_player', csvFor('dim_player', [m.players[0]!, m.players[1]!, { ...m.players[2]!, current_skill_rating: 'abc' }])),
+    error: { message: /not a whole number/, file: 'dim_player.csv', line: 4, column: 'current_skill_rating', value: 'abc' },
+  },
+  {
+    name: '12abc in an integer column',
+    request: () => eventsWith({ period: '12abc' }),
+    error: { message: /not a whole number/, line: 3, column: 'period', value: '12abc' },
+  },
+  {
+    name: 'a hexadecimal 0x1A in an integer column (PostgreSQL 16 would read it as 26)',
+    request: () => eventsWith({ period: '0x1A' }),
+    error: { message: /not a whole number/, line: 3, column: 'period', value: '0x1A' },
+  },
+  {
+    name: '1_000 in an integer column (PostgreSQL 16 would read it as 1000)',
+    request: () => eventsWith({ event_index: '1_000' }),
+    error: { message: /not a whole number/, line: 3, column: 'event_index', value: '1_000' },
+  },
+  {
+    name: 'a number too large for integer',
+    request: () => eventsWith({ event_index: '99999999999' }),
+    error: { message: /not a whole number/, line: 3, column: 'event_index', value: '99999999999' },
+  },
+  {
+    name: 'a fraction in the key column',
+    request: () => scheduleWith({ game_id: '1002.5' }),
+    error: { message: /not a whole number/, file: 'dim_schedule.csv', line: 3, column: 'game_id', value: '1002.5' },
+  },
+  {
+    name: 'abc in the game column, in a one-game load',
+    request: () => eventsWith({ game_id: 'abc' }, { gameId: 1001 }),
+    error: { message: /'abc' is not a whole number/, file: 'fact_events.csv', line: 3, column: 'game_id', value: 'abc' },
+  },
+  {
+    name: 'an unparseable date 2024-13-45 00:00:00',
+    request: () => scheduleWith({ date: '2024-13-45 00:00:00' }),
+    error: { message: /not a date/, file: 'dim_schedule.csv', line: 3, column: 'date', value: '2024-13-45 00:00:00' },
+  },
+  {
+    name: 'a non-ISO date 09/15/2024',
+    request: () => scheduleWith({ date: '09/15/2024' }),
+    error: { message: /not a date/, line: 3, column: 'date', value: '09/15/2024' },
+  },
+  {
+    name: 'a time of day 25:99:00',
+    request: () => scheduleWith({ game_time: '25:99:00' }),
+    error: { message: /not a time of day/, line: 3, column: 'game_time', value: '25:99:00' },
+  },
+  {
+    name: 'a time of day 6:45 PM',
+    request: () => scheduleWith({ game_time: '6:45 PM' }),
+    error: { message: /not a time of day/, line: 3, column: 'game_time', value: '6:45 PM' },
+  },
+  {
+    name: 'NaNx in a numeric column',
+    request: () => shiftsWith({ shift_start_sec: 'NaNx' }),
+    error: { message: /'NaNx' is not a number/, file: 'fact_shifts.csv', line: 3, column: 'shift_start_sec', value: 'NaNx' },
+  },
+  {
+    name: 'a decimal comma 1,5 in a numeric column',
+    request: () => shiftsWith({ shift_start_sec: '1,5' }),
+    error: { message: /not a number/, line: 3, column: 'shift_start_sec', value: '1,5' },
+  },
+  {
+    // The error names the value; a megabyte of it does not belong in a message.
+    name: 'a 1 MB value in an integer column',
+    request: () => fileRequest('dim_player', csvFor('dim_player', [{ ...m.players[0]!, birth_year: '9'.repeat(1 << 20) }])),
+    error: { message: /not a whole number/, file: 'dim_player.csv', line: 2, column: 'birth_year' },
+  },
+  {
+    name: 'a bad value after a multi-line quoted field (the line numbers count its lines)',
+    request: () => fileRequest('dim_player', csvFor('dim_player', [{ ...m.players[0]!, player_notes: 'a\nb\r\nc' }, { ...m.players[1]!, birth_year: 'x' }])),
+    error: { message: /not a whole number/, file: 'dim_player.csv', line: 5, column: 'birth_year', value: 'x' },
+  },
+  {
+    name: 'a row with too many values after a multi-line quoted field',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${teamLine(0, '"Ace\nof\nspades"', 'N10001')}\n${BLADES},surplus\n`),
+    error: { message: /more values than the header/, file: 'dim_team.csv', line: 5 },
+  },
+
+  // ── Headers ──
+  {
+    name: 'an unknown header column',
+    request: () => fileRequest('dim_team', TEAM_CSV.replace('team_name', 'team_nom')),
+    error: { message: /dim_team has no column team_nom/, file: 'dim_team.csv', line: 1, column: 'team_nom' },
+  },
+  {
+    name: 'a duplicate header',
+    request: () => fileRequest('dim_team', TEAM_CSV.replace('team_name', 'team_id')),
+    error: { message: /"team_id" twice/, file: 'dim_team.csv', line: 1, column: 'team_id' },
+  },
+  {
+    name: 'two headers that map to the same column (type and Type)',
+    request: () => fileRequest('fact_events', csvFor('fact_events', m.events).replace('event_type', 'type')),
+    error: { message: /"type" and "Type" both mean column type|"Type" and "type" both mean column type/, file: 'fact_events.csv', line: 1, column: expect.stringMatching(/^(type|Type)$/) as unknown as string },
+  },
+  {
+    name: 'an empty header name',
+    request: () => fileRequest('dim_team', TEAM_CSV.replace('team_name', '')),
+    error: { message: /header column 2 has no name/, file: 'dim_team.csv', line: 1 },
+  },
+  {
+    name: 'a header too long to be a column name',
+    request: () => fileRequest('dim_team', TEAM_CSV.replace('team_name', 'x'.repeat(70))),
+    error: { message: /does not make a usable column name/, file: 'dim_team.csv', line: 1, column: 'x'.repeat(70) },
+  },
+  {
+    name: 'a file without the key column',
+    request: () => fileRequest('dim_player', csvFor('dim_player', m.players, { headers: ['index', 'player_full_name'] })),
+    error: { message: /no column player_id/, file: 'dim_player.csv', line: 1 },
+  },
+  {
+    name: 'a fact file without game_id',
+    request: () => fileRequest('fact_events', csvFor('fact_events', m.events, { headers: ['event_key', 'period', 'event_type'] })),
+    error: { message: /no column game_id/, file: 'fact_events.csv', line: 1 },
+  },
+  {
+    name: "another table's file",
+    request: () => fileRequest('dim_player', TEAM_CSV),
+    error: { message: /dim_player has no columns team_name/, file: 'dim_player.csv', line: 1 },
+  },
+
+  // ── Files ──
+  {
+    name: 'an empty file (0 bytes)',
+    request: () => fileRequest('dim_team', ''),
+    error: { message: /the file is empty/, file: 'dim_team.csv', table: 'dim_team' },
+  },
+  {
+    name: 'a header only',
+    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n`),
+    error: { message: /header but no rows/, file: 'dim_team.csv' },
+  },
+  {
+    name: 'only a BOM',
+    request: () => fileRequest('dim_team', Buffer.from([0xef, 0xbb, 0xbf])),
+    error: { message: /the file is empty/, file: 'dim_team.csv' },
+  },
+  {
+    name: 'a BOM and a header only',
+    request: () => fileRequest('dim_team', `\ufeff${TEAM_HEADER}\r\n`),
+    error: { message: /header but no rows/, file: 'dim_team.csv' },
+  },
+  {
+    name: 'a file that is not UTF-8 (latin-1)',
+    request: () => fileRequest('dim_player', Buffer.from(csvFor('dim_player', m.players.slice(0, 2)), 'latin1')),
+    error: { message: /not UTF-8/, file: 'dim_player.csv', line: 3 },
+  },
+  {
+    name: 'a gzip file',
+    request: () => fileRequest('dim_team', gzipSync(TEAM_CSV)),
+    error: { message: /not UTF-8|NUL byte: is this a binary file/, file: 'dim_team.csv', line: 1 },
+  },
+  {
+    name: 'random bytes',
+    request: () => fileRequest('dim_team', noise(64 * 1024)),
+    error: { message: /not UTF-8|NUL byte: is this a binary file/, file: 'dim_team.csv', line: 1 },
+  },
+  {
+    // Valid UTF-8, so it gets as far as the header: the message must not quote 200 KB of it.
+    name: 'a binary file of NUL bytes',
+    request: () => fileRequest('dim_team', Buffer.alloc(200_000)),
+    error: { message: /./, file: 'dim_team.csv', line: 1 },
+  },
+  {
+    name: 'a 10 MB quoted field that is never closed',
+    request: () => fileRequest('dim_player', `${csvFor('dim_player', [m.players[0]!])}9,,,,P100009,,,,,,,,"${'x'.repeat(TEN_MB)}\n`),
+    error: { message: /quote.*never closed/, file: 'dim_player.csv', line: 3 },
+  },
+
+  // ── Requests ──
+  {
+    name: 'an unknown table',
+    request: () => requestWith({ scope: { kind: 'tables', tables: ['fact_event'] } }),
+    error: { message: /unknown table "fact_event"/, hint: expect.stringContaining('fact_events') as unknown as string, file: undefined, line: undefined },
+  },
+  {
+    name: 'an injection attempt as table name (; DROP TABLE)',
+    request: () => requestWith({ scope: { kind: 'tables', tables: ['fact_events; DROP TABLE dim_player'] } }),
+    error: { message: /unknown table "fact_events; DROP TABLE dim_player"/, file: undefined },
+  },
+  {
+    name: 'an injection attempt as table name (quote and comment)',
+    request: () => requestWith({ scope: { kind: 'tables', tables: ['dim_player"--'] } }),
+    error: { message: /unknown table/, file: undefined },
+  },
+  ...([
+    ['NaN', Number.NaN],
+    ['-1', -1],
+    ['0', 0],
+    ['1.5', 1.5],
+    ['2**40', 2 ** 40],
+    ['"1001; DROP TABLE dim_player"', '1001; DROP TABLE dim_player'],
+  ] as const).map(([label, gameId]): BadCase => ({
+    name: `game id ${label}`,
+    request: () => requestWith({ gameId: gameId as number }),
+    error: { message: /game id .* is not a positive whole number/, file: undefined },
+  })),
+  {
+    name: "an unknown operation ('truncate')",
+    request: () => requestWith({ operation: 'truncate' as unknown as LoadRequest['operation'] }),
+    error: { message: /unknown operation "truncate"/, hint: expect.stringContaining('replace, append, upsert, merge') as unknown as string },
+  },
+  {
+    name: 'a category that does not exist',
+    request: () => requestWith({ scope: { kind: 'category', category: 'nonsense' as unknown as Group } }),
+    error: { message: /unknown category "nonsense"/, hint: expect.stringContaining('dims') as unknown as string },
+  },
+  {
+    name: 'a game scope on a table without a game column',
+    request: () => fileRequest('dim_player', csvFor('dim_player', m.players), { gameId: 1001 }),
+    error: { message: /dim_player cannot be loaded for one game: it has no game column/ },
+  },
+  {
+    name: 'a full refresh for one game',
+    request: () => requestWith({ scope: { kind: 'full-refresh' }, gameId: 1001 }),
+    error: { message: /full refresh covers every game/ },
+  },
+  {
+    name: 'no table at all',
+    request: () => requestWith({ scope: { kind: 'tables', tables: [] } }),
+    error: { message: /no table given/ },
+  },
+  {
+    name: 'a missing file for a table of the category',
+    request: () => fileRequest('dim_team', TEAM_CSV, { scope: { kind: 'category', category: 'dims' } }),
+    error: { message: /no file for dim_player, dim_schedule/, hint: expect.stringContaining('<table>.csv') as unknown as string },
+  },
+
+  // ── Policies ──
+  {
+    name: "a duplicate key with {duplicates: 'fail'}",
+    request: () => fileRequest('dim_team', csvFor('dim_team', [...m.teams, { ...m.teams[0]!, index: 7, team_name: 'Ace again' }]), { policy: { duplicates: 'fail' } }),
+    error: { message: /line 4.*N10001.*first on line 2/, file: 'dim_team.csv', line: 4, column: 'team_id', value: 'N10001' },
+  },
+  {
+    name: "an orphan with {orphans: 'fail'}",
+    request: () => eventsWith({ game_id: 4242 }, { policy: { orphans: 'fail' } }),
+    error: { message: /game_id 4242 is not in dim_schedule/, file: 'fact_events.csv', line: 3, column: 'game_id', value: '4242' },
+  },
+];
+
+/** A sentence a person can read: no stack, no "undefined", no dump of the input. */
+function expectReadable(message: string): void {
+  expect.soft(typeof message).toBe('string');
+  expect.soft(message.length).toBeGreaterThan(10);
+  expect.soft(message.length, `a message to read, not a dump (${message.length} characters)`).toBeLessThan(1000);
+  expect.soft(message).not.toMatch(/\bundefined\b|\[object \w+\]|^\w*Error\b|\n\s+at \S+ \(|\bnull\b/);
+  expect.soft(message).not.toMatch(/[\u0000-\u0008\u000e-\u001f]/);
+}
+
+describe('bad inputs: a clear error, nothing changed, a failed record', () => {
+  it('the catalogue has at least 30 cases', () => {
+    expect(BAD.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(BAD)('$name', async (c) => {
+    const before = await ensureBaseline();
+    const r = await load(t.db, c.request());
+
+    expect(r.status).toBe('failed');
+    expect(r.tables).toEqual([]);
+    const e = r.error!;
+    expect(e, 'an error').toBeDefined();
+    expectReadable(e.message);
+    const { message, file, ...fields } = c.error;
+    expect.soft(e.message).toMatch(message);
+    if ('file' in c.error) expect.soft(e.file === undefined ? undefined : path.basename(e.file)).toBe(file);
+    for (const [k, v] of Object.entries(fields)) expect.soft(e[k as keyof LoadErrorInfo], `error.${k}`).toEqual(v);
+
+    expect(await snapshot(), 'no warehouse row changed').toEqual(before);
+
+    const history = await rows<{ kind: string; status: string; error_message: string | null; error_detail: unknown }>(
+      'SELECT kind, status, error_message, error_detail FROM load_history WHERE request_id = $1 ORDER BY id', [r.requestId],
+    );
+    expect(history.length, 'the request has a history record').toBeGreaterThan(0);
+    expect(history.map((h) => h.status)).toEqual(history.map(() => 'failed'));
+    const request = history.find((h) => h.kind === 'request')!;
+    expect(request.error_message).toContain(e.message.slice(0, 200));
+    expect(request.error_detail).toEqual(JSON.parse(JSON.stringify(e)));
+    expect(await rows('SELECT 1 FROM load_rejects WHERE request_id = $1', [r.requestId])).toEqual([]);
+  });
+
+  it('injection attempts leave dim_player intact and drop no table', async () => {
+    await ensureBaseline();
+    const players = await rows('SELECT * FROM dim_player ORDER BY player_id');
+    for (const table of ['fact_events; DROP TABLE dim_player', 'dim_player"--', "dim_player'; DROP TABLE dim_player; --", 'dim_player; TRUNCATE dim_player']) {
+      const r = await load(t.db, requestWith({ scope: { kind: 'tables', tables: [table] } }));
+      expect(r.status).toBe('failed');
+    }
+    const r = await load(t.db, requestWith({ scope: { kind: 'category', category: "dims'; DROP TABLE dim_player; --" as unknown as Group } }));
+    expect(r.status).toBe('failed');
+    const present = await rows<{ t: string | null }>('SELECT to_regclass(x)::text AS t FROM unnest($1::text[]) x', [[...TABLE_NAMES]]);
+    expect(present.map((p) => p.t)).toEqual([...TABLE_NAMES]);
+    expect(await rows('SELECT * FROM dim_player ORDER BY player_id')).toEqual(players);
+    expect(players).toHaveLength(4);
+  });
+
+  // The declaration has no boolean and no date column, so `maybe` in a boolean column,
+  // `True`/`false`/`1`/`0` in one, and a date with a time of day in a date column do not
+  // apply. This test fails when one appears, as a reminder to add those cases.
+  it('has no boolean or date columns (the boolean and date cases do not apply)', () => {
+    const typed = WAREHOUSE.flatMap((tb) => tb.columns.filter((c) => c.type === 'boolean' || c.type === 'date').map((c) => `${tb.name}.${c.name}`));
+    expect(typed).toEqual([]);
+  });
+});
+
+describe('good edge inputs load exactly as written', () => {
+  async function loadOk(req: LoadRequest) {
+    await ensureBaseline();
+    const r = await load(t.db, req);
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    pristine = undefined; // the next case reloads the baseline
+    return r;
+  }
+
+  it('a file with a BOM and CRLF line endings', async () => {
+    const teams = m.teams.map((tm, i) => ({ ...tm, team_url: `https://example.org/team?id=${i}&season=2024` }));
+    const r = await loadOk(fileRequest('dim_team', `\ufeff${csvFor('dim_team', teams).replace(/\n/g, '\r\n')}`));
+    expect(r.tables[0]).toMatchObject({ rowsInFile: 2, inserted: 2, rejected: 0 });
+    expect(await rows('SELECT index, team_name, team_id, league, team_url FROM dim_team ORDER BY team_id')).toEqual([
+      { index: 0, team_name: 'Ace', team_id: 'N10001', league: 'NORAD', team_url: 'https://example.org/team?id=0&season=2024' },
+      { index: 1, team_name: 'Blades, "The"', team_id: 'N10002', league: 'NORAD', team_url: 'https://example.org/team?id=1&season=2024' },
+    ]);
+  });
+
+  it('non-ASCII text, quoted commas, quotes and newlines, URLs with query strings', async () => {
+    const notes = 'He said "hi, there",\nthen left;\r\nback at 10:00 — ok?';
+    const players = [
+      { ...m.players[0]!, player_notes: notes, player_url: 'https://example.org/p?id=1&tab=stats#top' },
+      m.players[1]!,
+      m.players[2]!,
+      { ...m.players[3]!, player_full_name: 'Zoë "Z" O\'Neil, Jr.', player_notes: '"' },
+    ];
+    await loadOk(fileRequest('dim_player', csvFor('dim_player', players)));
+    expect(await rows('SELECT player_id, player_full_name, player_notes, player_url FROM dim_player ORDER BY player_id')).toEqual([
+      { player_id: 'P100001', player_full_name: 'Sam Downs', player_notes: notes, player_url: 'https://example.org/p?id=1&tab=stats#top' },
+      { player_id: 'P100002', player_full_name: 'Zoë Ångström', player_notes: null, player_url: null },
+      { player_id: 'P100003', player_full_name: '5 – Francis Forte (G)', player_notes: null, player_url: null },
+      { player_id: 'P100004', player_full_name: 'Zoë "Z" O\'Neil, Jr.', player_notes: '"', player_url: null },
+    ]);
+    expect(await rows("SELECT game_id, game_url FROM dim_schedule WHERE game_id = 1001")).toEqual([{ game_id: 1001, game_url: 'https://example.org/event/1001/?a=1&b=2' }]);
+  });
+
+  it('integers written as floats, empty cells and the missing-value spellings of pandas', async () => {
+    const players = [
+      { ...m.players[0]!, birth_year: '1730.0', current_skill_rating: '' },
+      { ...m.players[1]!, birth_year: '1990.000', current_skill_rating: 'nan' },
+      { ...m.players[2]!, birth_year: 'NaN', current_skill_rating: 'None' },
+      { ...m.players[3]!, birth_year: '1979', current_skill_rating: '3.0', player_notes: '' },
+    ];
+    await loadOk(fileRequest('dim_player', csvFor('dim_player', players)));
+    expect(await rows('SELECT player_id, birth_year, current_skill_rating, player_notes FROM dim_player ORDER BY player_id')).toEqual([
+      { player_id: 'P100001', birth_year: 1730, current_skill_rating: null, player_notes: null },
+      { player_id: 'P100002', birth_year: 1990, current_skill_rating: null, player_notes: null },
+      { player_id: 'P100003', birth_year: null, current_skill_rating: null, player_notes: null },
+      { player_id: 'P100004', birth_year: 1979, current_skill_rating: 3, player_notes: null },
+    ]);
+  });
+
+  it('1e400 in a numeric column is a number numeric holds exactly', async () => {
+    await loadOk(shiftsWith({ shift_start_sec: '1e400' }));
+    expect(await rows("SELECT shift_start_sec::text = '1' || repeat('0', 400) AS exact FROM fact_shifts WHERE shift_key = 'SH100200001'")).toEqual([{ exact: true }]);
+  });
+
+  // Decision: a 10 MB text field is data, not an attack; PostgreSQL holds it and the
+  // reader streams it, so it loads, byte for byte.
+  it('a 10 MB quoted text field loads exactly', async () => {
+    const big = `"start", ${'x'.repeat(TEN_MB - 32)}\nend,"""`.padEnd(TEN_MB, 'y');
+    expect(Buffer.byteLength(big)).toBe(TEN_MB);
+    await loadOk(fileRequest('dim_player', csvFor('dim_player', [{ ...m.players[0]!, player_notes: big }, m.players[1]!])));
+    const [stored] = await rows<{ n: number; h: string }>("SELECT octet_length(player_notes) AS n, md5(player_notes) AS h FROM dim_player WHERE player_id = 'P100001'");
+    expect(stored).toEqual({ n: TEN_MB, h: createHash('md5').update(big).digest('hex') });
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * `npm run bench:load`: the load engine measured side by side with PostgreSQL's own COPY.
+ *   1. the real export (../shared/data): `load all replace` vs psql `\copy` of the same
+ *      12 files into all-text tables, alternating, median of N runs;
+ *   2. a generated ~1,000,000-row fact_events_player: upsert (new rows, then again with
+ *      every row unchanged) vs a raw COPY of the same file into an all-text table;
+ *   3. peak RSS of a load of an ~80 MB and an ~400 MB file, each in its own process.
+ * Options: --runs N (5), --games N (330 → ~1M event-player rows), --skip-real, --skip-big, --skip-rss.
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { load, folderSource, filesSource, streamFile } from '../loader/engine';
+import { tableNamed, columnNameFor } from '../loader/warehouse';
+import { csvFiles, fileMb, generatedGames, median, psqlTimed, report, scratchDatabase, timed } from './support';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const flag = (name: string) => args.includes(`--${name}`);
+const REAL = path.resolve(__dirname, '../../shared/data/benchsight-2025-12-29/csv');
+
+function textTablesSql(dir: string, schema: string): string {
+  return csvFiles(dir).map((f) => {
+    const header = readFileSync(path.join(dir, f), 'utf8').split('\n', 1)[0]!.replace(/^\uFEFF/, '');
+    const cols = header.split(',').map((h) => `${columnNameFor(h)} text`);
+    return `CREATE TABLE ${schema}.${f.replace('.csv', '')} (${cols.join(', ')});`;
+  }).join('\n');
+}
+
+async function realDataset(runs: number): Promise<void> {
+  if (!existsSync(REAL)) {
+    process.stdout.write(`\n[skip] the real export is not at ${REAL}\n`);
+    return;
+  }
+  const s = await scratchDatabase('bench_real');
+  try {
+    await s.db.query('CREATE SCHEMA raw');
+    await s.db.query(textTablesSql(REAL, 'raw'));
+    const copyScript = csvFiles(REAL).map((f) => `TRUNCATE raw.${f.replace('.csv', '')};\n\\copy raw.${f.replace('.csv', '')} FROM '${path.join(REAL, f)}' CSV HEADER`).join('\n');
+    const psqlMs: number[] = [];
+    const engineMs: number[] = [];
+    for (let i = 0; i < runs + 1; i++) {
+      const p = psqlTimed(s.url, copyScript);
+      const e = await timed(() => load(s.db, { scope: { kind: 'all' }, operation: 'replace', source: folderSource(REAL), initiatedBy: 'bench' }));
+      if (e.value.status !== 'succeeded') throw new Error(JSON.stringify(e.value.error));
+      if (i > 0) {
+        psqlMs.push(p);
+        engineMs.push(e.ms);
+      }
+    }
+    const p = median(psqlMs);
+    const e = median(engineMs);
+    report(`1. real export (12 files, 25,139 rows, ${csvFiles(REAL).reduce((n, f) => n + fileMb(path.join(REAL, f)), 0).toFixed(1)} MB), median of ${runs}`, [
+      ['psql \\copy into all-text tables', `${p.toFixed(0)} ms (includes starting psql)`],
+      ['benchsight load all replace', `${e.toFixed(0)} ms (typed, checked, with history and rejects)`],
+      ['ratio engine / psql', `${(e / p).toFixed(2)}x`],
+    ]);
+  } finally {
+    await s.drop();
+  }
+}
+
+async function bigUpsert(games: number): Promise<void> {
+  const dir = await generatedGames(games);
+  const file = path.join(dir, 'fact_events_player.csv');
+  const s = await scratchDatabase('bench_big');
+  try {
+    const setup = await load(s.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
+    if (setup.status !== 'succeeded') throw new Error(JSON.stringify(setup.error));
+    await s.db.query('CREATE SCHEMA raw');
+    const header = readFileSync(file, 'utf8').slice(0, 20000).split('\n', 1)[0]!;
+    const cols = header.split(',').map((h) => `${columnNameFor(h)} text`);
+    await s.db.query(`CREATE UNLOGGED TABLE raw.fep (${cols.join(', ')})`);
+    const client = new pg.Client({ connectionString: s.url });
+    await client.connect();
+    const rawCopy = async () => {
+      await client.query('TRUNCATE raw.fep');
+      return timed(async () => {
+        const sink = client.query(copyFrom('COPY raw.fep FROM STDIN (FORMAT csv, HEADER true)'));
+        await pipeline(createReadStream(file, { highWaterMark: 1 << 16 }), sink);
+        return Number(sink.rowCount);
+      });
+    };
+    const upsert = () => timed(() => load(s.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'bench' }));
+    const raw1 = await rawCopy();
+    const first = await upsert();
+    const raw2 = await rawCopy();
+    const again = await upsert();
+    await client.end();
+    const rows = raw1.value;
+    const raw = Math.min(raw1.ms, raw2.ms);
+    const t1 = first.value.tables[0]!;
+    const t2 = again.value.tables[0]!;
+    report(`2. fact_events_player upsert, ${rows.toLocaleString('en-US')} rows, ${fileMb(file).toFixed(0)} MB (${games} generated games)`, [
+      ['raw COPY into an all-text table', `${raw.toFixed(0)} ms (${Math.round(rows / (raw / 1000)).toLocaleString('en-US')} rows/s)`],
+      ['upsert, every row new', `${first.ms.toFixed(0)} ms (${Math.round(rows / (first.ms / 1000)).toLocaleString('en-US')} rows/s), inserted ${t1.inserted}, ratio ${(first.ms / raw).toFixed(2)}x`],
+      ['upsert again, every row unchanged', `${again.ms.toFixed(0)} ms (${Math.round(rows / (again.ms / 1000)).toLocaleString('en-US')} rows/s), unchanged ${t2.unchanged}, ratio ${(again.ms / raw).toFixed(2)}x`],
+    ]);
+  } finally {
+    await s.drop();
+  }
+}
+
+/** Loads one file in a child process (this script with --child) and reads its peak RSS. */
+async function peakRss(): Promise<void> {
+  const rows: [string, string][] = [];
+  for (const [label, games] of [['~80 MB', 66], ['~400 MB', 330]] as const) {
+    const dir = await generatedGames(games);
+    const file = path.join(dir, 'fact_events_player.csv');
+    const s = await scratchDatabase('bench_rss');
+    try {
+      const setup = await load(s.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
+      if (setup.status !== 'succeeded') throw new Error(JSON.stringify(setup.error));
+      const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', s.url, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { maxRssMb: number; ms: number; rows: number; baselineMb: number };
+      rows.push([`${label} file (${fileMb(file).toFixed(0)} MB, ${r.rows.toLocaleString('en-US')} rows)`, `peak RSS ${r.maxRssMb.toFixed(0)} MB (process at start ${r.baselineMb.toFixed(0)} MB), ${r.ms.toFixed(0)} ms`]);
+    } finally {
+      await s.drop();
+    }
+  }
+  report('3. memory: one file loaded through the engine in its own process', rows);
+}
+
+async function child(url: string, file: string): Promise<void> {
+  const { openPostgres } = await import('../loader/db/postgres');
+  const db = openPostgres({ url });
+  const baselineMb = process.memoryUsage().rss / 1e6;
+  const r = await timed(() => load(db, {
+    scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', initiatedBy: 'bench',
+    source: filesSource([streamFile('fact_events_player', file, () => createReadStream(file, { highWaterMark: 1 << 16 }))]),
+  }));
+  await db.close();
+  if (r.value.status !== 'succeeded') throw new Error(JSON.stringify(r.value.error));
+  process.stdout.write(`${JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, baselineMb, ms: r.ms, rows: r.value.tables[0]!.rowsInFile })}\n`);
+}
+
+async function main(): Promise<void> {
+  if (args[0] === '--child') return child(args[1]!, args[2]!);
+  void tableNamed;
+  if (!flag('skip-real')) await realDataset(opt('runs', 5));
+  if (!flag('skip-big')) await bigUpsert(opt('games', 330));
+  if (!flag('skip-rss')) await peakRss();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
