@@ -1,0 +1,116 @@
+/**
+ * `npm run build [name ...]`: bundles the Lambda functions with esbuild into
+ * `dist/<name>/index.js` (CommonJS, Node 20, exporting `handler`), which the stack
+ * uploads. Without names it builds all of them. The migrate bundle also carries the
+ * migration files, in `dist/migrate/sql/migrations`.
+ */
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import {
+  BUNDLED_MIGRATIONS,
+  isLambdaName,
+  LAMBDA_ENTRIES,
+  LAMBDA_NAMES,
+  ROOT,
+  staticImportChain,
+  type LambdaName,
+  type Metafile,
+} from './bundles';
+
+/** Not shipped: PGlite is the local embedded database; pg-native is pg's optional binding. */
+const EXTERNAL = ['@electric-sql/pglite', 'pg-native'];
+
+export class BuildError extends Error {}
+
+/** The name esbuild gives the generated entry of every bundle. */
+const STUB = '<stdin>';
+
+export interface BuildOptions {
+  /** The repository root: entries are read relative to it. */
+  root?: string;
+  /** Where `<name>/index.js` is written (default `<root>/dist`). */
+  outDir?: string;
+}
+
+export interface BuiltBundle {
+  name: LambdaName;
+  file: string;
+  bytes: number;
+}
+
+export async function buildLambdas(names: readonly LambdaName[], opts: BuildOptions = {}): Promise<BuiltBundle[]> {
+  const root = opts.root ?? ROOT;
+  const outDir = opts.outDir ?? path.join(root, 'dist');
+  const missing = names.filter((n) => !existsSync(path.join(root, LAMBDA_ENTRIES[n])));
+  if (missing.length) {
+    throw new BuildError(
+      missing.map((n) => `cannot build the ${n} bundle: its entry ${LAMBDA_ENTRIES[n]} does not exist`).join('\n'),
+    );
+  }
+  const built: BuiltBundle[] = [];
+  for (const name of names) {
+    const dir = path.join(outDir, name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'index.js');
+    const entry = LAMBDA_ENTRIES[name];
+    // The bundle's entry re-exports `handler`: an entry without one fails here, not on AWS.
+    const result = await build({
+      absWorkingDir: root,
+      stdin: { contents: `export { handler } from './${entry}';`, resolveDir: root, sourcefile: STUB, loader: 'js' },
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: true,
+      sourcesContent: false,
+      external: EXTERNAL,
+      metafile: true,
+      logLevel: 'silent',
+    }).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      if (/No matching export .* for import "handler"/.test(message)) {
+        throw new BuildError(`cannot build the ${name} bundle: ${entry} does not export handler`);
+      }
+      throw new BuildError(`cannot build the ${name} bundle: ${message}`);
+    });
+    const chain = staticImportChain(result.metafile as Metafile, STUB, '@electric-sql/pglite');
+    if (chain) {
+      throw new BuildError(
+        `the ${name} bundle loads the embedded database, which Lambdas do not ship: ${chain.slice(1).join(' → ')}. ` +
+          'Open PostgreSQL with openPostgres (loader/db/postgres.ts), not loader/db/connect.ts.',
+      );
+    }
+    if (name === 'migrate') {
+      cpSync(path.join(root, 'sql', 'migrations'), path.join(dir, BUNDLED_MIGRATIONS), { recursive: true });
+    }
+    const bytes = result.metafile.outputs[path.relative(root, file).split(path.sep).join('/')]?.bytes ?? 0;
+    built.push({ name, file, bytes });
+  }
+  return built;
+}
+
+export function parseBuildArgs(argv: string[]): LambdaName[] {
+  if (argv.length === 0) return [...LAMBDA_NAMES];
+  const unknown = argv.filter((a) => !isLambdaName(a));
+  if (unknown.length) throw new BuildError(`unknown bundle ${unknown.join(', ')}: the bundles are ${LAMBDA_NAMES.join(', ')}`);
+  return argv as LambdaName[];
+}
+
+async function main(argv: string[]): Promise<void> {
+  const names = parseBuildArgs(argv);
+  for (const b of await buildLambdas(names)) {
+    const extra = b.name === 'migrate' ? ` (with ${path.join('dist', 'migrate', BUNDLED_MIGRATIONS)})` : '';
+    process.stdout.write(`${path.relative(ROOT, b.file)}  ${Math.round(b.bytes / 1024)} KiB${extra}\n`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`build failed: ${message}\n`);
+    process.exit(1);
+  });
+}

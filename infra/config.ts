@@ -1,0 +1,259 @@
+/**
+ * The stack's configuration (Pulumi.<stack>.yaml), read once and validated with zod
+ * into a typed object. Every setting is documented in infra/README.md. An invalid or
+ * missing setting stops the program with a message naming it and saying how to set it.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { z } from 'zod';
+import { parsePostgresUrl } from './connection';
+
+export const PROJECT = 'benchsight-ops';
+
+export class StackConfigError extends Error {}
+
+/** Log retentions CloudWatch accepts, in days. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** Settings set with `pulumi config set --secret`. */
+export const SECRET_SETTINGS = ['databaseUrl', 'databasePasswordSeed', 'slackSigningSecret', 'slackBotToken'] as const;
+
+const PLACEHOLDER = /^REPLACE[_-]?ME/i;
+
+const secret = (what: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, `is empty: ${what}`)
+    .refine((v) => !PLACEHOLDER.test(v), 'is still the placeholder of Pulumi.<stack>.yaml: set the real value with --secret');
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+
+const json = <T extends z.ZodType>(schema: T, example: string) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `is not valid JSON (expected e.g. ${example})` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const slackUser = z.string().regex(/^(\*|[UW][A-Z0-9]+)$/, 'a Slack user id (U…/W…) or "*"');
+const ROLES_EXAMPLE = '{"admins":["U1"],"operators":["U2"],"viewers":["*"]}';
+
+const postgresUrl = secret('the admin connection string').superRefine((v, ctx) => {
+  if (PLACEHOLDER.test(v)) return;
+  try {
+    parsePostgresUrl(v);
+  } catch (err) {
+    // The message never repeats the value: it holds a password.
+    ctx.addIssue({ code: 'custom', message: `is not a usable connection string: ${(err as Error).message}` });
+  }
+});
+
+/** How to set each required setting, for the message that says it is missing. */
+const HOW_TO_SET: Record<string, string> = {
+  region: 'pulumi config set aws:region eu-west-1',
+  namePrefix: 'pulumi config set namePrefix benchsight-dev',
+  databaseMode: 'pulumi config set databaseMode supabase   (supabase | postgres | rds)',
+  databaseUrl: "pulumi config set --secret databaseUrl 'postgresql://user:password@host:5432/postgres'",
+  databasePasswordSeed: 'pulumi config set --secret databasePasswordSeed "$(openssl rand -hex 32)"',
+  slackSigningSecret: 'pulumi config set --secret slackSigningSecret <Signing Secret>',
+  slackBotToken: 'pulumi config set --secret slackBotToken xoxb-…',
+  slackTeamId: 'pulumi config set slackTeamId T0123ABCD',
+  slackRoles: `pulumi config set slackRoles '${ROLES_EXAMPLE}'`,
+  slackNotifyChannel: 'pulumi config set slackNotifyChannel C0123ABCD',
+};
+
+const RawConfig = z
+  .object({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, 'must be 3–24 characters: lower-case letters, digits and hyphens, starting with a letter'),
+    databaseMode: z.enum(['supabase', 'postgres', 'rds'], {
+      error: 'must be supabase (an existing Supabase project), postgres (an existing PostgreSQL) or rds (created by the stack)',
+    }),
+    databaseUrl: postgresUrl.optional(),
+    databasePasswordSeed: secret('a random string of 32+ characters').pipe(
+      z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)'),
+    ),
+    rdsInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS instance class such as db.t4g.micro').default('db.t4g.micro'),
+    rdsAllocatedStorageGb: integer(20, 1000).default(20),
+    rdsEngineVersion: z.string().regex(/^1[5-9](\.\d+)?$/, 'must be a PostgreSQL version, 15 or later (e.g. 16)').default('16'),
+    rdsAllowedCidrs: json(
+      z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'each entry must be an IPv4 CIDR such as 203.0.113.0/24')).min(1, 'must list at least one CIDR'),
+      '["0.0.0.0/0"]',
+    ).default(['0.0.0.0/0']),
+    rdsDeletionProtection: bool.default(false),
+    slackSigningSecret: secret("the app's Signing Secret (Basic Information)").pipe(
+      z.string().regex(/^[0-9a-f]{32}$/i, 'must be the 32 hexadecimal characters of the Slack app\'s Signing Secret'),
+    ),
+    slackBotToken: secret("the Bot User OAuth Token (OAuth & Permissions)").pipe(
+      z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)'),
+    ),
+    slackTeamId: z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id (T…)'),
+    slackRoles: json(
+      z
+        .object({ admins: z.array(slackUser), operators: z.array(slackUser), viewers: z.array(slackUser) })
+        .strict(),
+      ROLES_EXAMPLE,
+    ),
+    slackNotifyChannel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id (C…), not its name'),
+    logRetentionDays: integer(1, 3653)
+      .refine((d) => RETENTION_DAYS.includes(d), `must be one of CloudWatch's retentions: ${RETENTION_DAYS.join(', ')}`)
+      .default(30),
+    processedRetentionDays: integer(1, 3650).default(30),
+    failedRetentionDays: integer(1, 3650).default(90),
+    loaderMemoryMb: integer(1024, 10240).default(2048),
+    workerSchedule: z
+      .string()
+      .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as rate(5 minutes)')
+      .default('rate(5 minutes)'),
+    alarmEmail: z.email('must be an e-mail address').optional(),
+    dropBucketForceDestroy: bool.default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.databaseMode !== 'rds' && c.databaseUrl === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['databaseUrl'],
+        message: `is missing: databaseMode ${c.databaseMode} needs the admin connection string: ${HOW_TO_SET.databaseUrl}`,
+      });
+    }
+    if (c.databaseMode === 'rds' && c.databaseUrl !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['databaseUrl'], message: 'must not be set with databaseMode rds: the stack creates the database' });
+    }
+  });
+
+export type RawStackConfig = z.output<typeof RawConfig>;
+
+/** Every setting of the stack (`region` is aws:region; the others are benchsight-ops:<name>). */
+export const SETTINGS = Object.keys(RawConfig.shape);
+
+export type DatabaseConfig =
+  | { mode: 'supabase' | 'postgres'; adminUrl: pulumi.Output<string> }
+  | {
+      mode: 'rds';
+      instanceClass: string;
+      allocatedStorageGb: number;
+      engineVersion: string;
+      allowedCidrs: string[];
+      deletionProtection: boolean;
+    };
+
+export interface SlackRoles {
+  admins: string[];
+  operators: string[];
+  viewers: string[];
+}
+
+/** The validated configuration. Secret values are secret Outputs, never plain strings. */
+export interface StackConfig {
+  region: string;
+  namePrefix: string;
+  database: DatabaseConfig;
+  databasePasswordSeed: pulumi.Output<string>;
+  slack: {
+    signingSecret: pulumi.Output<string>;
+    botToken: pulumi.Output<string>;
+    teamId: string;
+    roles: SlackRoles;
+    notifyChannel: string;
+  };
+  logRetentionDays: number;
+  processedRetentionDays: number;
+  failedRetentionDays: number;
+  loaderMemoryMb: number;
+  workerSchedule: string;
+  alarmEmail?: string;
+  dropBucketForceDestroy: boolean;
+}
+
+/** The config key a field is set under (`aws:region`, `benchsight-ops:namePrefix`). */
+export function configKey(field: string): string {
+  return field === 'region' ? 'aws:region' : `${PROJECT}:${field}`;
+}
+
+/**
+ * Validates the raw key → value map of the stack's configuration (as Pulumi holds it,
+ * secrets decrypted). Throws a StackConfigError listing every bad setting by its key.
+ */
+export function parseStackConfig(all: Record<string, string>): RawStackConfig {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(all)) {
+    if (key === 'aws:region') raw.region = value;
+    else if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
+  }
+  const known = new Set(SETTINGS);
+  const unknown = Object.keys(raw).filter((k) => !known.has(k));
+  const parsed = RawConfig.safeParse(raw);
+  const lines = unknown.map((k) => `${configKey(k)}: is not a setting of this stack (see infra/README.md)`);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = String(issue.path[0] ?? '');
+      const missing = raw[field] === undefined && issue.code !== 'custom';
+      const inside = issue.path.length > 1 ? ` (${issue.path.slice(1).join('.')})` : '';
+      lines.push(`${configKey(field)}${inside}: ${missing ? `is missing: ${HOW_TO_SET[field] ?? `pulumi config set ${field} <value>`}` : issue.message}`);
+    }
+  }
+  if (lines.length) {
+    throw new StackConfigError(`invalid stack configuration (see infra/README.md, "Configuration"):\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data!;
+}
+
+/** Wraps the secret settings as secret Outputs: they never reach the state in clear. */
+export function toStackConfig(c: RawStackConfig): StackConfig {
+  const database: DatabaseConfig =
+    c.databaseMode === 'rds'
+      ? {
+          mode: 'rds',
+          instanceClass: c.rdsInstanceClass,
+          allocatedStorageGb: c.rdsAllocatedStorageGb,
+          engineVersion: c.rdsEngineVersion,
+          allowedCidrs: c.rdsAllowedCidrs,
+          deletionProtection: c.rdsDeletionProtection,
+        }
+      : { mode: c.databaseMode, adminUrl: pulumi.secret(c.databaseUrl!) };
+  return {
+    region: c.region,
+    namePrefix: c.namePrefix,
+    database,
+    databasePasswordSeed: pulumi.secret(c.databasePasswordSeed),
+    slack: {
+      signingSecret: pulumi.secret(c.slackSigningSecret),
+      botToken: pulumi.secret(c.slackBotToken),
+      teamId: c.slackTeamId,
+      roles: c.slackRoles,
+      notifyChannel: c.slackNotifyChannel,
+    },
+    logRetentionDays: c.logRetentionDays,
+    processedRetentionDays: c.processedRetentionDays,
+    failedRetentionDays: c.failedRetentionDays,
+    loaderMemoryMb: c.loaderMemoryMb,
+    workerSchedule: c.workerSchedule,
+    alarmEmail: c.alarmEmail,
+    dropBucketForceDestroy: c.dropBucketForceDestroy,
+  };
+}
+
+/** Reads and validates the running stack's configuration. */
+export function loadStackConfig(): StackConfig {
+  return toStackConfig(parseStackConfig(pulumi.runtime.allConfig()));
+}

@@ -1,0 +1,78 @@
+/**
+ * The migrate Lambda (`dist/migrate/index.js`): `pulumi up` invokes it whenever a file
+ * of sql/migrations changes, so the schema is current when the deploy returns. It
+ * connects as the migrator role (the secret named by DATABASE_SECRET_ARN), applies the
+ * pending migrations shipped next to the bundle, then re-applies the API exposure
+ * rules (sql/migrations/000006_exposure.sql) so that later tables and roles are covered.
+ * A failure throws: the invocation, and so the deploy, fails with its message.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
+import { migrate, MIGRATIONS_DIR, readMigrations } from './migrate';
+import { openPostgres } from './postgres';
+
+export interface MigrateOutcome {
+  applied: string[];
+  version: number;
+  /** Whether apply_exposure() ran (it exists from migration 000006 on). */
+  exposure: 'applied' | 'absent';
+}
+
+/** The migration files: next to the bundle on Lambda, sql/migrations from source. */
+export function migrationsDir(bundleDir = __dirname): string {
+  const shipped = path.join(bundleDir, 'sql', 'migrations');
+  return existsSync(shipped) ? shipped : MIGRATIONS_DIR;
+}
+
+/**
+ * `pulumi up` invokes the function right after creating it and its role's policy, and
+ * IAM takes a few seconds to apply a new policy: an AccessDenied on the secret is
+ * retried for a while before it counts.
+ */
+async function databaseUrl(
+  env: Record<string, string | undefined>,
+  read: SecretReader | undefined,
+  log: (line: string) => void,
+  retry: { attempts: number; delayMs: number },
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await resolveDatabaseUrl(env, read);
+    } catch (err) {
+      if (attempt >= retry.attempts || !/AccessDenied/.test((err as Error).message)) throw err;
+      log(`${(err as Error).message}; retrying in ${retry.delayMs / 1000} s (a new role's policy takes a moment to apply)`);
+      await new Promise((r) => setTimeout(r, retry.delayMs));
+    }
+  }
+}
+
+export async function runMigrations(opts: {
+  env?: Record<string, string | undefined>;
+  dir?: string;
+  read?: SecretReader;
+  log?: (line: string) => void;
+  /** Retries of an AccessDenied on the secret (default 8, 5 s apart). */
+  retry?: { attempts: number; delayMs: number };
+}): Promise<MigrateOutcome> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const url = await databaseUrl(opts.env ?? process.env, opts.read, log, opts.retry ?? { attempts: 8, delayMs: 5000 });
+  const dir = opts.dir ?? migrationsDir();
+  const db = openPostgres({ url, max: 1, applicationName: 'benchsight-migrate' });
+  try {
+    log(`migrating ${db.label} from ${dir}`);
+    const result = await migrate(db, { migrations: readMigrations(dir), log });
+    const found = await db.query<{ ok: boolean }>("SELECT to_regprocedure('apply_exposure()') IS NOT NULL AS ok");
+    let exposure: MigrateOutcome['exposure'] = 'absent';
+    if (found.rows[0]?.ok) {
+      await db.query('SELECT apply_exposure()');
+      exposure = 'applied';
+    }
+    log(`at version ${result.version}; ${result.applied.length} applied; exposure ${exposure}`);
+    return { applied: result.applied, version: result.version, exposure };
+  } finally {
+    await db.close();
+  }
+}
+
+export const handler = async (): Promise<MigrateOutcome> => runMigrations({});

@@ -1,0 +1,117 @@
+/**
+ * `npm run build`: one bundle per function in dist/<name>/index.js, exporting `handler`,
+ * where the stack reads it. An entry that does not exist yet fails the build, naming it.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildLambdas, parseBuildArgs } from '../../infra/build';
+import { bundleDir, bundleFile, LAMBDA_ENTRIES, LAMBDA_NAMES, missingBundles, ROOT, staticImportChain } from '../../infra/bundles';
+
+const present = LAMBDA_NAMES.filter((n) => existsSync(path.join(ROOT, LAMBDA_ENTRIES[n])));
+const absent = LAMBDA_NAMES.filter((n) => !present.includes(n));
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempRoot(files: Record<string, string>): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'bs-build-'));
+  temps.push(root);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  }
+  return root;
+}
+
+describe('npm run build', () => {
+  it(`bundles the entries that exist (${present.join(', ') || 'none'}) into dist/<name>/index.js`, () => {
+    expect(present).toContain('migrate');
+    execFileSync('npm', ['run', '--silent', 'build', '--', ...present], { cwd: ROOT, stdio: 'pipe' });
+    for (const name of present) {
+      expect(existsSync(bundleFile(name)), name).toBe(true);
+      expect(missingBundles()).not.toContain(name);
+    }
+  }, 180_000);
+
+  it('makes a bundle that exports handler, and needs nothing from node_modules', () => {
+    // Loaded from another folder: no node_modules to fall back on. (The bot's bundle needs
+    // Node 22, as on Lambda, so only the migrate bundle is loaded on this Node.)
+    const type = execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundleFile('migrate'))}).handler)`], {
+      cwd: tmpdir(),
+    }).toString();
+    expect(type).toBe('function');
+  });
+
+  it('ships the migration files inside the migrate bundle', () => {
+    const shipped = readdirSync(path.join(bundleDir('migrate'), 'sql', 'migrations')).sort();
+    expect(shipped).toEqual(readdirSync(path.join(ROOT, 'sql', 'migrations')).filter((f) => f.endsWith('.sql')).sort());
+  });
+
+  for (const name of absent) {
+    it(`fails clearly while the ${name} entry (${LAMBDA_ENTRIES[name]}) does not exist yet`, () => {
+      let stderr = '';
+      try {
+        execFileSync('npm', ['run', '--silent', 'build', '--', name], { cwd: ROOT, stdio: 'pipe' });
+      } catch (err) {
+        stderr = String((err as { stderr?: Buffer }).stderr);
+      }
+      expect(stderr).toContain(`cannot build the ${name} bundle: its entry ${LAMBDA_ENTRIES[name]} does not exist`);
+    }, 60_000);
+  }
+
+  it('names an unknown bundle', () => {
+    expect(() => parseBuildArgs(['migrate', 'lambda'])).toThrow(/unknown bundle lambda: the bundles are loader, worker, bot, migrate/);
+    expect(parseBuildArgs([])).toEqual(LAMBDA_NAMES);
+  });
+});
+
+describe('keeping the embedded database out of the Lambdas', () => {
+  const db = `import { PGlite } from '@electric-sql/pglite';\nexport const open = () => new PGlite();\n`;
+
+  it('fails a bundle that loads PGlite when it starts, showing the chain of imports', async () => {
+    const root = tempRoot({
+      'loader/s3/handler.ts': `import { open } from '../db/connect';\nexport const handler = async () => open();\n`,
+      'loader/db/connect.ts': db,
+    });
+    await expect(buildLambdas(['loader'], { root })).rejects.toThrow(
+      'the loader bundle loads the embedded database, which Lambdas do not ship: loader/s3/handler.ts → loader/db/connect.ts → @electric-sql/pglite',
+    );
+  });
+
+  it('accepts a lazy import() that a Lambda never takes', async () => {
+    const root = tempRoot({
+      'loader/s3/handler.ts': `export const handler = async (local: boolean) => (local ? (await import('../db/connect')).open() : null);\n`,
+      'loader/db/connect.ts': db,
+    });
+    const [built] = await buildLambdas(['loader'], { root });
+    expect(existsSync(built!.file)).toBe(true);
+  });
+
+  it('reads the chain from esbuild metafile', () => {
+    const meta = {
+      inputs: {
+        'a.ts': { imports: [{ path: 'b.ts', kind: 'import-statement' }] },
+        'b.ts': { imports: [{ path: 'c.ts', kind: 'require-call' }, { path: 'pkg', kind: 'dynamic-import', external: true }] },
+        'c.ts': { imports: [] },
+      },
+    };
+    expect(staticImportChain(meta, 'a.ts', 'pkg')).toBeNull();
+    meta.inputs['c.ts'].imports.push({ path: 'pkg/sub', kind: 'import-statement', external: true } as never);
+    expect(staticImportChain(meta, 'a.ts', 'pkg')).toEqual(['a.ts', 'b.ts', 'c.ts', 'pkg/sub']);
+  });
+
+  it('fails a bundle whose entry does not export handler, naming it', async () => {
+    const root = tempRoot({ 'loader/worker/handler.ts': 'export const main = async () => 1;\n' });
+    await expect(buildLambdas(['worker'], { root })).rejects.toThrow('cannot build the worker bundle: loader/worker/handler.ts does not export handler');
+  });
+
+  it('names a missing entry without building anything', async () => {
+    const root = tempRoot({});
+    await expect(buildLambdas(['bot', 'migrate'], { root })).rejects.toThrow(
+      'cannot build the bot bundle: its entry bot/lambda.ts does not exist\ncannot build the migrate bundle: its entry loader/db/migrate-handler.ts does not exist',
+    );
+    expect(existsSync(path.join(root, 'dist'))).toBe(false);
+  });
+});
