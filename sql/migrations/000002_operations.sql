@@ -88,8 +88,9 @@ CREATE TABLE etl_queue (
 );
 CREATE INDEX etl_queue_status_idx ON etl_queue (status);
 CREATE INDEX etl_queue_priority_idx ON etl_queue (priority DESC, requested_at);
--- At most one pending job per game and operation.
-CREATE UNIQUE INDEX etl_queue_one_pending_idx ON etl_queue (coalesce(game_id, -1), operation) WHERE status = 'pending';
+-- At most one pending job per game and operation (and, for queued commands, per
+-- command: payload.dedupe_key holds the command's normalized text).
+CREATE UNIQUE INDEX etl_queue_one_pending_idx ON etl_queue (coalesce(game_id, -1), operation, coalesce(payload->>'dedupe_key', '')) WHERE status = 'pending';
 
 -- Audit of every operation. A request has one row (table_name NULL, kind 'request')
 -- and one row per table it touched (kind 'table', parent_id = the request row).

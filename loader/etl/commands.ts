@@ -1,0 +1,121 @@
+/**
+ * The `etl ...` commands as functions, for the CLI and the Slack bot to call:
+ *   etl queue <game> [priority <n>]   → etlQueue
+ *   etl run [<queue id>]              → etlRun
+ *   etl status                        → etlStatus
+ * Each returns data; format*() turn it into the text both entry points print.
+ */
+import type { Database } from '../db/database';
+import type { Handlers, Job } from '../queue/job';
+import { enqueue, queueStatus, type QueueStatus } from '../queue/queue';
+import { runJob, runWorker, type JobOutcome, type WorkerOptions } from '../worker/run-worker';
+
+export class EtlCommandError extends Error {
+  override readonly name = 'EtlCommandError';
+}
+
+export interface EtlQueueResult {
+  jobId: number;
+  /** True when a pending ETL of the game existed: the request joined it. */
+  joined: boolean;
+  gameId: number;
+  priority: number;
+}
+
+/** Queues the ETL of a game the tracker has sent (default priority 5; higher runs first). */
+export async function etlQueue(
+  db: Database,
+  opts: { gameId: number; priority?: number; requestedBy: string; payload?: Record<string, unknown> },
+): Promise<EtlQueueResult> {
+  if (!Number.isSafeInteger(opts.gameId) || opts.gameId <= 0 || opts.gameId > 2147483647) {
+    throw new EtlCommandError(`game id ${JSON.stringify(String(opts.gameId))} is not a positive whole number`);
+  }
+  if (opts.priority !== undefined && (!Number.isSafeInteger(opts.priority) || Math.abs(opts.priority) > 1_000_000)) {
+    throw new EtlCommandError(`priority ${JSON.stringify(String(opts.priority))} is not a whole number`);
+  }
+  const known = await db.query('SELECT 1 FROM staging_games WHERE game_id = $1', [opts.gameId]);
+  if (!known.rows.length) {
+    throw new EtlCommandError(
+      `game ${opts.gameId} has not been received from the tracker, so there is nothing to process; send its tracker export first`,
+    );
+  }
+  const r = await enqueue(db, {
+    operation: 'process_game', gameId: opts.gameId, priority: opts.priority ?? 5, requestedBy: opts.requestedBy, payload: opts.payload,
+  });
+  const job = await db.query<{ priority: number }>('SELECT priority FROM etl_queue WHERE id = $1', [r.jobId]);
+  return { ...r, gameId: opts.gameId, priority: job.rows[0]?.priority ?? opts.priority ?? 5 };
+}
+
+export interface EtlRunResult {
+  outcomes: JobOutcome[];
+  /** Set when a given job could not run: why. */
+  notRun?: { jobId: number; reason: string; job: Job | null };
+}
+
+/**
+ * Runs queued work here and now: the given job (whatever its priority or retry time), or
+ * every runnable job until the queue has none. `handlers` is the registry (the ETL's
+ * process_game, and the engine's load/delete_game when wired).
+ */
+export async function etlRun(
+  db: Database,
+  opts: { queueId?: number; initiatedBy: string; handlers: Handlers } & Pick<WorkerOptions, 'lockTimeoutMs' | 'backoff' | 'onJobFinished' | 'log' | 'signal'>,
+): Promise<EtlRunResult> {
+  const { queueId, initiatedBy, ...rest } = opts;
+  const workerId = `cli:${initiatedBy}:${process.pid}`;
+  if (queueId !== undefined) {
+    const r = await runJob(db, queueId, { ...rest, workerId });
+    return r.ran ? { outcomes: [r.outcome] } : { outcomes: [], notRun: { jobId: queueId, reason: r.reason, job: r.job } };
+  }
+  const summary = await runWorker(db, { ...rest, workerId, until: 'empty' });
+  return { outcomes: summary.outcomes };
+}
+
+/** Counts by status, the next jobs in claim order, the running ones and the recent ones. */
+export async function etlStatus(db: Database, opts: { limit?: number } = {}): Promise<QueueStatus> {
+  return queueStatus(db, opts);
+}
+
+// ── Text for the CLI and Slack ──────────────────────────────────────────────────────────
+
+const jobLabel = (j: Job) => `#${j.id} ${j.operation}${j.gameId !== null ? ` game ${j.gameId}` : ''}`;
+
+export function formatEtlQueue(r: EtlQueueResult): string {
+  return r.joined
+    ? `etl queue: game ${r.gameId} was already queued as job #${r.jobId} (priority ${r.priority}); your request joined it`
+    : `etl queue: game ${r.gameId} queued as job #${r.jobId} (priority ${r.priority})`;
+}
+
+function outcomeLine(o: JobOutcome): string {
+  const base = `${jobLabel(o.job)}: ${o.status} in ${(o.durationMs / 1000).toFixed(1)} s`;
+  if (o.status === 'succeeded') {
+    const r = o.result as { status?: string; reason?: string; tables?: Record<string, { inserted: number; deleted: number }>; findings?: { errors: number; warnings: number } } | null;
+    if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
+    const rows = r?.tables ? Object.entries(r.tables).map(([t, c]) => `${t} ${c.inserted}`).join(', ') : '';
+    const f = r?.findings ? `; data quality: ${r.findings.errors} errors, ${r.findings.warnings} warnings` : '';
+    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}`;
+  }
+  if (o.status === 'retrying') return `${base}: ${o.error}; next attempt at ${o.nextRunAt}`;
+  return `${base}: ${o.error}`;
+}
+
+export function formatEtlRun(r: EtlRunResult): string {
+  if (r.notRun) return `etl run: ${r.notRun.reason}`;
+  if (!r.outcomes.length) return 'etl run: the queue has no job to run now';
+  return [`etl run: ${r.outcomes.length} job${r.outcomes.length === 1 ? '' : 's'}`, ...r.outcomes.map(outcomeLine)].join('\n');
+}
+
+export function formatEtlStatus(s: QueueStatus): string {
+  const c = s.counts;
+  const lines = [
+    `etl status: ${c.pending} pending${s.waitingForRetry ? ` (${s.waitingForRetry} waiting to retry)` : ''}, ${c.running} running, ${c.succeeded} succeeded, ${c.failed} failed`,
+  ];
+  if (s.running.length) lines.push('running:', ...s.running.map((j) => `  ${jobLabel(j)} on ${j.lockedBy} since ${j.startedAt} (attempt ${j.attempts}/${j.maxAttempts})`));
+  if (s.next.length) {
+    lines.push('next (priority, then oldest):', ...s.next.map((j) => `  ${jobLabel(j)} priority ${j.priority}, requested ${j.requestedAt} by ${j.requestedBy ?? '?'}${j.attempts ? `, retry after ${j.runAfter} (${j.errorMessage})` : ''}`));
+  }
+  if (s.recent.length) {
+    lines.push('recent:', ...s.recent.map((j) => `  ${jobLabel(j)} ${j.status} ${j.completedAt ?? ''}${j.status === 'failed' ? `: ${j.errorMessage}` : ''}`));
+  }
+  return lines.join('\n');
+}

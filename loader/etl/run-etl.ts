@@ -1,0 +1,132 @@
+/**
+ * The ETL of one game, from the tracker's staging rows to the 9 fact tables: one call of
+ * etl_process_game() (sql/migrations/000005_etl.sql) in one transaction, recorded in
+ * load_history (a request row and a row per fact table), then the data-quality rules for
+ * the game. Re-running gives the same rows and touches no other game.
+ */
+import { randomUUID } from 'node:crypto';
+import { pgErrorFields, type Database } from '../db/database';
+import { validate, summarizeFindings, type Finding } from '../quality/validate';
+import { TABLE_NAMES } from '../warehouse';
+import * as history from './history';
+
+export interface EtlTableCount {
+  deleted: number;
+  inserted: number;
+}
+
+export interface UnresolvedPlayer {
+  venue: 'home' | 'away';
+  number: number;
+  name: string | null;
+  rows: number;
+}
+
+export interface EtlResult {
+  gameId: number;
+  /** skipped: the export has no events and no shifts yet; the fact tables were left alone. */
+  status: 'succeeded' | 'skipped';
+  reason?: string;
+  /** Per fact table, in load order. */
+  tables: Record<string, EtlTableCount>;
+  /** Jersey numbers the rosters do not know: their rows have no player_id. */
+  unresolvedPlayers: UnresolvedPlayer[];
+  findings: Finding[];
+  historyId: number;
+  requestId: string;
+  durationMs: number;
+}
+
+export class EtlError extends Error {
+  override readonly name = 'EtlError';
+  constructor(
+    message: string,
+    readonly gameId: number,
+    readonly historyId: number | null,
+    /** Retrying cannot help (e.g. the game was never received). */
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+interface ProcessResult {
+  game_id: number;
+  skipped: boolean;
+  reason?: string;
+  deleted: Record<string, number>;
+  inserted: Record<string, number>;
+  unresolved_players: UnresolvedPlayer[];
+}
+
+export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: string }): Promise<EtlResult> {
+  const started = Date.now();
+  if (!Number.isSafeInteger(gameId) || gameId <= 0 || gameId > 2147483647) {
+    throw new EtlError(`game id ${JSON.stringify(String(gameId))} is not a positive whole number`, gameId, null, true);
+  }
+  const rec: history.RequestRecord = {
+    requestId: randomUUID(), operation: 'etl', scope: `game ${gameId}`, gameId,
+    source: 'tracker staging (staging_games, staging_events, staging_shifts)', initiatedBy: opts.initiatedBy,
+  };
+  const historyId = await history.startRequest(db, rec);
+
+  let out: ProcessResult;
+  try {
+    out = await db.transaction(async (tx) => {
+      const r = await tx.query<{ r: ProcessResult }>('SELECT etl_process_game($1) AS r', [gameId]);
+      const res = r.rows[0]!.r;
+      if (!res.skipped) {
+        const tables = await tx.query<{ table_name: string }>(
+          "SELECT table_name FROM warehouse_tables WHERE category <> 'dims' ORDER BY load_order",
+        );
+        for (const { table_name: table } of tables.rows) {
+          await history.recordTable(tx, rec, historyId, {
+            table, operation: 'replace', deleted: res.deleted[table] ?? 0, inserted: res.inserted[table] ?? 0, durationMs: Date.now() - started,
+          });
+        }
+      }
+      const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + Number(b), 0);
+      await history.succeedRequest(
+        tx, historyId, { inserted: sum(res.inserted), deleted: sum(res.deleted) }, Date.now() - started,
+        {
+          messages: [
+            ...(res.skipped && res.reason ? [res.reason] : []),
+            ...res.unresolved_players.map((u) => `${u.venue} #${u.number}${u.name ? ` (${u.name})` : ''} is not on the ${u.venue} roster: ${u.rows} rows have no player_id`),
+          ],
+        },
+      );
+      return res;
+    });
+  } catch (err) {
+    const pg = pgErrorFields(err);
+    const message = `the ETL of game ${gameId} failed: ${pg?.message ?? (err as Error).message}${pg?.detail ? ` (${pg.detail})` : ''}`;
+    await history.failRequest(db, historyId, 'failed', message, Date.now() - started);
+    // P0002: the game was never received from the tracker; retrying will not help.
+    throw new EtlError(message, gameId, historyId, pg?.code === 'P0002');
+  }
+
+  const findings = out.skipped ? [] : await validate(db, { gameIds: [gameId] });
+  if (findings.length) await history.addWarnings(db, historyId, { findings: summarizeFindings(findings) });
+
+  const tables: Record<string, EtlTableCount> = {};
+  for (const t of new Set([...Object.keys(out.deleted), ...Object.keys(out.inserted)])) {
+    tables[t] = { deleted: Number(out.deleted[t] ?? 0), inserted: Number(out.inserted[t] ?? 0) };
+  }
+  return {
+    gameId,
+    status: out.skipped ? 'skipped' : 'succeeded',
+    reason: out.reason,
+    tables: orderTables(tables),
+    unresolvedPlayers: out.unresolved_players,
+    findings,
+    historyId,
+    requestId: rec.requestId,
+    durationMs: Date.now() - started,
+  };
+}
+
+function orderTables(t: Record<string, EtlTableCount>): Record<string, EtlTableCount> {
+  const out: Record<string, EtlTableCount> = {};
+  for (const name of TABLE_NAMES) if (t[name]) out[name] = t[name];
+  return out;
+}

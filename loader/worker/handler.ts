@@ -1,0 +1,86 @@
+/**
+ * The worker Lambda (bundled to dist/worker/index.js). Woken by the Slack bot and the S3
+ * loader (an async invoke after they queue work) and by a schedule (retries, taken-back
+ * jobs): it works through the queue until nothing is runnable or its time is nearly up.
+ * Everything else lives in runWorker; this only translates the invocation.
+ */
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { resolveDatabaseUrl } from '../aws/secrets';
+import type { Database } from '../db/database';
+import { openPostgres } from '../db/postgres';
+import type { Handlers } from '../queue/job';
+import { defaultHandlers } from './registry';
+import { runJob, runWorker, type JobOutcome, type WorkerOptions } from './run-worker';
+
+/** What the bot and the S3 loader send (wake.ts); a scheduled event carries other fields, ignored. */
+const WorkerEvent = z
+  .object({
+    reason: z.string().optional(),
+    /** Run this job first, whatever its priority. */
+    jobId: z.number().int().positive().optional(),
+  })
+  .loose();
+
+export interface WorkerLambdaResult {
+  workerId: string;
+  processed: number;
+  succeeded: number;
+  retrying: number;
+  failed: number;
+  lost: number;
+  jobs: { id: number; operation: string; gameId: number | null; status: JobOutcome['status']; error?: string }[];
+}
+
+export interface WorkerLambdaDeps {
+  handlers?: Handlers;
+  resolveUrl?: (env: NodeJS.ProcessEnv) => Promise<string>;
+  openDb?: (url: string) => Database;
+  env?: NodeJS.ProcessEnv;
+  /** Stop claiming jobs when less than this is left of the invocation (default 60 s). */
+  safetyMarginMs?: number;
+  worker?: Pick<WorkerOptions, 'lockTimeoutMs' | 'heartbeatMs' | 'backoff' | 'onJobFinished'>;
+  log?: (line: string) => void;
+}
+
+export function createWorkerHandler(deps: WorkerLambdaDeps = {}) {
+  let cached: { url: string; db: Database } | undefined;
+  const log = deps.log ?? ((line: string) => console.log(line));
+
+  return async function handler(event: unknown, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>): Promise<WorkerLambdaResult> {
+    const parsed = WorkerEvent.safeParse(event ?? {});
+    const ev = parsed.success ? parsed.data : {};
+    const url = await (deps.resolveUrl ?? resolveDatabaseUrl)(deps.env ?? process.env);
+    if (!cached || cached.url !== url) {
+      await cached?.db.close().catch(() => undefined);
+      cached = { url, db: (deps.openDb ?? ((u) => openPostgres({ url: u, max: 2, applicationName: 'benchsight-worker' })))(url) };
+    }
+    const db = cached.db;
+    const handlers = deps.handlers ?? defaultHandlers();
+    const workerId = `lambda:${context.awsRequestId}`;
+    const budget = context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 60_000);
+    const signal = budget > 0 ? AbortSignal.timeout(budget) : AbortSignal.abort();
+    log(`worker ${workerId} woken${ev.reason ? ` (${ev.reason})` : ''}`);
+
+    const outcomes: JobOutcome[] = [];
+    if (ev.jobId !== undefined) {
+      const first = await runJob(db, ev.jobId, { ...deps.worker, handlers, workerId, log });
+      if (first.ran) outcomes.push(first.outcome);
+      else log(first.reason);
+    }
+    const summary = await runWorker(db, { ...deps.worker, handlers, workerId, until: 'empty', signal, log });
+    outcomes.push(...summary.outcomes);
+    const count = (s: JobOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+    return {
+      workerId,
+      processed: outcomes.length,
+      succeeded: count('succeeded'),
+      retrying: count('retrying'),
+      failed: count('failed'),
+      lost: count('lost'),
+      jobs: outcomes.map((o) => ({ id: o.job.id, operation: o.job.operation, gameId: o.job.gameId, status: o.status, ...(o.error ? { error: o.error } : {}) })),
+    };
+  };
+}
+
+export const handler = createWorkerHandler();

@@ -1,0 +1,156 @@
+import { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestTrackerExport, TrackerExportError } from '../../loader/tracker';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import { hasRealData, REAL_TRACKER } from '../support/real-data';
+import { FAKE_SETTINGS, syntheticExport } from './synthetic-export';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await freshDatabase({ migrated: true });
+});
+afterAll(async () => t?.drop());
+
+const who = { source: 'test upload', initiatedBy: 'alice' };
+
+/** Every text the database holds about tracker work, to look for leaked values. */
+async function everythingStored(): Promise<string> {
+  const r = await t.db.query<{ s: string }>(`
+    SELECT coalesce((SELECT string_agg(x::text, '\n') FROM staging_games x), '') || coalesce((SELECT string_agg(x::text, '\n') FROM staging_events x), '')
+        || coalesce((SELECT string_agg(x::text, '\n') FROM staging_shifts x), '') || coalesce((SELECT string_agg(x::text, '\n') FROM load_history x), '')
+        || coalesce((SELECT string_agg(x::text, '\n') FROM etl_queue x), '') AS s`);
+  return r.rows[0]!.s;
+}
+
+describe('ingestTrackerExport', () => {
+  it('lands an export in staging with the export key formats and records it in load_history', async () => {
+    const exp = syntheticExport({ gameId: 91001 });
+    const r = await ingestTrackerExport(t.db, exp, who);
+    const events = (exp.events as unknown[]).length;
+    expect(r).toMatchObject({ gameId: 91001, events, shifts: 18, replaced: { events: 0, shifts: 0 }, gameEnded: true });
+
+    const keys = await t.db.query<{ event_key: string; event_index: number }>(
+      'SELECT event_key, event_index FROM staging_events WHERE game_id = 91001 ORDER BY event_index LIMIT 2');
+    expect(keys.rows).toEqual([{ event_key: 'EV9100100000', event_index: 0 }, { event_key: 'EV9100100001', event_index: 1 }]);
+    const shifts = await t.db.query<{ shift_key: string; shift_index: number; home: { F1: { num: number } } }>(
+      'SELECT shift_key, shift_index, home FROM staging_shifts WHERE game_id = 91001 ORDER BY shift_index LIMIT 1');
+    expect(shifts.rows[0]).toMatchObject({ shift_key: 'SH9100100001', shift_index: 1, home: { F1: { num: 10 } } });
+    const game = await t.db.query('SELECT home_team, away_team, tracker_version, source FROM staging_games WHERE game_id = 91001');
+    expect(game.rows[0]).toEqual({ home_team: 'Synth Home', away_team: 'Synth Away', tracker_version: '23.8', source: 'test upload' });
+
+    const h = await t.db.query('SELECT kind, operation, game_id, status, rows_inserted, initiated_by, source FROM load_history WHERE id = $1', [r.historyId]);
+    expect(h.rows[0]).toEqual({
+      kind: 'request', operation: 'ingest', game_id: 91001, status: 'succeeded', rows_inserted: String(events + 18), initiated_by: 'alice', source: 'test upload',
+    });
+  });
+
+  it('replaces the game\'s staging rows when the same game is sent again', async () => {
+    const full = syntheticExport({ gameId: 91002 });
+    await ingestTrackerExport(t.db, full, who);
+    const fewer = syntheticExport({ gameId: 91002, goals: 1 });
+    const r = await ingestTrackerExport(t.db, fewer, who);
+    expect(r.replaced).toEqual({ events: (full.events as unknown[]).length, shifts: 18 });
+    const n = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM staging_events WHERE game_id = 91002');
+    expect(Number(n.rows[0]!.n)).toBe((fewer.events as unknown[]).length);
+  });
+
+  it('accepts a JSON string, a buffer and a stream', async () => {
+    const json = JSON.stringify(syntheticExport({ gameId: 91003 }));
+    expect((await ingestTrackerExport(t.db, json, who)).gameId).toBe(91003);
+    expect((await ingestTrackerExport(t.db, Buffer.from(json), who)).gameId).toBe(91003);
+    const stream = Readable.from([json.slice(0, 1000), json.slice(1000)]);
+    expect((await ingestTrackerExport(t.db, stream, who)).events).toBeGreaterThan(70);
+  });
+
+  it('queues the ETL of a finished game at priority 10, once: a re-send joins the pending job', async () => {
+    const first = await ingestTrackerExport(t.db, syntheticExport({ gameId: 91004 }), who);
+    expect(first.queued).toEqual({ jobId: expect.any(Number), joined: false });
+    const again = await ingestTrackerExport(t.db, syntheticExport({ gameId: 91004 }), { ...who, initiatedBy: 'bob' });
+    expect(again.queued).toEqual({ jobId: first.queued!.jobId, joined: true });
+    const job = await t.db.query('SELECT operation, priority, status, requested_by, payload->>\'source\' AS source FROM etl_queue WHERE id = $1', [first.queued!.jobId]);
+    expect(job.rows[0]).toEqual({ operation: 'process_game', priority: 10, status: 'pending', requested_by: 'alice', source: 'test upload' });
+  });
+
+  it('queues nothing for a game still in progress', async () => {
+    const r = await ingestTrackerExport(t.db, syntheticExport({ gameId: 91005, gameEnd: false }), who);
+    expect(r).toMatchObject({ gameEnded: false, queued: null });
+    const n = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM etl_queue WHERE game_id = 91005');
+    expect(n.rows[0]!.n).toBe('0');
+  });
+
+  it('never stores or reports the export\'s settings (credentials)', async () => {
+    await ingestTrackerExport(t.db, syntheticExport({ gameId: 91006 }), who);
+    // and a broken export that carries them too
+    const broken = { ...syntheticExport({ gameId: 91007 }), events: 'nope' };
+    const err = await ingestTrackerExport(t.db, broken, who).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrackerExportError);
+    const stored = await everythingStored();
+    for (const secret of [FAKE_SETTINGS.sbKey, FAKE_SETTINGS.sbUrl, 'SYNTHETIC-SECRET']) {
+      expect(stored).not.toContain(secret);
+      expect(String((err as Error).message)).not.toContain(secret);
+    }
+    expect(stored).not.toContain('sbKey');
+  });
+});
+
+describe('invalid exports', () => {
+  async function refused(input: unknown): Promise<TrackerExportError> {
+    const err = await ingestTrackerExport(t.db, input as Record<string, unknown>, who).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrackerExportError);
+    return err as TrackerExportError;
+  }
+
+  it('says what is wrong and where, for each problem', async () => {
+    const exp = syntheticExport({ gameId: 91010 }) as { events: Record<string, unknown>[]; rosters: { home: Record<string, unknown>[] } };
+    exp.events[3]!.period = 'second';
+    exp.events[7]!.players = [{ num: 10, team: 'visitors', role: 'event_player_1' }];
+    exp.rosters.home[1]!.num = '10';
+    const err = await refused(exp);
+    expect(err.message).toContain('the tracker export of game 91010 is not valid');
+    expect(err.problems).toEqual(expect.arrayContaining([
+      'events[3].period: expected number, received string',
+      "events[7].players[0].team: must be 'home' or 'away'",
+      'rosters.home[1].num: number 10 appears twice in the home roster',
+    ]));
+  });
+
+  it('refuses two events with one idx (checked once the events themselves are valid)', async () => {
+    const exp = syntheticExport({ gameId: 91012 }) as { events: Record<string, unknown>[] };
+    exp.events[5]!.idx = 4;
+    expect((await refused(exp)).problems).toEqual(['events[5].idx: idx 4 appears twice']);
+  });
+
+  it('names missing fields', async () => {
+    const err = await refused({ homeTeam: 'A', awayTeam: 'B', rosters: { home: [], away: [] } });
+    expect(err.problems).toContain('gameId: is missing (expected number)');
+  });
+
+  it('refuses text that is not JSON without quoting it', async () => {
+    const text = `{"gameId": 5, "settings": {"sbKey": "${FAKE_SETTINGS.sbKey}"}, oops}`;
+    const err = await refused(text);
+    expect(err.message).toMatch(/^the tracker export is not valid JSON \(at character \d+, line 1\)$/);
+    expect(err.message).not.toContain(FAKE_SETTINGS.sbKey);
+  });
+
+  it('records the refusal in load_history', async () => {
+    await refused({ gameId: 91011, homeTeam: 'A' });
+    const h = await t.db.query("SELECT status, game_id, error_message FROM load_history WHERE operation = 'ingest' AND game_id = 91011");
+    expect(h.rows[0]).toMatchObject({ status: 'refused', game_id: 91011, error_message: expect.stringContaining('awayTeam: is missing') });
+  });
+});
+
+describe.skipIf(!hasRealData)('the real tracker exports', () => {
+  it('stores game 18969 (1,593 events, 98 shifts) and queues it; 18955 has rosters and no events', async () => {
+    const file = path.join(REAL_TRACKER, 'benchsight_game_Platinum_vs_Velodrome_18969.json');
+    const settings = JSON.parse(readFileSync(file, 'utf8')).settings as Record<string, string>;
+    const r = await ingestTrackerExport(t.db, Readable.from(readFileSync(file)), { source: file, initiatedBy: 'test' });
+    expect(r).toMatchObject({ gameId: 18969, events: 1593, shifts: 98, gameEnded: true, queued: { joined: false } });
+    const empty = await ingestTrackerExport(t.db, readFileSync(path.join(REAL_TRACKER, 'benchsight_game_Velodrome_vs_Orphans_18955.json'), 'utf8'), { source: 'x', initiatedBy: 'test' });
+    expect(empty).toMatchObject({ gameId: 18955, events: 0, shifts: 0, gameEnded: false, queued: null });
+    const stored = await everythingStored();
+    expect(stored).not.toContain(settings.sbKey);
+    expect(stored).not.toContain(settings.sbUrl);
+  });
+});
