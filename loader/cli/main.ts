@@ -4,7 +4,9 @@
  * arguments into calls of the core and the outcome into text (or JSON) and an exit
  * code: 0 only on success.
  */
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { trackerIngest } from '../s3/deps';
 import { configFromEnv, ConfigError, type Config } from '../config';
 import { openDatabase } from '../db/connect';
 import type { Database } from '../db/database';
@@ -18,12 +20,15 @@ import { describeCommand, isDestructive, parseCommand } from '../commands/gramma
 import { executeCommand, type CommandContext } from '../commands/execute';
 import { renderOutcome } from '../commands/render';
 import { runGenerate } from '../generate/cli';
+import { etlCommandExtensions } from '../etl';
+import { defaultHandlers } from '../worker/registry';
 import { progressPrinter } from './progress';
 import { parseFlags, type Flags } from './flags';
 
 const LOCAL_USAGE = `local commands:
   migrate                      apply pending schema migrations
   generate --games N --out DIR [--seed S] [--dirty]   synthetic export files
+  ingest <tracker.json>         stage a tracker export for its game (the ETL is queued when the game ended)
   drop <files...> [--batch NAME] [--op OPERATION] [--game ID] [--prefix P]
                                upload export files to the drop bucket (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3)
 
@@ -101,6 +106,24 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     return 0;
   }
 
+  if (first === 'ingest') {
+    const files = flags.words.slice(1);
+    if (!files.length) {
+      err('benchsight: usage: benchsight ingest <tracker-export.json> ...');
+      return 2;
+    }
+    return withDatabase(config, io, async (db) => {
+      let code = 0;
+      for (const file of files) {
+        const ingest = trackerIngest(db);
+        const r = await ingest(createReadStream(file), { source: file, initiatedBy: `cli:${env.USER ?? env.USERNAME ?? 'unknown'}` });
+        (r.ok ? out : err)(`${file}: ${r.text}`);
+        if (!r.ok) code = 1;
+      }
+      return code;
+    });
+  }
+
   const parsed = parseCommand(flags.words.join(' '));
   if (!parsed.ok) {
     err(`benchsight: ${parsed.error}`);
@@ -133,6 +156,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         policy: flags.strict ? { duplicates: 'fail', orphans: 'fail' } : undefined,
         onProgress: flags.json && !io.stderr.isTTY ? undefined : progressPrinter(io.stderr),
       },
+      extensions: etlCommandExtensions(db, { handlers: defaultHandlers(), log: (l) => err(l) }),
     };
     const outcome = await executeCommand(ctx, command);
     if (flags.json) out(JSON.stringify(outcome.kind === 'load' ? outcome.result : outcome, null, 2));

@@ -23,6 +23,12 @@ export function renderLoad(r: LoadResult): string {
   const out = [head, table(['table', 'operation', 'in file', 'inserted', 'updated', 'deleted', 'unchanged', 'rejected', 'reasons'], rows)];
   if (r.tables.some((t) => t.rejected > 0)) out.push('rejected rows are kept in load_rejects with their line and reason');
   for (const w of r.warnings) out.push(`warning: ${w}`);
+  if (r.findings) {
+    const f = r.findings;
+    out.push(f.errors + f.warnings === 0 ? 'data quality: every rule holds' : `data quality: ${f.errors} error${f.errors === 1 ? '' : 's'}, ${f.warnings} warning${f.warnings === 1 ? '' : 's'}`);
+    for (const x of f.items.slice(0, 10)) out.push(`  ${x.severity} [${x.rule}] ${x.message}`);
+    if (f.items.length > 10 || f.truncated) out.push(`  ... run \`validate\` for all of them`);
+  }
   return out.join('\n');
 }
 

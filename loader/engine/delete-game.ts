@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
 import { toLoadError } from './errors';
 import * as history from './history';
+import { checkQuality } from './load';
 import type { LoadResult, TableResult } from './request';
 
 class DryRunDone extends Error {
@@ -50,7 +51,9 @@ export async function deleteGame(db: Database, opts: { gameId: number; initiated
         await history.finishRequest(db, historyId, err.tables, Date.now() - started, []);
         return err.tables;
       });
-    return { ...base, status: 'succeeded', durationMs: Date.now() - started, tables, warnings: [] };
+    const warnings: string[] = [];
+    const findings = dryRun ? undefined : await checkQuality(db, tables.map((t) => t.table), opts.gameId, historyId, warnings);
+    return { ...base, status: 'succeeded', durationMs: Date.now() - started, tables, warnings, findings };
   } catch (err) {
     const e = toLoadError(err);
     await history.failRequest(db, requestId, { message: e.message, detail: e.info }, Date.now() - started).catch(() => undefined);

@@ -14,6 +14,7 @@ import { planHeader, type TableColumn } from './header';
 import * as history from './history';
 import { planRequest, type PlannedTable } from './plan';
 import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from './request';
+import { summarizeFindings, validateTouchedGames, type FindingsSummary } from '../quality/validate';
 
 interface Staged {
   planned: PlannedTable;
@@ -131,9 +132,10 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       return err.tables;
     });
     for (const t of tables) warnings.push(...t.warnings);
+    const findings = dryRun ? undefined : await checkQuality(db, plan.tables.map((t) => t.decl.name), plan.gameId, requestHistoryId, warnings);
     return {
       requestId, historyId: requestHistoryId, status: 'succeeded', dryRun, scope: plan.scope, operation: plan.operation,
-      gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings,
+      gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings, findings,
     };
   } catch (err) {
     const e = toLoadError(err, ctx);
@@ -142,6 +144,22 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       requestId, historyId: requestHistoryId, status: 'failed', dryRun, scope: plan.scope, operation: plan.operation,
       gameId: plan.gameId, durationMs: Date.now() - started, tables: [], warnings, error: e.info,
     };
+  }
+}
+
+/**
+ * After a load commits, the data-quality rules run for the games it touched (one game,
+ * or every game when whole tables were loaded); their findings join the result and the
+ * request's history. They report, they do not undo: the load stands.
+ */
+export async function checkQuality(db: Database, tables: string[], gameId: number | null, historyId: number, warnings: string[]): Promise<FindingsSummary | undefined> {
+  if (tables.every((t) => t === 'dim_player' || t === 'dim_team')) return undefined;
+  try {
+    const findings = await validateTouchedGames(db, gameId === null ? null : [gameId], { historyId });
+    return summarizeFindings([...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'ERROR' ? -1 : 1)), 20);
+  } catch (err) {
+    warnings.push(`the data-quality rules could not run: ${(err as Error).message}`);
+    return undefined;
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Group, Operation } from '../warehouse';
+import type { FindingsSummary } from '../quality/validate';
 
 export type Scope =
   | { kind: 'tables'; tables: string[] }
@@ -99,4 +100,6 @@ export interface LoadResult {
   tables: TableResult[];
   warnings: string[];
   error?: LoadErrorInfo;
+  /** The data-quality rules, run for the games the request touched after it committed. */
+  findings?: FindingsSummary;
 }
