@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The `benchsight` command: runs the TypeScript CLI through tsx (no build step).
+// Node 20 is this package's runtime; the AWS SDK's notice about its future needs is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require('tsx/cjs');
 const { main } = require('../loader/cli/main.ts');
 main(process.argv.slice(2)).then(

@@ -5,6 +5,14 @@
  * code: 0 only on success.
  */
 import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { runBot } from '../../bot/cli';
+import { forwardToStack } from '../local/control';
+import { sendSlash } from '../local/slack-client';
+import { startStack } from '../local/stack';
+import { readLiveState } from '../local/state';
+import { LOCAL_CREDENTIALS } from '../s3/local';
 import { createInterface } from 'node:readline/promises';
 import { trackerIngest } from '../s3/deps';
 import { configFromEnv, ConfigError, type Config } from '../config';
@@ -16,7 +24,7 @@ import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
 import { dropFiles } from '../s3/drop';
 import { latestExportsSource } from '../s3/source';
 import type { Operation } from '../warehouse';
-import { describeCommand, isDestructive, parseCommand } from '../commands/grammar';
+import { describeCommand, isDestructive, parseCommand, type Command } from '../commands/grammar';
 import { executeCommand, type CommandContext } from '../commands/execute';
 import { renderOutcome } from '../commands/render';
 import { runGenerate } from '../generate/cli';
@@ -27,7 +35,10 @@ import { parseFlags, type Flags } from './flags';
 
 const LOCAL_USAGE = `local commands:
   migrate                      apply pending schema migrations
+  start                        run the whole product on this machine (npm start)
   generate --games N --out DIR [--seed S] [--dirty]   synthetic export files
+  bot [--port P] [--from DIR]  the Slack bot's HTTP endpoint on 127.0.0.1
+  slack "/benchsight <command>"  send a signed slash command to the local bot (npm start) and print the reply
   ingest <tracker.json>         stage a tracker export for its game (the ETL is queued when the game ended)
   drop <files...> [--batch NAME] [--op OPERATION] [--game ID] [--prefix P]
                                upload export files to the drop bucket (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3)
@@ -49,7 +60,12 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
-export async function main(argv: string[], io: Io = process, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export interface MainDeps {
+  /** An open database to use (the local stack runs other terminals' commands with its own). */
+  database?: Database;
+}
+
+export async function main(argv: string[], io: Io = process, env: NodeJS.ProcessEnv = process.env, deps: MainDeps = {}): Promise<number> {
   const out = (s: string) => io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
   const err = (s: string) => io.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
   let flags: Flags;
@@ -79,8 +95,33 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     return 2;
   }
 
+  if (first === 'bot') return runBot(argv.slice(1), { stdout: io.stdout, stderr: io.stderr }, env);
+  if (first === 'start') return runStack(config, io, env);
+
+  // A local stack is running (npm start): its database is the embedded one, which only
+  // one process can open, so commands run there.
+  const stack = !env.DATABASE_URL && !deps.database ? readLiveState(config.dataDir) : null;
+  if (first === 'slack') {
+    if (!stack) {
+      err('benchsight: `slack` talks to the local bot of a running `npm start`; none is running here');
+      return 2;
+    }
+    return sendSlash(stack, flags.words.slice(1).join(' '), io);
+  }
+  if (stack && first === 'drop') {
+    env = { ...env, DROP_BUCKET: stack.bucket, AWS_ENDPOINT_URL_S3: stack.s3Endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey };
+  } else if (stack) {
+    const parsedHere = parseCommand(flags.words.join(' '));
+    let forwarded = argv;
+    if (parsedHere.ok && isDestructive(parsedHere.command) && !flags.yes) {
+      if (!(await confirm(parsedHere.command, io))) return io.stdin.isTTY ? 1 : 2;
+      forwarded = [...argv, '--yes'];
+    }
+    return forwardToStack(stack, forwarded.map((a, i) => (forwarded[i - 1] === '--from' ? path.resolve(a) : a.startsWith('--from=') ? `--from=${path.resolve(a.slice(7))}` : a)), io);
+  }
+
   if (first === 'migrate') {
-    return withDatabase(config, io, async (db) => {
+    return withDatabase(config, io, deps, async (db) => {
       const r = await migrate(db, { log: (l) => err(l) });
       out(r.applied.length ? `migrated to version ${r.version} (${r.applied.length} applied)` : `already at version ${r.version}; nothing to do`);
       return 0;
@@ -112,7 +153,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       err('benchsight: usage: benchsight ingest <tracker-export.json> ...');
       return 2;
     }
-    return withDatabase(config, io, async (db) => {
+    return withDatabase(config, io, deps, async (db) => {
       let code = 0;
       for (const file of files) {
         const ingest = trackerIngest(db);
@@ -132,21 +173,9 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   let command = parsed.command;
   if (flags.dryRun && 'dryRun' in command) command = { ...command, dryRun: true };
 
-  if (isDestructive(command) && !flags.yes) {
-    if (!io.stdin.isTTY) {
-      err(`benchsight: ${describeCommand(command)} destroys data: add --yes to confirm`);
-      return 2;
-    }
-    const rl = createInterface({ input: io.stdin, output: io.stderr });
-    const answer = await rl.question(`${describeCommand(command)} destroys data. Type "yes" to go on: `);
-    rl.close();
-    if (answer.trim().toLowerCase() !== 'yes') {
-      err('cancelled; nothing changed');
-      return 1;
-    }
-  }
+  if (isDestructive(command) && !flags.yes && !(await confirm(command, io))) return io.stdin.isTTY ? 1 : 2;
 
-  return withDatabase(config, io, async (db) => {
+  return withDatabase(config, io, deps, async (db) => {
     const ctx: CommandContext = {
       db,
       initiatedBy: `cli:${env.USER ?? env.USERNAME ?? 'unknown'}`,
@@ -173,7 +202,49 @@ function commandSource(flags: Flags, env: NodeJS.ProcessEnv): CommandContext['so
   return undefined;
 }
 
-async function withDatabase(config: Config, io: Io, fn: (db: Database) => Promise<number>): Promise<number> {
+/** Asks before a destructive command; without a terminal, --yes is the only way. */
+async function confirm(command: Command, io: Io): Promise<boolean> {
+  if (!io.stdin.isTTY) {
+    io.stderr.write(`benchsight: ${describeCommand(command)} destroys data: add --yes to confirm\n`);
+    return false;
+  }
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  const answer = await rl.question(`${describeCommand(command)} destroys data. Type "yes" to go on: `);
+  rl.close();
+  if (answer.trim().toLowerCase() === 'yes') return true;
+  io.stderr.write('cancelled; nothing changed\n');
+  return false;
+}
+
+/** `npm start`: runs the local stack until Ctrl-C (SIGINT) or SIGTERM. */
+async function runStack(config: Config, io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const running = readLiveState(config.dataDir);
+  if (running) {
+    io.stderr.write(`benchsight: BenchSight Ops is already running here (pid ${running.pid}, bot ${running.botUrl})\n`);
+    return 1;
+  }
+  const out = (l: string) => io.stdout.write(`${l}\n`);
+  const stack = await startStack({
+    config, env, out,
+    runCommand: (argv, cio, cenv, db) => main(argv, { ...cio, stdin: Readable.from([]) }, cenv, { database: db }),
+  });
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+  out('stopping BenchSight Ops ...');
+  await stack.stop();
+  out('stopped');
+  return 0;
+}
+
+async function withDatabase(config: Config, io: Io, deps: MainDeps, fn: (db: Database) => Promise<number>): Promise<number> {
+  if (deps.database) return fn(deps.database);
   const db = await openDatabase({ ...config, notice: (l) => io.stderr.write(`${l}\n`) });
   try {
     return await fn(db);

@@ -1,0 +1,83 @@
+/**
+ * `npx benchsight slack "/benchsight history"`: sends a slash command to the local bot as
+ * Slack would (form-encoded, signed with the stack's signing secret), prints the bot's
+ * answer, and waits for what it sends later to the response_url (results of slow work).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StackState } from './state';
+
+interface SlackMessage {
+  text?: string;
+  blocks?: { type: string; text?: { text?: string }; elements?: { text?: { text?: string } | string }[] }[];
+}
+
+export function messageText(m: SlackMessage): string {
+  const parts: string[] = [];
+  for (const b of m.blocks ?? []) {
+    if (b.text?.text) parts.push(b.text.text);
+    for (const e of b.elements ?? []) {
+      const t = typeof e.text === 'string' ? e.text : e.text?.text;
+      if (t) parts.push(`[${t}]`);
+    }
+  }
+  return (parts.length ? parts.join('\n') : m.text ?? '').replace(/```/g, '');
+}
+
+export function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig, 'content-type': 'application/x-www-form-urlencoded' };
+}
+
+export async function sendSlash(state: StackState, text: string, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, opts: { waitMs?: number } = {}): Promise<number> {
+  const later: SlackMessage[] = [];
+  let notify: (() => void) | undefined;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        later.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as SlackMessage);
+      } catch {
+        /* not a message */
+      }
+      res.end('ok');
+      notify?.();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`;
+    const body = new URLSearchParams({
+      token: 'local', team_id: state.teamId, team_domain: 'local', channel_id: 'C0LOCAL', channel_name: 'local',
+      user_id: state.userId, user_name: 'you', command: '/benchsight', text: text.replace(/^\/benchsight\s*/, ''),
+      response_url: responseUrl, trigger_id: randomBytes(8).toString('hex'), api_app_id: 'A0LOCAL',
+    }).toString();
+    const res = await fetch(state.botUrl, { method: 'POST', headers: signSlackRequest(state.signingSecret, body), body });
+    const raw = await res.text();
+    if (!res.ok) {
+      io.stderr.write(`the bot answered HTTP ${res.status}: ${raw}\n`);
+      return 1;
+    }
+    const first = raw ? (JSON.parse(raw) as SlackMessage) : { text: '' };
+    io.stdout.write(`${messageText(first)}\n`);
+    // Slow work answers later at the response_url: wait for it (a queued job's result).
+    const queued = /queued|running|started/i.test(messageText(first));
+    const deadline = Date.now() + (opts.waitMs ?? (queued ? 120_000 : 1500));
+    let shown = 0;
+    while (Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        notify = r;
+        setTimeout(r, 250);
+      });
+      for (; shown < later.length; shown++) io.stdout.write(`${messageText(later[shown]!)}\n`);
+      const last = later[later.length - 1];
+      if (queued && last && !/progress|reading|applying/i.test(messageText(last))) break;
+    }
+    return 0;
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}

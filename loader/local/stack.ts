@@ -1,0 +1,179 @@
+/**
+ * `npm start`: the whole product on one machine. With no configuration: the embedded
+ * PostgreSQL (PGlite, in <data dir>/pglite) migrated, a local drop bucket (s3rver, in
+ * <data dir>/s3) whose uploads go to the loader's code, the worker loop, and the Slack
+ * bot's endpoint on 127.0.0.1 with a generated signing secret (Slack's API is stood in
+ * for by a local server that prints messages here). DATABASE_URL, and DROP_BUCKET with
+ * AWS_ENDPOINT_URL_S3, are used instead when set. Other terminals' `npx benchsight`
+ * commands run in this process (the embedded database has one user). On a first start
+ * with an empty warehouse, a generated sample is dropped into the bucket and loaded.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Database } from '../db/database';
+import { openDatabase } from '../db/connect';
+import { migrate } from '../db/migrate';
+import { counts } from '../commands/execute';
+import { etlCommandExtensions } from '../etl';
+import { generateExport } from '../generate';
+import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
+import { dropFiles } from '../s3/drop';
+import { eventQueue, LOCAL_CREDENTIALS, startLocalS3 } from '../s3/local';
+import { handleS3Event } from '../s3/process-event';
+import { slackNotifier } from '../s3/notify';
+import { trackerIngest } from '../s3/deps';
+import { latestExportsSource } from '../s3/source';
+import { runWorker } from '../worker/run-worker';
+import { defaultHandlers } from '../worker/registry';
+import { startBot, type RunningBot } from '../../bot/server';
+import type { BotConfig } from '../../bot/config';
+import type { Config } from '../config';
+import { startControlServer, type RunCommand } from './control';
+import { startSlackStandin } from './slack-standin';
+import { removeState, writeState, type StackState } from './state';
+
+export const READY_LINE = 'BenchSight Ops is ready';
+export const LOCAL_BUCKET = 'benchsight-drop';
+const LOCAL_TEAM = 'T0LOCAL';
+const LOCAL_USER = 'U0LOCAL';
+
+export interface StackOptions {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  /** Runs a CLI command inside the stack (given the stack's database and bucket). */
+  runCommand: (argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, env: NodeJS.ProcessEnv, db: Database) => Promise<number>;
+  botPort?: number;
+  s3Port?: number;
+  /** Drop a generated sample into an empty warehouse (default true). */
+  sample?: boolean;
+}
+
+export interface RunningStack {
+  state: StackState;
+  stop(): Promise<void>;
+}
+
+export async function startStack(o: StackOptions): Promise<RunningStack> {
+  const { out, env, config } = o;
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => out(`while stopping: ${(err as Error).message}`));
+    stops.length = 0;
+  };
+  try {
+    // Database.
+    const db = await openDatabase({ ...config, notice: out });
+    stops.push(() => db.close());
+    const m = await migrate(db, { log: (l) => out(`  ${l}`) });
+    out(`database: ${db.label} (schema version ${m.version})`);
+
+    // Slack stand-in (unless a real Slack API URL is configured).
+    let slackApiUrl = env.SLACK_API_URL;
+    if (!slackApiUrl) {
+      const standin = await startSlackStandin(out);
+      stops.push(() => standin.stop());
+      slackApiUrl = standin.url;
+    }
+    const botToken = env.SLACK_BOT_TOKEN ?? 'xoxb-local-stand-in';
+    const notifyChannel = env.SLACK_NOTIFY_CHANNEL ?? 'benchsight-loads';
+
+    // Drop bucket: a configured S3, or a local one whose events reach the loader here.
+    const s3c = s3ConfigFromEnv(env);
+    let s3Endpoint: string;
+    let bucket: string;
+    const s3Env: NodeJS.ProcessEnv = {};
+    const s3 = await (async () => {
+      if (s3c.bucket && s3c.endpoint) {
+        s3Endpoint = s3c.endpoint;
+        bucket = s3c.bucket;
+        out(`drop bucket: s3://${bucket} at ${s3Endpoint} (configured; its upload events go to the loader Lambda, not here)`);
+        return makeS3Client(s3c);
+      }
+      const client = () => makeS3Client({ endpoint: s3Endpoint, region: 'us-east-1', bucket });
+      const queue = eventQueue(async (e) => {
+        await handleS3Event(e, {
+          db, s3: client(), ingestTracker: trackerIngest(db),
+          notifier: slackNotifier({ token: botToken, channel: notifyChannel, apiUrl: slackApiUrl }),
+          log: (l) => {
+            if (!l.startsWith('ignored:')) out(`loader: ${l}`);
+          },
+        });
+      }, out);
+      const local = await startLocalS3({ dir: path.resolve(config.dataDir, 's3'), bucket: LOCAL_BUCKET, port: o.s3Port ?? 0, onEvent: (e) => queue.push(e) });
+      stops.push(() => local.stop());
+      stops.push(() => queue.idle());
+      s3Endpoint = local.endpoint;
+      bucket = LOCAL_BUCKET;
+      Object.assign(s3Env, { AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
+      out(`drop bucket: s3://${bucket} at ${s3Endpoint} (local, data in ${path.resolve(config.dataDir, 's3')})`);
+      return client();
+    })();
+    Object.assign(s3Env, { DROP_BUCKET: bucket!, AWS_ENDPOINT_URL_S3: s3Endpoint!, AWS_REGION: env.AWS_REGION ?? 'us-east-1' });
+    // The SDK reads credentials from the environment: the local bucket's are fixed and public.
+    for (const [k, v] of Object.entries(s3Env)) if (env[k] === undefined || k === 'DROP_BUCKET' || k === 'AWS_ENDPOINT_URL_S3') process.env[k] = v;
+    const source = async () => latestExportsSource(s3, bucket);
+
+    // Worker loop.
+    const handlers = defaultHandlers();
+    const workerStop = new AbortController();
+    const worker = runWorker(db, { handlers, until: workerStop.signal, pollMs: 1000, log: (l) => out(`worker: ${l}`) });
+    stops.push(async () => {
+      workerStop.abort();
+      await worker.catch(() => undefined);
+    });
+    out('worker: polling the job queue every second');
+
+    // Slack bot.
+    const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
+    const botConfig: BotConfig = {
+      signingSecret, botToken, slackApiUrl, teamId: env.SLACK_TEAM_ID ?? LOCAL_TEAM,
+      roles: { admins: [env.SLACK_TEAM_ID ? '' : LOCAL_USER].filter(Boolean), operators: [], viewers: ['*'] },
+      channels: null, notifyChannel, confirmTtlMs: 5 * 60_000, botId: 'B0LOCAL', botUserId: 'U0LOCALBOT',
+    };
+    const extensions = etlCommandExtensions(db, { handlers, log: (l) => out(`etl: ${l}`) });
+    let bot: RunningBot;
+    try {
+      bot = await startBot({ config: botConfig, db, port: o.botPort ?? 3000, source, extensions, log: (l) => out(`bot: ${l}`) });
+    } catch {
+      bot = await startBot({ config: botConfig, db, port: 0, source, extensions, log: (l) => out(`bot: ${l}`) });
+    }
+    stops.push(() => bot.stop());
+    out(`slack bot: ${bot.url} (signing secret ${env.SLACK_SIGNING_SECRET ? 'from SLACK_SIGNING_SECRET' : `${signingSecret}, generated for this run`})`);
+
+    // Commands from other terminals.
+    const token = randomBytes(24).toString('hex');
+    const cmdEnv = { ...env, ...s3Env };
+    const run: RunCommand = (argv, io) => o.runCommand(argv, io, cmdEnv, db);
+    const control = await startControlServer(token, run);
+    stops.push(() => control.stop());
+    const state: StackState = {
+      pid: process.pid, startedAt: new Date().toISOString(), controlUrl: control.url, token, database: db.label,
+      s3Endpoint: s3Endpoint!, bucket: bucket!, botUrl: bot.url, signingSecret, teamId: botConfig.teamId, userId: LOCAL_USER,
+    };
+    writeState(config.dataDir, state);
+    stops.push(async () => removeState(config.dataDir));
+
+    // First run: show the product on a generated sample.
+    if (o.sample !== false && (await counts(db)).every((c) => c.rows === 0)) {
+      const dir = path.resolve(config.dataDir, 'sample');
+      const g = await generateExport({ games: 3, outDir: dir, seed: 1 });
+      out(`first run: generated a sample of ${g.gameIds.length} games (${g.gameIds.join(', ')}) in ${dir}; dropping it into the bucket`);
+      await dropFiles(s3, { files: g.files.map((f) => f.path), bucket: bucket!, batch: 'sample', operation: 'replace' });
+    }
+
+    out('');
+    out('Try it, in another terminal:');
+    out('  npx benchsight counts');
+    out('  npx benchsight history');
+    out(`  npx benchsight load game <id> replace         (ids: npx benchsight history, or dim_schedule)`);
+    out('  npx benchsight drop path/to/fact_events.csv   (any export file; the loader picks it up)');
+    out('  npx benchsight slack "/benchsight history"    (a signed request to the local bot)');
+    out('Stop with Ctrl-C.');
+    out(READY_LINE);
+    return { state, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
