@@ -113,11 +113,13 @@ async function plugged(p: Promise<Outcome> | undefined, command: Command): Promi
   return p ?? { kind: 'text', ok: false, text: `${describeCommand(command)} is not available here` };
 }
 
+const HISTORY_COLUMNS = `id::int AS id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS') AS started_at, status, scope, operation, game_id,
+  rows_inserted::int AS rows_inserted, rows_updated::int AS rows_updated, rows_deleted::int AS rows_deleted,
+  rows_rejected::int AS rows_rejected, duration_ms, initiated_by, error_message, table_name`;
+
 export async function history(db: Database, table: string | undefined, limit: number): Promise<HistoryRow[]> {
   const r = await db.query<HistoryRow>(
-    `SELECT id::int AS id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS') AS started_at, status, scope, operation, game_id,
-            rows_inserted::int AS rows_inserted, rows_updated::int AS rows_updated, rows_deleted::int AS rows_deleted,
-            rows_rejected::int AS rows_rejected, duration_ms, initiated_by, error_message, table_name
+    `SELECT ${HISTORY_COLUMNS}
      FROM load_history
      WHERE CASE WHEN $1::text IS NULL THEN kind <> 'table' ELSE table_name = $1 END
      ORDER BY id DESC LIMIT $2`,
@@ -146,7 +148,7 @@ export async function health(db: Database): Promise<Health> {
     const q = await db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM etl_queue GROUP BY status');
     const n = (s: string) => Number(q.rows.find((x) => x.status === s)?.n ?? 0);
     queue = { pending: n('pending'), running: n('running'), failed: n('failed') };
-    lastLoad = (await history(db, undefined, 1))[0] ?? null;
+    lastLoad = (await db.query<HistoryRow>(`SELECT ${HISTORY_COLUMNS} FROM load_history WHERE kind = 'request' ORDER BY id DESC LIMIT 1`)).rows[0] ?? null;
   }
   return { database: { reachable: true, label: db.label }, schemaVersion: m.version, latestMigration: m.name, queue, lastLoad };
 }

@@ -6,7 +6,8 @@
  * SLACK_BOT_TOKEN_SECRET_ARN; SLACK_API_URL for a stand-in), tracker ingestion, and
  * the worker to wake (WORKER_FUNCTION_NAME: an async Lambda invoke).
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { wakeWorker } from '../worker/wake';
 import { resolveDatabaseUrl, secretFromEnv } from '../aws/secrets';
 import type { Database } from '../db/database';
 import { openPostgres } from '../db/postgres';
@@ -45,9 +46,7 @@ export function workerWaker(env: NodeJS.ProcessEnv): () => Promise<void> {
   const name = env.WORKER_FUNCTION_NAME?.trim();
   if (!name) return async () => undefined;
   const lambda = new LambdaClient({});
-  return async () => {
-    await lambda.send(new InvokeCommand({ FunctionName: name, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ source: 'benchsight.loader' })) }));
-  };
+  return () => wakeWorker(lambda, name, { reason: 'tracker export staged' });
 }
 
 export async function loaderDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<LoaderDeps> {

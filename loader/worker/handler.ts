@@ -11,6 +11,7 @@ import type { Database } from '../db/database';
 import { openPostgres } from '../db/postgres';
 import type { Handlers } from '../queue/job';
 import { defaultHandlers } from './registry';
+import { deployedHandlers } from './deployed';
 import { runJob, runWorker, type JobOutcome, type WorkerOptions } from './run-worker';
 
 /** What the bot and the S3 loader send (wake.ts); a scheduled event carries other fields, ignored. */
@@ -45,6 +46,7 @@ export interface WorkerLambdaDeps {
 
 export function createWorkerHandler(deps: WorkerLambdaDeps = {}) {
   let cached: { url: string; db: Database } | undefined;
+  let handlers: Handlers | undefined;
   const log = deps.log ?? ((line: string) => console.log(line));
 
   return async function handler(event: unknown, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>): Promise<WorkerLambdaResult> {
@@ -56,7 +58,10 @@ export function createWorkerHandler(deps: WorkerLambdaDeps = {}) {
       cached = { url, db: (deps.openDb ?? ((u) => openPostgres({ url: u, max: 2, applicationName: 'benchsight-worker' })))(url) };
     }
     const db = cached.db;
-    const handlers = deps.handlers ?? defaultHandlers();
+    handlers ??= deps.handlers ?? (await deployedHandlers(deps.env ?? process.env).catch((err: unknown) => {
+      log(`worker: the command handlers could not be set up (${(err as Error).message}); running the ETL only`);
+      return defaultHandlers();
+    }));
     const workerId = `lambda:${context.awsRequestId}`;
     const budget = context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 60_000);
     const signal = budget > 0 ? AbortSignal.timeout(budget) : AbortSignal.abort();

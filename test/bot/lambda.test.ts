@@ -1,0 +1,152 @@
+/**
+ * The bot on Lambda: Bolt's AwsLambdaReceiver returns only when the listener is done, so
+ * the listener must hand slow work off. Invoked here with real event shapes (Function
+ * URL, API Gateway REST) against a real database.
+ */
+import type { APIGatewayProxyEvent, LambdaFunctionURLEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { folderSource } from '../../loader/engine';
+import { createLambdaHandler, lambdaHandlerFromEnv, type LambdaEvent, type LambdaHandler } from '../../bot/lambda';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import { csvFor, miniLeague } from '../support/fixtures';
+import { slowSource } from '../engine/slow-source';
+import {
+  MockSlackApi, OPERATOR, ResponseCapture, SECRET, TEAM, VIEWER, commandRows, eventually, isFinal, leagueFolder, readable, signedHeaders,
+  slashBody, testConfig, warehouseCounts,
+} from './support/slack';
+
+let t: TestDatabase;
+let capture: ResponseCapture;
+let api: MockSlackApi;
+let handler: LambdaHandler;
+const logs: string[] = [];
+
+/** A Lambda Function URL event, as AWS delivers a form POST: base64 body, lower-case headers. */
+function functionUrlEvent(body: string, headers: Record<string, string>): LambdaFunctionURLEvent {
+  return {
+    version: '2.0', routeKey: '$default', rawPath: '/', rawQueryString: '',
+    headers: { ...headers, host: 'abc123.lambda-url.eu-west-1.on.aws', 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
+    requestContext: {
+      accountId: 'anonymous', apiId: 'abc123', domainName: 'abc123.lambda-url.eu-west-1.on.aws', domainPrefix: 'abc123',
+      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'Slackbot 1.0' },
+      requestId: 'req-1', routeKey: '$default', stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: Date.now(),
+    },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
+/** An API Gateway REST (v1) proxy event: header names as sent, body as text. */
+function restEvent(body: string, headers: Record<string, string>): APIGatewayProxyEvent {
+  const cased = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase()), v]));
+  return {
+    body, headers: cased, multiValueHeaders: {}, httpMethod: 'POST', isBase64Encoded: false, path: '/slack/events', pathParameters: null,
+    queryStringParameters: null, multiValueQueryStringParameters: null, stageVariables: null, resource: '/slack/events',
+    requestContext: { identity: { sourceIp: '198.51.100.8' } } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+const invoke = (h: LambdaHandler, event: unknown) => h(event as LambdaEvent, {});
+
+beforeAll(async () => {
+  t = await freshDatabase({ migrated: true });
+  capture = await new ResponseCapture().start();
+  api = await new MockSlackApi().start();
+  const teams = csvFor('dim_team', miniLeague().teams);
+  handler = createLambdaHandler({
+    config: testConfig({ slackApiUrl: api.url }),
+    db: t.db,
+    // dim_team arrives 40 bytes every 250 ms: a load of a few seconds.
+    source: async () => slowSource('dim_team', teams, { chunkBytes: 40, delayMs: 250 }),
+    log: (l) => logs.push(l),
+    progressEveryMs: 500,
+  });
+});
+afterAll(async () => {
+  await capture?.stop();
+  await api?.stop();
+  await t?.drop();
+});
+
+describe('AwsLambdaReceiver', () => {
+  it('returns the ack at once while the load goes on, and the result arrives later', async () => {
+    const url = capture.url();
+    const body = slashBody({ text: 'load table dim_team replace', userId: OPERATOR, responseUrl: url });
+    const t0 = performance.now();
+    const res = await invoke(handler, functionUrlEvent(body, signedHeaders(body)));
+    const ackMs = performance.now() - t0;
+    const returnedAt = Date.now();
+
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body).text).toMatch(/^queued load of table dim_team \(replace\), job \d+$/);
+    expect(ackMs).toBeLessThan(1000);
+    // The handler has returned; the load has not finished.
+    expect(capture.at(url).some(isFinal)).toBe(false);
+    expect((await warehouseCounts(t.db)).dim_team).toBe(0);
+
+    const progress = await capture.waitFor(url, (c) => c.body.text.startsWith('still working'));
+    expect(progress.body.text).toMatch(/^still working on load of table dim_team \(replace\): reading dim_team: \d+ rows/);
+    const done = await capture.waitFor(url, isFinal);
+    expect(done.at - returnedAt).toBeGreaterThan(1000);
+    expect(readable(done.body)).toMatch(/dim_team\s+replace\s+2\s+2/);
+    expect((await warehouseCounts(t.db)).dim_team).toBe(2);
+    const row = (await commandRows(t.db, "scope = 'load table dim_team replace'"))[0]!;
+    expect(row).toMatchObject({ status: 'succeeded', initiated_by: OPERATOR });
+    await eventually(() => api.posted().find((c) => c.params.text.startsWith('load of table dim_team')));
+  });
+
+  it('answers fast commands in the response, from an API Gateway REST event too', async () => {
+    const body = slashBody({ text: 'history limit 3', userId: VIEWER });
+    const res = await invoke(handler, restEvent(body, signedHeaders(body)));
+    expect(res.statusCode).toBe(200);
+    expect(readable(JSON.parse(res.body))).toMatch(/id\s+started\s+status/);
+  });
+
+  it('reads the form even when a proxy adds a charset to the content type', async () => {
+    const body = slashBody({ text: 'help load', userId: VIEWER });
+    const res = await invoke(handler, functionUrlEvent(body, { ...signedHeaders(body), 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }));
+    expect(res.statusCode).toBe(200);
+    expect(readable(JSON.parse(res.body))).toContain('load game &lt;id&gt;');
+  });
+
+  it('refuses a bad signature with 401 and records it', async () => {
+    const body = slashBody({ text: 'load all upsert', userId: OPERATOR });
+    const res = await invoke(handler, functionUrlEvent(body, signedHeaders(body, { secret: 'wrong' })));
+    expect(res.statusCode).toBe(401);
+    const row = await eventually(async () => (await commandRows(t.db, "initiated_by = 'unverified'"))[0]);
+    expect(row.warnings.remote).toBe('198.51.100.7');
+  });
+});
+
+describe('the deployed handler', () => {
+  it('reads the Slack secrets and the database URL from Secrets Manager by ARN at the first event', async () => {
+    const secrets: Record<string, string> = {
+      'arn:signing': SECRET, 'arn:token': 'xoxb-from-secrets-manager', 'arn:db': t.url,
+    };
+    const reads: string[] = [];
+    const deployed = lambdaHandlerFromEnv({
+      env: {
+        SLACK_SIGNING_SECRET_ARN: 'arn:signing', SLACK_BOT_TOKEN_SECRET_ARN: 'arn:token', DATABASE_SECRET_ARN: 'arn:db',
+        SLACK_TEAM_ID: TEAM, SLACK_ROLES: JSON.stringify({ admins: [], operators: [], viewers: ['*'] }),
+      },
+      read: async (arn) => {
+        reads.push(arn);
+        return secrets[arn]!;
+      },
+      source: async () => folderSource(leagueFolder()),
+    });
+    for (let i = 0; i < 2; i++) {
+      const body = slashBody({ text: 'health', userId: 'U0ANYONE' });
+      const res = await invoke(deployed, functionUrlEvent(body, signedHeaders(body)));
+      expect(res.statusCode).toBe(200);
+      expect(readable(JSON.parse(res.body))).toContain('database: reachable');
+    }
+    expect(reads.sort()).toEqual(['arn:db', 'arn:signing', 'arn:token']);
+  });
+
+  it('says which setting is missing', async () => {
+    const broken = lambdaHandlerFromEnv({ env: { SLACK_TEAM_ID: TEAM }, read: async () => 'x' });
+    const body = slashBody({ text: 'health' });
+    await expect(invoke(broken, functionUrlEvent(body, signedHeaders(body)))).rejects.toThrow(/SLACK_SIGNING_SECRET_ARN is not set/);
+  });
+});
