@@ -36,7 +36,8 @@ import { parseFlags, type Flags } from './flags';
 const LOCAL_USAGE = `local commands:
   migrate                      apply pending schema migrations
   start                        run the whole product on this machine (npm start)
-  generate --games N --out DIR [--seed S] [--dirty]   synthetic export files
+  generate --games N --out DIR [--seed S] [--first-game ID] [--dirty] [--workers W]
+                               synthetic export files in the real format
   bot [--port P] [--from DIR]  the Slack bot's HTTP endpoint on 127.0.0.1
   slack "/benchsight <command>"  send a signed slash command to the local bot (npm start) and print the reply
   ingest <tracker.json>         stage a tracker export for its game (the ETL is queued when the game ended)
