@@ -68,3 +68,17 @@ export function latestExportsSource(s3: S3Client, bucket: string): Source {
     },
   };
 }
+
+/** The files `<prefix><table>.csv` of a bucket folder (e.g. an export kept under exports/2025-12-29/). */
+export function prefixSource(s3: S3Client, bucket: string, prefix: string): Source {
+  const folder = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  let listing: Promise<Map<string, _Object>> | undefined;
+  const objects = () => (listing ??= listAll(s3, bucket, folder).then((all) => new Map(all.map((o) => [o.Key!, o]))));
+  return {
+    describe: () => `s3://${bucket}/${folder}`,
+    async fileFor(table) {
+      const o = (await objects()).get(`${folder}${table}.csv`);
+      return o ? objectFile(s3, table, { bucket, key: o.Key!, size: o.Size }) : null;
+    },
+  };
+}

@@ -14,6 +14,10 @@ import { generateExport, type GenerateResult } from '../../loader/generate';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { csvFor, miniLeague } from '../support/fixtures';
 import { startHarness, type Harness } from './support/harness';
+import { etlCommandExtensions } from '../../loader/etl';
+import { defaultHandlers } from '../../loader/worker/registry';
+import { ingestTrackerExport } from '../../loader/tracker';
+import { syntheticExport } from '../tracker/synthetic-export';
 import {
   NOTIFY, OPERATOR, VIEWER, commandRows, eventually, isFinal, leagueFolder, readable, slash, warehouseCounts,
 } from './support/slack';
@@ -31,7 +35,7 @@ beforeAll(async () => {
   league = await generateExport({ games: 2, outDir: exportDir });
   folder = exportDir;
   t = await freshDatabase({ migrated: true });
-  h = await startHarness(t.db, { source: async () => folderSource(folder) });
+  h = await startHarness(t.db, { source: async () => folderSource(folder), bot: { extensions: etlCommandExtensions(t.db, { handlers: defaultHandlers() }) } });
 });
 afterAll(async () => {
   await h?.stop();
@@ -100,13 +104,17 @@ describe('fast commands answer in the ack', () => {
     expect(read).toMatch(/last load: (none yet|#\d+ \w+ at)/);
   });
 
-  it('etl status, etl queue and validate say honestly that they are not available here yet', async () => {
-    // When the ETL and data-quality modules are plugged in (BotDeps.extensions), update these.
-    expect((await ask('etl status')).read).toContain('ETL queue status is not available here');
-    expect((await ask('validate game 1001')).read).toContain('validation of game 1001 is not available here');
-    expect((await ask('etl queue 1001 priority 5', OPERATOR)).read).toContain('ETL of game 1001 (priority 5) is not available here');
-    const row = await recordOf('etl queue 1001 priority 5');
-    expect(row).toMatchObject({ status: 'failed', operation: 'etl', error_message: expect.stringContaining('not available here') });
+  it('etl queue, etl status and validate answer from the queue and the data-quality rules', async () => {
+    // A tracker export for game 61001 that has not ended: staged, not queued yet.
+    await ingestTrackerExport(t.db, syntheticExport({ gameId: 61001, gameEnd: false }), { source: 'test', initiatedBy: 'test' });
+    const q = await ask('etl queue 61001 priority 7', OPERATOR);
+    expect(q.read).toMatch(/game 61001/);
+    const status = await ask('etl status');
+    expect(status.read, `${q.read} || ${status.read}`).toMatch(/etl status: 1 pending/);
+    expect(status.read).toMatch(/process_game game 61001 priority 7/);
+    expect((await ask('validate game 50001')).read).toMatch(/validate: .*game 50001/);
+    const row = await recordOf('etl queue 61001 priority 7');
+    expect(row).toMatchObject({ status: 'succeeded', operation: 'etl', initiated_by: OPERATOR });
   });
 });
 
@@ -176,10 +184,12 @@ describe('slow commands ack at once and report at the response_url', () => {
     }
   });
 
-  it('etl run is queued like a load and reports that it is not available here yet', async () => {
+  it('etl run is queued like a load and reports the jobs it ran', async () => {
     const r = await queue('etl run');
     expect(r.ackText).toMatch(/^queued queued ETL jobs, job \d+$/);
-    expect(r.read).toContain('queued ETL jobs is not available here');
+    // Game 61001 was staged and queued above: its ETL runs and fills the fact tables.
+    expect(r.read).toMatch(/#\d+ process_game game 61001: succeeded/);
+    expect(Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM fact_events WHERE game_id = 61001')).rows[0]!.n)).toBeGreaterThan(0);
   });
 
   it('history: a readable table of loads and commands, by table and limit', async () => {
