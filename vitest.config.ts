@@ -8,6 +8,7 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     testTimeout: 60_000,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     hookTimeout: 120_000,
   },
 });

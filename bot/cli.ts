@@ -11,6 +11,7 @@ import { folderSource, type Source } from '../loader/engine';
 import { botConfigFromEnv, BotConfigError } from './config';
 import type { JobDispatcher } from './dispatcher';
 import { startBot, type RunningBot } from './server';
+import { stopped } from '../loader/cli/stopped';
 
 export interface BotIo {
   stdout: NodeJS.WritableStream;
@@ -116,21 +117,4 @@ export async function runBot(argv: string[], io: BotIo, env: NodeJS.ProcessEnv, 
     await bot?.stop();
     await db.close();
   }
-}
-
-function stopped(signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal) {
-      if (signal.aborted) return resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
 }

@@ -31,6 +31,7 @@ import { runGenerate } from '../generate/cli';
 import { etlCommandExtensions } from '../etl';
 import { defaultHandlers } from '../worker/registry';
 import { progressPrinter } from './progress';
+import { stopped } from './stopped';
 import { parseFlags, type Flags } from './flags';
 
 const LOCAL_USAGE = `local commands:
@@ -229,15 +230,7 @@ async function runStack(config: Config, io: Io, env: NodeJS.ProcessEnv): Promise
     config, env, out,
     runCommand: (argv, cio, cenv, db) => main(argv, { ...cio, stdin: Readable.from([]) }, cenv, { database: db }),
   });
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
+  await stopped();
   out('stopping BenchSight Ops ...');
   await stack.stop();
   out('stopped');
