@@ -62,9 +62,10 @@ export async function sendSlash(state: StackState, text: string, io: { stdout: N
     }
     const first = raw ? (JSON.parse(raw) as SlackMessage) : { text: '' };
     io.stdout.write(`${messageText(first)}\n`);
-    // Slow work answers later at the response_url: wait for it (a queued job's result).
-    const queued = /queued|running|started/i.test(messageText(first));
-    const deadline = Date.now() + (opts.waitMs ?? (queued ? 120_000 : 1500));
+    // Slow work is acknowledged ("queued …", "working on …") and answered later at the
+    // response_url, after "started …" and "still working …" notes: wait for the answer.
+    const waits = /^(queued |working on )/.test(first.text ?? '');
+    const deadline = Date.now() + (opts.waitMs ?? (waits ? 300_000 : 0));
     let shown = 0;
     while (Date.now() < deadline) {
       await new Promise<void>((r) => {
@@ -72,8 +73,7 @@ export async function sendSlash(state: StackState, text: string, io: { stdout: N
         setTimeout(r, 250);
       });
       for (; shown < later.length; shown++) io.stdout.write(`${messageText(later[shown]!)}\n`);
-      const last = later[later.length - 1];
-      if (queued && last && !/progress|reading|applying/i.test(messageText(last))) break;
+      if (later.some((m) => !/^(started |still working )/.test(m.text ?? ''))) break;
     }
     return 0;
   } finally {

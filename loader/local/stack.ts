@@ -90,7 +90,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         out(`drop bucket: s3://${bucket} at ${s3Endpoint} (configured; its upload events go to the loader Lambda, not here)`);
         return makeS3Client(s3c);
       }
-      const client = () => makeS3Client({ endpoint: s3Endpoint, region: 'us-east-1', bucket });
+      const client = () => makeS3Client({ endpoint: s3Endpoint, region: 'us-east-1', bucket, credentials: LOCAL_CREDENTIALS });
       const queue = eventQueue(async (e) => {
         await handleS3Event(e, {
           db, s3: client(), ingestTracker: trackerIngest(db),
@@ -110,8 +110,6 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       return client();
     })();
     Object.assign(s3Env, { DROP_BUCKET: bucket!, AWS_ENDPOINT_URL_S3: s3Endpoint!, AWS_REGION: env.AWS_REGION ?? 'us-east-1' });
-    // The SDK reads credentials from the environment: the local bucket's are fixed and public.
-    for (const [k, v] of Object.entries(s3Env)) if (env[k] === undefined || k === 'DROP_BUCKET' || k === 'AWS_ENDPOINT_URL_S3') process.env[k] = v;
     const source = async () => latestExportsSource(s3, bucket);
 
     // Worker loop.
