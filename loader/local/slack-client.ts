@@ -22,7 +22,11 @@ export function messageText(m: SlackMessage): string {
       if (t) parts.push(`[${t}]`);
     }
   }
-  return (parts.length ? parts.join('\n') : m.text ?? '').replace(/```/g, '');
+  return (parts.length ? parts.join('\n') : m.text ?? '')
+    .replace(/```/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 export function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now() / 1000)): Record<string, string> {

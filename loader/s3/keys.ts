@@ -13,7 +13,7 @@ import { OPERATIONS, TABLE_NAMES, type Operation } from '../warehouse';
 
 export type KeyKind =
   | { kind: 'csv'; table: string; operation?: Operation; gameId?: number }
-  | { kind: 'batch-member'; batch: string }
+  | { kind: 'batch-member'; batch: string; table?: string }
   | { kind: 'manifest'; folder: string; operation?: Operation; gameId?: number }
   | { kind: 'tracker' }
   | { kind: 'own-copy' }
@@ -52,7 +52,10 @@ export function classifyKey(key: string): KeyKind {
     }
     return { kind: 'manifest', folder: parts.join('/') + '/', operation, gameId };
   }
-  if (batchAt >= 0 && folders.length > batchAt + 1) return { kind: 'batch-member', batch: folders.slice(0, batchAt + 2).join('/') + '/' };
+  if (batchAt >= 0 && folders.length > batchAt + 1) {
+    const member = classifyKey(name);
+    return { kind: 'batch-member', batch: folders.slice(0, batchAt + 2).join('/') + '/', ...(member.kind === 'csv' ? { table: member.table } : {}) };
+  }
   if (/^benchsight_game_.*\.json$/i.test(name)) return { kind: 'tracker' };
   const ext = /\.([^.]+)$/.exec(name)?.[1]?.toLowerCase();
   if (ext !== 'csv') {

@@ -44,8 +44,8 @@ export async function listAll(s3: S3Client, bucket: string, prefix: string): Pro
 }
 
 /**
- * The latest export of each table in the bucket: of the keys that name a table (not
- * scoped to one game, not in a batch, not the loader's own copies), the newest.
+ * The latest export of each table in the bucket: of the keys that name a table (plain
+ * drops and batch members, not scoped to one game, not the loader's own copies), the newest.
  */
 export function latestExportsSource(s3: S3Client, bucket: string): Source {
   let listing: Promise<Map<string, ObjectRef>> | undefined;
@@ -54,9 +54,10 @@ export function latestExportsSource(s3: S3Client, bucket: string): Source {
       const best = new Map<string, _Object>();
       for (const o of objects) {
         const k = classifyKey(o.Key ?? '');
-        if (k.kind !== 'csv' || k.gameId !== undefined) continue;
-        const cur = best.get(k.table);
-        if (!cur || (o.LastModified?.getTime() ?? 0) > (cur.LastModified?.getTime() ?? 0)) best.set(k.table, o);
+        const table = k.kind === 'csv' && k.gameId === undefined ? k.table : k.kind === 'batch-member' ? k.table : undefined;
+        if (!table) continue;
+        const cur = best.get(table);
+        if (!cur || (o.LastModified?.getTime() ?? 0) > (cur.LastModified?.getTime() ?? 0)) best.set(table, o);
       }
       return new Map([...best].map(([t, o]) => [t, { bucket, key: o.Key!, size: o.Size }]));
     }));
