@@ -76,7 +76,7 @@ async function bigUpsert(games: number): Promise<void> {
     await s.db.query('CREATE SCHEMA raw');
     const header = readFileSync(file, 'utf8').slice(0, 20000).split('\n', 1)[0]!;
     const cols = header.split(',').map((h) => `${columnNameFor(h)} text`);
-    await s.db.query(`CREATE UNLOGGED TABLE raw.fep (${cols.join(', ')})`);
+    await s.db.query(`CREATE TABLE raw.fep (${cols.join(', ')})`);
     const client = new pg.Client({ connectionString: s.url });
     await client.connect();
     const rawCopy = async () => {

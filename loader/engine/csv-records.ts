@@ -140,7 +140,10 @@ export class CsvRecords extends Transform {
   }
 
   private prefixRecords(chunk: Buffer): Buffer {
-    const parts: Buffer[] = [];
+    // The output is the chunk with a `<line>,` prefix before each record: written into
+    // one buffer per chunk (the largest a prefix can be is 16 bytes), no garbage per row.
+    const out = Buffer.allocUnsafe(chunk.length + 16 * (countNewlines(chunk, 0, chunk.length) + 1));
+    let o = 0;
     let pos = 0;
     if (this.closeAtChunkEnd && chunk.length) {
       this.closeAtChunkEnd = false;
@@ -156,7 +159,7 @@ export class CsvRecords extends Transform {
           this.line++;
           continue;
         }
-        parts.push(Buffer.from(`${this.line},`));
+        o += out.write(`${this.line},`, o, 'latin1');
         this.rows++;
         this.lastRecordLine = this.line;
         this.atRecordStart = false;
@@ -180,16 +183,16 @@ export class CsvRecords extends Transform {
         nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
       }
       if (nl === -1) {
-        parts.push(chunk.subarray(pos));
+        o += chunk.copy(out, o, pos);
         break;
       }
-      parts.push(chunk.subarray(pos, nl + 1));
+      o += chunk.copy(out, o, pos, nl + 1);
       this.line++;
       if (!this.inQuote) this.atRecordStart = true;
       pos = nl + 1;
     }
     if (chunk.length) this.prevByte = chunk[chunk.length - 1]!;
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    return out.subarray(0, o);
   }
 
   /** After a closing quote comes the next field, the end of the line, or a doubled quote. */

@@ -1,15 +1,12 @@
 -- GENERATED from loader/warehouse (npm run schema:generate). Do not edit by hand:
-
 -- change the declaration and add a new migration instead.
-
-
 
 CREATE TABLE dim_player (
   index integer,
   player_first_name text,
   player_last_name text,
   player_full_name text,
-  player_id text NOT NULL,
+  player_id text COLLATE "C" NOT NULL,
   player_primary_position text,
   current_skill_rating integer,
   player_hand text,
@@ -40,7 +37,7 @@ COMMENT ON TABLE dim_player IS 'BenchSight dims; key player_id';
 CREATE TABLE dim_team (
   index integer,
   team_name text,
-  team_id text NOT NULL,
+  team_id text COLLATE "C" NOT NULL,
   norad_team text,
   csah_team text,
   league_id text,
@@ -68,8 +65,8 @@ CREATE TABLE dim_schedule (
   game_time time,
   home_team_name text,
   away_team_name text,
-  home_team_id text,
-  away_team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
   head_to_head_id text,
   game_type text,
   playoff_round text,
@@ -109,7 +106,7 @@ COMMENT ON COLUMN dim_schedule.home_team_periodot_goals IS 'export header: home_
 COMMENT ON COLUMN dim_schedule.away_team_periodot_goals IS 'export header: away_team_periodOT_goals';
 
 CREATE TABLE fact_shifts (
-  shift_key text NOT NULL,
+  shift_key text COLLATE "C" NOT NULL,
   game_id integer NOT NULL,
   shift_index integer,
   period integer,
@@ -169,8 +166,8 @@ CREATE TABLE fact_shifts (
   situation_id text,
   shift_start_type_id text,
   shift_stop_type_id text,
-  home_team_id text,
-  away_team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
   period_id text,
   CONSTRAINT fact_shifts_pkey PRIMARY KEY (shift_key)
 );
@@ -179,7 +176,7 @@ COMMENT ON TABLE fact_shifts IS 'BenchSight core_facts; key shift_key';
 COMMENT ON COLUMN fact_shifts.period IS 'export header: Period';
 
 CREATE TABLE fact_events (
-  event_key text NOT NULL,
+  event_key text COLLATE "C" NOT NULL,
   game_id integer NOT NULL,
   period integer,
   event_index integer,
@@ -229,8 +226,8 @@ CREATE TABLE fact_events (
   zone_id text,
   play_detail_id text,
   play_detail_2_id text,
-  home_team_id text,
-  away_team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
   shift_key text,
   empty_net_goal integer,
   CONSTRAINT fact_events_pkey PRIMARY KEY (event_key)
@@ -240,10 +237,10 @@ COMMENT ON TABLE fact_events IS 'BenchSight core_facts; key event_key';
 COMMENT ON COLUMN fact_events.type IS 'export header: Type';
 
 CREATE TABLE fact_events_player (
-  event_player_key text NOT NULL,
-  event_key text,
+  event_player_key text COLLATE "C" NOT NULL,
+  event_key text COLLATE "C",
   game_id integer NOT NULL,
-  player_id text,
+  player_id text COLLATE "C",
   event_index integer,
   player_role text,
   role_number integer,
@@ -299,9 +296,9 @@ CREATE TABLE fact_events_player (
   play_detail_id text,
   play_detail_2_id text,
   role_id text,
-  home_team_id text,
-  away_team_id text,
-  player_team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
+  player_team_id text COLLATE "C",
   shift_key text,
   CONSTRAINT fact_events_player_pkey PRIMARY KEY (event_player_key)
 );
@@ -311,8 +308,8 @@ COMMENT ON TABLE fact_events_player IS 'BenchSight core_facts; key event_player_
 COMMENT ON COLUMN fact_events_player.type IS 'export header: Type';
 
 CREATE TABLE fact_shifts_player (
-  shift_player_key text NOT NULL,
-  shift_key text,
+  shift_player_key text COLLATE "C" NOT NULL,
+  shift_key text COLLATE "C",
   game_id integer NOT NULL,
   shift_index integer,
   player_number integer,
@@ -331,7 +328,7 @@ CREATE TABLE fact_shifts_player (
   opp_en integer,
   team_pp integer,
   team_pk integer,
-  player_id text,
+  player_id text COLLATE "C",
   player_name text,
   logical_shift_number integer,
   shift_segment integer,
@@ -344,7 +341,7 @@ CREATE TABLE fact_shifts_player (
   strength_id text,
   situation_id text,
   slot_id text,
-  team_id text,
+  team_id text COLLATE "C",
   team_name text,
   CONSTRAINT fact_shifts_player_pkey PRIMARY KEY (shift_player_key)
 );
@@ -353,9 +350,9 @@ CREATE INDEX fact_shifts_player_shift_key_idx ON fact_shifts_player (shift_key);
 COMMENT ON TABLE fact_shifts_player IS 'BenchSight core_facts; key shift_player_key';
 
 CREATE TABLE fact_player_game_stats (
-  player_game_key text NOT NULL,
+  player_game_key text COLLATE "C" NOT NULL,
   game_id integer NOT NULL,
-  player_id text,
+  player_id text COLLATE "C",
   player_name text,
   goals integer,
   assists integer,
@@ -416,8 +413,8 @@ CREATE TABLE fact_player_game_stats (
   minus_en_adj integer,
   plus_minus_en_adj integer,
   player_rating numeric,
-  home_team_id text,
-  away_team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
   chips integer,
   breakout_rush_attempts integer,
   zone_keepins integer,
@@ -679,7 +676,7 @@ COMMENT ON COLUMN fact_player_game_stats._3on2_rushes IS 'export header: 3on2_ru
 COMMENT ON COLUMN fact_player_game_stats._2on0_rushes IS 'export header: 2on0_rushes';
 
 CREATE TABLE fact_team_game_stats (
-  team_game_key text NOT NULL,
+  team_game_key text COLLATE "C" NOT NULL,
   game_id integer NOT NULL,
   venue text,
   goals integer,
@@ -698,9 +695,9 @@ CREATE TABLE fact_team_game_stats (
   pass_pct numeric,
   shooting_pct numeric,
   venue_id text,
-  home_team_id text,
-  away_team_id text,
-  team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
+  team_id text COLLATE "C",
   total_shots integer,
   total_sog integer,
   total_passes integer,
@@ -737,9 +734,9 @@ CREATE INDEX fact_team_game_stats_game_id_idx ON fact_team_game_stats (game_id);
 COMMENT ON TABLE fact_team_game_stats IS 'BenchSight stats_facts; key team_game_key';
 
 CREATE TABLE fact_goalie_game_stats (
-  goalie_game_key text NOT NULL,
+  goalie_game_key text COLLATE "C" NOT NULL,
   game_id integer NOT NULL,
-  player_id text,
+  player_id text COLLATE "C",
   player_name text,
   team_name text,
   saves integer,
@@ -763,11 +760,11 @@ COMMENT ON TABLE fact_goalie_game_stats IS 'BenchSight stats_facts; key goalie_g
 
 CREATE TABLE fact_h2h (
   game_id integer NOT NULL,
-  player_1_id text,
-  player_2_id text,
+  player_1_id text COLLATE "C",
+  player_2_id text COLLATE "C",
   shifts_together integer,
-  home_team_id text,
-  away_team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
   toi_together numeric,
   goals_for numeric,
   goals_against numeric,
@@ -783,7 +780,7 @@ CREATE TABLE fact_h2h (
   xg_diff numeric,
   shots_for numeric,
   shots_against numeric,
-  h2h_key text NOT NULL,
+  h2h_key text COLLATE "C" NOT NULL,
   player_1_name text,
   player_2_name text,
   CONSTRAINT fact_h2h_pkey PRIMARY KEY (h2h_key)
@@ -793,8 +790,8 @@ COMMENT ON TABLE fact_h2h IS 'BenchSight analytics_facts; key h2h_key';
 
 CREATE TABLE fact_wowy (
   game_id integer NOT NULL,
-  player_1_id text,
-  player_2_id text,
+  player_1_id text COLLATE "C",
+  player_2_id text COLLATE "C",
   venue text,
   shifts_together integer,
   p1_shifts_without_p2 integer,
@@ -802,8 +799,8 @@ CREATE TABLE fact_wowy (
   p1_logical_shifts integer,
   p2_logical_shifts integer,
   venue_id text,
-  home_team_id text,
-  away_team_id text,
+  home_team_id text COLLATE "C",
+  away_team_id text COLLATE "C",
   toi_together numeric,
   toi_apart numeric,
   gf_pct_together numeric,
@@ -817,7 +814,7 @@ CREATE TABLE fact_wowy (
   xgf_pct_delta numeric,
   relative_corsi numeric,
   relative_fenwick numeric,
-  wowy_key text NOT NULL,
+  wowy_key text COLLATE "C" NOT NULL,
   player_1_name text,
   player_2_name text,
   CONSTRAINT fact_wowy_pkey PRIMARY KEY (wowy_key)

@@ -8,10 +8,11 @@
 -- 1730.0); any other fraction fails the cast instead of being rounded.
 CREATE FUNCTION bs_is_missing(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT v IS NULL OR v = '' OR (octet_length(v) BETWEEN 3 AND 4 AND v IN ('nan', 'NaN', 'None', 'null', 'NULL')) $$;
+$$ SELECT v IS NULL OR v = '' OR v IN ('nan', 'NaN', 'None', 'null', 'NULL') $$;
 
--- `1730.0` → 1730, `1730` → 1730, `1.5` → error. (String functions, not regular
--- expressions: this runs for every integer cell of every file.)
+-- `1730.0` → 1730, `1730` → 1730, `1.5` → error. This runs for every integer cell of
+-- every file, so the common shapes come first and cost no string building: pandas'
+-- `.0` is cut off; anything else goes to int4in, which refuses every fraction.
 CREATE FUNCTION bs_int_text(v text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT CASE WHEN strpos(v, '.') = 0 THEN v
@@ -20,11 +21,17 @@ $$ SELECT CASE WHEN strpos(v, '.') = 0 THEN v
 
 CREATE FUNCTION bs_int(v text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN bs_is_missing(v) THEN NULL ELSE bs_int_text(v)::integer END $$;
+$$ SELECT CASE WHEN v IS NULL OR v = '' THEN NULL
+               WHEN v LIKE '%.0' THEN left(v, -2)::integer
+               WHEN v IN ('nan', 'NaN', 'None', 'null', 'NULL') THEN NULL
+               ELSE bs_int_text(v)::integer END $$;
 
 CREATE FUNCTION bs_bigint(v text) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN bs_is_missing(v) THEN NULL ELSE bs_int_text(v)::bigint END $$;
+$$ SELECT CASE WHEN v IS NULL OR v = '' THEN NULL
+               WHEN v LIKE '%.0' THEN left(v, -2)::bigint
+               WHEN v IN ('nan', 'NaN', 'None', 'null', 'NULL') THEN NULL
+               ELSE bs_int_text(v)::bigint END $$;
 
 CREATE FUNCTION bs_numeric(v text) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
