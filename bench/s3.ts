@@ -6,7 +6,8 @@
  *      from the first upload to the committed load, median of N drops.
  * Options: --games N (363 → ~1M rows, ~400 MB), --runs N (5), --skip-big.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createReadStream, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,12 +34,16 @@ async function bigFile(games: number): Promise<void> {
   const events: S3EventLike[] = [];
   const s3srv = await startLocalS3({ dir: mkdtempSync(path.join(tmpdir(), 'bs-bench-s3-')), bucket: BUCKET, onEvent: (e) => events.push(e) });
   try {
+    const step = (what: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${what}\n`);
+    step('loading the parents (dims, fact_events)');
     const setup = await load(s.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
     if (setup.status !== 'succeeded') throw new Error(JSON.stringify(setup.error));
+    step('uploading the file');
     const s3 = new S3Client({ region: 'us-east-1', endpoint: s3srv.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const size = statSync(file).size;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'replace/fact_events_player.csv', Body: createReadStream(file), ContentLength: size }));
     while (!events.length) await new Promise((r) => setTimeout(r, 20));
+    step('building and running the loader Lambda');
     const out = mkdtempSync(path.join(tmpdir(), 'bs-bench-dist-'));
     await buildLambdas(['loader'], { outDir: out });
     const script = `
@@ -48,8 +53,9 @@ async function bigFile(games: number): Promise<void> {
         console.log(JSON.stringify({ ms: Date.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024, outcomes: r.outcomes }));
         process.exit(0);
       }, (e) => { console.error(e.message); process.exit(1); });`;
-    const res = execFileSync(process.execPath, ['-e', script, JSON.stringify(events[0])], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    // Asynchronously: the local S3 serving the object runs in this process.
+    const { stdout: res } = await promisify(execFile)(process.execPath, ['-e', script, JSON.stringify(events[0])], {
+      encoding: 'utf8', maxBuffer: 1 << 20,
       env: { ...process.env, DATABASE_URL: s.url, AWS_ENDPOINT_URL_S3: s3srv.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     const r = JSON.parse(res.trim().split('\n').pop()!) as { ms: number; maxRssMb: number; outcomes: { status: string }[] };
