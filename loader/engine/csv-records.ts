@@ -4,12 +4,20 @@
  * UTF-8, finds where each record starts (newlines inside quotes do not end one), and
  * writes every record prefixed with the CSV line it starts on — so COPY errors,
  * rejects and bad values can all name the line a person sees in an editor.
- * Memory stays flat: a chunk in, a chunk out.
+ * Given the file's typed columns, it also splits each record into fields and writes
+ * their values as PostgreSQL reads them (values.ts): `1730.0` → `1730`, `nan` → NULL,
+ * a bad value refused with its line, column and value before it reaches the database.
+ * Memory stays flat: a chunk in, a chunk out (plus the one record that spans chunks).
  */
 import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { LoadError } from './errors';
+import { badValue, copyBytes as copyBytesFn, writeValue as writeValueFn, type FieldRule } from './values';
+
+// Called per cell: bound once here rather than read through the module's export getters.
+const writeValue = writeValueFn;
+const copyBytes = copyBytesFn;
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -42,6 +50,19 @@ export class CsvRecords extends Transform {
   private prevByte = NL;
   /** A quote closed a field at the very end of the last chunk: check the next byte. */
   private closeAtChunkEnd = false;
+  /** The start of a record that began in an earlier chunk (normalizing only). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private rules: (FieldRule | undefined)[] | undefined;
+  private headers: string[] = [];
+  /** The key column's field, when it is text: its values are watched as they pass. */
+  private keyField = -1;
+  private prevKey = Buffer.alloc(256);
+  private prevKeyLen = -1;
+  /** Every key so far is greater (in byte order) than the one before: no key repeats. */
+  keysIncreasing = false;
+  /** Records whose key field is empty. */
+  keysMissing = 0;
 
   constructor(private readonly fileName: string) {
     super({ readableHighWaterMark: 1 << 16 });
@@ -50,6 +71,39 @@ export class CsvRecords extends Transform {
       this.rejectHeader = reject;
     });
     this.header.catch(() => undefined);
+  }
+
+  private released = false;
+  private held: { chunk: Buffer; done: TransformCallback } | undefined;
+
+  /**
+   * Lets the rows through, once the header has been matched to the table: `rules` are
+   * the file's columns whose values are normalized, by field position (undefined: as
+   * written). Until then the stream holds everything after the header.
+   */
+  release(rules: (FieldRule | undefined)[] = [], headers: string[] = [], keyField = -1): void {
+    if (this.released) return;
+    this.released = true;
+    this.rules = rules.some((r) => r !== undefined) ? rules : undefined;
+    this.headers = headers;
+    // Keys are watched only where fields are split anyway, and only a text key (its
+    // bytes are its value). A file whose keys only go up has no duplicate key: the
+    // database need not look for them (exports are written in key order).
+    this.keyField = this.rules && keyField >= 0 && rules[keyField] === undefined ? keyField : -1;
+    this.keysIncreasing = this.keyField >= 0;
+    const held = this.held;
+    this.held = undefined;
+    if (held) this.rows_(held.chunk, held.done);
+  }
+
+  private rows_(chunk: Buffer, done: TransformCallback): void {
+    try {
+      const out = this.prefixRecords(chunk);
+      if (out.length) this.push(out);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
   }
 
   private fail(line: number | undefined, message: string, hint?: string): LoadError {
@@ -72,13 +126,15 @@ export class CsvRecords extends Transform {
         chunk = this.takeHeader(chunk);
         if (!this.headerDone) return done();
       }
-      const out = this.prefixRecords(chunk);
-      if (out.length) this.push(out);
-      done();
+      if (!this.released) {
+        this.held = { chunk, done };
+        return;
+      }
     } catch (err) {
       this.rejectHeader(err as Error);
-      done(err as Error);
+      return done(err as Error);
     }
+    this.rows_(chunk, done);
   }
 
   override _flush(done: TransformCallback): void {
@@ -142,9 +198,14 @@ export class CsvRecords extends Transform {
   private prefixRecords(chunk: Buffer): Buffer {
     // The output is the chunk with a `<line>,` prefix before each record: written into
     // one buffer per chunk (the largest a prefix can be is 16 bytes), no garbage per row.
-    const out = Buffer.allocUnsafe(chunk.length + 16 * (countNewlines(chunk, 0, chunk.length) + 1));
+    // When values are normalized, whole records are written as they end (normalizing
+    // only shortens a field), and the start of a record that goes on in the next chunk
+    // waits in `pending`.
+    const normalizing = this.rules !== undefined;
+    const out = Buffer.allocUnsafe(chunk.length + this.pendingBytes + 16 * (countNewlines(chunk, 0, chunk.length) + 1));
     let o = 0;
     let pos = 0;
+    let recStart = 0;
     if (this.closeAtChunkEnd && chunk.length) {
       this.closeAtChunkEnd = false;
       this.checkAfterClose(chunk[0]!);
@@ -159,10 +220,11 @@ export class CsvRecords extends Transform {
           this.line++;
           continue;
         }
-        o += out.write(`${this.line},`, o, 'latin1');
+        if (!normalizing) o += out.write(`${this.line},`, o, 'latin1');
         this.rows++;
         this.lastRecordLine = this.line;
         this.atRecordStart = false;
+        recStart = pos;
       }
       const nl = chunk.indexOf(NL, pos);
       const end = nl === -1 ? chunk.length : nl;
@@ -183,16 +245,137 @@ export class CsvRecords extends Transform {
         nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
       }
       if (nl === -1) {
-        o += chunk.copy(out, o, pos);
+        if (!normalizing) o += chunk.copy(out, o, pos);
         break;
       }
-      o += chunk.copy(out, o, pos, nl + 1);
+      if (!normalizing) o += chunk.copy(out, o, pos, nl + 1);
       this.line++;
-      if (!this.inQuote) this.atRecordStart = true;
+      if (!this.inQuote) {
+        this.atRecordStart = true;
+        if (normalizing) {
+          if (this.pendingBytes) {
+            const record = Buffer.concat([...this.pending, chunk.subarray(recStart, nl + 1)]);
+            this.pending = [];
+            this.pendingBytes = 0;
+            o = this.writeRecord(record, 0, record.length, out, o);
+          } else {
+            o = this.writeRecord(chunk, recStart, nl + 1, out, o);
+          }
+        }
+      }
       pos = nl + 1;
+    }
+    if (normalizing && !this.atRecordStart && recStart < chunk.length) {
+      // The record goes on in the next chunk: keep its start (a copy: the chunk's
+      // memory belongs to the stream that read it).
+      const rest = Buffer.from(chunk.subarray(recStart));
+      this.pending.push(rest);
+      this.pendingBytes += rest.length;
     }
     if (chunk.length) this.prevByte = chunk[chunk.length - 1]!;
     return out.subarray(0, o);
+  }
+
+  /**
+   * A whole record `rec[rs, re)`, `<line>,` first, each typed field's value normalized.
+   * One loop over its bytes: fields as written are copied byte by byte (faster than a
+   * native copy for a few bytes), typed fields go through writeValue.
+   */
+  private writeRecord(rec: Buffer, rs: number, re: number, out: Buffer, o: number): number {
+    const rules = this.rules!;
+    o += out.write(`${this.lastRecordLine},`, o, 'latin1');
+    let end = re;
+    if (end > rs && rec[end - 1] === NL) end--;
+    if (end > rs && rec[end - 1] === CR) end--;
+    let i = rs;
+    let field = 0;
+    let copied = rs; // rec[copied, i) goes out as it is
+    for (;;) {
+      const rule = rules[field];
+      if (rule === undefined) {
+        // as written: find the end of the field; the bytes are copied in one go later
+        const fs = i;
+        if (i < end && rec[i] === QUOTE) {
+          i++;
+          for (;;) {
+            while (i < end && rec[i] !== QUOTE) i++;
+            if (i + 1 < end && rec[i + 1] === QUOTE) i += 2;
+            else break;
+          }
+          if (i < end) i++;
+        }
+        while (i < end && rec[i] !== COMMA) i++;
+        if (field === this.keyField) this.watchKey(rec, fs, i);
+        if (i >= end) break;
+        i++;
+        field++;
+        continue;
+      }
+      o = copyBytes(rec, copied, i, out, o);
+      if (i < end && rec[i] === QUOTE) {
+        // Rare: a quoted number or date. Its value is what is inside the quotes.
+        let j = i + 1;
+        for (;;) {
+          while (j < end && rec[j] !== QUOTE) j++;
+          if (j + 1 < end && rec[j + 1] === QUOTE) j += 2;
+          else break;
+        }
+        const inner = Buffer.from(rec.toString('utf8', i + 1, j).replace(/""/g, '"'));
+        const r = writeValue(rule.kind, inner, 0, inner.length, out, o);
+        if (r < 0) throw this.refuse(rec, rs, end, rule, inner.toString('utf8'));
+        o = r;
+        i = Math.min(j + 1, end);
+      } else {
+        let j = i;
+        while (j < end && rec[j] !== COMMA) j++;
+        const r = writeValue(rule.kind, rec, i, j, out, o);
+        if (r < 0) throw this.refuse(rec, rs, end, rule, rec.toString('utf8', i, j));
+        o = r;
+        i = j;
+      }
+      copied = i;
+      if (i >= end) break;
+      i++;
+      field++;
+    }
+    if (field + 1 !== this.headers.length) throw this.wrongCount(field + 1);
+    return copyBytes(rec, copied, re, out, o);
+  }
+
+  private watchKey(rec: Buffer, s: number, e: number): void {
+    if (e === s) {
+      this.keysMissing++;
+      return;
+    }
+    if (!this.keysIncreasing) return;
+    if (rec[s] === QUOTE || e - s > 4096) {
+      this.keysIncreasing = false; // quoted or huge keys: leave it to the database
+      return;
+    }
+    if (this.prevKeyLen >= 0 && rec.compare(this.prevKey, 0, this.prevKeyLen, s, e) <= 0) {
+      this.keysIncreasing = false;
+      return;
+    }
+    if (e - s > this.prevKey.length) this.prevKey = Buffer.alloc(2 * (e - s));
+    this.prevKeyLen = rec.copy(this.prevKey, 0, s, e);
+  }
+
+  /** A refused value; but a row with the wrong number of values is the better explanation. */
+  private refuse(rec: Buffer, rs: number, end: number, rule: FieldRule, value: string): LoadError {
+    let fields = 1;
+    for (let i = rs, q = false; i < end; i++) {
+      if (rec[i] === QUOTE) q = !q;
+      else if (rec[i] === COMMA && !q) fields++;
+    }
+    if (fields !== this.headers.length) return this.wrongCount(fields);
+    return badValue(this.fileName, this.lastRecordLine, rule.header, rule.kind, value);
+  }
+
+  private wrongCount(fields: number): LoadError {
+    const hint = 'check the quoting and the number of commas on that line';
+    return fields > this.headers.length
+      ? this.fail(this.lastRecordLine, 'this row has more values than the header has columns', hint)
+      : this.fail(this.lastRecordLine, `this row has fewer values than the header: nothing for column ${this.headers[fields]}`, hint);
   }
 
   /** After a closing quote comes the next field, the end of the line, or a doubled quote. */

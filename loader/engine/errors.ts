@@ -4,6 +4,7 @@
  */
 import { pgErrorFields } from '../db/database';
 import type { LoadErrorInfo } from './request';
+import { badValue, valueKind } from './values';
 
 export class LoadError extends Error {
   readonly info: LoadErrorInfo;
@@ -41,7 +42,11 @@ export interface ErrorContext {
   headers?: Map<string, string>;
   /** The file line of a line of what COPY read (COPY counts the lines it was sent). */
   lineOf?: (copyLine: number) => number;
+  /** column name → type of the staging column COPY was filling */
+  types?: Map<string, string>;
 }
+
+const COPY_COLUMN = /^COPY \S+, line (\d+), column (\w+): "([\s\S]*)"$/m;
 
 const COPY_CONTEXT = /COPY \S+, line (\d+)(?:, column (\S+?))?(?:: "(\d+),)?/;
 
@@ -70,6 +75,16 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
 
   // Errors raised by COPY itself: the line prefix we put in front of every record is
   // the CSV line where the record starts.
+  // A value the column's type does not take (values.ts refuses almost all of them
+  // before COPY sees them; the rest, PostgreSQL's own input functions find).
+  const c = pgErr.where ? COPY_COLUMN.exec(pgErr.where) : null;
+  const kind = c ? valueKind(ctx.types?.get(c[2]!) ?? '') : null;
+  if (c && kind && c[2] !== '_line' && /^22/.test(pgErr.code ?? '')) {
+    const quoted = /"([\s\S]*)"/.exec(pgErr.message);
+    const value = quoted ? quoted[1]! : c[3]!;
+    const e = badValue(ctx.file ?? '', ctx.lineOf ? ctx.lineOf(Number(c[1])) : Number(c[1]), header(c[2])!, kind, value);
+    return new LoadError({ ...e.info, table: ctx.table, file: ctx.file });
+  }
   const m = pgErr.where ? COPY_CONTEXT.exec(pgErr.where) : null;
   if (m) {
     const line = m[3] ? Number(m[3]) : ctx.lineOf ? ctx.lineOf(Number(m[1])) : undefined;

@@ -14,6 +14,7 @@ import { planHeader, type TableColumn } from './header';
 import * as history from './history';
 import { planRequest, type PlannedTable } from './plan';
 import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from './request';
+import { valueKind } from './values';
 import { summarizeFindings, validateTouchedGames, type FindingsSummary } from '../quality/validate';
 
 interface Staged {
@@ -25,6 +26,8 @@ interface Staged {
   warnings: string[];
   headers: Map<string, string>;
   startedAt: number;
+  /** What the reader saw of the key column on the way (only when it watched: text keys). */
+  keys: { increasing: boolean; missing: number };
 }
 
 class DryRunDone extends Error {
@@ -75,7 +78,9 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
   const warnings = [...plan.warnings];
   try {
     const tables = await db.transaction(async (tx) => {
-      await tx.query("SELECT set_config('work_mem', '256MB', true)");
+      // Memory for the hash joins of big files; no JIT: its compile time costs more than
+      // it saves on these statements (measured: bench/README.md).
+      await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)");
       await tx.query('SELECT bs_lock($1::text[], $2::integer)', [plan.tables.map((t) => t.decl.name), plan.gameId]);
 
       // 1. Stage every file: all bad input is found before anything changes.
@@ -104,7 +109,9 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
           s.planned.decl.name, s.planned.operation, plan.gameId, s.stage,
           JSON.stringify({
             duplicates: req.policy?.duplicates ?? 'reject', orphans: req.policy?.orphans ?? 'reject',
-            request_id: requestId, history_id: s.historyId, source: s.file.name, scope_deleted: s.planned.operation === 'replace',
+            request_id: requestId, history_id: s.historyId, source: s.file.name, scope_deleted: s.planned.operation === 'replace', normalized: true,
+            // What the reader already knows spares bs_apply a pass over the stage.
+            file_rows: s.rows, ...(s.keys.increasing ? { keys_unique: true, keys_missing: s.keys.missing } : {}),
           }),
         ]);
         const a = r.rows[0]!.r;
@@ -205,10 +212,16 @@ async function stageFile(
     throw toLoadError(err, { table, file: file.name });
   }
   let header: ReturnType<typeof planHeader>;
+  let types: Map<string, string>;
   try {
     const columns = (await tx.query<TableColumn>('SELECT column_name, column_type, not_null FROM bs_table_columns($1)', [table])).rows;
     header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse');
-    await tx.query(`CREATE TEMP TABLE ${stage} (_line bigint, ${header.columns.map((c) => `${c.name} text`).join(', ')}) ON COMMIT DROP`);
+    // The stage has the table's types: COPY reads the values (normalized on the way,
+    // values.ts), so nothing is cast per cell later. Columns being added stay text
+    // until their type is inferred from them.
+    const added = new Set(header.added.map((c) => c.name));
+    types = new Map(header.columns.map((c) => [c.name, added.has(c.name) ? 'text' : columns.find((k) => k.column_name === c.name)!.column_type]));
+    await tx.query(`CREATE TEMP TABLE ${stage} (_line bigint, ${header.columns.map((c) => `${c.name} ${types.get(c.name)}`).join(', ')}) ON COMMIT DROP`);
   } catch (err) {
     body.destroy();
     input.destroy();
@@ -218,10 +231,15 @@ async function stageFile(
   const headers = new Map(header.columns.map((c) => [c.name, c.header]));
   onHeaders(headers);
   const names = header.columns.map((c) => c.name);
-  const copying = tx.copyFrom(`COPY ${stage} (_line, ${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8')`, body);
+  records.release(header.columns.map((c) => {
+    const kind = valueKind(types.get(c.name)!);
+    return kind ? { kind, header: c.header } : undefined;
+  }), header.columns.map((c) => c.header), planned.decl.key.length === 1 ? names.indexOf(planned.decl.key[0]!) : -1);
+  // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
+  const copying = tx.copyFrom(`COPY ${stage} (_line, ${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL (${names.join(', ')}))`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
   // A bad file is the better explanation than the COPY it cut short.
-  const errCtx = { table, file: file.name, headers, lineOf: (n: number) => records.fileLineOf(n) };
+  const errCtx = { table, file: file.name, headers, types, lineOf: (n: number) => records.fileLineOf(n) };
   if (readResult.status === 'rejected') throw toLoadError(readResult.reason, errCtx);
   if (copyResult.status === 'rejected') throw toLoadError(copyResult.reason, errCtx);
   if (records.rows === 0) {
@@ -235,7 +253,10 @@ async function stageFile(
     warnings.push(`added column${header.added.length > 1 ? 's' : ''} to ${table}: ${r.rows[0]!.r.map((c) => `${c.column} ${c.type}`).join(', ')}`);
   }
   report(req, { table, phase: 'reading', rows: records.rows, bytes: records.bytes, totalBytes: file.size, elapsedMs: Date.now() - startedAt });
-  return { planned, file, stage, rows: records.rows, historyId, warnings, headers, startedAt };
+  return {
+    planned, file, stage, rows: records.rows, historyId, warnings, headers, startedAt,
+    keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
+  };
 }
 
 function report(req: LoadRequest, p: Progress): void {

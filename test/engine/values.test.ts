@@ -1,0 +1,167 @@
+/**
+ * Values on their way to COPY (loader/engine/values.ts and the field splitting of
+ * csv-records.ts): what each column type takes and refuses, that the reader gives the
+ * same bytes however the file is cut into chunks, and that the engine's reader and the
+ * SQL casts behind load_table() (000003_loading.sql) agree on every value.
+ */
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CsvRecords } from '../../loader/engine/csv-records';
+import { isoValue, valueKind, writeValue, type FieldRule, type ValueKind } from '../../loader/engine/values';
+import { freshDatabase, type TestDatabase } from '../support/database';
+
+/** The value PostgreSQL is sent for `v`: a string, null (NULL), or 'REFUSED'. */
+function normalized(kind: ValueKind, v: string): string | null {
+  const buf = Buffer.from(v);
+  const out = Buffer.alloc(buf.length + 8);
+  const o = writeValue(kind, buf, 0, buf.length, out, 0);
+  if (o < 0) return 'REFUSED';
+  return o === 0 ? null : out.toString('utf8', 0, o);
+}
+
+describe('values as the exports write them', () => {
+  it.each([
+    ['integer', '1730.0', '1730'],
+    ['integer', '1730', '1730'],
+    ['integer', '-3.000', '-3'],
+    ['integer', ' 42 ', '42'],
+    ['integer', '5.', '5'],
+    ['integer', '', null],
+    ['integer', 'nan', null],
+    ['integer', 'NaN', null],
+    ['integer', 'None', null],
+    ['integer', 'NULL', null],
+    ['integer', '2147483647', '2147483647'],
+    ['integer', '000000000002147483647', '000000000002147483647'],
+    ['bigint', '9223372036854775807.0', '9223372036854775807'],
+    ['smallint', '32767', '32767'],
+    ['boolean', '1.0', '1'],
+    ['boolean', '0', '0'],
+    ['boolean', 'True', 'True'],
+    ['boolean', 'nan', null],
+    ['numeric', '12.5', '12.5'],
+    ['numeric', '-1e400', '-1e400'],
+    ['numeric', '.5', '.5'],
+    ['numeric', 'NaN', null],
+    ['numeric', 'Infinity', 'Infinity'],
+    ['timestamp', '2024-09-15 00:00:00', '2024-09-15 00:00:00'],
+    ['timestamp', '2024-09-15T19:30', '2024-09-15T19:30'],
+    ['timestamp', '2024-02-29 23:59:59.5', '2024-02-29 23:59:59.5'],
+    ['date', '2024-09-15 00:00:00', '2024-09-15'],
+    ['date', '2024-09-15', '2024-09-15'],
+    ['time', '19:30:00', '19:30:00'],
+    ['time', '7:05', '7:05'],
+    ['time', '24:00:00', '24:00:00'],
+  ] as [ValueKind, string, string | null][])('%s %j → %j', (kind, v, want) => {
+    expect(normalized(kind, v)).toBe(want);
+  });
+
+  it.each([
+    ['integer', '1.5'], ['integer', '12abc'], ['integer', '0x1A'], ['integer', '1_000'], ['integer', '1e3'],
+    ['integer', '.0'], ['integer', '-'], ['integer', '2147483648'], ['integer', '-2147483649'], ['smallint', '32768'],
+    ['bigint', '9223372036854775808'], ['integer', 'nan '], ['numeric', '1,5'], ['numeric', 'NaNx'], ['numeric', '0x1A'],
+    ['numeric', '1_000'], ['numeric', '1e'], ['numeric', '.'], ['timestamp', '09/15/2024'], ['timestamp', '2024-13-45 00:00:00'],
+    ['timestamp', '2023-02-29'], ['timestamp', '2024-09-15 25:00:00'], ['date', '2024-09-15 19:30:00'], ['date', '0000-01-01'],
+    ['time', '25:99:00'], ['time', '6:45 PM'], ['time', '24:00:01'],
+  ] as [ValueKind, string][])('%s %j is refused', (kind, v) => {
+    expect(normalized(kind, v)).toBe('REFUSED');
+  });
+
+  it('maps the column types to their rules, and leaves every other type as written', () => {
+    expect(valueKind('double precision')).toBe('numeric');
+    expect(valueKind('timestamp without time zone')).toBe('timestamp');
+    expect(valueKind('text')).toBeNull();
+    expect(valueKind('character varying(20)')).toBeNull();
+    expect(isoValue('date', '2024-02-29')).toBe('2024-02-29');
+    expect(isoValue('date', '1900-02-29')).toBeNull();
+  });
+});
+
+/** Runs `input` through a reader that normalizes `rules`, fed `chunk` bytes at a time. */
+async function readThrough(input: string, rules: (FieldRule | undefined)[], headers: string[], chunk: number, keyField = -1) {
+  const records = new CsvRecords('t.csv');
+  const bytes = Buffer.from(input);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
+  const out: Buffer[] = [];
+  void records.header.then(() => records.release(rules, headers, keyField), () => undefined);
+  await pipeline(Readable.from(parts), records, new Writable({ write(c: Buffer, _e, cb) { out.push(c); cb(); } }));
+  return { text: Buffer.concat(out).toString('utf8'), records };
+}
+
+describe('the reader normalizes typed fields on the way', () => {
+  const headers = ['key', 'n', 'note', 'd'];
+  const rules: (FieldRule | undefined)[] = [undefined, { kind: 'integer', header: 'n' }, undefined, { kind: 'date', header: 'd' }];
+  const csv = 'key,n,note,d\r\n'
+    + 'A1,1730.0,"a, ""quoted""\r\nnote",2024-09-15 00:00:00\r\n'
+    + 'A2,,plain,\r\n'
+    + 'A3,"7.0",é ü,2024-01-01\r\n';
+  const want = '2,A1,1730,"a, ""quoted""\r\nnote",2024-09-15\r\n'
+    + '4,A2,,plain,\r\n'
+    + '5,A3,7,é ü,2024-01-01\r\n';
+
+  it.each([1, 2, 3, 7, 64, 1 << 16])('gives the same bytes fed %i bytes at a time', async (chunk) => {
+    const { text, records } = await readThrough(csv, rules, headers, chunk, 0);
+    expect(text).toBe(want);
+    expect(records.rows).toBe(3);
+    expect(records.keysIncreasing).toBe(true);
+  });
+
+  it('sees keys that do not go up, and empty keys', async () => {
+    const { records } = await readThrough('key,n,note,d\nB,1,x,\nA,2,y,\n,3,z,\n', rules, headers, 5, 0);
+    expect(records.keysIncreasing).toBe(false);
+    expect(records.keysMissing).toBe(1);
+    const again = await readThrough('key,n,note,d\nA,1,x,\nA,2,y,\n', rules, headers, 64, 0);
+    expect(again.records.keysIncreasing).toBe(false);
+  });
+
+  it('refuses a bad value with its line, column and value', async () => {
+    await expect(readThrough('key,n,note,d\nA,1,"two\nlines",\nB,1.5,x,\n', rules, headers, 4)).rejects.toMatchObject({
+      info: { file: 't.csv', line: 4, column: 'n', value: '1.5', message: "'1.5' is not a whole number" },
+    });
+  });
+
+  it('names a row with too few or too many values before its values', async () => {
+    await expect(readThrough('key,n,note,d\nA,x\n', rules, headers, 64)).rejects.toMatchObject({
+      info: { line: 2, message: 'this row has fewer values than the header: nothing for column note' },
+    });
+    await expect(readThrough('key,n,note,d\nA,1,x,,extra\n', rules, headers, 64)).rejects.toMatchObject({
+      info: { line: 2, message: 'this row has more values than the header has columns' },
+    });
+  });
+});
+
+// The engine's reader and the SQL casts of load_table() must make the same value of
+// every cell, or refuse it both.
+describe('the reader and the SQL casts agree', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await freshDatabase({ migrated: true });
+  });
+  afterAll(async () => t?.drop());
+
+  const samples: Record<string, string[]> = {
+    integer: ['1730.0', '1730', '-3.000', ' 42 ', '5.', '', 'nan', 'None', '1.5', '12abc', '1e3', '2147483647', '2147483648', '.0'],
+    bigint: ['9223372036854775807.0', '9223372036854775808', '-12'],
+    boolean: ['1.0', '0', 'True', 'false', 't', 'nan', '', 'maybe', '2'],
+    numeric: ['12.5', '-1e5', '.5', 'NaN', '', '1,5', 'abc', '1e'],
+    'double precision': ['12.5', '1e-3', 'nan', 'x'],
+    'timestamp without time zone': ['2024-09-15 00:00:00', '2024-09-15T19:30', '2024-09-15', '09/15/2024', '2024-13-45 00:00:00', ''],
+    date: ['2024-09-15 00:00:00', '2024-09-15', '2024-09-15 19:30:00', '2024-02-30', 'None'],
+    'time without time zone': ['19:30:00', '7:05', '25:99:00', '6:45 PM', ''],
+  };
+
+  it.each(Object.keys(samples))('%s', async (type) => {
+    const kind = valueKind(type)!;
+    const [{ e }] = (await t.db.query<{ e: string }>("SELECT bs_cast_expr('$1::text', $1) AS e", [type])).rows as [{ e: string }];
+    for (const raw of samples[type]!) {
+      const viaSql = await t.db.query<{ v: string | null }>(`SELECT (${e})::text AS v`, [raw]).then((r) => r.rows[0]!.v, () => 'REFUSED');
+      const sent = normalized(kind, raw);
+      const viaCopy = sent === 'REFUSED' ? 'REFUSED'
+        : sent === null ? null
+          : await t.db.query<{ v: string }>(`SELECT $1::${type}::text AS v`, [sent]).then((r) => r.rows[0]!.v, () => 'REFUSED');
+      expect({ type, raw, value: viaCopy }).toEqual({ type, raw, value: viaSql });
+    }
+  });
+});
