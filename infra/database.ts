@@ -175,7 +175,8 @@ export class Database extends pulumi.ComponentResource {
 
     const tables = tableGrants(tablesCreatedBy(args.migrations));
     const after = [invocation];
-    grant('loader-tables', { role: loader.name, objectType: 'table', schema: 'public', objects: tables.loaderWrites, privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] }, after);
+    // TRUNCATE: a whole-table replace empties the table with it (bs_delete_scope, 000007).
+    grant('loader-tables', { role: loader.name, objectType: 'table', schema: 'public', objects: tables.loaderWrites, privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] }, after);
     grant('loader-catalog', { role: loader.name, objectType: 'table', schema: 'public', objects: tables.loaderReads, privileges: ['SELECT'] }, after);
     grant('loader-sequences', { role: loader.name, objectType: 'sequence', schema: 'public', objects: [], privileges: ['SELECT', 'USAGE'] }, after);
     grant('loader-functions', { role: loader.name, objectType: 'function', schema: 'public', objects: [], privileges: ['EXECUTE'] }, after);

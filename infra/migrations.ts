@@ -101,10 +101,11 @@ export const READ_ONLY_FOR_LOADER = [
   'warehouse_columns',
   'warehouse_relations',
   'quality_rules', // changed by migrations only (000005_etl.sql)
+  'bs_parked_indexes', // its definitions run with the owner's rights (000007): never the loader's to write
 ];
 
 export interface TableGrants {
-  /** SELECT, INSERT, UPDATE, DELETE for the loader role. */
+  /** SELECT, INSERT, UPDATE, DELETE, TRUNCATE for the loader role. */
   loaderWrites: string[];
   /** SELECT only for the loader role. */
   loaderReads: string[];

@@ -283,7 +283,7 @@ export class CsvRecords extends Transform {
    */
   private writeRecord(rec: Buffer, rs: number, re: number, out: Buffer, o: number): number {
     const rules = this.rules!;
-    o += out.write(`${this.lastRecordLine},`, o, 'latin1');
+    o = writeLinePrefix(this.lastRecordLine, out, o);
     let end = re;
     if (end > rs && rec[end - 1] === NL) end--;
     if (end > rs && rec[end - 1] === CR) end--;
@@ -428,6 +428,15 @@ export class CsvRecords extends Transform {
   get currentLine(): number {
     return this.lastRecordLine;
   }
+}
+
+/** `<n>,` written as digits: no string per record. */
+function writeLinePrefix(n: number, out: Buffer, o: number): number {
+  let len = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+  for (let k = o + len - 1, v = n; k >= o; k--, v = Math.floor(v / 10)) out[k] = 48 + (v % 10);
+  out[o + len] = COMMA;
+  return o + len + 1;
 }
 
 function countNewlines(buf: Buffer, from: number, to: number): number {

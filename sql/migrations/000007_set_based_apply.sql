@@ -40,6 +40,7 @@ DECLARE
   v_insert_filter text := 'true';
   v_sets text;
   v_cond text;
+  v_parked integer;
   v_cols text[] := '{}';        -- staged columns that the table has, in table order
   v_missing text[] := '{}';     -- nullable table columns the file lacks
   v_casts text[] := '{}';
@@ -259,6 +260,17 @@ BEGIN
       END IF;
     END IF;
 
+    -- Many rows for an empty table (a first load, a whole-table replace): without its
+    -- indexes, built again after (bs_indexes_park). Whole-table requests only: they
+    -- hold the table's lock alone, so the table stays empty until the insert.
+    v_parked := 0;
+    IF p_game_id IS NULL AND v_in_scope - v_rejected >= 20000 AND p_operation <> 'append' THEN
+      EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_target_empty;
+      IF v_target_empty THEN
+        v_parked := bs_indexes_park(p_table);
+      END IF;
+    END IF;
+
     -- Rows whose key does not exist yet: inserted.
     EXECUTE format('INSERT INTO %I (%s) SELECT %s FROM %s s WHERE %s AND %s AND %s',
       p_table,
@@ -266,6 +278,9 @@ BEGIN
       array_to_string(v_casts, ', '),
       p_stage, v_scope, v_not_rejected, v_insert_filter);
     GET DIAGNOSTICS v_inserted = ROW_COUNT;
+    IF v_parked > 0 THEN
+      PERFORM bs_indexes_restore(p_table);
+    END IF;
   EXCEPTION
     WHEN invalid_text_representation OR numeric_value_out_of_range OR invalid_datetime_format
       OR datetime_field_overflow OR string_data_right_truncation OR invalid_parameter_value THEN
@@ -312,3 +327,98 @@ BEGIN
   RETURN n;
 END
 $$;
+
+-- ── Bulk inserts ─────────────────────────────────────────────────────────────
+-- Filling an empty table with many rows is faster without its indexes: one sorted
+-- build per index after the insert instead of an index entry (and its WAL) per row.
+-- bs_apply does that for a whole-table request into an empty table. Dropping indexes
+-- needs the table's owner, so two checked functions run with the owner's rights:
+-- bs_indexes_park drops a warehouse table's indexes and keeps their definitions in
+-- bs_parked_indexes (no role but the owner can read or write it: the definitions are
+-- executed with the owner's rights); bs_indexes_restore builds them again. A deferred
+-- trigger refuses to commit a transaction that parked indexes and did not restore
+-- them, so no table can ever be left without its indexes.
+CREATE TABLE bs_parked_indexes (
+  id bigserial PRIMARY KEY,
+  xid bigint NOT NULL DEFAULT txid_current(),
+  table_name text NOT NULL,
+  index_name text NOT NULL,
+  definition text NOT NULL
+);
+COMMENT ON TABLE bs_parked_indexes IS 'BenchSight Ops: index definitions while a bulk insert runs without them (same transaction only)';
+REVOKE ALL ON bs_parked_indexes FROM PUBLIC;
+
+CREATE FUNCTION bs_parked_check() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$
+BEGIN
+  IF EXISTS (SELECT 1 FROM bs_parked_indexes WHERE id = NEW.id) THEN
+    RAISE EXCEPTION 'index % of % was dropped for a bulk insert and not built again: the transaction cannot commit',
+      NEW.index_name, NEW.table_name;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER bs_parked_indexes_restored AFTER INSERT ON bs_parked_indexes
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bs_parked_check();
+
+-- Drops the indexes of warehouse table p_table, keeping their definitions; returns how
+-- many. The caller must be allowed to insert into the table. Nothing is dropped (0)
+-- when an index cannot go (another object depends on it).
+CREATE FUNCTION bs_indexes_park(p_table text) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$
+DECLARE
+  t warehouse_tables := bs_check_table(p_table);
+  r record;
+  n integer := 0;
+BEGIN
+  IF NOT has_table_privilege(session_user, format('public.%I', t.table_name), 'INSERT') THEN
+    RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('%s may not insert into %s', session_user, t.table_name);
+  END IF;
+  BEGIN
+    FOR r IN
+      SELECT i.indexrelid::regclass::text AS index_name, c.conname,
+        CASE WHEN c.oid IS NOT NULL
+          THEN format('ALTER TABLE public.%I ADD CONSTRAINT %I %s', t.table_name, c.conname, pg_get_constraintdef(c.oid))
+          ELSE pg_get_indexdef(i.indexrelid) END AS definition
+      FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+      WHERE i.indrelid = format('public.%I', t.table_name)::regclass
+      ORDER BY c.oid IS NULL, i.indexrelid
+    LOOP
+      INSERT INTO bs_parked_indexes (table_name, index_name, definition) VALUES (t.table_name, r.index_name, r.definition);
+      IF r.conname IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT %I', t.table_name, r.conname);
+      ELSE
+        EXECUTE format('DROP INDEX %s', r.index_name);
+      END IF;
+      n := n + 1;
+    END LOOP;
+  EXCEPTION WHEN dependent_objects_still_exist OR feature_not_supported THEN
+    RETURN 0; -- the block's changes are undone: every index is still there
+  END;
+  RETURN n;
+END
+$$;
+
+-- Builds again the indexes bs_indexes_park dropped from p_table in this transaction.
+CREATE FUNCTION bs_indexes_restore(p_table text) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$
+DECLARE
+  r record;
+  n integer := 0;
+BEGIN
+  PERFORM set_config('maintenance_work_mem', '256MB', true);
+  FOR r IN SELECT id, definition FROM bs_parked_indexes WHERE xid = txid_current() AND table_name = p_table ORDER BY id LOOP
+    EXECUTE r.definition;
+    DELETE FROM bs_parked_indexes WHERE id = r.id;
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$$;
+
+-- The new table gets the exposure rules of 000006 (row-level security, hidden from the API).
+SELECT apply_exposure();

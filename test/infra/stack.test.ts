@@ -305,7 +305,7 @@ describe('the database', () => {
     expect(grants['migrator-schema']).toMatchObject({ role: 'bs_test_migrator', objectType: 'schema', privileges: ['CREATE', 'USAGE'] });
     expect(grants['loader-schema']).toMatchObject({ objectType: 'schema', privileges: ['USAGE'] });
     const loaderTables = grants['loader-tables'];
-    expect(loaderTables.privileges).toEqual(['SELECT', 'INSERT', 'UPDATE', 'DELETE']);
+    expect(loaderTables.privileges).toEqual(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
     expect(loaderTables.objects).toEqual(expect.arrayContaining([...TABLE_NAMES, 'load_history', 'load_rejects', 'etl_queue', 'staging_events']));
     expect(loaderTables.objects).not.toContain('schema_migrations');
     expect(loaderTables.objects).not.toContain('warehouse_tables');
