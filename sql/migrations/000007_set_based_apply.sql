@@ -10,9 +10,15 @@
 --   columns being added) is cast with bs_cast_expr as before. p_options.normalized
 --   says the stage's empty text is NULL already.
 -- * upsert and merge no longer use INSERT ... ON CONFLICT (a speculative insertion per
---   row): one UPDATE of the rows whose key exists and whose values differ (a hash
---   join), then one INSERT of the keys that do not exist (an anti-join). Same-table
---   requests are serialised by bs_lock, so nothing can insert a key in between.
+--   row). Into a table with rows, one hash join first lists the staged rows that would
+--   change something (_bs_work: a new key, or a value that differs); only those are
+--   checked for orphans, updated (by key) or inserted. A row identical to the stored
+--   one is counted unchanged and never rejected: nothing of it is written. Into an
+--   empty table, every row is inserted. Same-table requests are serialised by bs_lock.
+-- * the passes the engine's reader made unnecessary are skipped (p_options.file_rows,
+--   keys_missing, keys_unique: it counted the rows and saw every key go up).
+-- * a big insert into an empty table runs without the table's indexes and builds them
+--   after (bs_indexes_park / bs_indexes_restore, below).
 -- Applies `p_operation` to warehouse table `p_table` from the staged rows of `p_stage`:
 -- a table of text columns named like the table's columns, plus `_line` (the CSV line
 -- where the row starts). Scope: the whole table, or the rows of game `p_game_id`
@@ -41,6 +47,7 @@ DECLARE
   v_sets text;
   v_cond text;
   v_parked integer;
+  v_work text := 'true';        -- staged rows that would change something (upsert, merge)
   v_cols text[] := '{}';        -- staged columns that the table has, in table order
   v_missing text[] := '{}';     -- nullable table columns the file lacks
   v_casts text[] := '{}';
@@ -172,6 +179,33 @@ BEGIN
       DETAIL = json_build_object('line', v_bad._line, 'column', v_key, 'value', v_bad.row_key)::text;
   END IF;
 
+  -- Upsert and merge into a table that has rows: first find the rows of the file that
+  -- would change something (a new key, or a value that differs: one hash join). Rows
+  -- identical to the stored ones end there: not checked again, not written, counted
+  -- unchanged. Loading the same export twice costs one comparison per row.
+  v_target_empty := true;
+  IF p_operation IN ('upsert', 'merge') THEN
+    EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_target_empty;
+    IF NOT v_target_empty THEN
+      SELECT string_agg(format('%I = %s', c, v_exprs->>c), ', ') INTO v_sets FROM unnest(v_cols) c WHERE c <> v_key;
+      IF to_regclass('pg_temp._bs_work') IS NULL THEN
+        CREATE TEMP TABLE _bs_work (_line bigint NOT NULL, is_new boolean NOT NULL) ON COMMIT DROP;
+      ELSE
+        TRUNCATE _bs_work;
+      END IF;
+      EXECUTE format($q$
+        INSERT INTO _bs_work
+        SELECT s._line, t.%1$I IS NULL FROM %2$s s LEFT JOIN %3$I t ON t.%1$I = %4$s
+        WHERE %5$s AND %4$s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _bs_rejects r WHERE r._line = s._line)
+          AND (t.%1$I IS NULL OR %6$s)$q$,
+        v_key, p_stage, p_table, v_key_expr, v_scope,
+        CASE WHEN v_sets IS NULL THEN 'false' ELSE format('(%s) IS DISTINCT FROM (%s)',
+          (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(v_cols) c WHERE c <> v_key),
+          (SELECT string_agg(v_exprs->>c, ', ') FROM unnest(v_cols) c WHERE c <> v_key)) END);
+      v_work := 'EXISTS (SELECT 1 FROM _bs_work w WHERE w._line = s._line)';
+    END IF;
+  END IF;
+
   -- Relations that point nowhere: one pass over the staged rows, a hash join per big parent.
   v_joins := ''; v_conds := '{}'; v_reasons := '{}'; i := 0;
   FOR v_rel IN
@@ -198,9 +232,9 @@ BEGIN
       INSERT INTO _bs_rejects
       SELECT s._line, 'orphan', array_to_string(ARRAY[%s], '; '), NULL
       FROM %s s %s
-      WHERE %s AND (%s)
+      WHERE %s AND %s AND (%s)
       ON CONFLICT (_line) DO NOTHING$q$,
-      array_to_string(v_reasons, ', '), p_stage, v_joins, v_scope, array_to_string(v_conds, ' OR '));
+      array_to_string(v_reasons, ', '), p_stage, v_joins, v_scope, v_work, array_to_string(v_conds, ' OR '));
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     IF v_rows > 0 AND v_orphan_policy = 'fail' THEN
       SELECT * INTO v_bad FROM _bs_rejects WHERE reason = 'orphan' ORDER BY _line LIMIT 1;
@@ -244,20 +278,14 @@ BEGIN
       GET DIAGNOSTICS v_deleted = ROW_COUNT;
     END IF;
 
-    IF p_operation IN ('upsert', 'merge') THEN
-      EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_target_empty;
-      IF NOT v_target_empty THEN
-        -- Rows whose key exists: updated where a value differs, left alone otherwise.
-        SELECT string_agg(format('%I = %s', c, v_exprs->>c), ', ') INTO v_sets FROM unnest(v_cols) c WHERE c <> v_key;
-        IF v_sets IS NOT NULL THEN
-          EXECUTE format('UPDATE %I AS t SET %s FROM %s s WHERE t.%I = %s AND %s AND %s AND (%s) IS DISTINCT FROM (%s)',
-            p_table, v_sets, p_stage, v_key, v_key_expr, v_scope, v_not_rejected,
-            (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(v_cols) c WHERE c <> v_key),
-            (SELECT string_agg(v_exprs->>c, ', ') FROM unnest(v_cols) c WHERE c <> v_key));
-          GET DIAGNOSTICS v_updated = ROW_COUNT;
-        END IF;
-        v_insert_filter := format('NOT EXISTS (SELECT 1 FROM %I t WHERE t.%I = %s)', p_table, v_key, v_key_expr);
+    IF p_operation IN ('upsert', 'merge') AND NOT v_target_empty THEN
+      -- Rows whose key exists and whose values differ: updated.
+      IF v_sets IS NOT NULL THEN
+        EXECUTE format('UPDATE %I AS t SET %s FROM %s s JOIN _bs_work w ON w._line = s._line AND NOT w.is_new WHERE t.%I = %s AND %s',
+          p_table, v_sets, p_stage, v_key, v_key_expr, v_not_rejected);
+        GET DIAGNOSTICS v_updated = ROW_COUNT;
       END IF;
+      v_insert_filter := 'EXISTS (SELECT 1 FROM _bs_work w WHERE w._line = s._line AND w.is_new)';
     END IF;
 
     -- Many rows for an empty table (a first load, a whole-table replace): without its
