@@ -292,7 +292,7 @@ BEGIN
     -- indexes, built again after (bs_indexes_park). Whole-table requests only: they
     -- hold the table's lock alone, so the table stays empty until the insert.
     v_parked := 0;
-    IF p_game_id IS NULL AND v_in_scope - v_rejected >= 20000 AND p_operation <> 'append' THEN
+    IF p_game_id IS NULL AND v_in_scope - v_rejected >= 5000 AND p_operation <> 'append' THEN
       EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_target_empty;
       IF v_target_empty THEN
         v_parked := bs_indexes_park(p_table);
@@ -329,9 +329,11 @@ $$;
 
 -- Deletes the rows of a warehouse table in scope: the whole table, or one game's rows.
 -- Replaces the version of 000003_loading.sql: a whole table is emptied with TRUNCATE
--- where the caller may (a loader role granted TRUNCATE; the owner): no dead rows for
--- the reload to step over, no per-row delete. TRUNCATE locks the table against readers
--- until the request commits, as a full reload should; the count comes first.
+-- where the caller may (a loader role granted TRUNCATE; the owner): no per-row delete,
+-- and no dead rows for the reload to step over (a DELETE leaves the old keys in the
+-- indexes, and every insert of the same key visits them: measured slower overall, even
+-- for small tables). TRUNCATE locks the table against readers until the request
+-- commits, as a full reload should; the count comes first.
 CREATE OR REPLACE FUNCTION bs_delete_scope(p_table text, p_game_id integer DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS
 $$

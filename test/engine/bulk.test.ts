@@ -32,7 +32,7 @@ async function indexes(table: string): Promise<string[]> {
 beforeAll(async () => {
   t = await freshDatabase({ migrated: true });
   dir = mkdtempSync(path.join(tmpdir(), 'benchsight-bulk-'));
-  // 9 generated games: ~25,000 event-player rows, more than the bulk threshold (20,000).
+  // 9 generated games: ~25,000 event-player rows, more than the bulk threshold (5,000).
   await generateExport({ games: 9, outDir: dir, seed: 11 });
   const r = await load(t.db, { scope: { kind: 'tables', tables: PARENTS }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
   expect(r.status).toBe('succeeded');
