@@ -147,10 +147,11 @@ BEGIN
   END IF;
 
   -- Rows to reject, one per line with its first reason.
+  -- (Emptied with DELETE: it is small, and TRUNCATE would make new files for it.)
   IF to_regclass('pg_temp._bs_rejects') IS NULL THEN
     CREATE TEMP TABLE _bs_rejects (_line bigint PRIMARY KEY, reason text, detail text, row_key text) ON COMMIT DROP;
   ELSE
-    TRUNCATE _bs_rejects;
+    DELETE FROM _bs_rejects;
   END IF;
 
   -- Missing keys, then duplicate keys (the first occurrence of a key wins).
@@ -328,12 +329,13 @@ $$;
 
 
 -- Deletes the rows of a warehouse table in scope: the whole table, or one game's rows.
--- Replaces the version of 000003_loading.sql: a whole table is emptied with TRUNCATE
--- where the caller may (a loader role granted TRUNCATE; the owner): no per-row delete,
--- and no dead rows for the reload to step over (a DELETE leaves the old keys in the
--- indexes, and every insert of the same key visits them: measured slower overall, even
--- for small tables). TRUNCATE locks the table against readers until the request
--- commits, as a full reload should; the count comes first.
+-- Replaces the version of 000003_loading.sql: a whole table over 1 MB is emptied with
+-- TRUNCATE where the caller may (a loader role granted TRUNCATE; the owner): no per-row
+-- delete, and no dead rows for the reload to step over (a DELETE leaves the old keys in
+-- the indexes, and every insert of the same key visits them). A smaller table is
+-- DELETEd: TRUNCATE makes new files, a few milliseconds each. TRUNCATE locks the table
+-- against readers until the request commits, as a full reload should; the count comes
+-- first.
 CREATE OR REPLACE FUNCTION bs_delete_scope(p_table text, p_game_id integer DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS
 $$
@@ -342,7 +344,8 @@ DECLARE
   n bigint;
 BEGIN
   IF p_game_id IS NULL THEN
-    IF has_table_privilege(format('public.%I', p_table), 'TRUNCATE') THEN
+    IF pg_relation_size(format('public.%I', p_table)::regclass) > 1048576
+       AND has_table_privilege(format('public.%I', p_table), 'TRUNCATE') THEN
       EXECUTE format('SELECT count(*) FROM %I', p_table) INTO n;
       EXECUTE format('TRUNCATE %I', p_table);
       RETURN n;
