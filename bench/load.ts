@@ -88,7 +88,23 @@ async function bigUpsert(games: number, rounds: number): Promise<void> {
         return Number(sink.rowCount);
       });
     };
-    const upsert = () => timed(() => load(s.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'bench' }));
+    // The phases of each load (staged, applied, quality checked) go to stderr.
+    const upsert = () => {
+      const t0 = Date.now();
+      let last = t0;
+      const marks: string[] = [];
+      return timed(() => load(s.db, {
+        scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'bench',
+        onProgress: (p) => {
+          if (p.phase === 'reading') return;
+          marks.push(`${p.phase === 'applying' ? 'staged' : 'applied'} ${Date.now() - last} ms`);
+          last = Date.now();
+        },
+      })).then((r) => {
+        process.stderr.write(`  ${marks.join(', ')}, then ${Date.now() - last} ms\n`);
+        return r;
+      });
+    };
     // Each timed step starts from a checkpoint, so that none pays for the WAL and dirty
     // pages of the one before (a checkpoint in the middle of a step costs it seconds).
     const checkpoint = () => client.query('CHECKPOINT').catch(() => undefined);

@@ -63,6 +63,7 @@ export class CsvRecords extends Transform {
   keysIncreasing = false;
   /** Records whose key field is empty. */
   keysMissing = 0;
+  private lastField = -1;
 
   constructor(private readonly fileName: string) {
     super({ readableHighWaterMark: 1 << 16 });
@@ -91,6 +92,9 @@ export class CsvRecords extends Transform {
     // database need not look for them (exports are written in key order).
     this.keyField = this.rules && keyField >= 0 && rules[keyField] === undefined ? keyField : -1;
     this.keysIncreasing = this.keyField >= 0;
+    // Past the last field that needs looking at, a record is copied as it is (COPY
+    // itself refuses a row with too many values).
+    this.lastField = Math.max(this.keyField, ...rules.map((r, i) => (r ? i : -1)));
     const held = this.held;
     this.held = undefined;
     if (held) this.rows_(held.chunk, held.done);
@@ -307,6 +311,7 @@ export class CsvRecords extends Transform {
         while (i < end && rec[i] !== COMMA) i++;
         if (field === this.keyField) this.watchKey(rec, fs, i);
         if (i >= end) break;
+        if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
         i++;
         field++;
         continue;
@@ -335,6 +340,7 @@ export class CsvRecords extends Transform {
       }
       copied = i;
       if (i >= end) break;
+      if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
       i++;
       field++;
     }
