@@ -40,6 +40,43 @@ export async function startTable(
   return Number(res.rows[0]!.id);
 }
 
+/** The table rows of a request, in one statement: table → history id. */
+export async function startTables(
+  db: Queryable,
+  r: RequestRow,
+  parentId: number,
+  tables: { table: string; operation: string; file: string }[],
+): Promise<Map<string, number>> {
+  const res = await db.query<{ id: string; table_name: string }>(
+    `INSERT INTO load_history (request_id, parent_id, kind, table_name, scope, operation, game_id, source, dry_run, initiated_by)
+     SELECT $1, $2, 'table', t.table_name, $3, t.operation, $4, t.source, $5, $6
+     FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS t (table_name, operation, source, n)
+     ORDER BY t.n
+     RETURNING id, table_name`,
+    [r.requestId, parentId, r.scope, r.gameId, r.dryRun, r.initiatedBy,
+      tables.map((t) => t.table), tables.map((t) => t.operation), tables.map((t) => t.file)],
+  );
+  return new Map(res.rows.map((x) => [x.table_name, Number(x.id)]));
+}
+
+/** finishTable for every table of a request, in one statement. */
+export async function finishTables(db: Queryable, tables: TableResult[]): Promise<void> {
+  if (tables.length === 1) return finishTable(db, tables[0]!);
+  await db.query(
+    `UPDATE load_history h SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = t.duration_ms,
+       rows_in_file = t.rows_in_file, rows_inserted = t.inserted, rows_updated = t.updated, rows_deleted = t.deleted,
+       rows_unchanged = t.unchanged, rows_rejected = t.rejected, rows_affected = t.inserted + t.updated + t.deleted,
+       rejected_by_reason = t.rejected_by_reason, warnings = t.warnings
+     FROM jsonb_to_recordset($1::jsonb) AS t (id bigint, duration_ms integer, rows_in_file bigint, inserted bigint, updated bigint,
+       deleted bigint, unchanged bigint, rejected bigint, rejected_by_reason jsonb, warnings jsonb)
+     WHERE h.id = t.id`,
+    [JSON.stringify(tables.map((t) => ({
+      id: t.historyId, duration_ms: Math.round(t.durationMs), rows_in_file: t.rowsInFile, inserted: t.inserted, updated: t.updated,
+      deleted: t.deleted, unchanged: t.unchanged, rejected: t.rejected, rejected_by_reason: t.rejectedByReason, warnings: t.warnings,
+    })))],
+  );
+}
+
 export async function finishTable(db: Queryable, t: TableResult): Promise<void> {
   await db.query(
     `UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = $2,

@@ -69,10 +69,8 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
   }
 
   const requestHistoryId = await history.startRequest(db, row);
-  const tableHistory = new Map<string, number>();
-  for (const t of plan.tables) {
-    tableHistory.set(t.decl.name, await history.startTable(db, row, requestHistoryId, { table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name }));
-  }
+  const tableHistory = await history.startTables(db, row, requestHistoryId,
+    plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })));
 
   let ctx: ErrorContext = {};
   const warnings = [...plan.warnings];
@@ -84,11 +82,13 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       await tx.query('SELECT bs_lock($1::text[], $2::integer)', [plan.tables.map((t) => t.decl.name), plan.gameId]);
 
       // 1. Stage every file: all bad input is found before anything changes.
+      const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
       const staged: Staged[] = [];
       for (const [i, planned] of plan.tables.entries()) {
         const file = files.get(planned.decl.name)!;
         ctx = { table: planned.decl.name, file: file.name };
-        staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!, (h) => (ctx.headers = h)));
+        staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!,
+          columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h)));
       }
 
       // 2. Replace deletes the scope, children before parents.
@@ -128,13 +128,13 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         report(req, { table: result.table, phase: 'done', rows: result.rowsInFile, bytes: s.file.size ?? 0, elapsedMs: Date.now() - started });
       }
       if (dryRun) throw new DryRunDone(results);
-      for (const t of results) await history.finishTable(tx, t);
+      await history.finishTables(tx, results);
       await history.finishRequest(tx, requestHistoryId, results, Date.now() - started, warnings);
       return results;
     }).catch(async (err: unknown) => {
       if (!(err instanceof DryRunDone)) throw err;
       // A dry run changed nothing; its record says what it would have done.
-      for (const t of err.tables) await history.finishTable(db, t);
+      await history.finishTables(db, err.tables);
       await history.finishRequest(db, requestHistoryId, err.tables, Date.now() - started, warnings);
       return err.tables;
     });
@@ -182,6 +182,7 @@ async function stageFile(
   file: SourceFile,
   stage: string,
   historyId: number,
+  columns: TableColumn[],
   onHeaders: (h: Map<string, string>) => void,
 ): Promise<Staged> {
   const startedAt = Date.now();
@@ -214,7 +215,6 @@ async function stageFile(
   let header: ReturnType<typeof planHeader>;
   let types: Map<string, string>;
   try {
-    const columns = (await tx.query<TableColumn>('SELECT column_name, column_type, not_null FROM bs_table_columns($1)', [table])).rows;
     header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse');
     // The stage has the table's types: COPY reads the values (normalized on the way,
     // values.ts), so nothing is cast per cell later. Columns being added stay text
@@ -257,6 +257,17 @@ async function stageFile(
     planned, file, stage, rows: records.rows, historyId, warnings, headers, startedAt,
     keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
   };
+}
+
+/** The columns of the request's tables as they are now (one query for all). */
+async function tableColumns(tx: Queryable, tables: string[]): Promise<Map<string, TableColumn[]>> {
+  const r = await tx.query<TableColumn & { table_name: string }>(
+    'SELECT t.table_name, c.column_name, c.column_type, c.not_null FROM unnest($1::text[]) AS t (table_name), bs_table_columns(t.table_name) c ORDER BY t.table_name, c.col_position',
+    [tables],
+  );
+  const out = new Map<string, TableColumn[]>();
+  for (const { table_name, ...c } of r.rows) out.set(table_name, [...(out.get(table_name) ?? []), c]);
+  return out;
 }
 
 function report(req: LoadRequest, p: Progress): void {
