@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
 import { toLoadError } from './errors';
-import * as history from './history';
+import * as history from '../history';
 import { checkQuality } from './load';
 import type { LoadResult, TableResult } from './request';
 

@@ -11,7 +11,7 @@ import type { Database, Queryable } from '../db/database';
 import { CsvRecords } from './csv-records';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
 import { planHeader, type TableColumn } from './header';
-import * as history from './history';
+import * as history from '../history';
 import { planRequest, type PlannedTable } from './plan';
 import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from './request';
 import { valueKind } from './values';

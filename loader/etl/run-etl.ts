@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { pgErrorFields, type Database } from '../db/database';
 import { validate, summarizeFindings, type Finding } from '../quality/validate';
 import { TABLE_NAMES } from '../warehouse';
-import * as history from './history';
+import * as history from '../history';
 
 export interface EtlTableCount {
   deleted: number;
@@ -64,11 +64,11 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
   if (!Number.isSafeInteger(gameId) || gameId <= 0 || gameId > 2147483647) {
     throw new EtlError(`game id ${JSON.stringify(String(gameId))} is not a positive whole number`, gameId, null, true);
   }
-  const rec: history.RequestRecord = {
+  const rec: history.RunRecord = {
     requestId: randomUUID(), operation: 'etl', scope: `game ${gameId}`, gameId,
     source: 'tracker staging (staging_games, staging_events, staging_shifts)', initiatedBy: opts.initiatedBy,
   };
-  const historyId = await history.startRequest(db, rec);
+  const historyId = await history.startRun(db, rec);
 
   let out: ProcessResult;
   try {
@@ -80,13 +80,13 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
           "SELECT table_name FROM warehouse_tables WHERE category <> 'dims' ORDER BY load_order",
         );
         for (const { table_name: table } of tables.rows) {
-          await history.recordTable(tx, rec, historyId, {
+          await history.recordRunTable(tx, rec, historyId, {
             table, operation: 'replace', deleted: res.deleted[table] ?? 0, inserted: res.inserted[table] ?? 0, durationMs: Date.now() - started,
           });
         }
       }
       const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + Number(b), 0);
-      await history.succeedRequest(
+      await history.succeedRun(
         tx, historyId, { inserted: sum(res.inserted), deleted: sum(res.deleted) }, Date.now() - started,
         {
           messages: [
@@ -100,7 +100,7 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
   } catch (err) {
     const pg = pgErrorFields(err);
     const message = `the ETL of game ${gameId} failed: ${pg?.message ?? (err as Error).message}${pg?.detail ? ` (${pg.detail})` : ''}`;
-    await history.failRequest(db, historyId, 'failed', message, Date.now() - started);
+    await history.failRun(db, historyId, 'failed', message, Date.now() - started);
     // P0002: the game was never received from the tracker; retrying will not help.
     throw new EtlError(message, gameId, historyId, pg?.code === 'P0002');
   }

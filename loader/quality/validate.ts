@@ -4,7 +4,7 @@
  * applies them. This module runs them and shapes the answer.
  */
 import type { Queryable } from '../db/database';
-import * as history from '../etl/history';
+import * as history from '../history';
 
 export type Severity = 'ERROR' | 'WARNING';
 export type Level = 'player' | 'team' | 'goalie' | 'game';

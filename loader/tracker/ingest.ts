@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
-import * as history from '../etl/history';
+import * as history from '../history';
 import type { TrackerExport } from './export-schema';
 import { readTrackerExport, TrackerExportError, type TrackerInput } from './read-export';
 
@@ -62,16 +62,16 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
   } catch (err) {
     if (err instanceof TrackerExportError) {
       const rec = { requestId, operation: 'ingest' as const, scope: err.gameId !== null ? `game ${err.gameId}` : 'game ?', gameId: err.gameId, source: opts.source, initiatedBy: opts.initiatedBy };
-      const id = await history.startRequest(db, rec);
-      await history.failRequest(db, id, 'refused', err.message, Date.now() - started);
+      const id = await history.startRun(db, rec);
+      await history.failRun(db, id, 'refused', err.message, Date.now() - started);
     }
     throw err;
   }
 
-  const rec: history.RequestRecord = {
+  const rec: history.RunRecord = {
     requestId, operation: 'ingest', scope: `game ${data.gameId}`, gameId: data.gameId, source: opts.source, initiatedBy: opts.initiatedBy,
   };
-  const historyId = await history.startRequest(db, rec);
+  const historyId = await history.startRun(db, rec);
   try {
     const { staged, queued } = await db.transaction(async (tx) => {
       // Read by the GameEnd trigger when it queues the ETL (transaction-local settings).
@@ -81,7 +81,7 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
       const staged = r.rows[0]!.r;
       const after = staged.game_end ? await pendingEtlJob(tx, data.gameId) : undefined;
       const queued = after !== undefined ? { jobId: Number(after), joined: before !== undefined } : null;
-      await history.succeedRequest(
+      await history.succeedRun(
         tx, historyId,
         { rowsInFile: staged.events + staged.shifts, inserted: staged.events + staged.shifts, deleted: staged.replaced_events + staged.replaced_shifts },
         Date.now() - started,
@@ -96,7 +96,7 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
       gameEnded: staged.game_end, queued, historyId, durationMs: Date.now() - started,
     };
   } catch (err) {
-    await history.failRequest(db, historyId, 'failed', `storing the tracker export of game ${data.gameId} failed: ${(err as Error).message}`, Date.now() - started);
+    await history.failRun(db, historyId, 'failed', `storing the tracker export of game ${data.gameId} failed: ${(err as Error).message}`, Date.now() - started);
     throw err;
   }
 }
