@@ -410,6 +410,10 @@ BEGIN
   IF NOT has_table_privilege(session_user, format('public.%I', t.table_name), 'INSERT') THEN
     RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('%s may not insert into %s', session_user, t.table_name);
   END IF;
+  -- A table whose replica identity is an index would lose it with the index: leave it be.
+  IF (SELECT relreplident FROM pg_class WHERE oid = format('public.%I', t.table_name)::regclass) = 'i' THEN
+    RETURN 0;
+  END IF;
   BEGIN
     FOR r IN
       SELECT i.indexrelid::regclass::text AS index_name, c.conname,

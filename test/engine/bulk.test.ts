@@ -74,6 +74,20 @@ describe('a big load into an empty table', () => {
     expect(await indexes('fact_events_player')).toEqual(before);
   });
 
+  it('leaves the indexes of a table whose replica identity is one of them', async () => {
+    await t.db.query('ALTER TABLE fact_events_player REPLICA IDENTITY USING INDEX fact_events_player_pkey');
+    try {
+      await t.db.query('TRUNCATE fact_events_player');
+      const oids = await indexOids('fact_events_player');
+      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'test' });
+      expect(r.status).toBe('succeeded');
+      expect(r.tables[0]!.inserted).toBeGreaterThan(20_000);
+      expect(await indexOids('fact_events_player')).toEqual(oids);
+    } finally {
+      await t.db.query('ALTER TABLE fact_events_player REPLICA IDENTITY DEFAULT');
+    }
+  });
+
   it('a transaction that parks indexes and does not restore them cannot commit', async () => {
     const before = await indexes('fact_events_player');
     await expect(t.db.transaction(async (tx) => {

@@ -75,6 +75,37 @@ describe('operations and scopes', () => {
     expect(await count('fact_events')).toBe(5);
   });
 
+  it('upsert into a table with rows checks only the rows that would change it', async () => {
+    const m = miniLeague();
+    await load(t.db, req({ scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', source: folderSource(folderWith({ 'fact_events.csv': csvFor('fact_events', m.events) })) }));
+    await load(t.db, req({ scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace',
+      source: folderSource(folderWith({ 'fact_events_player.csv': csvFor('fact_events_player', m.eventPlayers) })) }));
+    const [first, second, ...rest] = m.eventPlayers;
+    const file = [
+      { ...first!, player_id: 'P999999' },                                                        // changed, and points nowhere
+      second!,                                                                                    // unchanged
+      { event_player_key: 'EP100199990', event_key: 'EV100100000', game_id: 1001, player_id: 'P100001' }, // new, points nowhere
+      { event_player_key: 'EP100199991', event_key: first!.event_key, game_id: 1001, player_id: 'P100002' }, // new
+      ...rest,                                                                                    // unchanged
+    ];
+    const r = await load(t.db, req({ scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert',
+      source: folderSource(folderWith({ 'fact_events_player.csv': csvFor('fact_events_player', file) })) }));
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(r.tables[0]).toMatchObject({ rowsInFile: 8, inserted: 1, updated: 0, unchanged: 5, rejected: 2, rejectedByReason: { orphan: 2 } });
+    // The changed row was refused: the stored row keeps its player.
+    expect(await rows('SELECT player_id FROM fact_events_player WHERE event_player_key = $1', [first!.event_player_key])).toEqual([{ player_id: first!.player_id }]);
+    expect(await count('fact_events_player')).toBe(7);
+  });
+
+  it('a key seen twice is found even where keys do not go up, and the first occurrence wins', async () => {
+    const m = miniLeague();
+    const events = [m.events[2]!, m.events[0]!, { ...m.events[2]!, event_detail: 'second' }, m.events[1]!];
+    const r = await load(t.db, req({ scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace',
+      source: folderSource(folderWith({ 'fact_events.csv': csvFor('fact_events', events) })) }));
+    expect(r.tables[0]).toMatchObject({ inserted: 3, rejected: 1, rejectedByReason: { duplicate_key: 1 } });
+    expect(await rows('SELECT event_detail FROM fact_events WHERE event_key = $1', [m.events[2]!.event_key])).toEqual([{ event_detail: m.events[2]!.event_detail ?? null }]);
+  });
+
   it('merge deletes the rows of its scope that the file no longer has', async () => {
     const m = miniLeague();
     await load(t.db, req({ scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'upsert',
