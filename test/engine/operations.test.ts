@@ -103,7 +103,7 @@ describe('operations and scopes', () => {
     const r = await load(t.db, req({ scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace',
       source: folderSource(folderWith({ 'fact_events.csv': csvFor('fact_events', events) })) }));
     expect(r.tables[0]).toMatchObject({ inserted: 3, rejected: 1, rejectedByReason: { duplicate_key: 1 } });
-    expect(await rows('SELECT event_detail FROM fact_events WHERE event_key = $1', [m.events[2]!.event_key])).toEqual([{ event_detail: m.events[2]!.event_detail ?? null }]);
+    expect(await rows('SELECT event_detail FROM fact_events WHERE event_key = $1', [m.events[2]!.event_key])).toEqual([{ event_detail: null }]);
   });
 
   it('merge deletes the rows of its scope that the file no longer has', async () => {
