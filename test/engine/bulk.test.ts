@@ -88,6 +88,20 @@ describe('a big load into an empty table', () => {
     }
   });
 
+  it('a table another table points to with a foreign key is still replaced, by DELETE', async () => {
+    await t.db.query('CREATE TABLE my_notes (event_player_key text REFERENCES fact_events_player (event_player_key) ON DELETE CASCADE)');
+    try {
+      const oids = await indexOids('fact_events_player');
+      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(r.tables[0]!.deleted).toBe(r.tables[0]!.inserted);
+      // its primary key is needed by the foreign key: kept, not rebuilt
+      expect(await indexOids('fact_events_player')).toEqual(oids);
+    } finally {
+      await t.db.query('DROP TABLE my_notes');
+    }
+  });
+
   it('a transaction that parks indexes and does not restore them cannot commit', async () => {
     const before = await indexes('fact_events_player');
     await expect(t.db.transaction(async (tx) => {
