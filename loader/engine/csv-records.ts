@@ -64,6 +64,9 @@ export class CsvRecords extends Transform {
   /** Records whose key field is empty. */
   keysMissing = 0;
   private lastField = -1;
+  /** Rows wait (with the rest of the chunk the header ended in) until release(). */
+  private released = false;
+  private held: { chunk: Buffer; done: TransformCallback } | undefined;
 
   constructor(private readonly fileName: string) {
     super({ readableHighWaterMark: 1 << 16 });
@@ -73,9 +76,6 @@ export class CsvRecords extends Transform {
     });
     this.header.catch(() => undefined);
   }
-
-  private released = false;
-  private held: { chunk: Buffer; done: TransformCallback } | undefined;
 
   /**
    * Lets the rows through, once the header has been matched to the table: `rules` are
@@ -97,10 +97,10 @@ export class CsvRecords extends Transform {
     this.lastField = Math.max(this.keyField, ...rules.map((r, i) => (r ? i : -1)));
     const held = this.held;
     this.held = undefined;
-    if (held) this.rows_(held.chunk, held.done);
+    if (held) this.passRecords(held.chunk, held.done);
   }
 
-  private rows_(chunk: Buffer, done: TransformCallback): void {
+  private passRecords(chunk: Buffer, done: TransformCallback): void {
     try {
       const out = this.prefixRecords(chunk);
       if (out.length) this.push(out);
@@ -138,7 +138,7 @@ export class CsvRecords extends Transform {
       this.rejectHeader(err as Error);
       return done(err as Error);
     }
-    this.rows_(chunk, done);
+    this.passRecords(chunk, done);
   }
 
   override _flush(done: TransformCallback): void {
