@@ -9,14 +9,14 @@
  * Options: --runs N (7), --rounds N (3), --games N (330 → ~1M event-player rows), --skip-real, --skip-big, --skip-rss.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { load, folderSource, filesSource, streamFile, type TableResult } from '../loader/engine';
-import { tableNamed, columnNameFor } from '../loader/warehouse';
-import { csvFiles, fileMb, generatedGames, median, psqlTimed, report, scratchDatabase, timed } from './support';
+import { columnNameFor } from '../loader/warehouse';
+import { csvFiles, fileMb, generatedGames, loadParents, median, psqlTimed, report, scratchDatabase, timed } from './support';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -26,12 +26,19 @@ const opt = (name: string, dflt: number) => {
 const flag = (name: string) => args.includes(`--${name}`);
 const REAL = path.resolve(__dirname, '../../shared/data/benchsight-2025-12-29/csv');
 
+/** A table of text columns named by a CSV file's header, for a raw COPY of it. */
+function textTableSql(file: string, name: string): string {
+  // the first line only: the files are up to 400 MB
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  closeSync(fd);
+  const header = buf.toString('utf8', 0, n).split('\n', 1)[0]!.replace(/^\uFEFF/, '').replace(/\r$/, '');
+  return `CREATE TABLE ${name} (${header.split(',').map((h) => `${columnNameFor(h)} text`).join(', ')});`;
+}
+
 function textTablesSql(dir: string, schema: string): string {
-  return csvFiles(dir).map((f) => {
-    const header = readFileSync(path.join(dir, f), 'utf8').split('\n', 1)[0]!.replace(/^\uFEFF/, '');
-    const cols = header.split(',').map((h) => `${columnNameFor(h)} text`);
-    return `CREATE TABLE ${schema}.${f.replace('.csv', '')} (${cols.join(', ')});`;
-  }).join('\n');
+  return csvFiles(dir).map((f) => textTableSql(path.join(dir, f), `${schema}.${f.replace('.csv', '')}`)).join('\n');
 }
 
 async function realDataset(runs: number): Promise<void> {
@@ -72,12 +79,9 @@ async function bigUpsert(games: number, rounds: number): Promise<void> {
   const file = path.join(dir, 'fact_events_player.csv');
   const s = await scratchDatabase('bench_big');
   try {
-    const setup = await load(s.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
-    if (setup.status !== 'succeeded') throw new Error(JSON.stringify(setup.error));
+    await loadParents(s.db, dir);
     await s.db.query('CREATE SCHEMA raw');
-    const header = readFileSync(file, 'utf8').slice(0, 20000).split('\n', 1)[0]!;
-    const cols = header.split(',').map((h) => `${columnNameFor(h)} text`);
-    await s.db.query(`CREATE TABLE raw.fep (${cols.join(', ')})`);
+    await s.db.query(textTableSql(file, 'raw.fep'));
     const client = new pg.Client({ connectionString: s.url });
     await client.connect();
     const rawCopy = async () => {
@@ -153,8 +157,7 @@ async function peakRss(): Promise<void> {
     const file = path.join(dir, 'fact_events_player.csv');
     const s = await scratchDatabase('bench_rss');
     try {
-      const setup = await load(s.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
-      if (setup.status !== 'succeeded') throw new Error(JSON.stringify(setup.error));
+      await loadParents(s.db, dir);
       const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', s.url, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       const r = JSON.parse(out.trim().split('\n').pop()!) as { maxRssMb: number; ms: number; rows: number; baselineMb: number };
       rows.push([`${label} file (${fileMb(file).toFixed(0)} MB, ${r.rows.toLocaleString('en-US')} rows)`, `peak RSS ${r.maxRssMb.toFixed(0)} MB (process at start ${r.baselineMb.toFixed(0)} MB), ${r.ms.toFixed(0)} ms`]);
@@ -180,7 +183,6 @@ async function child(url: string, file: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (args[0] === '--child') return child(args[1]!, args[2]!);
-  void tableNamed;
   if (!flag('skip-real')) await realDataset(opt('runs', 7));
   if (!flag('skip-big')) await bigUpsert(opt('games', 330), opt('rounds', 3));
   if (!flag('skip-rss')) await peakRss();

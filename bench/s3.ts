@@ -18,7 +18,7 @@ import { generateExport } from '../loader/generate';
 import { dropFiles } from '../loader/s3/drop';
 import { eventQueue, LOCAL_CREDENTIALS, startLocalS3 } from '../loader/s3/local';
 import { handleS3Event, type S3EventLike } from '../loader/s3/process-event';
-import { generatedGames, median, report, scratchDatabase } from './support';
+import { generatedGames, loadParents, median, report, scratchDatabase } from './support';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -36,8 +36,7 @@ async function bigFile(games: number): Promise<void> {
   try {
     const step = (what: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${what}\n`);
     step('loading the parents (dims, fact_events)');
-    const setup = await load(s.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
-    if (setup.status !== 'succeeded') throw new Error(JSON.stringify(setup.error));
+    await loadParents(s.db, dir);
     step('uploading the file');
     const s3 = new S3Client({ region: 'us-east-1', endpoint: s3srv.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
     const size = statSync(file).size;

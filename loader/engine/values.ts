@@ -116,15 +116,16 @@ const LIMITS: Record<'integer' | 'bigint' | 'smallint', [bigint, bigint]> = {
  */
 export function writeValue(kind: ValueKind, buf: Buffer, s: number, e: number, out: Buffer, o: number): number {
   if (e === s || isMissingWord(buf, s, e)) return o;
+  // numbers may stand between spaces: what is written is what is between them
+  let a = s;
+  let b = e;
+  while (a < b && isSpace(buf[a]!)) a++;
+  while (b > a && isSpace(buf[b - 1]!)) b--;
   switch (kind) {
     case 'integer':
     case 'bigint':
     case 'smallint':
     case 'boolean': {
-      let a = s;
-      let b = e;
-      while (a < b && isSpace(buf[a]!)) a++;
-      while (b > a && isSpace(buf[b - 1]!)) b--;
       let p = a;
       if (p < b && (buf[p] === PLUS || buf[p] === MINUS)) p++;
       const d0 = p;
@@ -161,10 +162,6 @@ export function writeValue(kind: ValueKind, buf: Buffer, s: number, e: number, o
       return copyBytes(buf, a, d1, out, o);
     }
     case 'numeric': {
-      let a = s;
-      let b = e;
-      while (a < b && isSpace(buf[a]!)) a++;
-      while (b > a && isSpace(buf[b - 1]!)) b--;
       let p = a;
       if (p < b && (buf[p] === PLUS || buf[p] === MINUS)) p++;
       let digits = 0;
@@ -188,7 +185,7 @@ export function writeValue(kind: ValueKind, buf: Buffer, s: number, e: number, o
     case 'timestamp':
     case 'date':
     case 'time': {
-      const v = buf.toString('latin1', s, e).trim();
+      const v = buf.toString('latin1', a, b).trim();
       const iso = isoValue(kind, v);
       if (iso === null) return -1;
       return o + out.write(iso, o, 'latin1');

@@ -12,7 +12,7 @@ import { openPostgres } from '../db/postgres';
 import type { Handlers } from '../queue/job';
 import { defaultHandlers } from './registry';
 import { deployedHandlers } from './deployed';
-import { runJob, runWorker, type JobOutcome, type WorkerOptions } from './run-worker';
+import { runJob, runWorker, type JobOutcome, type WorkerOptions, type WorkerSummary } from './run-worker';
 
 /** What the bot and the S3 loader send (wake.ts); a scheduled event carries other fields, ignored. */
 const WorkerEvent = z
@@ -23,13 +23,8 @@ const WorkerEvent = z
   })
   .loose();
 
-export interface WorkerLambdaResult {
-  workerId: string;
-  processed: number;
-  succeeded: number;
-  retrying: number;
-  failed: number;
-  lost: number;
+/** runWorker's summary, with each job's outcome cut to what the invocation reports. */
+export interface WorkerLambdaResult extends Omit<WorkerSummary, 'outcomes'> {
   jobs: { id: number; operation: string; gameId: number | null; status: JobOutcome['status']; error?: string }[];
 }
 

@@ -294,7 +294,11 @@ BEGIN
     -- hold the table's lock alone, so the table stays empty until the insert.
     v_parked := 0;
     IF p_game_id IS NULL AND v_in_scope - v_rejected >= 5000 AND p_operation <> 'append' THEN
-      EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_target_empty;
+      -- (upsert and merge looked before listing the rows that change; replace just
+      -- emptied the table, unless a caller with scope_deleted did it for us)
+      IF p_operation = 'replace' THEN
+        EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_target_empty;
+      END IF;
       IF v_target_empty THEN
         v_parked := bs_indexes_park(p_table);
       END IF;
