@@ -64,6 +64,11 @@ export class CsvRecords extends Transform {
   /** Records whose key field is empty. */
   keysMissing = 0;
   private lastField = -1;
+  /** Each record goes out with its line first (`<line>,`), for a staging table's _line. */
+  private linePrefix = true;
+  /** Record k starts on line k + shift; the shift changes after a multi-line record. */
+  private lineShift = 1;
+  private lineBreaks: [number, number][] = [];
   /** Rows wait (with the rest of the chunk the header ended in) until release(). */
   private released = false;
   private held: { chunk: Buffer; done: TransformCallback } | undefined;
@@ -82,9 +87,10 @@ export class CsvRecords extends Transform {
    * the file's columns whose values are normalized, by field position (undefined: as
    * written). Until then the stream holds everything after the header.
    */
-  release(rules: (FieldRule | undefined)[] = [], headers: string[] = [], keyField = -1): void {
+  release(rules: (FieldRule | undefined)[] = [], headers: string[] = [], keyField = -1, linePrefix = true): void {
     if (this.released) return;
     this.released = true;
+    this.linePrefix = linePrefix;
     this.rules = rules.some((r) => r !== undefined) ? rules : undefined;
     this.headers = headers;
     // Keys are watched only where fields are split anyway, and only a text key (its
@@ -173,6 +179,7 @@ export class CsvRecords extends Transform {
         this.finishHeader(header);
         this.headerLines = countNewlines(header, 0, header.length);
         this.line = 1 + this.headerLines;
+        this.lineShift = this.headerLines;
         return chunk.subarray(i + 1);
       }
     }
@@ -224,9 +231,13 @@ export class CsvRecords extends Transform {
           this.line++;
           continue;
         }
-        if (!normalizing) o += out.write(`${this.line},`, o, 'latin1');
+        if (!normalizing && this.linePrefix) o += out.write(`${this.line},`, o, 'latin1');
         this.rows++;
         this.lastRecordLine = this.line;
+        if (this.line - this.rows !== this.lineShift) {
+          this.lineShift = this.line - this.rows;
+          this.lineBreaks.push([this.rows, this.lineShift]);
+        }
         this.atRecordStart = false;
         recStart = pos;
       }
@@ -287,7 +298,7 @@ export class CsvRecords extends Transform {
    */
   private writeRecord(rec: Buffer, rs: number, re: number, out: Buffer, o: number): number {
     const rules = this.rules!;
-    o = writeLinePrefix(this.lastRecordLine, out, o);
+    if (this.linePrefix) o = writeLinePrefix(this.lastRecordLine, out, o);
     let end = re;
     if (end > rs && rec[end - 1] === NL) end--;
     if (end > rs && rec[end - 1] === CR) end--;
@@ -391,6 +402,14 @@ export class CsvRecords extends Transform {
       throw this.fail(this.quoteLine, `the quoted field that starts on this line does not end where it should (a quote on line ${this.line} closes it)`, 'a closing " is probably missing on this line');
     }
     throw this.fail(this.line, 'text follows the closing quote of a field', 'a field with quotes in it must be quoted as a whole, and each " inside written twice ("")');
+  }
+
+  /**
+   * Where records start, for a table loaded without line numbers: record k (1 = the
+   * first row) starts on line k + base, except after a break [k', shift]: k + shift.
+   */
+  get recordLines(): { base: number; breaks: [number, number][] } {
+    return { base: this.headerLines, breaks: this.lineBreaks };
   }
 
   /** The file line of line `n` of what was sent to COPY (COPY counts its own lines). */

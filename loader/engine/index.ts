@@ -1,4 +1,4 @@
-export { load } from './load';
+export { DIRECT_PARK_BYTES, load } from './load';
 export { deleteGame } from './delete-game';
 export { folderSource, filesSource, streamFile } from './sources';
 export { LoadError, formatError } from './errors';

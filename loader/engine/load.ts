@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Transform } from 'node:stream';
-import type { Database, Queryable } from '../db/database';
+import { pgErrorFields, type Database, type Queryable } from '../db/database';
 import { CsvRecords } from './csv-records';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
 import { planHeader, type TableColumn } from './header';
@@ -28,6 +28,8 @@ interface Staged {
   startedAt: number;
   /** What the reader saw of the key column on the way (only when it watched: text keys). */
   keys: { increasing: boolean; missing: number };
+  /** Loaded straight into the emptied table (no staging table): see directLoad. */
+  direct?: { deleted: number; parked: number; lines: CsvRecords['recordLines'] };
 }
 
 class DryRunDone extends Error {
@@ -37,6 +39,16 @@ class DryRunDone extends Error {
 }
 
 const PROGRESS_EVERY_MS = 500;
+
+/**
+ * A whole-table replace goes straight into the table: TRUNCATE, COPY into the emptied
+ * table, then bs_apply_loaded takes out what may not stay (000008). Each row is written
+ * once instead of twice (staging table, then table), and no staging table is made.
+ * TRUNCATE locks the table against readers until the request commits (a DELETE would
+ * let them read the old rows meanwhile). For a file from DIRECT_PARK_BYTES the table's
+ * indexes are dropped for the COPY and built after (000007). Measured: bench/README.md.
+ */
+export const DIRECT_PARK_BYTES = 1024 * 1024;
 
 export async function load(db: Database, req: LoadRequest): Promise<LoadResult> {
   const started = Date.now();
@@ -87,14 +99,16 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       for (const [i, planned] of plan.tables.entries()) {
         const file = files.get(planned.decl.name)!;
         ctx = { table: planned.decl.name, file: file.name };
+        const direct = planned.operation === 'replace' && plan.gameId === null;
         staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!,
-          columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h)));
+          columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h), direct));
       }
 
       // 2. Replace deletes the scope, children before parents.
       const deleted = new Map<string, number>();
       for (const s of [...staged].reverse()) {
-        if (s.planned.operation !== 'replace') continue;
+        if (s.direct) deleted.set(s.planned.decl.name, s.direct.deleted);
+        if (s.planned.operation !== 'replace' || s.direct) continue;
         ctx = { table: s.planned.decl.name, file: s.file.name, headers: s.headers };
         const r = await tx.query<{ n: string }>('SELECT bs_delete_scope($1, $2) AS n', [s.planned.decl.name, plan.gameId]);
         deleted.set(s.planned.decl.name, Number(r.rows[0]!.n));
@@ -105,15 +119,20 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       for (const s of staged) {
         ctx = { table: s.planned.decl.name, file: s.file.name, headers: s.headers };
         report(req, { table: s.planned.decl.name, phase: 'applying', rows: s.rows, bytes: s.file.size ?? 0, elapsedMs: Date.now() - started });
-        const r = await tx.query<{ r: ApplyJson }>('SELECT bs_apply($1, $2, $3, $4::regclass, $5::jsonb) AS r', [
-          s.planned.decl.name, s.planned.operation, plan.gameId, s.stage,
-          JSON.stringify({
-            duplicates: req.policy?.duplicates ?? 'reject', orphans: req.policy?.orphans ?? 'reject',
-            request_id: requestId, history_id: s.historyId, source: s.file.name, scope_deleted: s.planned.operation === 'replace', normalized: true,
-            // What the reader already knows spares bs_apply a pass over the stage.
-            file_rows: s.rows, ...(s.keys.increasing ? { keys_unique: true, keys_missing: s.keys.missing } : {}),
-          }),
-        ]);
+        const options = {
+          duplicates: req.policy?.duplicates ?? 'reject', orphans: req.policy?.orphans ?? 'reject',
+          request_id: requestId, history_id: s.historyId, source: s.file.name,
+          // What the reader already knows spares bs_apply a pass over the stage.
+          file_rows: s.rows, ...(s.keys.increasing ? { keys_unique: true, keys_missing: s.keys.missing } : {}),
+        };
+        const r = s.direct
+          ? await tx.query<{ r: ApplyJson }>('SELECT bs_apply_loaded($1, $2::jsonb) AS r', [
+            s.planned.decl.name, JSON.stringify({ ...options, parked: s.direct.parked, lines: s.direct.lines }),
+          ])
+          : await tx.query<{ r: ApplyJson }>('SELECT bs_apply($1, $2, $3, $4::regclass, $5::jsonb) AS r', [
+            s.planned.decl.name, s.planned.operation, plan.gameId, s.stage,
+            JSON.stringify({ ...options, scope_deleted: s.planned.operation === 'replace', normalized: true }),
+          ]);
         const a = r.rows[0]!.r;
         const result: TableResult = {
           table: s.planned.decl.name, operation: s.planned.operation, gameId: plan.gameId, file: s.file.name,
@@ -184,6 +203,7 @@ async function stageFile(
   historyId: number,
   columns: TableColumn[],
   onHeaders: (h: Map<string, string>) => void,
+  tryDirect = false,
 ): Promise<Staged> {
   const startedAt = Date.now();
   const table = planned.decl.name;
@@ -214,6 +234,7 @@ async function stageFile(
   }
   let header: ReturnType<typeof planHeader>;
   let types: Map<string, string>;
+  let direct: { deleted: number; parked: number } | undefined;
   try {
     header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse');
     // The stage has the table's types: COPY reads the values (normalized on the way,
@@ -221,7 +242,16 @@ async function stageFile(
     // until their type is inferred from them.
     const added = new Set(header.added.map((c) => c.name));
     types = new Map(header.columns.map((c) => [c.name, added.has(c.name) ? 'text' : columns.find((k) => k.column_name === c.name)!.column_type]));
-    await tx.query(`CREATE TEMP TABLE ${stage} (_line bigint, ${header.columns.map((c) => `${c.name} ${types.get(c.name)}`).join(', ')}) ON COMMIT DROP`);
+    // Straight into the table when it can be (a savepoint to come back to if the
+    // database refuses a row), else into a staging table.
+    if (tryDirect && !header.added.length) {
+      await tx.query('SAVEPOINT bs_direct');
+      const r = await tx.query<{ r: { deleted: string; parked: number } | null }>('SELECT bs_direct_begin($1, $2) AS r', [table, (file.size ?? 0) >= DIRECT_PARK_BYTES]);
+      const began = r.rows[0]!.r;
+      if (began) direct = { deleted: Number(began.deleted), parked: Number(began.parked) };
+      else await tx.query('RELEASE SAVEPOINT bs_direct');
+    }
+    if (!direct) await tx.query(`CREATE TEMP TABLE ${stage} (_line bigint, ${header.columns.map((c) => `${c.name} ${types.get(c.name)}`).join(', ')}) ON COMMIT DROP`);
   } catch (err) {
     body.destroy();
     input.destroy();
@@ -234,14 +264,23 @@ async function stageFile(
   records.release(header.columns.map((c) => {
     const kind = valueKind(types.get(c.name)!);
     return kind ? { kind, header: c.header } : undefined;
-  }), header.columns.map((c) => c.header), planned.decl.key.length === 1 ? names.indexOf(planned.decl.key[0]!) : -1);
+  }), header.columns.map((c) => c.header), planned.decl.key.length === 1 ? names.indexOf(planned.decl.key[0]!) : -1, !direct);
   // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
-  const copying = tx.copyFrom(`COPY ${stage} (_line, ${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL (${names.join(', ')}))`, body);
+  const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL (${names.join(', ')}))`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
+  if (direct && copyResult.status === 'rejected' && !(readResult.status === 'rejected' && readResult.reason instanceof LoadError) && refusedRow(copyResult.reason)) {
+    // The table refused a row (a repeated key while its index is there, an empty key, a
+    // value too long): back to before it was emptied, and the file read again the
+    // staged way, which puts such rows in the rejects or names them.
+    await tx.query('ROLLBACK TO SAVEPOINT bs_direct');
+    await tx.query('RELEASE SAVEPOINT bs_direct');
+    return stageFile(tx, req, planned, file, stage, historyId, columns, onHeaders, false);
+  }
   // A bad file is the better explanation than the COPY it cut short.
   const errCtx = { table, file: file.name, headers, types, lineOf: (n: number) => records.fileLineOf(n) };
   if (readResult.status === 'rejected') throw toLoadError(readResult.reason, errCtx);
   if (copyResult.status === 'rejected') throw toLoadError(copyResult.reason, errCtx);
+  if (direct) await tx.query('RELEASE SAVEPOINT bs_direct');
   if (records.rows === 0) {
     throw new LoadError({ table, file: file.name, message: 'the file has a header but no rows', hint: 'an empty export would empty the table; nothing was loaded' });
   }
@@ -256,7 +295,14 @@ async function stageFile(
   return {
     planned, file, stage, rows: records.rows, historyId, warnings, headers, startedAt,
     keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
+    direct: direct && { ...direct, lines: records.recordLines },
   };
+}
+
+/** A database error about a row's values (data or integrity classes), not about the connection. */
+function refusedRow(err: unknown): boolean {
+  const code = pgErrorFields(err)?.code;
+  return code !== undefined && (code.startsWith('22') || code.startsWith('23') || code === '0A000');
 }
 
 /** The columns of the request's tables as they are now (one query for all). */

@@ -48,11 +48,15 @@ function bigEvents(n: number): string {
 }
 
 describe('a killed connection', () => {
-  it('leaves every table as it was and the history row failed', async () => {
+  // replace COPYs into the emptied table itself; upsert into a staging table
+  it.each([
+    ['replace', 'COPY fact_events %'],
+    ['upsert', 'COPY bs_stage_%'],
+  ] as const)('in the middle of a %s leaves every table as it was and the history row failed', async (operation, copying) => {
     const before = await snapshot();
-    const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test',
+    const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation, initiatedBy: 'test',
       source: slowSource('fact_events', bigEvents(2000), { chunkBytes: 2000, delayMs: 20 }) });
-    const pid = await whenRunning('COPY bs_stage_%');
+    const pid = await whenRunning(copying);
     const admin = new pg.Client({ connectionString: serverUrl() });
     await admin.connect();
     await admin.query('SELECT pg_terminate_backend($1)', [pid]);

@@ -1,0 +1,209 @@
+-- Whole-table replace of a big file without a staging table: the file is COPYed
+-- straight into the emptied table, and what may not stay (duplicate keys, rows whose
+-- relations point nowhere) is taken out after, into load_rejects. The staged way
+-- (bs_apply) writes every row twice: into the staging table, then into the table.
+--
+-- How the engine uses it (loader/engine/load.ts):
+--   SAVEPOINT; bs_direct_begin(table, park) empties the table with TRUNCATE (and parks
+--   its indexes for a big file, 000007); COPY table FROM STDIN; bs_apply_loaded(table,
+--   options). A COPY the database refuses (a duplicate key while the key's index is
+--   there, an empty key, a value too long) rolls back to the savepoint, and the file is
+--   read again the staged way, which finds and reports those rows as before.
+--
+-- Lines. The rows have no _line column here; a row's place in the file is its place in
+-- the table. TRUNCATE gives the table a new, empty file, and COPY into a table emptied
+-- in the same transaction does not look for free space (TABLE_INSERT_SKIP_FSM): every
+-- row goes after the one before, so ordering by ctid gives the file's record order.
+-- The reader sends where records start on another line than the count says (multi-line
+-- records, skipped blank lines) as `lines`: {"base": header lines, "breaks": [[record,
+-- line - record], ...]}; bs_record_lines turns record numbers into CSV lines.
+
+-- Empties warehouse table p_table for a direct load; returns {"deleted": n, "parked": n},
+-- or NULL (nothing done) when the table cannot be loaded directly: the caller may not
+-- TRUNCATE or INSERT, a foreign key points at it, or row-level security applies to the
+-- caller (COPY FROM refuses that).
+CREATE FUNCTION bs_direct_begin(p_table text, p_park boolean) RETURNS jsonb
+LANGUAGE plpgsql AS
+$$
+DECLARE
+  t warehouse_tables := bs_check_table(p_table);
+  v_rel regclass := format('public.%I', t.table_name)::regclass;
+  n bigint;
+BEGIN
+  IF array_length(t.key_columns, 1) <> 1
+     OR NOT has_table_privilege(v_rel, 'TRUNCATE') OR NOT has_table_privilege(v_rel, 'INSERT')
+     OR row_security_active(v_rel)
+     OR EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = v_rel AND contype = 'f') THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE format('SELECT count(*) FROM %I', t.table_name) INTO n;
+  EXECUTE format('TRUNCATE %I', t.table_name);
+  RETURN jsonb_build_object('deleted', n, 'parked', CASE WHEN p_park THEN bs_indexes_park(t.table_name) ELSE 0 END);
+END
+$$;
+
+-- The CSV lines of records p_records (1 = the first row after the header), from the
+-- reader's `lines` (see above). One merge of the two sorted lists.
+CREATE FUNCTION bs_record_lines(p_records bigint[], p_lines jsonb) RETURNS TABLE (record bigint, line bigint)
+LANGUAGE sql STABLE AS
+$$
+  WITH points AS (
+    SELECT (b->>0)::bigint AS pos, 0 AS kind, (b->>1)::bigint AS shift
+    FROM jsonb_array_elements(coalesce(p_lines->'breaks', '[]')) b
+    UNION ALL
+    SELECT r, 1, NULL FROM unnest(p_records) r
+  ), grouped AS (
+    SELECT pos, kind, shift, count(shift) OVER (ORDER BY pos, kind) AS grp FROM points
+  ), shifted AS (
+    -- (a break and its record share pos: the break sorts first, kind 0)
+    SELECT pos, kind, max(shift) OVER (PARTITION BY grp) AS shift FROM grouped
+  )
+  SELECT pos, pos + coalesce(shift, (p_lines->>'base')::bigint, 1) FROM shifted WHERE kind = 1
+$$;
+
+-- After COPY put a file's rows into table p_table (emptied by bs_direct_begin): rows
+-- with no key, repeated keys (the first occurrence stays) and rows whose relations
+-- point nowhere go to load_rejects with their CSV line and reason, or fail the request
+-- (p_options {"duplicates": "fail"} / {"orphans": "fail"}), as bs_apply does; then
+-- parked indexes are built again. p_options: file_rows, keys_missing, keys_unique (what
+-- the reader saw), lines, parked, request_id, history_id, source. Returns bs_apply's counts.
+CREATE FUNCTION bs_apply_loaded(p_table text, p_options jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS
+$$
+DECLARE
+  t warehouse_tables := bs_check_table(p_table);
+  v_key text := t.key_columns[1];
+  v_rows bigint := (p_options->>'file_rows')::bigint;
+  v_lines jsonb := coalesce(p_options->'lines', '{"base": 1}');
+  v_rel record;
+  i integer := 0;
+  v_joins text := '';
+  v_conds text[] := '{}';
+  v_reasons text[] := '{}';
+  v_cond text;
+  v_n bigint;
+  v_rejected bigint := 0;
+  v_by_reason jsonb := '{}';
+  v_bad record;
+  v_request uuid := coalesce((p_options->>'request_id')::uuid, '00000000-0000-0000-0000-000000000000');
+BEGIN
+  IF to_regclass('pg_temp._bs_loaded_rejects') IS NULL THEN
+    CREATE TEMP TABLE _bs_loaded_rejects (id tid PRIMARY KEY, reason text NOT NULL, detail text, row_key text, first_id tid, line bigint) ON COMMIT DROP;
+  ELSE
+    DELETE FROM _bs_loaded_rejects;
+  END IF;
+
+  -- Rows without a key (the key's NOT NULL refuses them in COPY; kept for a table without it).
+  IF coalesce((p_options->>'keys_missing')::bigint, 1) > 0 THEN
+    EXECUTE format($q$INSERT INTO _bs_loaded_rejects (id, reason, detail)
+      SELECT s.ctid, 'missing_key', %L FROM %I s WHERE s.%I IS NULL$q$,
+      format('no value in key column %s', v_key), p_table, v_key);
+  END IF;
+  -- Repeated keys: every occurrence after the first (unless the reader saw keys only go up).
+  IF NOT coalesce((p_options->>'keys_unique')::boolean, false) THEN
+    EXECUTE format($q$
+      INSERT INTO _bs_loaded_rejects (id, reason, row_key, first_id)
+      SELECT x.id, 'duplicate_key', x.k::text, x.first_id
+      FROM (SELECT s.ctid AS id, s.%1$I AS k, min(s.ctid) OVER (PARTITION BY s.%1$I) AS first_id
+            FROM %2$I s WHERE s.%1$I IN (SELECT d.%1$I FROM %2$I d GROUP BY 1 HAVING count(*) > 1)) x
+      WHERE x.id <> x.first_id$q$, v_key, p_table);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 AND p_options->>'duplicates' = 'fail' THEN
+      SELECT r.row_key, (SELECT l.line FROM bs_loaded_lines(p_table, ARRAY[r.id], v_lines) l) AS line,
+        (SELECT l.line FROM bs_loaded_lines(p_table, ARRAY[r.first_id], v_lines) l) AS first_line INTO v_bad
+      FROM _bs_loaded_rejects r WHERE r.reason = 'duplicate_key' ORDER BY r.id LIMIT 1;
+      RAISE EXCEPTION USING ERRCODE = '23505',
+        MESSAGE = format('duplicate key on line %s: key %s appears again (first on line %s)', v_bad.line, v_bad.row_key, v_bad.first_line),
+        DETAIL = json_build_object('line', v_bad.line, 'column', v_key, 'value', v_bad.row_key)::text;
+    END IF;
+  END IF;
+
+  -- Relations that point nowhere (bs_apply's checks, over the table itself).
+  FOR v_rel IN
+    SELECT r.column_name, r.parent_table, r.parent_column
+    FROM warehouse_relations r WHERE r.table_name = p_table ORDER BY r.column_name
+  LOOP
+    i := i + 1;
+    IF pg_relation_size(format('public.%I', v_rel.parent_table)::regclass) < 1048576 THEN
+      v_cond := format('(s.%1$I IS NOT NULL AND s.%1$I NOT IN (SELECT p.%2$I FROM %3$I p))', v_rel.column_name, v_rel.parent_column, v_rel.parent_table);
+    ELSE
+      v_joins := v_joins || format(' LEFT JOIN %I p%s ON p%s.%I = s.%I', v_rel.parent_table, i, i, v_rel.parent_column, v_rel.column_name);
+      v_cond := format('(s.%I IS NOT NULL AND p%s.%I IS NULL)', v_rel.column_name, i, v_rel.parent_column);
+    END IF;
+    v_conds := v_conds || v_cond;
+    v_reasons := v_reasons || format('CASE WHEN %s THEN format(%L, s.%I) END', v_cond,
+      format('%s %%s is not in %s.%s', v_rel.column_name, v_rel.parent_table, v_rel.parent_column), v_rel.column_name);
+  END LOOP;
+  IF i > 0 THEN
+    EXECUTE format($q$
+      INSERT INTO _bs_loaded_rejects (id, reason, detail)
+      SELECT s.ctid, 'orphan', array_to_string(ARRAY[%s], '; ')
+      FROM %I s %s
+      WHERE %s
+      ON CONFLICT (id) DO NOTHING$q$,
+      array_to_string(v_reasons, ', '), p_table, v_joins, array_to_string(v_conds, ' OR '));
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 AND p_options->>'orphans' = 'fail' THEN
+      SELECT r.detail, l.line INTO v_bad
+      FROM (SELECT * FROM _bs_loaded_rejects WHERE reason = 'orphan' ORDER BY id LIMIT 1) r, LATERAL bs_loaded_lines(p_table, ARRAY[r.id], v_lines) l;
+      RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('line %s: %s', v_bad.line, v_bad.detail),
+        DETAIL = json_build_object('line', v_bad.line, 'column', split_part(v_bad.detail, ' ', 1),
+                                   'value', split_part(split_part(v_bad.detail, ' is not in', 1), ' ', 2))::text,
+        HINT = 'load the rows it points to first, or let orphans go to the rejects (the default)';
+    END IF;
+  END IF;
+
+  SELECT coalesce(sum(n), 0), coalesce(jsonb_object_agg(reason, n), '{}') INTO v_rejected, v_by_reason
+  FROM (SELECT reason, count(*) AS n FROM _bs_loaded_rejects GROUP BY reason) x;
+  IF v_rejected > 0 THEN
+    -- Their lines (and for a repeated key, the line of its first occurrence): one
+    -- numbering of the table. Then the rows themselves, fetched by ctid.
+    WITH l AS MATERIALIZED (
+      SELECT * FROM bs_loaded_lines(p_table,
+        ARRAY(SELECT id FROM _bs_loaded_rejects UNION SELECT first_id FROM _bs_loaded_rejects WHERE first_id IS NOT NULL), v_lines)
+    )
+    UPDATE _bs_loaded_rejects r SET line = x.line,
+      detail = CASE WHEN r.reason = 'duplicate_key' THEN format('key %s appears again (first on line %s)', r.row_key, x.first_line) ELSE r.detail END
+    FROM (SELECT r2.id, l1.line, l2.line AS first_line
+          FROM _bs_loaded_rejects r2 JOIN l l1 ON l1.id = r2.id LEFT JOIN l l2 ON l2.id = r2.first_id) x
+    WHERE x.id = r.id;
+    EXECUTE format($q$
+      INSERT INTO load_rejects (history_id, request_id, table_name, source, line, reason, detail, row_key, row_data)
+      SELECT %L, %L, %L, %L, r.line, r.reason, r.detail, r.row_key, x.row_data
+      FROM (SELECT s.ctid AS id, to_jsonb(s) AS row_data FROM %I s WHERE s.ctid = ANY (ARRAY(SELECT id FROM _bs_loaded_rejects))) x
+      JOIN _bs_loaded_rejects r ON r.id = x.id
+      ORDER BY r.line$q$, (p_options->>'history_id')::bigint, v_request, p_table, p_options->>'source', p_table);
+    EXECUTE format('DELETE FROM %I s WHERE s.ctid = ANY (ARRAY(SELECT id FROM _bs_loaded_rejects))', p_table);
+  END IF;
+
+  IF coalesce((p_options->>'parked')::integer, 0) > 0 THEN
+    PERFORM bs_indexes_restore(p_table);
+  END IF;
+
+  RETURN jsonb_build_object(
+    'table', p_table, 'operation', 'replace', 'game_id', NULL,
+    'rows_in_file', v_rows, 'out_of_scope', 0,
+    'inserted', v_rows - v_rejected, 'updated', 0, 'deleted', 0, 'unchanged', 0,
+    'rejected', v_rejected, 'rejected_by_reason', v_by_reason, 'warnings', '[]'::jsonb);
+END
+$$;
+
+-- The CSV lines of rows p_ids of p_table, loaded directly (see the top of this file):
+-- a row's record number is its place in ctid order. Reads the table's ctids once.
+CREATE FUNCTION bs_loaded_lines(p_table text, p_ids tid[], p_lines jsonb) RETURNS TABLE (id tid, line bigint)
+LANGUAGE plpgsql STABLE AS
+$$
+DECLARE
+  t warehouse_tables := bs_check_table(p_table);
+BEGIN
+  RETURN QUERY EXECUTE format($q$
+    WITH numbered AS (
+      SELECT o.id, o.n FROM (SELECT s.ctid AS id, row_number() OVER (ORDER BY s.ctid) AS n FROM %I s) o
+      WHERE o.id = ANY ($1)
+    )
+    SELECT numbered.id, l.line FROM numbered JOIN bs_record_lines(ARRAY(SELECT n FROM numbered), $2) l ON l.record = numbered.n$q$,
+    t.table_name) USING p_ids, p_lines;
+END
+$$;
+
+SELECT apply_exposure();

@@ -1,0 +1,219 @@
+/**
+ * A whole-table replace COPYs the file straight into the emptied table and takes out
+ * what may not stay afterwards (000008). The rows have no line column there: a row's
+ * CSV line comes from its place in the table and the reader's note of where records
+ * span several lines. These tests hold that path to the same outcomes as any load:
+ * the right rows, rejects with the line a person sees in an editor, errors that
+ * change nothing, and the staged way taking over when the table refuses a row.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DIRECT_PARK_BYTES, folderSource, load, type LoadRequest } from '../../loader/engine';
+import { generateExport } from '../../loader/generate';
+import { csvFor, folderWith, miniLeague } from '../support/fixtures';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import type { Database, Queryable } from '../../loader/db/database';
+import { openPostgres } from '../../loader/db/postgres';
+
+let t: TestDatabase;
+let dir: string;
+let original: string;
+const PARENTS = ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'];
+
+beforeAll(async () => {
+  t = await freshDatabase({ migrated: true });
+  dir = mkdtempSync(path.join(tmpdir(), 'benchsight-direct-'));
+  await generateExport({ games: 9, outDir: dir, seed: 5 });
+  const r = await load(t.db, { scope: { kind: 'tables', tables: PARENTS }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+  expect(r.status).toBe('succeeded');
+  original = readFileSync(path.join(dir, 'fact_events_player.csv'), 'utf8');
+  expect(original.length).toBeGreaterThan(DIRECT_PARK_BYTES); // big enough to load without its indexes
+}, 120_000);
+
+afterAll(async () => {
+  await t?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await t.db.query('DELETE FROM load_rejects');
+});
+
+/** A CSV of the rows, and the line each row starts on (as an editor numbers lines: by \n). */
+function toCsv(header: string[], rows: string[][], after: (i: number) => string = () => ''): { csv: string; lines: number[] } {
+  const cell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  let csv = header.map(cell).join(',') + '\n';
+  let line = 2;
+  const lines: number[] = [];
+  rows.forEach((r, i) => {
+    lines.push(line);
+    const text = r.map(cell).join(',') + '\n' + after(i);
+    csv += text;
+    line += text.split('\n').length - 1;
+  });
+  return { csv, lines };
+}
+
+/** The statements of the last load (to tell the direct way from the staged one). */
+let statements: string[] = [];
+function recorded(db: Database): Database {
+  const wrap = <Q extends Queryable>(q: Q): Q => new Proxy(q, {
+    get(target, p) {
+      const v = Reflect.get(target, p) as unknown;
+      if (p === 'query' || p === 'copyFrom') return (sql: string, arg: unknown) => (statements.push(sql), (v as (a: string, b: unknown) => unknown).call(target, sql, arg));
+      if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)));
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return wrap(db);
+}
+
+function replaceEventPlayers(csv: string, extra: Partial<LoadRequest> = {}) {
+  const src = folderWith({ 'fact_events_player.csv': csv });
+  statements = [];
+  return load(recorded(t.db), { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', source: folderSource(src), initiatedBy: 'test', ...extra });
+}
+
+async function rejects(): Promise<{ line: number; reason: string; detail: string; key: string }[]> {
+  const r = await t.db.query<{ line: string; reason: string; detail: string; key: string }>(
+    "SELECT line, reason, detail, row_data->>'event_player_key' AS key FROM load_rejects WHERE table_name = 'fact_events_player' ORDER BY line");
+  return r.rows.map((x) => ({ ...x, line: Number(x.line) }));
+}
+
+async function tableRows(): Promise<number> {
+  return Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM fact_events_player')).rows[0]!.n);
+}
+
+describe('a whole-table replace straight into the table', () => {
+  it('names the CSV line of every reject, past multi-line fields and blank lines, and keeps the first of a repeated key', async () => {
+    const [header, ...rows] = parse(original) as string[][];
+    const col = (name: string) => header!.indexOf(name);
+    const edited = rows.map((r) => [...r]);
+    // multi-line values early in the file move every later record's line
+    for (const i of [5, 6, 400]) edited[i]![col('event_detail')] = 'line one\nline two\r\nline three';
+    // an event that does not exist, and a key that appeared before
+    edited[3000]![col('event_key')] = 'EV999999999';
+    const dupOf = edited[1200]!;
+    edited[7000] = [...edited[7000]!];
+    edited[7000]![col('event_player_key')] = dupOf[col('event_player_key')]!;
+    // blank lines between records (skipped, but counted by an editor)
+    const { csv, lines } = toCsv(header!, edited, (i) => (i === 50 || i === 2500 ? '\n' : ''));
+
+    const r = await replaceEventPlayers(csv);
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    // one COPY, into the table itself
+    expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player']);
+    expect(r.tables[0]).toMatchObject({ rowsInFile: rows.length, inserted: rows.length - 2, rejected: 2, rejectedByReason: { orphan: 1, duplicate_key: 1 } });
+    expect(await tableRows()).toBe(rows.length - 2);
+    expect(await rejects()).toEqual([
+      { line: lines[3000], reason: 'orphan', detail: 'event_key EV999999999 is not in fact_events.event_key', key: edited[3000]![col('event_player_key')] },
+      { line: lines[7000], reason: 'duplicate_key', detail: `key ${dupOf[col('event_player_key')]} appears again (first on line ${lines[1200]})`, key: dupOf[col('event_player_key')] },
+    ]);
+    // the first occurrence stayed; the multi-line value is stored as written
+    const kept = await t.db.query<{ event_index: number; event_detail: string }>(
+      'SELECT event_index, event_detail FROM fact_events_player WHERE event_player_key = $1', [dupOf[col('event_player_key')]]);
+    expect(kept.rows).toEqual([{ event_index: Math.trunc(Number(dupOf[col('event_index')])), event_detail: dupOf[col('event_detail')] || null }]);
+    const multi = await t.db.query<{ event_detail: string }>('SELECT event_detail FROM fact_events_player WHERE event_player_key = $1', [edited[400]![col('event_player_key')]]);
+    expect(multi.rows[0]!.event_detail).toBe('line one\nline two\r\nline three');
+    // and the table has its indexes back
+    const idx = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM pg_index WHERE indrelid = 'fact_events_player'::regclass");
+    expect(Number(idx.rows[0]!.n)).toBe(3);
+  });
+
+  it('reports the rows it emptied out of the table as deleted', async () => {
+    expect((await replaceEventPlayers(original)).status).toBe('succeeded');
+    const before = await tableRows();
+    const [header, ...rows] = parse(original) as string[][];
+    const r = await replaceEventPlayers(toCsv(header!, rows.slice(0, 1000)).csv);
+    expect(r.tables[0]).toMatchObject({ deleted: before, inserted: 1000, rejected: 0 });
+    expect(await tableRows()).toBe(1000);
+  });
+
+  it('a row without a key: the staged way takes over and rejects it with its line', async () => {
+    const [header, ...rows] = parse(original) as string[][];
+    const edited = rows.map((r) => [...r]);
+    edited[2222]![header!.indexOf('event_player_key')] = '';
+    const r = await replaceEventPlayers(toCsv(header!, edited).csv);
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player', 'COPY bs_stage_1']);
+    expect(r.tables[0]).toMatchObject({ rowsInFile: rows.length, inserted: rows.length - 1, rejectedByReason: { missing_key: 1 } });
+    expect((await rejects()).map((x) => [x.line, x.reason])).toEqual([[2224, 'missing_key']]);
+  });
+
+  it('a repeated key in a small file (its index is there during COPY): the staged way takes over', async () => {
+    const [header, ...rows] = parse(readFileSync(path.join(dir, 'fact_events.csv'), 'utf8')) as string[][];
+    const few = rows.slice(0, 40);
+    const again = [...few[7]!];
+    again[header!.indexOf('event_index')] = '99999.0';
+    const { csv, lines } = toCsv(header!, [...few, again]);
+    expect(csv.length).toBeLessThan(DIRECT_PARK_BYTES);
+    try {
+      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test',
+        source: folderSource(folderWith({ 'fact_events.csv': csv })) });
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(r.tables[0]).toMatchObject({ rowsInFile: 41, inserted: 40, rejectedByReason: { duplicate_key: 1 } });
+      const rej = await t.db.query<{ line: string; detail: string }>("SELECT line, detail FROM load_rejects WHERE table_name = 'fact_events'");
+      expect(rej.rows).toEqual([{ line: String(lines[40]), detail: `key ${few[7]![0]} appears again (first on line ${lines[7]})` }]);
+      const kept = await t.db.query<{ event_index: number }>('SELECT event_index FROM fact_events WHERE event_key = $1', [few[7]![0]]);
+      expect(kept.rows).toEqual([{ event_index: Math.trunc(Number(few[7]![header!.indexOf('event_index')])) }]);
+    } finally {
+      // the parent of the other tests' rows comes back
+      const back = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+      expect(back.status).toBe('succeeded');
+    }
+  });
+
+  it.each([
+    ['duplicates', 'duplicate key on line', 'event_player_key'],
+    ['orphans', 'is not in fact_events.event_key', 'event_key'],
+  ] as const)('--strict %s fails with the line, column and value, and the table keeps its rows', async (policy, message, column) => {
+    expect((await replaceEventPlayers(original)).status).toBe('succeeded');
+    const before = await tableRows();
+    const [header, ...rows] = parse(original) as string[][];
+    const edited = rows.map((r) => [...r]);
+    const c = header!.indexOf(column);
+    edited[5000]![c] = column === 'event_key' ? 'EV999999999' : edited[10]![c]!;
+    const r = await replaceEventPlayers(toCsv(header!, edited).csv, { policy: { [policy]: 'fail' } });
+    expect(r.status).toBe('failed');
+    expect(r.error!.message).toContain(message);
+    expect(r.error).toMatchObject({ line: 5002, column, value: edited[5000]![c] });
+    expect(await tableRows()).toBe(before);
+    const idx = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM pg_index WHERE indrelid = 'fact_events_player'::regclass");
+    expect(Number(idx.rows[0]!.n)).toBe(3);
+  });
+
+  it('a role that row-level security applies to loads the staged way (COPY refuses such a table)', async () => {
+    const role = `bs_rls_${process.pid}`;
+    await t.db.query(`DROP ROLE IF EXISTS ${role}`);
+    await t.db.query(`CREATE ROLE ${role} LOGIN`);
+    await t.db.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await t.db.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+    await t.db.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${role}`);
+    await t.db.query('ALTER TABLE fact_events_player ENABLE ROW LEVEL SECURITY');
+    await t.db.query(`CREATE POLICY bs_test_all ON fact_events_player FOR ALL TO ${role} USING (true) WITH CHECK (true)`);
+    const u = new URL(t.url);
+    u.username = role;
+    const db = openPostgres({ url: u.toString() });
+    try {
+      const [header, ...rows] = parse(original) as string[][];
+      statements = [];
+      const r = await load(recorded(db), { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', initiatedBy: 'test',
+        source: folderSource(folderWith({ 'fact_events_player.csv': toCsv(header!, rows.slice(0, 500)).csv })) });
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY bs_stage_1']);
+      expect(r.tables[0]).toMatchObject({ inserted: 500, rejected: 0 });
+      expect(await tableRows()).toBe(500);
+    } finally {
+      await db.close();
+      await t.db.query('DROP POLICY bs_test_all ON fact_events_player');
+      await t.db.query('ALTER TABLE fact_events_player DISABLE ROW LEVEL SECURITY');
+      await t.db.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`);
+      await t.db.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role}`);
+      await t.db.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM ${role}`);
+      await t.db.query(`DROP ROLE ${role}`);
+    }
+  });
+});
