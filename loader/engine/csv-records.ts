@@ -3,7 +3,9 @@
  * it strips a UTF-8 BOM, takes the header record off, checks that the bytes are
  * UTF-8, finds where each record starts (newlines inside quotes do not end one), and
  * writes every record prefixed with the CSV line it starts on — so COPY errors,
- * rejects and bad values can all name the line a person sees in an editor.
+ * rejects and bad values can all name the line a person sees in an editor. (Into a
+ * table without a line column, the records go without it, and `recordLines` says
+ * which record starts on which line.)
  * Given the file's typed columns, it also splits each record into fields and writes
  * their values as PostgreSQL reads them (values.ts): `1730.0` → `1730`, `nan` → NULL,
  * a bad value refused with its line, column and value before it reaches the database.

@@ -28,8 +28,10 @@ interface Staged {
   startedAt: number;
   /** What the reader saw of the key column on the way (only when it watched: text keys). */
   keys: { increasing: boolean; missing: number };
-  /** Loaded straight into the emptied table (no staging table): see directLoad. */
-  direct?: { deleted: number; parked: number; lines: CsvRecords['recordLines'] };
+  /** Emptied at the start (bs_direct_begin): how many rows it had. */
+  emptied?: number;
+  /** Loaded straight into the emptied table, not through a staging table. */
+  direct?: { parked: number; lines: CsvRecords['recordLines'] };
 }
 
 class DryRunDone extends Error {
@@ -43,7 +45,8 @@ const PROGRESS_EVERY_MS = 500;
 /**
  * A whole-table replace goes straight into the table: TRUNCATE, COPY into the emptied
  * table, then bs_apply_loaded takes out what may not stay (000008). Each row is written
- * once instead of twice (staging table, then table), and no staging table is made.
+ * once instead of twice (staging table, then table), and no staging table is made. So
+ * does any whole-table load into an empty table (append, upsert, merge: all insert).
  * TRUNCATE locks the table against readers until the request commits (a DELETE would
  * let them read the old rows meanwhile). For a file from DIRECT_PARK_BYTES the table's
  * indexes are dropped for the COPY and built after (000007). Measured: bench/README.md.
@@ -95,20 +98,28 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
 
       // 1. Stage every file: all bad input is found before anything changes.
       const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
+      // Whole tables being replaced (or loaded while empty) are emptied first, with one
+      // TRUNCATE, and the files go straight into them (see DIRECT_PARK_BYTES).
+      const whole = plan.gameId === null ? plan.tables.map((t) => t.decl.name) : [];
+      const emptied = whole.length
+        ? (await tx.query<{ r: Record<string, Emptied> }>('SELECT bs_direct_begin($1::text[], $2::text[], $3::text[]) AS r', [
+          whole, whole.filter((t) => (files.get(t)!.size ?? 0) >= DIRECT_PARK_BYTES),
+          plan.tables.filter((t) => t.operation !== 'replace').map((t) => t.decl.name),
+        ])).rows[0]!.r
+        : {};
       const staged: Staged[] = [];
       for (const [i, planned] of plan.tables.entries()) {
         const file = files.get(planned.decl.name)!;
         ctx = { table: planned.decl.name, file: file.name };
-        const direct = planned.operation === 'replace' && plan.gameId === null;
         staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!,
-          columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h), direct));
+          columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h), emptied[planned.decl.name]));
       }
 
       // 2. Replace deletes the scope, children before parents.
       const deleted = new Map<string, number>();
       for (const s of [...staged].reverse()) {
-        if (s.direct) deleted.set(s.planned.decl.name, s.direct.deleted);
-        if (s.planned.operation !== 'replace' || s.direct) continue;
+        if (s.emptied !== undefined) deleted.set(s.planned.decl.name, s.emptied);
+        if (s.planned.operation !== 'replace' || s.emptied !== undefined) continue;
         ctx = { table: s.planned.decl.name, file: s.file.name, headers: s.headers };
         const r = await tx.query<{ n: string }>('SELECT bs_delete_scope($1, $2) AS n', [s.planned.decl.name, plan.gameId]);
         deleted.set(s.planned.decl.name, Number(r.rows[0]!.n));
@@ -127,7 +138,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         };
         const r = s.direct
           ? await tx.query<{ r: ApplyJson }>('SELECT bs_apply_loaded($1, $2::jsonb) AS r', [
-            s.planned.decl.name, JSON.stringify({ ...options, parked: s.direct.parked, lines: s.direct.lines }),
+            s.planned.decl.name, JSON.stringify({ ...options, operation: s.planned.operation, parked: s.direct.parked, lines: s.direct.lines }),
           ])
           : await tx.query<{ r: ApplyJson }>('SELECT bs_apply($1, $2, $3, $4::regclass, $5::jsonb) AS r', [
             s.planned.decl.name, s.planned.operation, plan.gameId, s.stage,
@@ -203,7 +214,7 @@ async function stageFile(
   historyId: number,
   columns: TableColumn[],
   onHeaders: (h: Map<string, string>) => void,
-  tryDirect = false,
+  emptied?: Emptied,
 ): Promise<Staged> {
   const startedAt = Date.now();
   const table = planned.decl.name;
@@ -234,7 +245,7 @@ async function stageFile(
   }
   let header: ReturnType<typeof planHeader>;
   let types: Map<string, string>;
-  let direct: { deleted: number; parked: number } | undefined;
+  let direct: { parked: number } | undefined;
   try {
     header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse');
     // The stage has the table's types: COPY reads the values (normalized on the way,
@@ -242,14 +253,14 @@ async function stageFile(
     // until their type is inferred from them.
     const added = new Set(header.added.map((c) => c.name));
     types = new Map(header.columns.map((c) => [c.name, added.has(c.name) ? 'text' : columns.find((k) => k.column_name === c.name)!.column_type]));
-    // Straight into the table when it can be (a savepoint to come back to if the
-    // database refuses a row), else into a staging table.
-    if (tryDirect && !header.added.length) {
+    // Into the emptied table itself when it was emptied for that (with a savepoint to
+    // come back to if the table refuses a row), else into a staging table. (Columns
+    // being added need the staging table: their type comes from their values.)
+    if (emptied && !emptied.staged && !header.added.length) {
       await tx.query('SAVEPOINT bs_direct');
-      const r = await tx.query<{ r: { deleted: string; parked: number } | null }>('SELECT bs_direct_begin($1, $2) AS r', [table, (file.size ?? 0) >= DIRECT_PARK_BYTES]);
-      const began = r.rows[0]!.r;
-      if (began) direct = { deleted: Number(began.deleted), parked: Number(began.parked) };
-      else await tx.query('RELEASE SAVEPOINT bs_direct');
+      direct = { parked: Number(emptied.parked) };
+    } else if (emptied && Number(emptied.parked) > 0) {
+      await tx.query('SELECT bs_indexes_restore($1)', [table]);
     }
     if (!direct) await tx.query(`CREATE TEMP TABLE ${stage} (_line bigint, ${header.columns.map((c) => `${c.name} ${types.get(c.name)}`).join(', ')}) ON COMMIT DROP`);
   } catch (err) {
@@ -274,7 +285,7 @@ async function stageFile(
     // staged way, which puts such rows in the rejects or names them.
     await tx.query('ROLLBACK TO SAVEPOINT bs_direct');
     await tx.query('RELEASE SAVEPOINT bs_direct');
-    return stageFile(tx, req, planned, file, stage, historyId, columns, onHeaders, false);
+    return stageFile(tx, req, planned, file, stage, historyId, columns, onHeaders, { ...emptied!, staged: true });
   }
   // A bad file is the better explanation than the COPY it cut short.
   const errCtx = { table, file: file.name, headers, types, lineOf: (n: number) => records.fileLineOf(n) };
@@ -295,8 +306,16 @@ async function stageFile(
   return {
     planned, file, stage, rows: records.rows, historyId, warnings, headers, startedAt,
     keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
+    emptied: emptied && Number(emptied.deleted),
     direct: direct && { ...direct, lines: records.recordLines },
   };
+}
+
+/** A table bs_direct_begin emptied; `staged`: it loads the staged way after all. */
+interface Emptied {
+  deleted: number | string;
+  parked: number;
+  staged?: boolean;
 }
 
 /** A database error about a row's values (data or integrity classes), not about the connection. */

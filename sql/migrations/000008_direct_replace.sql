@@ -4,11 +4,12 @@
 -- (bs_apply) writes every row twice: into the staging table, then into the table.
 --
 -- How the engine uses it (loader/engine/load.ts):
---   SAVEPOINT; bs_direct_begin(table, park) empties the table with TRUNCATE (and parks
---   its indexes for a big file, 000007); COPY table FROM STDIN; bs_apply_loaded(table,
---   options). A COPY the database refuses (a duplicate key while the key's index is
---   there, an empty key, a value too long) rolls back to the savepoint, and the file is
---   read again the staged way, which finds and reports those rows as before.
+--   bs_direct_begin(tables, park) empties the request's tables with one TRUNCATE (and
+--   parks the indexes of the big files' tables, 000007); then for each table:
+--   SAVEPOINT; COPY table FROM STDIN; later bs_apply_loaded(table, options). A COPY the
+--   database refuses (a duplicate key while the key's index is there, an empty key, a
+--   value too long) rolls back to the savepoint, and the file is read again the staged
+--   way (bs_apply, into the emptied table), which finds and reports those rows as before.
 --
 -- Lines. The rows have no _line column here; a row's place in the file is its place in
 -- the table. TRUNCATE gives the table a new, empty file, and COPY into a table emptied
@@ -18,27 +19,57 @@
 -- records, skipped blank lines) as `lines`: {"base": header lines, "breaks": [[record,
 -- line - record], ...]}; bs_record_lines turns record numbers into CSV lines.
 
--- Empties warehouse table p_table for a direct load; returns {"deleted": n, "parked": n},
--- or NULL (nothing done) when the table cannot be loaded directly: the caller may not
--- TRUNCATE or INSERT, a foreign key points at it, or row-level security applies to the
--- caller (COPY FROM refuses that).
-CREATE FUNCTION bs_direct_begin(p_table text, p_park boolean) RETURNS jsonb
+-- Empties warehouse tables p_tables for a direct load, with one TRUNCATE (each emptied
+-- table gets new, empty files; one statement for all keeps the cost of making them
+-- low), and parks the indexes of p_park (000007). The tables of p_if_empty (loaded by
+-- append, upsert or merge) are taken only when they have no rows: into an empty table
+-- those operations insert every row, as replace does. Returns {"<table>": {"deleted":
+-- n, "parked": n}} for the tables it emptied. It leaves alone a table the caller may not
+-- TRUNCATE or INSERT into, one a foreign key points at, and one row-level security
+-- applies to for the caller (COPY FROM refuses that): those load the staged way.
+CREATE FUNCTION bs_direct_begin(p_tables text[], p_park text[] DEFAULT '{}', p_if_empty text[] DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql AS
 $$
 DECLARE
-  t warehouse_tables := bs_check_table(p_table);
-  v_rel regclass := format('public.%I', t.table_name)::regclass;
+  v_name text;
+  t warehouse_tables;
+  v_rel regclass;
+  v_taken text[] := '{}';
+  v_out jsonb := '{}';
+  v_full boolean;
   n bigint;
 BEGIN
-  IF array_length(t.key_columns, 1) <> 1
-     OR NOT has_table_privilege(v_rel, 'TRUNCATE') OR NOT has_table_privilege(v_rel, 'INSERT')
-     OR row_security_active(v_rel)
-     OR EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = v_rel AND contype = 'f') THEN
-    RETURN NULL;
+  FOREACH v_name IN ARRAY p_tables LOOP
+    t := bs_check_table(v_name);
+    v_rel := format('public.%I', t.table_name)::regclass;
+    CONTINUE WHEN array_length(t.key_columns, 1) <> 1
+      OR NOT has_table_privilege(v_rel, 'TRUNCATE') OR NOT has_table_privilege(v_rel, 'INSERT')
+      OR row_security_active(v_rel)
+      OR EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = v_rel AND contype = 'f');
+    IF t.table_name = ANY (p_if_empty) THEN
+      -- Empty, and still empty once nobody else may write to it (a table with rows is
+      -- left alone, without the strong lock, unless it filled in between: rare).
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', t.table_name) INTO v_full;
+      CONTINUE WHEN v_full;
+      EXECUTE format('LOCK TABLE %I IN ACCESS EXCLUSIVE MODE', t.table_name);
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', t.table_name) INTO v_full;
+      CONTINUE WHEN v_full;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %I', t.table_name) INTO n;
+    v_taken := v_taken || t.table_name;
+    v_out := v_out || jsonb_build_object(t.table_name, jsonb_build_object('deleted', n, 'parked', 0));
+  END LOOP;
+  -- Indexes are parked first: TRUNCATE builds every index of a table again, empty (and
+  -- makes each index's new file durable at once, an fsync each).
+  FOREACH v_name IN ARRAY v_taken LOOP
+    IF v_name = ANY (p_park) THEN
+      v_out := jsonb_set(v_out, ARRAY[v_name, 'parked'], to_jsonb(bs_indexes_park(v_name)));
+    END IF;
+  END LOOP;
+  IF array_length(v_taken, 1) > 0 THEN
+    EXECUTE format('TRUNCATE %s', (SELECT string_agg(quote_ident(x), ', ') FROM unnest(v_taken) x));
   END IF;
-  EXECUTE format('SELECT count(*) FROM %I', t.table_name) INTO n;
-  EXECUTE format('TRUNCATE %I', t.table_name);
-  RETURN jsonb_build_object('deleted', n, 'parked', CASE WHEN p_park THEN bs_indexes_park(t.table_name) ELSE 0 END);
+  RETURN v_out;
 END
 $$;
 
@@ -61,7 +92,8 @@ $$
   SELECT pos, pos + coalesce(shift, (p_lines->>'base')::bigint, 1) FROM shifted WHERE kind = 1
 $$;
 
--- After COPY put a file's rows into table p_table (emptied by bs_direct_begin): rows
+-- After COPY put a file's rows into table p_table (emptied by bs_direct_begin; any
+-- operation: into an empty table, each inserts the file's rows): rows
 -- with no key, repeated keys (the first occurrence stays) and rows whose relations
 -- point nowhere go to load_rejects with their CSV line and reason, or fail the request
 -- (p_options {"duplicates": "fail"} / {"orphans": "fail"}), as bs_apply does; then
@@ -181,7 +213,7 @@ BEGIN
   END IF;
 
   RETURN jsonb_build_object(
-    'table', p_table, 'operation', 'replace', 'game_id', NULL,
+    'table', p_table, 'operation', coalesce(p_options->>'operation', 'replace'), 'game_id', NULL,
     'rows_in_file', v_rows, 'out_of_scope', 0,
     'inserted', v_rows - v_rejected, 'updated', 0, 'deleted', 0, 'unchanged', 0,
     'rejected', v_rejected, 'rejected_by_reason', v_by_reason, 'warnings', '[]'::jsonb);
