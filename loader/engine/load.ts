@@ -51,7 +51,7 @@ const PROGRESS_EVERY_MS = 500;
  * let them read the old rows meanwhile). For a file from DIRECT_PARK_BYTES the table's
  * indexes are dropped for the COPY and built after (000007). Measured: bench/README.md.
  */
-export const DIRECT_PARK_BYTES = 1024 * 1024;
+export const DIRECT_PARK_BYTES = 512 * 1024;
 
 export async function load(db: Database, req: LoadRequest): Promise<LoadResult> {
   const started = Date.now();

@@ -231,7 +231,7 @@ BEGIN
   RETURN QUERY EXECUTE format($q$
     WITH numbered AS (
       SELECT o.id, o.n FROM (SELECT s.ctid AS id, row_number() OVER (ORDER BY s.ctid) AS n FROM %I s) o
-      WHERE o.id = ANY ($1)
+      JOIN (SELECT DISTINCT w FROM unnest($1) w) w ON w.w = o.id
     )
     SELECT numbered.id, l.line FROM numbered JOIN bs_record_lines(ARRAY(SELECT n FROM numbered), $2) l ON l.record = numbered.n$q$,
     t.table_name) USING p_ids, p_lines;
