@@ -66,6 +66,8 @@ export class CsvRecords extends Transform {
   /** Records whose key field is empty. */
   keysMissing = 0;
   private lastField = -1;
+  /** Fields whose distinct values are collected (by field position). */
+  private watched: (DistinctValues | undefined)[] = [];
   /** Each record goes out with its line first (`<line>,`), for a staging table's _line. */
   private linePrefix = true;
   /** Record k starts on line k + shift; the shift changes after a multi-line record. */
@@ -89,12 +91,14 @@ export class CsvRecords extends Transform {
    * the file's columns whose values are normalized, by field position (undefined: as
    * written). Until then the stream holds everything after the header.
    */
-  release(rules: (FieldRule | undefined)[] = [], headers: string[] = [], keyField = -1, linePrefix = true): void {
+  release(rules: (FieldRule | undefined)[] = [], headers: string[] = [], opts: ReleaseOptions = {}): void {
     if (this.released) return;
     this.released = true;
-    this.linePrefix = linePrefix;
-    this.rules = rules.some((r) => r !== undefined) ? rules : undefined;
+    const keyField = opts.keyField ?? -1;
+    this.linePrefix = opts.linePrefix ?? true;
+    this.rules = rules.some((r) => r !== undefined) || opts.watch?.length ? rules : undefined;
     this.headers = headers;
+    for (const f of opts.watch ?? []) this.watched[f] = new DistinctValues();
     // Keys are watched only where fields are split anyway, and only a text key (its
     // bytes are its value). A file whose keys only go up has no duplicate key: the
     // database need not look for them (exports are written in key order).
@@ -102,7 +106,7 @@ export class CsvRecords extends Transform {
     this.keysIncreasing = this.keyField >= 0;
     // Past the last field that needs looking at, a record is copied as it is (COPY
     // itself refuses a row with too many values).
-    this.lastField = Math.max(this.keyField, ...rules.map((r, i) => (r ? i : -1)));
+    this.lastField = Math.max(this.keyField, ...rules.map((r, i) => (r ? i : -1)), ...(opts.watch ?? []));
     const held = this.held;
     this.held = undefined;
     if (held) this.passRecords(held.chunk, held.done);
@@ -323,6 +327,7 @@ export class CsvRecords extends Transform {
         }
         while (i < end && rec[i] !== COMMA) i++;
         if (field === this.keyField) this.watchKey(rec, fs, i);
+        this.watched[field]?.see(rec, fs, i);
         if (i >= end) break;
         if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
         i++;
@@ -341,6 +346,7 @@ export class CsvRecords extends Transform {
         const inner = Buffer.from(rec.toString('utf8', i + 1, j).replace(/""/g, '"'));
         const r = writeValue(rule.kind, inner, 0, inner.length, out, o);
         if (r < 0) throw this.refuse(rec, rs, end, rule, inner.toString('utf8'));
+        this.watched[field]?.see(out, o, r);
         o = r;
         i = Math.min(j + 1, end);
       } else {
@@ -348,6 +354,7 @@ export class CsvRecords extends Transform {
         while (j < end && rec[j] !== COMMA) j++;
         const r = writeValue(rule.kind, rec, i, j, out, o);
         if (r < 0) throw this.refuse(rec, rs, end, rule, rec.toString('utf8', i, j));
+        this.watched[field]?.see(out, o, r);
         o = r;
         i = j;
       }
@@ -407,6 +414,15 @@ export class CsvRecords extends Transform {
   }
 
   /**
+   * The distinct values of each watched field, as the database stores them (typed fields
+   * normalized), by field position; null for a field with too many, or quoted, values.
+   */
+  distinctValues(field: number): string[] | null {
+    const v = this.watched[field]?.values;
+    return v ? [...v] : null;
+  }
+
+  /**
    * Where records start, for a table loaded without line numbers: record k (1 = the
    * first row) starts on line k + base, except after a break [k', shift]: k + shift.
    */
@@ -454,6 +470,44 @@ export class CsvRecords extends Transform {
   /** The CSV line of the last record read (for progress and messages). */
   get currentLine(): number {
     return this.lastRecordLine;
+  }
+}
+
+export interface ReleaseOptions {
+  /** The key column's field: a text key is watched (keysIncreasing, keysMissing). */
+  keyField?: number;
+  /** Each record goes out with its line first (`<line>,`), for a staging table. */
+  linePrefix?: boolean;
+  /** Fields whose distinct values to collect (distinctValues). */
+  watch?: number[];
+}
+
+/** Beyond this many distinct values a field's values are not kept (memory stays flat). */
+const MAX_DISTINCT = 50_000;
+
+/**
+ * The distinct values of one field, as they pass. A value equal to the one before
+ * (exports are sorted: games, teams, events repeat) costs a byte compare, not a string.
+ * Empty is NULL and not kept; a quoted value gives up (its bytes are not its value).
+ */
+class DistinctValues {
+  values: Set<string> | null = new Set();
+  private last = Buffer.alloc(64);
+  private lastLen = -1;
+
+  see(buf: Buffer, s: number, e: number): void {
+    const values = this.values;
+    if (values === null || e === s) return;
+    const len = e - s;
+    if (len === this.lastLen && buf.compare(this.last, 0, len, s, e) === 0) return;
+    if (buf[s] === QUOTE || len > 1024) {
+      this.values = null;
+      return;
+    }
+    if (len > this.last.length) this.last = Buffer.alloc(2 * len);
+    this.lastLen = buf.copy(this.last, 0, s, e);
+    values.add(buf.toString('utf8', s, e));
+    if (values.size > MAX_DISTINCT) this.values = null;
   }
 }
 

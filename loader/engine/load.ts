@@ -15,6 +15,7 @@ import * as history from '../history';
 import { planRequest, type PlannedTable } from './plan';
 import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from './request';
 import { valueKind } from './values';
+import { relationsOf } from '../warehouse';
 import { summarizeFindings, validateTouchedGames, type FindingsSummary } from '../quality/validate';
 
 interface Staged {
@@ -31,7 +32,7 @@ interface Staged {
   /** Emptied at the start (bs_direct_begin): how many rows it had. */
   emptied?: number;
   /** Loaded straight into the emptied table, not through a staging table. */
-  direct?: { parked: number; lines: CsvRecords['recordLines'] };
+  direct?: { parked: number; lines: CsvRecords['recordLines']; values: Record<string, string[] | null> };
 }
 
 class DryRunDone extends Error {
@@ -138,7 +139,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         };
         const r = s.direct
           ? await tx.query<{ r: ApplyJson }>('SELECT bs_apply_loaded($1, $2::jsonb) AS r', [
-            s.planned.decl.name, JSON.stringify({ ...options, operation: s.planned.operation, parked: s.direct.parked, lines: s.direct.lines }),
+            s.planned.decl.name, JSON.stringify({ ...options, operation: s.planned.operation, parked: s.direct.parked, lines: s.direct.lines, values: s.direct.values }),
           ])
           : await tx.query<{ r: ApplyJson }>('SELECT bs_apply($1, $2, $3, $4::regclass, $5::jsonb) AS r', [
             s.planned.decl.name, s.planned.operation, plan.gameId, s.stage,
@@ -272,10 +273,18 @@ async function stageFile(
   const headers = new Map(header.columns.map((c) => [c.name, c.header]));
   onHeaders(headers);
   const names = header.columns.map((c) => c.name);
+  const watched = relationsOf(table).map((r) => names.indexOf(r.column)).filter((i) => i >= 0);
   records.release(header.columns.map((c) => {
     const kind = valueKind(types.get(c.name)!);
     return kind ? { kind, header: c.header } : undefined;
-  }), header.columns.map((c) => c.header), planned.decl.key.length === 1 ? names.indexOf(planned.decl.key[0]!) : -1, !direct);
+  }), header.columns.map((c) => c.header), {
+    keyField: planned.decl.key.length === 1 ? names.indexOf(planned.decl.key[0]!) : -1,
+    linePrefix: !direct,
+    // Straight into the table, the values of the relation columns are gathered on the
+    // way: bs_apply_loaded checks each distinct value once, and reads the table again
+    // only for a value that points nowhere.
+    watch: direct ? watched : [],
+  });
   // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
   const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL (${names.join(', ')}))`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
@@ -307,7 +316,10 @@ async function stageFile(
     planned, file, stage, rows: records.rows, historyId, warnings, headers, startedAt,
     keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
     emptied: emptied && Number(emptied.deleted),
-    direct: direct && { ...direct, lines: records.recordLines },
+    direct: direct && {
+      ...direct, lines: records.recordLines,
+      values: Object.fromEntries(watched.map((i) => [names[i]!, records.distinctValues(i)])),
+    },
   };
 }
 

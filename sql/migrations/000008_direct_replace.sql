@@ -113,6 +113,8 @@ DECLARE
   v_conds text[] := '{}';
   v_reasons text[] := '{}';
   v_cond text;
+  v_vals jsonb;
+  v_missing text[];
   v_n bigint;
   v_rejected bigint := 0;
   v_by_reason jsonb := '{}';
@@ -150,13 +152,24 @@ BEGIN
     END IF;
   END IF;
 
-  -- Relations that point nowhere (bs_apply's checks, over the table itself).
+  -- Relations that point nowhere (bs_apply's checks, over the table itself). Where the
+  -- reader gathered a column's distinct values (p_options.values), each value is looked
+  -- up once, and the table is read again only for the values that point nowhere.
   FOR v_rel IN
-    SELECT r.column_name, r.parent_table, r.parent_column
-    FROM warehouse_relations r WHERE r.table_name = p_table ORDER BY r.column_name
+    SELECT r.column_name, r.parent_table, r.parent_column, format_type(a.atttypid, a.atttypmod) AS column_type
+    FROM warehouse_relations r
+    JOIN pg_attribute a ON a.attrelid = format('public.%I', p_table)::regclass AND a.attname = r.column_name AND NOT a.attisdropped
+    WHERE r.table_name = p_table ORDER BY r.column_name
   LOOP
     i := i + 1;
-    IF pg_relation_size(format('public.%I', v_rel.parent_table)::regclass) < 1048576 THEN
+    v_vals := p_options->'values'->v_rel.column_name;
+    IF jsonb_typeof(v_vals) = 'array' THEN
+      EXECUTE format('SELECT array_agg(v::text) FROM unnest($1::%s[]) v WHERE NOT EXISTS (SELECT 1 FROM %I p WHERE p.%I = v)',
+        v_rel.column_type, v_rel.parent_table, v_rel.parent_column)
+        INTO v_missing USING ARRAY(SELECT jsonb_array_elements_text(v_vals));
+      CONTINUE WHEN v_missing IS NULL;
+      v_cond := format('(s.%I IN (SELECT unnest(%L::%s[])))', v_rel.column_name, v_missing, v_rel.column_type);
+    ELSIF pg_relation_size(format('public.%I', v_rel.parent_table)::regclass) < 1048576 THEN
       v_cond := format('(s.%1$I IS NOT NULL AND s.%1$I NOT IN (SELECT p.%2$I FROM %3$I p))', v_rel.column_name, v_rel.parent_column, v_rel.parent_table);
     ELSE
       v_joins := v_joins || format(' LEFT JOIN %I p%s ON p%s.%I = s.%I', v_rel.parent_table, i, i, v_rel.parent_column, v_rel.column_name);
@@ -166,7 +179,7 @@ BEGIN
     v_reasons := v_reasons || format('CASE WHEN %s THEN format(%L, s.%I) END', v_cond,
       format('%s %%s is not in %s.%s', v_rel.column_name, v_rel.parent_table, v_rel.parent_column), v_rel.column_name);
   END LOOP;
-  IF i > 0 THEN
+  IF array_length(v_conds, 1) > 0 THEN
     EXECUTE format($q$
       INSERT INTO _bs_loaded_rejects (id, reason, detail)
       SELECT s.ctid, 'orphan', array_to_string(ARRAY[%s], '; ')

@@ -143,6 +143,17 @@ describe('a whole-table replace straight into the table', () => {
     expect(await tableRows()).toBe(2999);
   });
 
+  it('finds an orphan in a column whose values the reader did not gather (quoted values)', async () => {
+    const [header, ...rows] = parse(original) as string[][];
+    const edited = rows.slice(0, 2000).map((r) => [...r]);
+    edited[1500]![header!.indexOf('player_id')] = 'P999999';
+    const { csv, lines } = toCsv(header!, edited);
+    const r = await replaceEventPlayers(csv.replace(',P999999,', ',"P999999",'));
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player']);
+    expect(await rejects()).toEqual([{ line: lines[1500], reason: 'orphan', detail: 'player_id P999999 is not in dim_player.player_id', key: edited[1500]![0] }]);
+  });
+
   it('reports the rows it emptied out of the table as deleted', async () => {
     expect((await replaceEventPlayers(original)).status).toBe('succeeded');
     const before = await tableRows();

@@ -7,7 +7,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CsvRecords } from '../../loader/engine/csv-records';
+import { CsvRecords, type ReleaseOptions } from '../../loader/engine/csv-records';
 import { isoValue, valueKind, writeValue, type FieldRule, type ValueKind } from '../../loader/engine/values';
 import { freshDatabase, type TestDatabase } from '../support/database';
 
@@ -79,13 +79,13 @@ describe('values as the exports write them', () => {
 });
 
 /** Runs `input` through a reader that normalizes `rules`, fed `chunk` bytes at a time. */
-async function readThrough(input: string, rules: (FieldRule | undefined)[], headers: string[], chunk: number, keyField = -1) {
+async function readThrough(input: string, rules: (FieldRule | undefined)[], headers: string[], chunk: number, keyField = -1, more: ReleaseOptions = {}) {
   const records = new CsvRecords('t.csv');
   const bytes = Buffer.from(input);
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
   const out: Buffer[] = [];
-  void records.header.then(() => records.release(rules, headers, keyField), () => undefined);
+  void records.header.then(() => records.release(rules, headers, { keyField, ...more }), () => undefined);
   await pipeline(Readable.from(parts), records, new Writable({ write(c: Buffer, _e, cb) { out.push(c); cb(); } }));
   return { text: Buffer.concat(out).toString('utf8'), records };
 }
@@ -114,6 +114,29 @@ describe('the reader normalizes typed fields on the way', () => {
     expect(records.keysMissing).toBe(1);
     const again = await readThrough('key,n,note,d\nA,1,x,\nA,2,y,\n', rules, headers, 64, 0);
     expect(again.records.keysIncreasing).toBe(false);
+  });
+
+  it('without line numbers, says where records start after multi-line ones and blank lines', async () => {
+    const { text, records } = await readThrough('key,n,note,d\nA,1,"two\nlines",\n\nB,2,x,\nC,3,y,\n', rules, headers, 3, 0, { linePrefix: false });
+    expect(text).toBe('A,1,"two\nlines",\nB,2,x,\nC,3,y,\n');
+    // record 1 on line 2; record 2 after a two-line record and a blank line: line 5 = 2 + 3
+    expect(records.recordLines).toEqual({ base: 1, breaks: [[2, 3]] });
+  });
+
+  it('gathers the distinct values of watched fields as the database stores them', async () => {
+    const input = 'key,n,note,d\nA,1730.0,N1,\nB,1730,N1,\nC,,N2,\nD,"7.0",,\nE,nan,N1,\n';
+    const { records } = await readThrough(input, rules, headers, 5, 0, { watch: [1, 2] });
+    expect(records.distinctValues(1)!.sort()).toEqual(['1730', '7']);
+    expect(records.distinctValues(2)!.sort()).toEqual(['N1', 'N2']);
+    expect(records.distinctValues(3)).toBeNull(); // not watched
+    // a quoted text value is not taken as written: the database is asked instead
+    const quoted = await readThrough('key,n,note,d\nA,1,"N1",\n', rules, headers, 64, 0, { watch: [2] });
+    expect(quoted.records.distinctValues(2)).toBeNull();
+    // nor are more than 50,000 (memory stays flat)
+    const many = 'key,n,note,d\n' + Array.from({ length: 50_001 }, (_, i) => `K${i},${i},N${i},\n`).join('');
+    const big = await readThrough(many, rules, headers, 1 << 16, 0, { watch: [1, 2] });
+    expect(big.records.distinctValues(1)).toBeNull();
+    expect(big.records.distinctValues(2)).toBeNull();
   });
 
   it('refuses a bad value with its line, column and value', async () => {
