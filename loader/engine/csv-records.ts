@@ -418,8 +418,7 @@ export class CsvRecords extends Transform {
    * normalized), by field position; null for a field with too many, or quoted, values.
    */
   distinctValues(field: number): string[] | null {
-    const v = this.watched[field]?.values;
-    return v ? [...v] : null;
+    return this.watched[field]?.values ?? null;
   }
 
   /**
@@ -486,28 +485,84 @@ export interface ReleaseOptions {
 const MAX_DISTINCT = 50_000;
 
 /**
- * The distinct values of one field, as they pass. A value equal to the one before
- * (exports are sorted: games, teams, events repeat) costs a byte compare, not a string.
- * Empty is NULL and not kept; a quoted value gives up (its bytes are not its value).
+ * The distinct values of one field, as they pass: per value a hash of its bytes, a
+ * lookup and a byte compare; a string is made only for a value not seen before. The
+ * bytes are kept in one growing buffer. Empty is NULL and not kept; a quoted value
+ * gives up (its bytes are not its value), and so does a field with too many values.
  */
 class DistinctValues {
-  values: Set<string> | null = new Set();
-  private last = Buffer.alloc(64);
-  private lastLen = -1;
+  private arena = Buffer.allocUnsafe(1 << 12);
+  private used = 0;
+  private starts: number[] = [];
+  private lens: number[] = [];
+  /** hash → index of the value (or values: a collision) in starts/lens */
+  private byHash: Map<number, number | number[]> | null = new Map();
+  /** The value seen last (exports are sorted: games, teams, events repeat row after row). */
+  private last = -1;
+
+  get values(): string[] | null {
+    if (!this.byHash) return null;
+    return this.starts.map((st, i) => this.arena.toString('utf8', st, st + this.lens[i]!));
+  }
 
   see(buf: Buffer, s: number, e: number): void {
-    const values = this.values;
-    if (values === null || e === s) return;
+    const byHash = this.byHash;
+    if (byHash === null || e === s) return;
     const len = e - s;
-    if (len === this.lastLen && buf.compare(this.last, 0, len, s, e) === 0) return;
-    if (buf[s] === QUOTE || len > 1024) {
-      this.values = null;
+    if (buf[s] === QUOTE || len > 256) {
+      this.giveUp();
       return;
     }
-    if (len > this.last.length) this.last = Buffer.alloc(2 * len);
-    this.lastLen = buf.copy(this.last, 0, s, e);
-    values.add(buf.toString('utf8', s, e));
-    if (values.size > MAX_DISTINCT) this.values = null;
+    if (this.last >= 0 && this.same(this.last, buf, s, len)) return;
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+    const at = byHash.get(h);
+    if (at === undefined) {
+      byHash.set(h, (this.last = this.keep(buf, s, len)));
+    } else if (typeof at === 'number') {
+      if (this.same(at, buf, s, len)) {
+        this.last = at;
+        return;
+      }
+      byHash.set(h, [at, (this.last = this.keep(buf, s, len))]);
+    } else {
+      for (const k of at) {
+        if (this.same(k, buf, s, len)) {
+          this.last = k;
+          return;
+        }
+      }
+      at.push((this.last = this.keep(buf, s, len)));
+    }
+    if (this.starts.length > MAX_DISTINCT) this.giveUp();
+  }
+
+  private same(k: number, buf: Buffer, s: number, len: number): boolean {
+    if (this.lens[k] !== len) return false;
+    const a = this.arena;
+    for (let i = 0, st = this.starts[k]!; i < len; i++) if (a[st + i] !== buf[s + i]) return false;
+    return true;
+  }
+
+  private keep(buf: Buffer, s: number, len: number): number {
+    if (this.used + len > this.arena.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.arena.length, this.used + len));
+      this.arena.copy(bigger, 0, 0, this.used);
+      this.arena = bigger;
+    }
+    buf.copy(this.arena, this.used, s, s + len);
+    this.starts.push(this.used);
+    this.lens.push(len);
+    this.used += len;
+    return this.starts.length - 1;
+  }
+
+  private giveUp(): void {
+    this.byHash = null;
+    this.last = -1;
+    this.arena = Buffer.alloc(0);
+    this.starts = [];
+    this.lens = [];
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pgErrorFields, type Database, type Queryable } from '../db/database';
 import { CsvRecords } from './csv-records';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
@@ -109,11 +109,24 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         ])).rows[0]!.r
         : {};
       const staged: Staged[] = [];
-      for (const [i, planned] of plan.tables.entries()) {
-        const file = files.get(planned.decl.name)!;
-        ctx = { table: planned.decl.name, file: file.name };
-        staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!,
-          columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h), emptied[planned.decl.name]));
+      const open = (i: number) => {
+        if (i >= plan.tables.length) return undefined;
+        const o = openFile(req, plan.tables[i]!.decl.name, files.get(plan.tables[i]!.decl.name)!);
+        o.catch(() => undefined); // (its error is thrown where it is awaited)
+        return o;
+      };
+      let next = open(0);
+      try {
+        for (const [i, planned] of plan.tables.entries()) {
+          const file = files.get(planned.decl.name)!;
+          ctx = { table: planned.decl.name, file: file.name };
+          const opened = await next!;
+          next = open(i + 1); // read ahead to the next file's header while this one COPYs
+          staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!,
+            columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h), emptied[planned.decl.name], opened));
+        }
+      } finally {
+        await closeFile(next);
       }
 
       // 2. Replace deletes the scope, children before parents.
@@ -206,19 +219,18 @@ interface ApplyJson {
   unchanged: number; rejected: number; rejected_by_reason: Record<string, number>; warnings: string[];
 }
 
-async function stageFile(
-  tx: Queryable,
-  req: LoadRequest,
-  planned: PlannedTable,
-  file: SourceFile,
-  stage: string,
-  historyId: number,
-  columns: TableColumn[],
-  onHeaders: (h: Map<string, string>) => void,
-  emptied?: Emptied,
-): Promise<Staged> {
+/** A file being read: its header comes first; the rows wait until released. */
+interface Opened {
+  records: CsvRecords;
+  input: Readable;
+  body: PassThrough;
+  reading: Promise<void>;
+  startedAt: number;
+}
+
+/** Opens a file and reads up to its header (the next file is opened while one COPYs). */
+async function openFile(req: LoadRequest, table: string, file: SourceFile): Promise<Opened> {
   const startedAt = Date.now();
-  const table = planned.decl.name;
   const records = new CsvRecords(file.name);
   const input = await file.open();
   let lastReport = 0;
@@ -237,6 +249,32 @@ async function stageFile(
   const body = new PassThrough({ highWaterMark: 1 << 16 });
   const reading = pipeline(input, records, progress, body);
   reading.catch(() => undefined);
+  return { records, input, body, reading, startedAt };
+}
+
+/** Stops reading a file that will not be loaded (the request failed first). */
+async function closeFile(opened: Promise<Opened> | undefined): Promise<void> {
+  const o = await opened?.catch(() => undefined);
+  if (!o) return;
+  o.body.destroy();
+  o.input.destroy();
+  await o.reading.catch(() => undefined);
+}
+
+async function stageFile(
+  tx: Queryable,
+  req: LoadRequest,
+  planned: PlannedTable,
+  file: SourceFile,
+  stage: string,
+  historyId: number,
+  columns: TableColumn[],
+  onHeaders: (h: Map<string, string>) => void,
+  emptied?: Emptied,
+  opened?: Opened,
+): Promise<Staged> {
+  const table = planned.decl.name;
+  const { records, input, body, reading, startedAt } = opened ?? await openFile(req, table, file);
   let headerFields: string[];
   try {
     headerFields = await records.header;
@@ -300,7 +338,8 @@ async function stageFile(
   const errCtx = { table, file: file.name, headers, types, lineOf: (n: number) => records.fileLineOf(n) };
   if (readResult.status === 'rejected') throw toLoadError(readResult.reason, errCtx);
   if (copyResult.status === 'rejected') throw toLoadError(copyResult.reason, errCtx);
-  if (direct) await tx.query('RELEASE SAVEPOINT bs_direct');
+  // (The savepoint is not released: a round trip less per file. The request's one
+  // transaction ends them all; a later ROLLBACK TO finds the latest of that name.)
   if (records.rows === 0) {
     throw new LoadError({ table, file: file.name, message: 'the file has a header but no rows', hint: 'an empty export would empty the table; nothing was loaded' });
   }

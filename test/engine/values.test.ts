@@ -132,6 +132,9 @@ describe('the reader normalizes typed fields on the way', () => {
     // a quoted text value is not taken as written: the database is asked instead
     const quoted = await readThrough('key,n,note,d\nA,1,"N1",\n', rules, headers, 64, 0, { watch: [2] });
     expect(quoted.records.distinctValues(2)).toBeNull();
+    // two values whose hashes collide (FNV-1a) are both kept, once each
+    const collide = await readThrough('key,n,note,d\nA,1,P329599,\nB,2,P532382,\nC,3,P329599,\nD,4,P532382,\n', rules, headers, 64, 0, { watch: [2] });
+    expect(collide.records.distinctValues(2)).toEqual(['P329599', 'P532382']);
     // nor are more than 50,000 (memory stays flat)
     const many = 'key,n,note,d\n' + Array.from({ length: 50_001 }, (_, i) => `K${i},${i},N${i},\n`).join('');
     const big = await readThrough(many, rules, headers, 1 << 16, 0, { watch: [1, 2] });
