@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../loader/db/database';
 import { openPglite } from '../../loader/db/pglite';
 import { migrate } from '../../loader/db/migrate';
-import { deleteGame, folderSource, load } from '../../loader/engine';
+import { DIRECT_PARK_BYTES, deleteGame, folderSource, load } from '../../loader/engine';
 import { csvFor, folderWith, miniLeague, miniLeagueFiles } from '../support/fixtures';
 
 let db: Database;
@@ -24,6 +24,28 @@ describe('the load engine on PGlite', () => {
     ]);
     const p = await db.query<{ player_full_name: string; birth_year: number | null }>("SELECT player_full_name, birth_year FROM dim_player WHERE player_id IN ('P100002', 'P100003') ORDER BY player_id");
     expect(p.rows).toEqual([{ player_full_name: 'Zoë Ångström', birth_year: 1990 }, { player_full_name: '5 – Francis Forte (G)', birth_year: null }]);
+  });
+
+  it('a whole-table replace straight into the table names the line of each reject, past multi-line values (and without its indexes)', async () => {
+    const m = miniLeague();
+    // ~4,000 rows (more than DIRECT_PARK_BYTES, many pages), multi-line values early on, orphans later
+    const rows = Array.from({ length: 4000 }, (_, k) => ({
+      ...m.eventPlayers[k % m.eventPlayers.length]!, event_player_key: `EP${200000 + k}`,
+      event_detail: k % 500 === 7 ? 'first line\nsecond line' : 'x'.repeat(100 + (k % 37) * 3),
+      ...(k === 1234 || k === 3999 ? { event_key: 'EV999' } : {}),
+    }));
+    const csv = csvFor('fact_events_player', rows);
+    expect(csv.length).toBeGreaterThan(DIRECT_PARK_BYTES);
+    // the line each row starts on, as an editor counts
+    const lineOf = (k: number) => 2 + k + rows.slice(0, k).filter((r) => r.event_detail.includes('\n')).length;
+    const r = await load(db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', initiatedBy: 'test', source: folderSource(folderWith({ 'fact_events_player.csv': csv })) });
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(r.tables[0]).toMatchObject({ inserted: 3998, rejected: 2, rejectedByReason: { orphan: 2 } });
+    const rej = await db.query<{ line: string; key: string }>(
+      "SELECT line, row_data->>'event_player_key' AS key FROM load_rejects WHERE history_id = $1 ORDER BY line", [r.tables[0]!.historyId]);
+    expect(rej.rows).toEqual([{ line: String(lineOf(1234)), key: 'EP201234' }, { line: String(lineOf(3999)), key: 'EP203999' }]);
+    const idx = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_index WHERE indrelid = 'fact_events_player'::regclass");
+    expect(Number(idx.rows[0]!.n)).toBe(3);
   });
 
   it('upserts in place', async () => {
