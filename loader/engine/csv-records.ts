@@ -72,12 +72,16 @@ export class CsvRecords extends Transform {
   private linePrefix = true;
   /** Record k starts on line k + shift; the shift changes after a multi-line record. */
   private lineShift = 1;
-  private lineBreaks: [number, number][] = [];
+  /** Flat [record, shift, record, shift, ...]; null past MAX_LINE_BREAKS (see recordLines). */
+  private lineBreaks: number[] | null = [];
   /** Rows wait (with the rest of the chunk the header ended in) until release(). */
   private released = false;
   private held: { chunk: Buffer; done: TransformCallback } | undefined;
 
-  constructor(private readonly fileName: string) {
+  constructor(
+    private readonly fileName: string,
+    private readonly maxLineBreaks = MAX_LINE_BREAKS,
+  ) {
     super({ readableHighWaterMark: 1 << 16 });
     this.header = new Promise((resolve, reject) => {
       this.resolveHeader = resolve;
@@ -240,9 +244,10 @@ export class CsvRecords extends Transform {
         if (!normalizing && this.linePrefix) o += out.write(`${this.line},`, o, 'latin1');
         this.rows++;
         this.lastRecordLine = this.line;
-        if (this.line - this.rows !== this.lineShift) {
+        if (this.line - this.rows !== this.lineShift && !this.linePrefix) {
           this.lineShift = this.line - this.rows;
-          this.lineBreaks.push([this.rows, this.lineShift]);
+          if (this.lineBreaks && this.lineBreaks.length >= 2 * this.maxLineBreaks) this.lineBreaks = null;
+          this.lineBreaks?.push(this.rows, this.lineShift);
         }
         this.atRecordStart = false;
         recStart = pos;
@@ -425,8 +430,12 @@ export class CsvRecords extends Transform {
    * Where records start, for a table loaded without line numbers: record k (1 = the
    * first row) starts on line k + base, except after a break [k', shift]: k + shift.
    */
-  get recordLines(): { base: number; breaks: [number, number][] } {
-    return { base: this.headerLines, breaks: this.lineBreaks };
+  get recordLines(): { base: number; breaks: [number, number][] } | null {
+    const b = this.lineBreaks;
+    if (!b) return null; // too many multi-line records to keep track of: memory stays flat
+    const breaks: [number, number][] = [];
+    for (let i = 0; i < b.length; i += 2) breaks.push([b[i]!, b[i + 1]!]);
+    return { base: this.headerLines, breaks };
   }
 
   /** The file line of line `n` of what was sent to COPY (COPY counts its own lines). */
@@ -480,6 +489,10 @@ export interface ReleaseOptions {
   /** Fields whose distinct values to collect (distinctValues). */
   watch?: number[];
 }
+
+/** Beyond this many records that start on another line than their number says (multi-line
+ * records), the reader stops keeping track: the engine then reads the file the staged way. */
+export const MAX_LINE_BREAKS = 100_000;
 
 /** Beyond this many distinct values a field's values are not kept (memory stays flat). */
 const MAX_DISTINCT = 50_000;

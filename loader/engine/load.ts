@@ -32,7 +32,7 @@ interface Staged {
   /** Emptied at the start (bs_direct_begin): how many rows it had. */
   emptied?: number;
   /** Loaded straight into the emptied table, not through a staging table. */
-  direct?: { parked: number; lines: CsvRecords['recordLines']; values: Record<string, string[] | null> };
+  direct?: { parked: number; lines: NonNullable<CsvRecords['recordLines']>; values: Record<string, string[] | null> };
 }
 
 class DryRunDone extends Error {
@@ -326,10 +326,13 @@ async function stageFile(
   // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
   const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL (${names.join(', ')}))`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
-  if (direct && copyResult.status === 'rejected' && !(readResult.status === 'rejected' && readResult.reason instanceof LoadError) && refusedRow(copyResult.reason)) {
+  const refused = copyResult.status === 'rejected' && !(readResult.status === 'rejected' && readResult.reason instanceof LoadError) && refusedRow(copyResult.reason);
+  const lines = records.recordLines;
+  if (direct && (refused || (readResult.status === 'fulfilled' && copyResult.status === 'fulfilled' && lines === null))) {
     // The table refused a row (a repeated key while its index is there, an empty key, a
-    // value too long): back to before it was emptied, and the file read again the
-    // staged way, which puts such rows in the rejects or names them.
+    // value too long), or the file has too many multi-line records to tell each row's
+    // line: back to the savepoint, and the file read again the staged way, which puts
+    // such rows in the rejects or names them.
     await tx.query('ROLLBACK TO SAVEPOINT bs_direct');
     await tx.query('RELEASE SAVEPOINT bs_direct');
     return stageFile(tx, req, planned, file, stage, historyId, columns, onHeaders, { ...emptied!, staged: true });
@@ -356,7 +359,7 @@ async function stageFile(
     keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
     emptied: emptied && Number(emptied.deleted),
     direct: direct && {
-      ...direct, lines: records.recordLines,
+      ...direct, lines: lines!,
       values: Object.fromEntries(watched.map((i) => [names[i]!, records.distinctValues(i)])),
     },
   };

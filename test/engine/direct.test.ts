@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DIRECT_PARK_BYTES, folderSource, load, type LoadRequest } from '../../loader/engine';
+import { MAX_LINE_BREAKS } from '../../loader/engine/csv-records';
 import { generateExport } from '../../loader/generate';
 import { csvFor, folderWith, miniLeague } from '../support/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/database';
@@ -250,4 +251,24 @@ describe('a whole-table replace straight into the table', () => {
       await t.db.query(`DROP ROLE ${role}`);
     }
   });
+
+  it('a file with more multi-line records than the reader keeps track of is read again the staged way', async () => {
+    const n = MAX_LINE_BREAKS + 1;
+    const teams = Array.from({ length: n }, (_, k) => ({ index: k, team_id: `T${String(k).padStart(7, '0')}`, team_name: `Team ${k}\nof the league` }));
+    teams.push({ index: n, team_id: 'T0000005', team_name: 'again' });
+    try {
+      statements = [];
+      const r = await load(recorded(t.db), { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'replace', initiatedBy: 'test',
+        source: folderSource(folderWith({ 'dim_team.csv': csvFor('dim_team', teams) })) });
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY dim_team', 'COPY bs_stage_1']);
+      expect(r.tables[0]).toMatchObject({ rowsInFile: n + 1, inserted: n, rejectedByReason: { duplicate_key: 1 } });
+      // every record takes two lines: record k (from 0) starts on line 2 + 2k
+      const rej = await t.db.query<{ line: string; detail: string }>("SELECT line, detail FROM load_rejects WHERE table_name = 'dim_team'");
+      expect(rej.rows).toEqual([{ line: String(2 + 2 * n), detail: 'key T0000005 appears again (first on line 12)' }]);
+    } finally {
+      const back = await load(t.db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+      expect(back.status).toBe('succeeded');
+    }
+  }, 60_000);
 });

@@ -79,8 +79,8 @@ describe('values as the exports write them', () => {
 });
 
 /** Runs `input` through a reader that normalizes `rules`, fed `chunk` bytes at a time. */
-async function readThrough(input: string, rules: (FieldRule | undefined)[], headers: string[], chunk: number, keyField = -1, more: ReleaseOptions = {}) {
-  const records = new CsvRecords('t.csv');
+async function readThrough(input: string, rules: (FieldRule | undefined)[], headers: string[], chunk: number, keyField = -1, more: ReleaseOptions = {}, maxLineBreaks?: number) {
+  const records = new CsvRecords('t.csv', maxLineBreaks);
   const bytes = Buffer.from(input);
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
@@ -121,6 +121,9 @@ describe('the reader normalizes typed fields on the way', () => {
     expect(text).toBe('A,1,"two\nlines",\nB,2,x,\nC,3,y,\n');
     // record 1 on line 2; record 2 after a two-line record and a blank line: line 5 = 2 + 3
     expect(records.recordLines).toEqual({ base: 1, breaks: [[2, 3]] });
+    // past the most it keeps track of, it says it cannot tell (the engine then stages the file)
+    const many = await readThrough('key,n,note,d\nA,1,"a\nb",\nB,2,"c\nd",\nC,3,x,\n', rules, headers, 64, 0, { linePrefix: false }, 1);
+    expect(many.records.recordLines).toBeNull();
   });
 
   it('gathers the distinct values of watched fields as the database stores them', async () => {
