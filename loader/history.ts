@@ -49,23 +49,27 @@ export async function startTable(
   return Number(res.rows[0]!.id);
 }
 
-/** The table rows of a request, in one statement: table → history id. */
-export async function startTables(
+/** A request's row and its tables' rows, in one statement: the request's id, table → id. */
+export async function startRequestAndTables(
   db: Queryable,
   r: RequestRow,
-  parentId: number,
   tables: { table: string; operation: string; file: string }[],
-): Promise<Map<string, number>> {
-  const res = await db.query<{ id: string; table_name: string }>(
-    `INSERT INTO load_history (request_id, parent_id, kind, table_name, scope, operation, game_id, source, dry_run, initiated_by)
-     SELECT $1, $2, 'table', t.table_name, $3, t.operation, $4, t.source, $5, $6
-     FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS t (table_name, operation, source, n)
+): Promise<{ requestId: number; tables: Map<string, number> }> {
+  if (!tables.length) return { requestId: await startRequest(db, r), tables: new Map() };
+  const res = await db.query<{ id: string; table_name: string; parent_id: string }>(
+    `WITH req AS (
+       INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, initiated_by, warnings)
+       VALUES ($1, 'request', $2, $3, $4, $5, $6, $7, $8) RETURNING id
+     )
+     INSERT INTO load_history (request_id, parent_id, kind, table_name, scope, operation, game_id, source, dry_run, initiated_by)
+     SELECT $1, req.id, 'table', t.table_name, $2, t.operation, $4, t.source, $6, $7
+     FROM req, unnest($9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS t (table_name, operation, source, n)
      ORDER BY t.n
-     RETURNING id, table_name`,
-    [r.requestId, parentId, r.scope, r.gameId, r.dryRun, r.initiatedBy,
+     RETURNING id, table_name, parent_id`,
+    [r.requestId, r.scope, r.operation, r.gameId, r.source, r.dryRun, r.initiatedBy, r.context ? JSON.stringify({ context: r.context }) : null,
       tables.map((t) => t.table), tables.map((t) => t.operation), tables.map((t) => t.file)],
   );
-  return new Map(res.rows.map((x) => [x.table_name, Number(x.id)]));
+  return { requestId: Number(res.rows[0]!.parent_id), tables: new Map(res.rows.map((x) => [x.table_name, Number(x.id)])) };
 }
 
 /** finishTable for every table of a request, in one statement. */

@@ -84,8 +84,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     }), row);
   }
 
-  const requestHistoryId = await history.startRequest(db, row);
-  const tableHistory = await history.startTables(db, row, requestHistoryId,
+  const { requestId: requestHistoryId, tables: tableHistory } = await history.startRequestAndTables(db, row,
     plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })));
 
   let ctx: ErrorContext = {};
@@ -94,8 +93,8 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     const tables = await db.transaction(async (tx) => {
       // Memory for the hash joins of big files; no JIT: its compile time costs more than
       // it saves on these statements (measured: bench/README.md).
-      await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)");
-      await tx.query('SELECT bs_lock($1::text[], $2::integer)', [plan.tables.map((t) => t.decl.name), plan.gameId]);
+      await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true), bs_lock($1::text[], $2::integer)",
+        [plan.tables.map((t) => t.decl.name), plan.gameId]);
 
       // 1. Stage every file: all bad input is found before anything changes.
       const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
