@@ -1,7 +1,7 @@
 /**
  * `npm run bench:load`: the load engine measured side by side with PostgreSQL's own COPY.
  *   1. the real export (../shared/data): `load all replace` vs psql `\copy` of the same
- *      12 files into all-text tables, alternating, median of N runs;
+ *      12 files into all-text tables, alternating, each from a CHECKPOINT, median of N runs;
  *   2. a generated ~1,000,000-row fact_events_player: upsert (into the empty table: every
  *      row new, COPYed straight in; then again with every row unchanged, through a
  *      staging table) vs a raw COPY of the same file into an all-text table;
@@ -54,8 +54,14 @@ async function realDataset(runs: number): Promise<void> {
     const copyScript = csvFiles(REAL).map((f) => `TRUNCATE raw.${f.replace('.csv', '')};\n\\copy raw.${f.replace('.csv', '')} FROM '${path.join(REAL, f)}' CSV HEADER`).join('\n');
     const psqlMs: number[] = [];
     const engineMs: number[] = [];
+    // Each timed step starts from a CHECKPOINT (as in 2.): a load arrives on a settled
+    // database, not in the wake of the step before (whose dirty pages would make every
+    // fsync of the next one, and its commit, pay for them).
+    const checkpoint = () => s.db.query('CHECKPOINT').catch(() => undefined);
     for (let i = 0; i < runs + 1; i++) {
+      await checkpoint();
       const p = psqlTimed(s.url, copyScript);
+      await checkpoint();
       const e = await timed(() => load(s.db, { scope: { kind: 'all' }, operation: 'replace', source: folderSource(REAL), initiatedBy: 'bench' }));
       if (e.value.status !== 'succeeded') throw new Error(JSON.stringify(e.value.error));
       if (i > 0) {
