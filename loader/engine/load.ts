@@ -96,18 +96,9 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true), bs_lock($1::text[], $2::integer)",
         [plan.tables.map((t) => t.decl.name), plan.gameId]);
 
-      // 1. Stage every file: all bad input is found before anything changes.
-      const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
-      // Whole tables being replaced (or loaded while empty) are emptied first, with one
-      // TRUNCATE, and the files go straight into them (see DIRECT_PARK_BYTES).
-      const whole = plan.gameId === null ? plan.tables.map((t) => t.decl.name) : [];
-      const emptied = whole.length
-        ? (await tx.query<{ r: Record<string, Emptied> }>('SELECT bs_direct_begin($1::text[], $2::text[], $3::text[]) AS r', [
-          whole, whole.filter((t) => (files.get(t)!.size ?? 0) >= DIRECT_PARK_BYTES),
-          plan.tables.filter((t) => t.operation !== 'replace').map((t) => t.decl.name),
-        ])).rows[0]!.r
-        : {};
-      const staged: Staged[] = [];
+      // 1. Stage every file (all bad input is found before an operation is applied; a
+      // failure anywhere rolls everything back). The first file is opened at once, and
+      // each next one while the one before COPYs.
       const open = (i: number) => {
         if (i >= plan.tables.length) return undefined;
         const o = openFile(req, plan.tables[i]!.decl.name, files.get(plan.tables[i]!.decl.name)!);
@@ -115,12 +106,23 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         return o;
       };
       let next = open(0);
+      const staged: Staged[] = [];
       try {
+        const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
+        // Whole tables being replaced (or loaded while empty) are emptied first, with one
+        // TRUNCATE, and the files go straight into them (see DIRECT_PARK_BYTES).
+        const whole = plan.gameId === null ? plan.tables.map((t) => t.decl.name) : [];
+        const emptied = whole.length
+          ? (await tx.query<{ r: Record<string, Emptied> }>('SELECT bs_direct_begin($1::text[], $2::text[], $3::text[]) AS r', [
+            whole, whole.filter((t) => (files.get(t)!.size ?? 0) >= DIRECT_PARK_BYTES),
+            plan.tables.filter((t) => t.operation !== 'replace').map((t) => t.decl.name),
+          ])).rows[0]!.r
+          : {};
         for (const [i, planned] of plan.tables.entries()) {
           const file = files.get(planned.decl.name)!;
           ctx = { table: planned.decl.name, file: file.name };
           const opened = await next!;
-          next = open(i + 1); // read ahead to the next file's header while this one COPYs
+          next = open(i + 1);
           staged.push(await stageFile(tx, req, planned, file, `bs_stage_${i + 1}`, tableHistory.get(planned.decl.name)!,
             columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h), emptied[planned.decl.name], opened));
         }
