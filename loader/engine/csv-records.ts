@@ -68,6 +68,9 @@ export class CsvRecords extends Transform {
   private lastField = -1;
   /** Fields whose distinct values are collected (by field position). */
   private watched: (DistinctValues | undefined)[] = [];
+  /** The key field whose values' lines are kept (key → line); null once given up. */
+  private keyLinesField = -1;
+  private keyLines: Map<string, number> | null = null;
   /** Each record goes out with its line first (`<line>,`), for a staging table's _line. */
   private linePrefix = true;
   /** Record k starts on line k + shift; the shift changes after a multi-line record. */
@@ -81,6 +84,7 @@ export class CsvRecords extends Transform {
   constructor(
     private readonly fileName: string,
     private readonly maxLineBreaks = MAX_LINE_BREAKS,
+    private readonly maxKeyLines = MAX_KEY_LINES,
   ) {
     super({ readableHighWaterMark: 1 << 16 });
     this.header = new Promise((resolve, reject) => {
@@ -100,7 +104,11 @@ export class CsvRecords extends Transform {
     this.released = true;
     const keyField = opts.keyField ?? -1;
     this.linePrefix = opts.linePrefix ?? true;
-    this.rules = rules.some((r) => r !== undefined) || opts.watch?.length ? rules : undefined;
+    this.rules = rules.some((r) => r !== undefined) || opts.watch?.length || (opts.keyLines ?? -1) >= 0 ? rules : undefined;
+    if ((opts.keyLines ?? -1) >= 0) {
+      this.keyLinesField = opts.keyLines!;
+      this.keyLines = new Map();
+    }
     this.headers = headers;
     for (const f of opts.watch ?? []) this.watched[f] = new DistinctValues();
     // Keys are watched only where fields are split anyway, and only a text key (its
@@ -110,7 +118,7 @@ export class CsvRecords extends Transform {
     this.keysIncreasing = this.keyField >= 0;
     // Past the last field that needs looking at, a record is copied as it is (COPY
     // itself refuses a row with too many values).
-    this.lastField = Math.max(this.keyField, ...rules.map((r, i) => (r ? i : -1)), ...(opts.watch ?? []));
+    this.lastField = Math.max(this.keyField, this.keyLinesField, ...rules.map((r, i) => (r ? i : -1)), ...(opts.watch ?? []));
     const held = this.held;
     this.held = undefined;
     if (held) this.passRecords(held.chunk, held.done);
@@ -332,6 +340,7 @@ export class CsvRecords extends Transform {
         }
         while (i < end && rec[i] !== COMMA) i++;
         if (field === this.keyField) this.watchKey(rec, fs, i);
+        if (field === this.keyLinesField) this.keyLine(rec, fs, i);
         this.watched[field]?.see(rec, fs, i);
         if (i >= end) break;
         if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
@@ -351,6 +360,7 @@ export class CsvRecords extends Transform {
         const inner = Buffer.from(rec.toString('utf8', i + 1, j).replace(/""/g, '"'));
         const r = writeValue(rule.kind, inner, 0, inner.length, out, o);
         if (r < 0) throw this.refuse(rec, rs, end, rule, inner.toString('utf8'));
+        if (field === this.keyLinesField) this.keyLine(out, o, r);
         this.watched[field]?.see(out, o, r);
         o = r;
         i = Math.min(j + 1, end);
@@ -359,6 +369,7 @@ export class CsvRecords extends Transform {
         while (j < end && rec[j] !== COMMA) j++;
         const r = writeValue(rule.kind, rec, i, j, out, o);
         if (r < 0) throw this.refuse(rec, rs, end, rule, rec.toString('utf8', i, j));
+        if (field === this.keyLinesField) this.keyLine(out, o, r);
         this.watched[field]?.see(out, o, r);
         o = r;
         i = j;
@@ -389,6 +400,25 @@ export class CsvRecords extends Transform {
     }
     if (e - s > this.prevKey.length) this.prevKey = Buffer.alloc(2 * (e - s));
     this.prevKeyLen = rec.copy(this.prevKey, 0, s, e);
+  }
+
+  /** The line of the key in `buf[s, e)` (as the database stores it). */
+  private keyLine(buf: Buffer, s: number, e: number): void {
+    const lines = this.keyLines;
+    if (lines === null || e === s) return; // (an empty key: the table refuses it)
+    if (buf[s] === QUOTE || lines.size >= this.maxKeyLines) {
+      this.keyLines = null;
+      return;
+    }
+    lines.set(buf.toString('utf8', s, e), this.lastRecordLine);
+  }
+
+  /**
+   * Each key's line, for a table loaded without line numbers whose keys cannot repeat;
+   * null when not kept (a quoted key, more than MAX_KEY_LINES keys).
+   */
+  get linesByKey(): Record<string, number> | null {
+    return this.keyLines && Object.fromEntries(this.keyLines);
   }
 
   /** A refused value; but a row with the wrong number of values is the better explanation. */
@@ -488,7 +518,12 @@ export interface ReleaseOptions {
   linePrefix?: boolean;
   /** Fields whose distinct values to collect (distinctValues). */
   watch?: number[];
+  /** The key field whose values' lines to keep (linesByKey). */
+  keyLines?: number;
 }
+
+/** The most keys whose lines the reader keeps (small files only take that way). */
+export const MAX_KEY_LINES = 100_000;
 
 /** Beyond this many records that start on another line than their number says (multi-line
  * records), the reader stops keeping track: the engine then reads the file the staged way. */

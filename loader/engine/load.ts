@@ -32,7 +32,7 @@ interface Staged {
   /** Emptied at the start (bs_direct_begin): how many rows it had. */
   emptied?: number;
   /** Loaded straight into the emptied table, not through a staging table. */
-  direct?: { parked: number; lines: NonNullable<CsvRecords['recordLines']>; values: Record<string, string[] | null> };
+  direct?: { parked: number; lines: DirectLines; values: Record<string, string[] | null> };
 }
 
 class DryRunDone extends Error {
@@ -44,13 +44,15 @@ class DryRunDone extends Error {
 const PROGRESS_EVERY_MS = 500;
 
 /**
- * A whole-table replace goes straight into the table: TRUNCATE, COPY into the emptied
- * table, then bs_apply_loaded takes out what may not stay (000008). Each row is written
- * once instead of twice (staging table, then table), and no staging table is made. So
- * does any whole-table load into an empty table (append, upsert, merge: all insert).
- * TRUNCATE locks the table against readers until the request commits (a DELETE would
- * let them read the old rows meanwhile). For a file from DIRECT_PARK_BYTES the table's
- * indexes are dropped for the COPY and built after (000007). Measured: bench/README.md.
+ * A whole-table replace goes straight into the table: the table is emptied, the file
+ * COPYed into it, and bs_apply_loaded takes out what may not stay (000008). Each row is
+ * written once instead of twice (staging table, then table), and no staging table is
+ * made. So does any whole-table load into an empty table (append, upsert, merge: all
+ * insert). A file from DIRECT_PARK_BYTES (or of unknown size) has its table TRUNCATEd
+ * and its indexes dropped for the COPY and built after (000007); TRUNCATE locks readers
+ * out until the request commits. A smaller file's table is emptied with DELETE (readers
+ * see the old rows meanwhile), and the reader keeps each key's line. Measured:
+ * bench/README.md.
  */
 export const DIRECT_PARK_BYTES = 512 * 1024;
 
@@ -109,12 +111,12 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       const staged: Staged[] = [];
       try {
         const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
-        // Whole tables being replaced (or loaded while empty) are emptied first, with one
-        // TRUNCATE, and the files go straight into them (see DIRECT_PARK_BYTES).
+        // Whole tables being replaced (or loaded while empty) are emptied first, and the
+        // files go straight into them (see DIRECT_PARK_BYTES).
         const whole = plan.gameId === null ? plan.tables.map((t) => t.decl.name) : [];
         const emptied = whole.length
           ? (await tx.query<{ r: Record<string, Emptied> }>('SELECT bs_direct_begin($1::text[], $2::text[], $3::text[]) AS r', [
-            whole, whole.filter((t) => (files.get(t)!.size ?? 0) >= DIRECT_PARK_BYTES),
+            whole, whole.filter((t) => (files.get(t)!.size ?? Infinity) >= DIRECT_PARK_BYTES),
             plan.tables.filter((t) => t.operation !== 'replace').map((t) => t.decl.name),
           ])).rows[0]!.r
           : {};
@@ -285,7 +287,7 @@ async function stageFile(
   }
   let header: ReturnType<typeof planHeader>;
   let types: Map<string, string>;
-  let direct: { parked: number } | undefined;
+  let direct: { parked: number; ordered: boolean } | undefined;
   try {
     header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse');
     // The stage has the table's types: COPY reads the values (normalized on the way,
@@ -298,7 +300,7 @@ async function stageFile(
     // being added need the staging table: their type comes from their values.)
     if (emptied && !emptied.staged && !header.added.length) {
       await tx.query('SAVEPOINT bs_direct');
-      direct = { parked: Number(emptied.parked) };
+      direct = { parked: Number(emptied.parked), ordered: emptied.ordered };
     } else if (emptied && Number(emptied.parked) > 0) {
       await tx.query('SELECT bs_indexes_restore($1)', [table]);
     }
@@ -319,6 +321,8 @@ async function stageFile(
   }), header.columns.map((c) => c.header), {
     keyField: planned.decl.key.length === 1 ? names.indexOf(planned.decl.key[0]!) : -1,
     linePrefix: !direct,
+    // (into a table emptied by DELETE, rows may land anywhere: each key's line is kept)
+    keyLines: direct && !direct.ordered ? names.indexOf(planned.decl.key[0]!) : -1,
     // Straight into the table, the values of the relation columns are gathered on the
     // way: bs_apply_loaded checks each distinct value once, and reads the table again
     // only for a value that points nowhere.
@@ -328,12 +332,13 @@ async function stageFile(
   const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL (${names.join(', ')}))`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
   const refused = copyResult.status === 'rejected' && !(readResult.status === 'rejected' && readResult.reason instanceof LoadError) && refusedRow(copyResult.reason);
-  const lines = records.recordLines;
+  const byKey = direct && !direct.ordered ? records.linesByKey : null;
+  const lines: DirectLines | null = direct?.ordered ? records.recordLines : byKey && { by_key: byKey };
   if (direct && (refused || (readResult.status === 'fulfilled' && copyResult.status === 'fulfilled' && lines === null))) {
     // The table refused a row (a repeated key while its index is there, an empty key, a
-    // value too long), or the file has too many multi-line records to tell each row's
-    // line: back to the savepoint, and the file read again the staged way, which puts
-    // such rows in the rejects or names them.
+    // value too long), or the reader could not keep track of the rows' lines (too many
+    // multi-line records, or keys): back to the savepoint, and the file read again the
+    // staged way, which puts such rows in the rejects or names them.
     await tx.query('ROLLBACK TO SAVEPOINT bs_direct');
     await tx.query('RELEASE SAVEPOINT bs_direct');
     return stageFile(tx, req, planned, file, stage, historyId, columns, onHeaders, { ...emptied!, staged: true });
@@ -370,8 +375,13 @@ async function stageFile(
 interface Emptied {
   deleted: number | string;
   parked: number;
+  /** Emptied by TRUNCATE: rows go in file order (else by DELETE: lines by key). */
+  ordered: boolean;
   staged?: boolean;
 }
+
+/** How bs_apply_loaded tells a row's line (000008). */
+type DirectLines = NonNullable<CsvRecords['recordLines']> | { by_key: Record<string, number> };
 
 /** A database error about a row's values (data or integrity classes), not about the connection. */
 function refusedRow(err: unknown): boolean {

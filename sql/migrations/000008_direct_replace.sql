@@ -1,32 +1,45 @@
--- Whole-table replace of a big file without a staging table: the file is COPYed
--- straight into the emptied table, and what may not stay (duplicate keys, rows whose
--- relations point nowhere) is taken out after, into load_rejects. The staged way
--- (bs_apply) writes every row twice: into the staging table, then into the table.
+-- Whole-table loads without a staging table: the file is COPYed straight into the
+-- emptied table, and what may not stay (duplicate keys, rows whose relations point
+-- nowhere) is taken out after, into load_rejects. The staged way (bs_apply) writes every
+-- row twice: into the staging table, then into the table.
 --
 -- How the engine uses it (loader/engine/load.ts):
---   bs_direct_begin(tables, park) empties the request's tables with one TRUNCATE (and
---   parks the indexes of the big files' tables, 000007); then for each table:
---   SAVEPOINT; COPY table FROM STDIN; later bs_apply_loaded(table, options). A COPY the
---   database refuses (a duplicate key while the key's index is there, an empty key, a
---   value too long) rolls back to the savepoint, and the file is read again the staged
---   way (bs_apply, into the emptied table), which finds and reports those rows as before.
+--   bs_direct_begin(tables, park, if_empty) empties the request's tables (TRUNCATE for
+--   the big files' tables, whose indexes it parks first, 000007; DELETE for the others);
+--   then for each table: SAVEPOINT; COPY table FROM STDIN; later bs_apply_loaded(table,
+--   options). A COPY the database refuses (a duplicate key while the key's index is
+--   there, an empty key, a value too long) rolls back to the savepoint, and the file is
+--   read again the staged way (bs_apply, into the emptied table), which finds and
+--   reports those rows as before.
 --
--- Lines. The rows have no _line column here; a row's place in the file is its place in
--- the table. TRUNCATE gives the table a new, empty file, and COPY into a table emptied
--- in the same transaction does not look for free space (TABLE_INSERT_SKIP_FSM): every
--- row goes after the one before, so ordering by ctid gives the file's record order.
--- The reader sends where records start on another line than the count says (multi-line
--- records, skipped blank lines) as `lines`: {"base": header lines, "breaks": [[record,
--- line - record], ...]}; bs_record_lines turns record numbers into CSV lines.
+-- Lines. The rows have no _line column here. Two ways to tell a row's CSV line:
+-- * In a table emptied by TRUNCATE, a row's place in the file is its place in the table:
+--   TRUNCATE gives the table a new, empty file, and COPY into a table emptied in the
+--   same transaction does not look for free space (TABLE_INSERT_SKIP_FSM): every row
+--   goes after the one before, so ordering by ctid gives the file's record order. The
+--   reader sends where records start on another line than the count says (multi-line
+--   records, skipped blank lines) as `lines`: {"base": header lines, "breaks": [[record,
+--   line - record], ...]}; bs_record_lines turns record numbers into CSV lines.
+-- * In a table emptied by DELETE, rows may fill free space anywhere; but its unique
+--   index made COPY refuse a repeated or empty key, so each row's key names its record:
+--   the reader sends `lines`: {"by_key": {"<key>": line, ...}} (small files only).
 
--- Empties warehouse tables p_tables for a direct load, with one TRUNCATE (each emptied
--- table gets new, empty files; one statement for all keeps the cost of making them
--- low), and parks the indexes of p_park (000007). The tables of p_if_empty (loaded by
--- append, upsert or merge) are taken only when they have no rows: into an empty table
--- those operations insert every row, as replace does. Returns {"<table>": {"deleted":
--- n, "parked": n}} for the tables it emptied. It leaves alone a table the caller may not
--- TRUNCATE or INSERT into, one a foreign key points at, and one row-level security
--- applies to for the caller (COPY FROM refuses that): those load the staged way.
+-- Empties warehouse tables p_tables for a direct load. Two ways:
+-- * the tables of p_park (big files) lose their indexes (parked, 000007) and are emptied
+--   with one TRUNCATE for all: new, empty files, so the COPY puts rows in file order
+--   ("ordered": lines come from ctid order, see above);
+-- * the others are emptied with DELETE: no new files to make (TRUNCATE makes one per
+--   table, toast table and index, and syncs each new index to disk: measured, that cost
+--   more than it saved for small tables), and readers still see the old rows until the
+--   request commits. Rows may then land anywhere in the table: their lines come from
+--   their keys (the reader sends each key's line). That needs a key COPY cannot repeat
+--   or leave empty: a unique index on the key, NOT NULL; a table without is TRUNCATEd.
+-- The tables of p_if_empty (loaded by append, upsert or merge) are taken only when they
+-- have no rows: into an empty table those operations insert every row, as replace does.
+-- Returns {"<table>": {"deleted": n, "parked": n, "ordered": bool}} for the tables it
+-- emptied. It leaves alone a table the caller may not TRUNCATE or INSERT into, one a
+-- foreign key points at, and one row-level security applies to for the caller (COPY
+-- FROM refuses that): those load the staged way.
 CREATE FUNCTION bs_direct_begin(p_tables text[], p_park text[] DEFAULT '{}', p_if_empty text[] DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql AS
 $$
@@ -34,7 +47,8 @@ DECLARE
   v_name text;
   t warehouse_tables;
   v_rel regclass;
-  v_taken text[] := '{}';
+  v_ordered boolean;
+  v_truncate text[] := '{}';
   v_out jsonb := '{}';
   v_full boolean;
   n bigint;
@@ -46,28 +60,37 @@ BEGIN
       OR NOT has_table_privilege(v_rel, 'TRUNCATE') OR NOT has_table_privilege(v_rel, 'INSERT')
       OR row_security_active(v_rel)
       OR EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = v_rel AND contype = 'f');
+    v_ordered := t.table_name = ANY (p_park) OR NOT EXISTS (
+      SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+      WHERE i.indrelid = v_rel AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL
+        AND a.attname = t.key_columns[1] AND a.attnotnull);
     IF t.table_name = ANY (p_if_empty) THEN
       -- Empty, and still empty once nobody else may write to it (a table with rows is
-      -- left alone, without the strong lock, unless it filled in between: rare).
+      -- left alone, without the lock, unless it filled in between: rare).
       EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', t.table_name) INTO v_full;
       CONTINUE WHEN v_full;
-      EXECUTE format('LOCK TABLE %I IN ACCESS EXCLUSIVE MODE', t.table_name);
+      EXECUTE format('LOCK TABLE %I IN %s MODE', t.table_name, CASE WHEN v_ordered THEN 'ACCESS EXCLUSIVE' ELSE 'SHARE ROW EXCLUSIVE' END);
       EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', t.table_name) INTO v_full;
       CONTINUE WHEN v_full;
     END IF;
-    EXECUTE format('SELECT count(*) FROM %I', t.table_name) INTO n;
-    v_taken := v_taken || t.table_name;
-    v_out := v_out || jsonb_build_object(t.table_name, jsonb_build_object('deleted', n, 'parked', 0));
+    IF v_ordered THEN
+      EXECUTE format('SELECT count(*) FROM %I', t.table_name) INTO n;
+      v_truncate := v_truncate || t.table_name;
+    ELSE
+      EXECUTE format('DELETE FROM %I', t.table_name);
+      GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    v_out := v_out || jsonb_build_object(t.table_name, jsonb_build_object('deleted', n, 'parked', 0, 'ordered', v_ordered));
   END LOOP;
   -- Indexes are parked first: TRUNCATE builds every index of a table again, empty (and
   -- makes each index's new file durable at once, an fsync each).
-  FOREACH v_name IN ARRAY v_taken LOOP
+  FOREACH v_name IN ARRAY v_truncate LOOP
     IF v_name = ANY (p_park) THEN
       v_out := jsonb_set(v_out, ARRAY[v_name, 'parked'], to_jsonb(bs_indexes_park(v_name)));
     END IF;
   END LOOP;
-  IF array_length(v_taken, 1) > 0 THEN
-    EXECUTE format('TRUNCATE %s', (SELECT string_agg(quote_ident(x), ', ') FROM unnest(v_taken) x));
+  IF array_length(v_truncate, 1) > 0 THEN
+    EXECUTE format('TRUNCATE %s', (SELECT string_agg(quote_ident(x), ', ') FROM unnest(v_truncate) x));
   END IF;
   RETURN v_out;
 END
@@ -127,14 +150,18 @@ BEGIN
     DELETE FROM _bs_loaded_rejects;
   END IF;
 
-  -- Rows without a key (the key's NOT NULL refuses them in COPY; kept for a table without it).
-  IF coalesce((p_options->>'keys_missing')::bigint, 1) > 0 THEN
+  -- Rows without a key (the key's NOT NULL refuses them in COPY; kept for a table without
+  -- it). A table emptied with DELETE kept its unique index on the key: COPY refused any
+  -- repeated or empty key there, so neither is looked for.
+  IF v_lines ? 'by_key' THEN
+    NULL;
+  ELSIF coalesce((p_options->>'keys_missing')::bigint, 1) > 0 THEN
     EXECUTE format($q$INSERT INTO _bs_loaded_rejects (id, reason, detail)
       SELECT s.ctid, 'missing_key', %L FROM %I s WHERE s.%I IS NULL$q$,
       format('no value in key column %s', v_key), p_table, v_key);
   END IF;
   -- Repeated keys: every occurrence after the first (unless the reader saw keys only go up).
-  IF NOT coalesce((p_options->>'keys_unique')::boolean, false) THEN
+  IF NOT coalesce((p_options->>'keys_unique')::boolean, false) AND NOT v_lines ? 'by_key' THEN
     EXECUTE format($q$
       INSERT INTO _bs_loaded_rejects (id, reason, row_key, first_id)
       SELECT x.id, 'duplicate_key', x.k::text, x.first_id
@@ -234,13 +261,19 @@ END
 $$;
 
 -- The CSV lines of rows p_ids of p_table, loaded directly (see the top of this file):
--- a row's record number is its place in ctid order. Reads the table's ctids once.
+-- from their keys when the reader sent each key's line (p_lines.by_key), else from
+-- their place in ctid order (reads the table's ctids once).
 CREATE FUNCTION bs_loaded_lines(p_table text, p_ids tid[], p_lines jsonb) RETURNS TABLE (id tid, line bigint)
 LANGUAGE plpgsql STABLE AS
 $$
 DECLARE
   t warehouse_tables := bs_check_table(p_table);
 BEGIN
+  IF p_lines ? 'by_key' THEN
+    RETURN QUERY EXECUTE format('SELECT s.ctid, ($2->>(s.%I::text))::bigint FROM %I s WHERE s.ctid = ANY ($1)',
+      t.key_columns[1], t.table_name) USING p_ids, p_lines->'by_key';
+    RETURN;
+  END IF;
   RETURN QUERY EXECUTE format($q$
     WITH numbered AS (
       SELECT o.id, o.n FROM (SELECT s.ctid AS id, row_number() OVER (ORDER BY s.ctid) AS n FROM %I s) o

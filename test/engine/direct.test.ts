@@ -18,6 +18,8 @@ import { csvFor, folderWith, miniLeague } from '../support/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import type { Database, Queryable } from '../../loader/db/database';
 import { openPostgres } from '../../loader/db/postgres';
+import pg from 'pg';
+import { slowSource } from './slow-source';
 
 let t: TestDatabase;
 let dir: string;
@@ -60,11 +62,19 @@ function toCsv(header: string[], rows: string[][], after: (i: number) => string 
 
 /** The statements of the last load (to tell the direct way from the staged one). */
 let statements: string[] = [];
+/** The options of each bs_apply_loaded call of the last load. */
+let applied: unknown[] = [];
 function recorded(db: Database): Database {
   const wrap = <Q extends Queryable>(q: Q): Q => new Proxy(q, {
     get(target, p) {
       const v = Reflect.get(target, p) as unknown;
-      if (p === 'query' || p === 'copyFrom') return (sql: string, arg: unknown) => (statements.push(sql), (v as (a: string, b: unknown) => unknown).call(target, sql, arg));
+      if (p === 'query' || p === 'copyFrom') {
+        return (sql: string, arg: unknown) => {
+          statements.push(sql);
+          if (sql.includes('bs_apply_loaded')) applied.push(JSON.parse((arg as string[])[1]!));
+          return (v as (a: string, b: unknown) => unknown).call(target, sql, arg);
+        };
+      }
       if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)));
       return typeof v === 'function' ? v.bind(target) : v;
     },
@@ -75,6 +85,7 @@ function recorded(db: Database): Database {
 function replaceEventPlayers(csv: string, extra: Partial<LoadRequest> = {}) {
   const src = folderWith({ 'fact_events_player.csv': csv });
   statements = [];
+  applied = [];
   return load(recorded(t.db), { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', source: folderSource(src), initiatedBy: 'test', ...extra });
 }
 
@@ -105,8 +116,9 @@ describe('a whole-table replace straight into the table', () => {
 
     const r = await replaceEventPlayers(csv);
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
-    // one COPY, into the table itself
+    // one COPY, into the table itself (TRUNCATEd: the lines come from the rows' order)
     expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player']);
+    expect(applied.map((o) => Object.keys((o as { lines: object }).lines).sort())).toEqual([['base', 'breaks']]);
     expect(r.tables[0]).toMatchObject({ rowsInFile: rows.length, inserted: rows.length - 2, rejected: 2, rejectedByReason: { orphan: 1, duplicate_key: 1 } });
     expect(await tableRows()).toBe(rows.length - 2);
     expect(await rejects()).toEqual([
@@ -271,4 +283,48 @@ describe('a whole-table replace straight into the table', () => {
       expect(back.status).toBe('succeeded');
     }
   }, 60_000);
+
+  describe('a small file: its table emptied with DELETE, rows wherever there is room', () => {
+    it('names each reject by its line even when the rows do not land in file order', async () => {
+      const [header, ...rows] = parse(original) as string[][];
+      const col = (name: string) => header!.indexOf(name);
+      const few = rows.slice(0, 900).map((r) => [...r]);
+      expect(toCsv(header!, few).csv.length).toBeLessThan(DIRECT_PARK_BYTES);
+      // free room all over the table: load, delete every other row, vacuum
+      expect((await replaceEventPlayers(toCsv(header!, few).csv)).status).toBe('succeeded');
+      await t.db.query("DELETE FROM fact_events_player WHERE right(event_player_key, 1) IN ('0', '2', '4', '6', '8')");
+      await t.db.query('VACUUM fact_events_player');
+      few[3]![col('event_detail')] = 'two\nlines';
+      few[700]![col('event_key')] = 'EV999999999';
+      few[850]![col('player_id')] = 'P999999';
+      const { csv, lines } = toCsv(header!, few);
+      const r = await replaceEventPlayers(csv);
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player']);
+      expect(r.tables[0]).toMatchObject({ inserted: 898, rejected: 2 });
+      // (the table was emptied with DELETE: the lines came from the keys)
+      expect(applied.map((o) => Object.keys((o as { lines: object }).lines))).toEqual([['by_key']]);
+      expect(await rejects()).toEqual([
+        { line: lines[700], reason: 'orphan', detail: 'event_key EV999999999 is not in fact_events.event_key', key: few[700]![col('event_player_key')] },
+        { line: lines[850], reason: 'orphan', detail: 'player_id P999999 is not in dim_player.player_id', key: few[850]![col('event_player_key')] },
+      ]);
+    });
+
+    it('lets readers see the old rows while the load runs', async () => {
+      const [header, ...rows] = parse(original) as string[][];
+      expect((await replaceEventPlayers(toCsv(header!, rows.slice(0, 300)).csv)).status).toBe('succeeded');
+      const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', initiatedBy: 'test',
+        source: slowSource('fact_events_player', toCsv(header!, rows.slice(300, 500)).csv, { chunkBytes: 2000, delayMs: 30, withSize: true }) });
+      await new Promise((res) => setTimeout(res, 150));
+      const reader = new pg.Client({ connectionString: t.url, statement_timeout: 2000 });
+      await reader.connect();
+      try {
+        const seen = await reader.query<{ n: string }>('SELECT count(*) AS n FROM fact_events_player');
+        expect(Number(seen.rows[0]!.n)).toBe(300);
+      } finally {
+        await reader.end();
+      }
+      expect((await running).tables[0]).toMatchObject({ deleted: 300, inserted: 200 });
+    });
+  });
 });

@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { filesSource, streamFile, type Source } from '../../loader/engine';
 
-export function slowSource(table: string, csv: string, opts: { chunkBytes?: number; delayMs?: number } = {}): Source {
+export function slowSource(table: string, csv: string, opts: { chunkBytes?: number; delayMs?: number; withSize?: boolean } = {}): Source {
   const chunk = opts.chunkBytes ?? 200;
   const delay = opts.delayMs ?? 20;
   return filesSource([
@@ -16,6 +16,6 @@ export function slowSource(table: string, csv: string, opts: { chunkBytes?: numb
           setTimeout(() => this.push(piece), delay);
         },
       });
-    }),
+    }, opts.withSize ? Buffer.byteLength(csv) : undefined),
   ]);
 }
