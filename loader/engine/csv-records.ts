@@ -406,16 +406,18 @@ export class CsvRecords extends Transform {
   private keyLine(buf: Buffer, s: number, e: number): void {
     const lines = this.keyLines;
     if (lines === null || e === s) return; // (an empty key: the table refuses it)
-    if (buf[s] === QUOTE || lines.size >= this.maxKeyLines) {
+    if (lines.size >= this.maxKeyLines) {
       this.keyLines = null;
       return;
     }
-    lines.set(buf.toString('utf8', s, e), this.lastRecordLine);
+    // a quoted key's value is what is inside the quotes, each "" one "
+    const key = buf[s] === QUOTE ? buf.toString('utf8', s + 1, e - 1).replace(/""/g, '"') : buf.toString('utf8', s, e);
+    lines.set(key, this.lastRecordLine);
   }
 
   /**
    * Each key's line, for a table loaded without line numbers whose keys cannot repeat;
-   * null when not kept (a quoted key, more than MAX_KEY_LINES keys).
+   * null when not kept (more than MAX_KEY_LINES keys).
    */
   get linesByKey(): Record<string, number> | null {
     return this.keyLines && Object.fromEntries(this.keyLines);

@@ -310,6 +310,19 @@ describe('a whole-table replace straight into the table', () => {
       ]);
     });
 
+    it('takes a file whose every value is quoted the same way', async () => {
+      const [header, ...rows] = parse(original) as string[][];
+      const few = rows.slice(0, 200).map((r) => [...r]);
+      few[150]![header!.indexOf('event_key')] = 'EV999999999';
+      const { lines } = toCsv(header!, few);
+      const quoted = [header!, ...few].map((r) => r.map((v) => `"${v.replace(/"/g, '""')}"`).join(',')).join('\n') + '\n';
+      const r = await replaceEventPlayers(quoted);
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player']);
+      expect(r.tables[0]).toMatchObject({ inserted: 199, rejected: 1 });
+      expect((await rejects()).map((x) => [x.line, x.key])).toEqual([[lines[150], few[150]![0]]]);
+    });
+
     it('lets readers see the old rows while the load runs', async () => {
       const [header, ...rows] = parse(original) as string[][];
       expect((await replaceEventPlayers(toCsv(header!, rows.slice(0, 300)).csv)).status).toBe('succeeded');

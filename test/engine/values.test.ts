@@ -149,9 +149,9 @@ describe('the reader normalizes typed fields on the way', () => {
     const intKey: (FieldRule | undefined)[] = [{ kind: 'integer', header: 'key' }, ...rules.slice(1)];
     const { records } = await readThrough('key,n,note,d\n18969.0,1,"two\nlines",\n18970,2,x,\n', intKey, headers, 3, -1, { linePrefix: false, keyLines: 0 });
     expect(records.linesByKey).toEqual({ 18969: 2, 18970: 4 });
-    // a quoted key is not taken as written; nor are more keys than the reader keeps
-    const quoted = await readThrough('key,n,note,d\n"A",1,x,\n', rules, headers, 64, -1, { linePrefix: false, keyLines: 0 });
-    expect(quoted.records.linesByKey).toBeNull();
+    // a quoted key is its value inside the quotes; more keys than the reader keeps are not kept
+    const quoted = await readThrough('key,n,note,d\n"A ""1""",1,x,\n', rules, headers, 64, -1, { linePrefix: false, keyLines: 0 });
+    expect(quoted.records.linesByKey).toEqual({ 'A "1"': 2 });
     const records2 = new CsvRecords('t.csv', undefined, 2);
     void records2.header.then(() => records2.release(rules, headers, { linePrefix: false, keyLines: 0 }), () => undefined);
     await pipeline(Readable.from([Buffer.from('key,n,note,d\nA,1,x,\nB,2,y,\nC,3,z,\n')]), records2, new Writable({ write(_c, _e, cb) { cb(); } }));
