@@ -170,9 +170,11 @@ BEGIN
       WHERE x.id <> x.first_id$q$, v_key, p_table);
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n > 0 AND p_options->>'duplicates' = 'fail' THEN
-      SELECT r.row_key, (SELECT l.line FROM bs_loaded_lines(p_table, ARRAY[r.id], v_lines) l) AS line,
-        (SELECT l.line FROM bs_loaded_lines(p_table, ARRAY[r.first_id], v_lines) l) AS first_line INTO v_bad
-      FROM _bs_loaded_rejects r WHERE r.reason = 'duplicate_key' ORDER BY r.id LIMIT 1;
+      -- (the first repeat in the file, and its first occurrence: one numbering for both)
+      SELECT r.row_key, max(l.line) FILTER (WHERE l.id = r.id) AS line, max(l.line) FILTER (WHERE l.id = r.first_id) AS first_line INTO v_bad
+      FROM (SELECT * FROM _bs_loaded_rejects WHERE reason = 'duplicate_key' ORDER BY id LIMIT 1) r,
+        bs_loaded_lines(p_table, ARRAY[r.id, r.first_id], v_lines) l
+      GROUP BY r.row_key;
       RAISE EXCEPTION USING ERRCODE = '23505',
         MESSAGE = format('duplicate key on line %s: key %s appears again (first on line %s)', v_bad.line, v_bad.row_key, v_bad.first_line),
         DETAIL = json_build_object('line', v_bad.line, 'column', v_key, 'value', v_bad.row_key)::text;
