@@ -41,6 +41,17 @@ class DryRunDone extends Error {
   }
 }
 
+/**
+ * A file loaded straight into its table that must be read again the staged way: the
+ * table refused a row in COPY, or the reader lost track of the rows' lines. The request's
+ * transaction is rolled back and run again, with that table staged.
+ */
+class Restage extends Error {
+  constructor(readonly table: string) {
+    super(`${table}: read again the staged way`);
+  }
+}
+
 const PROGRESS_EVERY_MS = 500;
 
 /**
@@ -91,8 +102,10 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
 
   let ctx: ErrorContext = {};
   const warnings = [...plan.warnings];
+  // Tables that go the staged way after their COPY straight in was refused (Restage).
+  const restaged = new Set<string>();
   try {
-    const tables = await db.transaction(async (tx) => {
+    const attempt = () => db.transaction(async (tx) => {
       // Memory for the hash joins of big files; no JIT: its compile time costs more than
       // it saves on these statements (measured: bench/README.md).
       await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true), bs_lock($1::text[], $2::integer)",
@@ -113,7 +126,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
         // Whole tables being replaced (or loaded while empty) are emptied first, and the
         // files go straight into them (see DIRECT_PARK_BYTES).
-        const whole = plan.gameId === null ? plan.tables.map((t) => t.decl.name) : [];
+        const whole = plan.gameId === null ? plan.tables.map((t) => t.decl.name).filter((t) => !restaged.has(t)) : [];
         const emptied = whole.length
           ? (await tx.query<{ r: Record<string, Emptied> }>('SELECT bs_direct_begin($1::text[], $2::text[], $3::text[]) AS r', [
             whole, whole.filter((t) => (files.get(t)!.size ?? Infinity) >= DIRECT_PARK_BYTES),
@@ -185,6 +198,18 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       await history.finishRequest(db, requestHistoryId, err.tables, Date.now() - started, warnings);
       return err.tables;
     });
+    // Rare: a table refused a row while being loaded straight in. Each table is restaged
+    // at most once, so this ends.
+    let tables: TableResult[];
+    for (;;) {
+      try {
+        tables = await attempt();
+        break;
+      } catch (err) {
+        if (!(err instanceof Restage) || restaged.has(err.table)) throw err;
+        restaged.add(err.table);
+      }
+    }
     for (const t of tables) warnings.push(...t.warnings);
     const findings = dryRun ? undefined : await checkQuality(db, plan.tables.map((t) => t.decl.name), plan.gameId, requestHistoryId, warnings);
     return {
@@ -295,11 +320,10 @@ async function stageFile(
     // until their type is inferred from them.
     const added = new Set(header.added.map((c) => c.name));
     types = new Map(header.columns.map((c) => [c.name, added.has(c.name) ? 'text' : columns.find((k) => k.column_name === c.name)!.column_type]));
-    // Into the emptied table itself when it was emptied for that (with a savepoint to
-    // come back to if the table refuses a row), else into a staging table. (Columns
-    // being added need the staging table: their type comes from their values.)
-    if (emptied && !emptied.staged && !header.added.length) {
-      await tx.query('SAVEPOINT bs_direct');
+    // Into the emptied table itself when it was emptied for that, else into a staging
+    // table. (Columns being added need the staging table: their type comes from their
+    // values.)
+    if (emptied && !header.added.length) {
       direct = { parked: Number(emptied.parked), ordered: emptied.ordered };
     } else if (emptied && Number(emptied.parked) > 0) {
       await tx.query('SELECT bs_indexes_restore($1)', [table]);
@@ -329,7 +353,13 @@ async function stageFile(
     watch: direct ? watched : [],
   });
   // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
-  const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL (${names.join(', ')}))`, body);
+  // FREEZE, into a table TRUNCATEd in this transaction: the rows are written frozen and
+  // their pages marked all-visible, so nothing reading them later (the checks, the index
+  // builds, the data-quality rules, the next load's count) looks up this transaction for
+  // each row or sets hint bits on every page; VACUUM has nothing to freeze. (Not MVCC-safe
+  // for older snapshots, as TRUNCATE itself is not; readers wait for the commit anyway.)
+  const options = `FORMAT csv, ENCODING 'UTF8', ${direct?.ordered ? 'FREEZE, ' : ''}FORCE_NULL (${names.join(', ')})`;
+  const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (${options})`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
   const refused = copyResult.status === 'rejected' && !(readResult.status === 'rejected' && readResult.reason instanceof LoadError) && refusedRow(copyResult.reason);
   const byKey = direct && !direct.ordered ? records.linesByKey : null;
@@ -337,18 +367,15 @@ async function stageFile(
   if (direct && (refused || (readResult.status === 'fulfilled' && copyResult.status === 'fulfilled' && lines === null))) {
     // The table refused a row (a repeated key while its index is there, an empty key, a
     // value too long), or the reader could not keep track of the rows' lines (too many
-    // multi-line records, or keys): back to the savepoint, and the file read again the
-    // staged way, which puts such rows in the rejects or names them.
-    await tx.query('ROLLBACK TO SAVEPOINT bs_direct');
-    await tx.query('RELEASE SAVEPOINT bs_direct');
-    return stageFile(tx, req, planned, file, stage, historyId, columns, onHeaders, { ...emptied!, staged: true });
+    // multi-line records, or keys): the request starts again with this file read the
+    // staged way, which puts such rows in the rejects or names them. (Rare: cheaper than
+    // a savepoint before every COPY, and a savepoint would rule out FREEZE.)
+    throw new Restage(table);
   }
   // A bad file is the better explanation than the COPY it cut short.
   const errCtx = { table, file: file.name, headers, types, lineOf: (n: number) => records.fileLineOf(n) };
   if (readResult.status === 'rejected') throw toLoadError(readResult.reason, errCtx);
   if (copyResult.status === 'rejected') throw toLoadError(copyResult.reason, errCtx);
-  // (The savepoint is not released: a round trip less per file. The request's one
-  // transaction ends them all; a later ROLLBACK TO finds the latest of that name.)
   if (records.rows === 0) {
     throw new LoadError({ table, file: file.name, message: 'the file has a header but no rows', hint: 'an empty export would empty the table; nothing was loaded' });
   }
@@ -371,13 +398,12 @@ async function stageFile(
   };
 }
 
-/** A table bs_direct_begin emptied; `staged`: it loads the staged way after all. */
+/** A table bs_direct_begin emptied. */
 interface Emptied {
   deleted: number | string;
   parked: number;
   /** Emptied by TRUNCATE: rows go in file order (else by DELETE: lines by key). */
   ordered: boolean;
-  staged?: boolean;
 }
 
 /** How bs_apply_loaded tells a row's line (000008). */

@@ -210,6 +210,48 @@ describe('a whole-table replace straight into the table', () => {
     }
   });
 
+  it('a table refusing a row late in a request: the request runs again with that file staged, and the earlier ones load once', async () => {
+    const [header, ...rows] = parse(readFileSync(path.join(dir, 'fact_events.csv'), 'utf8')) as string[][];
+    const few = rows.slice(0, 40);
+    const again = [...few[3]!];
+    const { csv, lines } = toCsv(header!, [...few, again]);
+    const teams = readFileSync(path.join(dir, 'dim_team.csv'), 'utf8');
+    const teamRows = (parse(teams) as string[][]).length - 1;
+    try {
+      statements = [];
+      const r = await load(recorded(t.db), { scope: { kind: 'tables', tables: ['dim_team', 'fact_events'] }, operation: 'replace', initiatedBy: 'test',
+        source: folderSource(folderWith({ 'dim_team.csv': teams, 'fact_events.csv': csv })) });
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      // the first try: both straight in, fact_events refused; the second: fact_events staged
+      expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0]))
+        .toEqual(['COPY dim_team', 'COPY fact_events', 'COPY dim_team', 'COPY bs_stage_2']);
+      expect(r.tables.map((x) => [x.table, x.inserted, x.rejected])).toEqual([['dim_team', teamRows, 0], ['fact_events', 40, 1]]);
+      expect(Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM dim_team')).rows[0]!.n)).toBe(teamRows);
+      const rej = await t.db.query<{ line: string; table_name: string }>('SELECT line, table_name FROM load_rejects WHERE request_id = $1', [r.requestId]);
+      expect(rej.rows).toEqual([{ line: String(lines[40]), table_name: 'fact_events' }]);
+      const hist = await t.db.query<{ kind: string; status: string; rows_inserted: string }>(
+        'SELECT kind, status, rows_inserted FROM load_history WHERE request_id = $1 ORDER BY id', [r.requestId]);
+      expect(hist.rows.map((h) => [h.kind, h.status, Number(h.rows_inserted)])).toEqual([
+        ['request', 'succeeded', teamRows + 40], ['table', 'succeeded', teamRows], ['table', 'succeeded', 40],
+      ]);
+    } finally {
+      const back = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+      expect(back.status).toBe('succeeded');
+    }
+  });
+
+  it('writes the rows of a big file frozen: the pages are all-visible, with nothing left for VACUUM to freeze', async () => {
+    await t.db.query('CREATE EXTENSION IF NOT EXISTS pg_visibility');
+    const r = await replaceEventPlayers(original);
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    // (the pages the rejects were deleted from are the exception)
+    const v = await t.db.query<{ pages: string; all_frozen: string }>(
+      "SELECT pg_relation_size('fact_events_player') / current_setting('block_size')::int AS pages, all_frozen FROM pg_visibility_map_summary('fact_events_player')");
+    const pages = Number(v.rows[0]!.pages);
+    expect(pages).toBeGreaterThan(10);
+    expect(Number(v.rows[0]!.all_frozen)).toBeGreaterThanOrEqual(pages - r.tables[0]!.rejected);
+  });
+
   it.each([
     ['duplicates', 'duplicate key on line', 'event_player_key'],
     ['orphans', 'is not in fact_events.event_key', 'event_key'],
