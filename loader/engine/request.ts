@@ -20,6 +20,11 @@ export interface SourceFile {
   /** How messages name it: a path, `s3://bucket/key`, ... */
   name: string;
   size?: number;
+  /**
+   * A new stream from the start of the file, each call: a request may read a file again
+   * (a table that refused a row while being loaded straight in reruns the request with
+   * that file staged), so this must not hand out one stream twice.
+   */
   open(): Promise<Readable>;
 }
 
