@@ -319,7 +319,8 @@ async function stageFile(
     // values.ts), so nothing is cast per cell later. Columns being added stay text
     // until their type is inferred from them.
     const added = new Set(header.added.map((c) => c.name));
-    types = new Map(header.columns.map((c) => [c.name, added.has(c.name) ? 'text' : columns.find((k) => k.column_name === c.name)!.column_type]));
+    const typeOf = new Map(columns.map((k) => [k.column_name, k.column_type]));
+    types = new Map(header.columns.map((c) => [c.name, added.has(c.name) ? 'text' : typeOf.get(c.name)!]));
     // Into the emptied table itself when it was emptied for that, else into a staging
     // table. (Columns being added need the staging table: their type comes from their
     // values.)
@@ -339,6 +340,16 @@ async function stageFile(
   onHeaders(headers);
   const names = header.columns.map((c) => c.name);
   const watched = relationsOf(table).map((r) => names.indexOf(r.column)).filter((i) => i >= 0);
+  // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
+  // FREEZE, into a table TRUNCATEd in this transaction: the rows are written frozen and
+  // their pages marked all-visible, so nothing reading them later (the checks, the index
+  // builds, the data-quality rules, the next load's count) looks up this transaction for
+  // each row or sets hint bits on every page; VACUUM has nothing to freeze. (Not MVCC-safe
+  // for older snapshots, as TRUNCATE itself is not; readers wait for the commit anyway.)
+  const options = `FORMAT csv, ENCODING 'UTF8', ${direct?.ordered ? 'FREEZE, ' : ''}FORCE_NULL (${names.join(', ')})`;
+  const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (${options})`, body);
+  // (The COPY goes out first: the rows the reader holds are worked through when
+  // released, and the database has the COPY to begin meanwhile.)
   records.release(header.columns.map((c) => {
     const kind = valueKind(types.get(c.name)!);
     return kind ? { kind, header: c.header } : undefined;
@@ -352,14 +363,6 @@ async function stageFile(
     // only for a value that points nowhere.
     watch: direct ? watched : [],
   });
-  // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
-  // FREEZE, into a table TRUNCATEd in this transaction: the rows are written frozen and
-  // their pages marked all-visible, so nothing reading them later (the checks, the index
-  // builds, the data-quality rules, the next load's count) looks up this transaction for
-  // each row or sets hint bits on every page; VACUUM has nothing to freeze. (Not MVCC-safe
-  // for older snapshots, as TRUNCATE itself is not; readers wait for the commit anyway.)
-  const options = `FORMAT csv, ENCODING 'UTF8', ${direct?.ordered ? 'FREEZE, ' : ''}FORCE_NULL (${names.join(', ')})`;
-  const copying = tx.copyFrom(`COPY ${direct ? table : stage} (${direct ? '' : '_line, '}${names.join(', ')}) FROM STDIN (${options})`, body);
   const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
   const refused = copyResult.status === 'rejected' && !(readResult.status === 'rejected' && readResult.reason instanceof LoadError) && refusedRow(copyResult.reason);
   const byKey = direct && !direct.ordered ? records.linesByKey : null;
