@@ -101,16 +101,17 @@ export async function finishTable(db: Queryable, t: TableResult): Promise<void> 
   );
 }
 
-export async function finishRequest(db: Queryable, id: number, tables: TableResult[], durationMs: number, warnings: string[]): Promise<void> {
+/** `extra`: more keys for the row's `warnings` (the data-quality findings, for one). */
+export async function finishRequest(db: Queryable, id: number, tables: TableResult[], durationMs: number, warnings: string[], extra: Record<string, unknown> = {}): Promise<void> {
   const sum = (f: (t: TableResult) => number) => tables.reduce((n, t) => n + f(t), 0);
   await db.query(
     `UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = $2,
        rows_in_file = $3::bigint, rows_inserted = $4::bigint, rows_updated = $5::bigint, rows_deleted = $6::bigint, rows_unchanged = $7::bigint,
        rows_rejected = $8, rows_affected = $4::bigint + $5::bigint + $6::bigint,
-       warnings = coalesce(warnings, '{}'::jsonb) || jsonb_build_object('messages', $9::jsonb)
+       warnings = coalesce(warnings, '{}'::jsonb) || jsonb_build_object('messages', $9::jsonb) || $10::jsonb
      WHERE id = $1`,
     [id, durationMs, sum((t) => t.rowsInFile), sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.deleted),
-      sum((t) => t.unchanged), sum((t) => t.rejected), JSON.stringify(warnings)],
+      sum((t) => t.unchanged), sum((t) => t.rejected), JSON.stringify(warnings), JSON.stringify(extra)],
   );
 }
 

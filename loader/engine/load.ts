@@ -16,7 +16,7 @@ import { planRequest, type PlannedTable } from './plan';
 import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from './request';
 import { valueKind } from './values';
 import { relationsOf } from '../warehouse';
-import { summarizeFindings, validateTouchedGames, type FindingsSummary } from '../quality/validate';
+import { summarizeFindings, validate, validateTouchedGames, type Finding, type FindingsSummary } from '../quality/validate';
 
 interface Staged {
   planned: PlannedTable;
@@ -104,6 +104,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
   const warnings = [...plan.warnings];
   // Tables that go the staged way after their COPY straight in was refused (Restage).
   const restaged = new Set<string>();
+  let findings: Finding[] | undefined;
   try {
     const attempt = () => db.transaction(async (tx) => {
       // Memory for the hash joins of big files; no JIT: its compile time costs more than
@@ -188,8 +189,10 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         report(req, { table: result.table, phase: 'done', rows: result.rowsInFile, bytes: s.file.size ?? 0, elapsedMs: Date.now() - started });
       }
       if (dryRun) throw new DryRunDone(results);
+      findings = await qualityInside(tx, plan.tables.map((t) => t.decl.name), plan.gameId, warnings);
       await history.finishTables(tx, results);
-      await history.finishRequest(tx, requestHistoryId, results, Date.now() - started, warnings);
+      await history.finishRequest(tx, requestHistoryId, results, Date.now() - started, warnings,
+        findings ? { findings: summarizeFindings(findings) } : {});
       return results;
     }).catch(async (err: unknown) => {
       if (!(err instanceof DryRunDone)) throw err;
@@ -211,10 +214,9 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       }
     }
     for (const t of tables) warnings.push(...t.warnings);
-    const findings = dryRun ? undefined : await checkQuality(db, plan.tables.map((t) => t.decl.name), plan.gameId, requestHistoryId, warnings);
     return {
       requestId, historyId: requestHistoryId, status: 'succeeded', dryRun, scope: plan.scope, operation: plan.operation,
-      gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings, findings,
+      gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings, findings: findings && errorsFirst(findings),
     };
   } catch (err) {
     const e = toLoadError(err, ctx);
@@ -227,19 +229,46 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
 }
 
 /**
- * After a load commits, the data-quality rules run for the games it touched (one game,
+ * After a change commits, the data-quality rules run for the games it touched (one game,
  * or every game when whole tables were loaded); their findings join the result and the
- * request's history. They report, they do not undo: the load stands.
+ * request's history. They report, they do not undo: the change stands. (A load runs
+ * them inside its transaction instead: qualityInside.)
  */
 export async function checkQuality(db: Database, tables: string[], gameId: number | null, historyId: number, warnings: string[]): Promise<FindingsSummary | undefined> {
-  if (tables.every((t) => t === 'dim_player' || t === 'dim_team')) return undefined;
+  if (!touchesGames(tables)) return undefined;
   try {
-    const findings = await validateTouchedGames(db, gameId === null ? null : [gameId], { historyId });
-    return summarizeFindings([...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'ERROR' ? -1 : 1)), 20);
+    return errorsFirst(await validateTouchedGames(db, gameId === null ? null : [gameId], { historyId }));
   } catch (err) {
     warnings.push(`the data-quality rules could not run: ${(err as Error).message}`);
     return undefined;
   }
+}
+
+/**
+ * The data-quality rules over what a load's transaction wrote, just before it commits:
+ * the findings are committed with the request's history row, in the same round trips.
+ * In a savepoint: rules that cannot run leave a warning and never undo the load.
+ */
+async function qualityInside(tx: Queryable, tables: string[], gameId: number | null, warnings: string[]): Promise<Finding[] | undefined> {
+  if (!touchesGames(tables)) return undefined;
+  await tx.query('SAVEPOINT bs_quality');
+  try {
+    return await validate(tx, { gameIds: gameId === null ? null : [gameId] });
+  } catch (err) {
+    await tx.query('ROLLBACK TO SAVEPOINT bs_quality');
+    warnings.push(`the data-quality rules could not run: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The rules look at games: the dims of players and teams alone have none. */
+function touchesGames(tables: string[]): boolean {
+  return !tables.every((t) => t === 'dim_player' || t === 'dim_team');
+}
+
+/** For the result: ERRORs first, at most 20. */
+function errorsFirst(findings: Finding[]): FindingsSummary {
+  return summarizeFindings([...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'ERROR' ? -1 : 1)), 20);
 }
 
 interface ApplyJson {
