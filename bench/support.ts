@@ -82,9 +82,19 @@ export async function loadParents(db: Database, dir: string): Promise<void> {
 
 /** Runs psql with a script; returns wall time in ms. */
 export function psqlTimed(url: string, script: string): number {
+  return psqlRun(url, script).ms;
+}
+
+/**
+ * Runs psql with a script under `\timing`: the wall time (starting psql and its
+ * connection included) and the sum of the times psql reports for the statements alone.
+ */
+export function psqlRun(url: string, script: string): { ms: number; statementsMs: number } {
   const t0 = process.hrtime.bigint();
-  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url], { input: script, stdio: ['pipe', 'ignore', 'inherit'] });
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const out = execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url], { input: `\\timing on\n${script}`, stdio: ['pipe', 'pipe', 'inherit'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const statementsMs = [...out.matchAll(/^Time: ([0-9.]+) ms/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  return { ms, statementsMs };
 }
 
 export function report(title: string, rows: [string, string][]): void {
