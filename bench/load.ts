@@ -2,6 +2,7 @@
  * `npm run bench:load`: the load engine measured side by side with PostgreSQL's own COPY.
  *   1. the real export (../shared/data): `load all replace` vs psql `\copy` of the same
  *      12 files into all-text tables, alternating, each from a CHECKPOINT, median of N runs;
+ *      psql as run (its start included) and its statements alone (its `\timing`);
  *   2. a generated ~1,000,000-row fact_events_player: upsert (into the empty table: every
  *      row new, COPYed straight in; then again with every row unchanged, through a
  *      staging table) vs a raw COPY of the same file into an all-text table;
@@ -109,8 +110,8 @@ async function bigUpsert(games: number, rounds: number): Promise<void> {
       });
     };
     // The phases of each load go to stderr: read (the file COPYed into the table, or
-    // into a staging table), applied (rejects, the operation, indexes), then (history
-    // and the data-quality rules).
+    // into a staging table), applied (rejects, the operation, indexes), then (the
+    // data-quality rules, history, the commit).
     const upsert = () => {
       const t0 = Date.now();
       let last = t0;
