@@ -48,6 +48,19 @@ describe('the load engine on PGlite', () => {
     expect(Number(idx.rows[0]!.n)).toBe(3);
   });
 
+  it('a table that refuses a row while loaded straight in: the request runs again with that file staged', async () => {
+    const m = miniLeague();
+    const teams = [...m.teams, { ...m.teams[0]!, team_name: 'again' }];
+    const r = await load(db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team'] }, operation: 'replace', initiatedBy: 'test',
+      source: folderSource(folderWith({ 'dim_player.csv': csvFor('dim_player', m.players), 'dim_team.csv': csvFor('dim_team', teams) })) });
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(r.tables.map((x) => [x.table, x.inserted, x.rejected])).toEqual([['dim_player', m.players.length, 0], ['dim_team', m.teams.length, 1]]);
+    const rej = await db.query<{ line: string; reason: string }>('SELECT line, reason FROM load_rejects WHERE request_id = $1', [r.requestId]);
+    expect(rej.rows).toEqual([{ line: String(teams.length + 1), reason: 'duplicate_key' }]);
+    const kept = await db.query<{ team_name: string }>('SELECT team_name FROM dim_team WHERE team_id = $1', [m.teams[0]!.team_id]);
+    expect(kept.rows).toEqual([{ team_name: m.teams[0]!.team_name }]);
+  });
+
   it('upserts in place', async () => {
     const m = miniLeague();
     const r = await load(db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', initiatedBy: 'test',
