@@ -2,7 +2,9 @@
  * The load engine: one request, one transaction. For every table of the request, in
  * load order: stream its file through COPY into a staging table (ON COMMIT DROP), then
  * apply the operation in SQL (bs_apply). Replace deletes run first, in reverse order.
- * History rows are written before and after; a dry run rolls everything back.
+ * Whole tables go straight into the emptied table instead (DIRECT_PARK_BYTES below).
+ * The data-quality rules run last, inside the transaction. History rows are written
+ * before and after; a dry run rolls everything back.
  */
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -61,9 +63,10 @@ const PROGRESS_EVERY_MS = 500;
  * made. So does any whole-table load into an empty table (append, upsert, merge: all
  * insert). A file from DIRECT_PARK_BYTES (or of unknown size) has its table TRUNCATEd
  * and its indexes dropped for the COPY and built after (000007); TRUNCATE locks readers
- * out until the request commits. A smaller file's table is emptied with DELETE (readers
- * see the old rows meanwhile), and the reader keeps each key's line. Measured:
- * bench/README.md.
+ * out until the request commits, and the COPY writes the rows frozen (FREEZE). A smaller
+ * file's table is emptied with DELETE (readers see the old rows meanwhile), and the
+ * reader keeps each key's line. A table that refuses a row on the way in has the request
+ * run again with its file staged (Restage). Measured: bench/README.md.
  */
 export const DIRECT_PARK_BYTES = 512 * 1024;
 
