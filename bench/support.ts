@@ -104,15 +104,20 @@ export function psqlRunner(url: string): { run(script: string): Promise<{ ms: nu
   ].join('\n');
   const sh = spawn('bash', ['-c', loop], { env: { ...process.env, BS_URL: url }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: sh.stdout! });
-  const waiting: ((line: string) => void)[] = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
+  const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
+  lines.on('line', (line) => waiting.shift()?.resolve(line));
+  // (a helper that dies fails the runs waiting for it, instead of leaving them hanging)
+  sh.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`the psql helper shell exited (${code})`));
+  });
   let n = 0;
   return {
     async run(script) {
       const file = path.join(dir, `script-${n++}.sql`);
       writeFileSync(file, `\\timing on\n${script}\n`);
-      const line = await new Promise<string>((res) => {
-        waiting.push(res);
+      if (sh.exitCode !== null) throw new Error(`the psql helper shell exited (${sh.exitCode})`);
+      const line = await new Promise<string>((resolve, reject) => {
+        waiting.push({ resolve, reject });
         sh.stdin!.write(`${file}\n`);
       });
       const [rc, us, sum] = line.split(' ');

@@ -242,7 +242,7 @@ export async function checkQuality(db: Database, tables: string[], gameId: numbe
   try {
     return errorsFirst(await validateTouchedGames(db, gameId === null ? null : [gameId], { historyId }));
   } catch (err) {
-    warnings.push(`the data-quality rules could not run: ${(err as Error).message}`);
+    warnings.push(rulesFailed(err));
     return undefined;
   }
 }
@@ -259,9 +259,13 @@ async function qualityInside(tx: Queryable, tables: string[], gameId: number | n
     return await validate(tx, { gameIds: gameId === null ? null : [gameId] });
   } catch (err) {
     await tx.query('ROLLBACK TO SAVEPOINT bs_quality');
-    warnings.push(`the data-quality rules could not run: ${(err as Error).message}`);
+    warnings.push(rulesFailed(err));
     return undefined;
   }
+}
+
+function rulesFailed(err: unknown): string {
+  return `the data-quality rules could not run: ${(err as Error).message}`;
 }
 
 /** The rules look at games: the dims of players and teams alone have none. */
