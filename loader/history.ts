@@ -115,20 +115,24 @@ export async function finishRequest(db: Queryable, id: number, tables: TableResu
   );
 }
 
-/** Marks the request and its unfinished table rows failed (runs outside the rolled-back work). */
+/**
+ * Marks the request and its unfinished table rows failed, or cancelled (runs outside the
+ * rolled-back work).
+ */
 export async function failRequest(
   db: Queryable,
   requestId: string,
   error: { message: string; detail?: unknown; table?: string },
   durationMs: number,
+  status: 'failed' | 'cancelled' = 'failed',
 ): Promise<void> {
   await db.query(
-    `UPDATE load_history SET status = 'failed', completed_at = clock_timestamp(), duration_ms = $3,
+    `UPDATE load_history SET status = $6, completed_at = clock_timestamp(), duration_ms = $3,
        error_message = CASE WHEN kind = 'request' OR table_name = $4 OR $4 IS NULL THEN $2
-                            ELSE 'not applied: the request failed on ' || $4 END,
+                            ELSE 'not applied: the request ' || $6 || ' on ' || $4 END,
        error_detail = CASE WHEN kind = 'request' OR table_name = $4 THEN $5::jsonb END
-     WHERE request_id = $1 AND status <> 'failed'`,
-    [requestId, noNul(error.message), durationMs, error.table ?? null, error.detail === undefined ? null : noNul(JSON.stringify(error.detail))],
+     WHERE request_id = $1 AND status NOT IN ('failed', 'cancelled')`,
+    [requestId, noNul(error.message), durationMs, error.table ?? null, error.detail === undefined ? null : noNul(JSON.stringify(error.detail)), status],
   );
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../loader/db/pglite';
+import { privateServer } from './support/embedded';
 import { openPostgres } from '../loader/db/postgres';
 import { checksum, migrate, MigrationError, migrationStatus, readMigrations, type Migration } from '../loader/db/migrate';
 import type { Queryable } from '../loader/db/database';
@@ -42,9 +42,9 @@ describe('migrate', () => {
     expect(Number(rows.rows[0]!.n)).toBe(readMigrations().length);
   });
 
-  it('applies the same migrations to the embedded PGlite, to the same schema', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bs-pglite-'));
-    const lite = await openPglite(dir);
+  it('applies the same migrations to the embedded PostgreSQL 17, to the same schema as on the server of the tests', async () => {
+    const own = await privateServer();
+    const lite = openPostgres({ url: own.server.url });
     try {
       const r = await migrate(lite);
       expect(r.applied.length).toBe(readMigrations().length);
@@ -54,7 +54,7 @@ describe('migrate', () => {
       expect(await schemaSnapshot(lite)).toEqual(await schemaSnapshot(pgdb));
     } finally {
       await lite.close();
-      rmSync(dir, { recursive: true, force: true });
+      await own.stop();
     }
   });
 

@@ -7,6 +7,8 @@ export interface Flags {
   dryRun: boolean;
   addColumns: boolean;
   strict: boolean;
+  /** `sql --url`: print the database's connection string. */
+  url: boolean;
   /** Flags with a value that a local command reads (--batch, --op, --game, --prefix, --port ...). */
   values: Record<string, string>;
 }
@@ -14,7 +16,7 @@ export interface Flags {
 const VALUE_FLAGS = ['batch', 'op', 'game', 'prefix', 'port', 'games', 'out', 'seed'];
 
 export function parseFlags(argv: string[]): Flags {
-  const f: Flags = { words: [], json: false, yes: false, dryRun: false, addColumns: false, strict: false, values: {} };
+  const f: Flags = { words: [], json: false, yes: false, dryRun: false, addColumns: false, strict: false, url: false, values: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--from') {
@@ -27,6 +29,7 @@ export function parseFlags(argv: string[]): Flags {
     else if (a === '--dry-run') f.dryRun = true;
     else if (a === '--add-columns') f.addColumns = true;
     else if (a === '--strict') f.strict = true;
+    else if (a === '--url') f.url = true;
     else if (a.startsWith('--') && VALUE_FLAGS.includes(a.slice(2).split('=')[0]!)) {
       const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
       const v = inline ?? argv[++i];

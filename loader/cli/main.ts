@@ -5,10 +5,7 @@
  * code: 0 only on success.
  */
 import { createReadStream } from 'node:fs';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { runBot } from '../../bot/cli';
-import { forwardToStack } from '../local/control';
 import { sendSlash } from '../local/slack-client';
 import { startStack } from '../local/stack';
 import { readLiveState } from '../local/state';
@@ -17,7 +14,8 @@ import { createInterface } from 'node:readline/promises';
 import { trackerIngest } from '../s3/deps';
 import { configFromEnv, ConfigError, type Config } from '../config';
 import { openDatabase } from '../db/connect';
-import type { Database } from '../db/database';
+import { pgErrorFields, type Database } from '../db/database';
+import { runningUrl } from '../db/embedded';
 import { migrate, MigrationError } from '../db/migrate';
 import { folderSource } from '../engine';
 import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
@@ -26,7 +24,7 @@ import { latestExportsSource } from '../s3/source';
 import type { Operation } from '../warehouse';
 import { describeCommand, isDestructive, parseCommand, type Command } from '../commands/grammar';
 import { executeCommand, type CommandContext } from '../commands/execute';
-import { renderOutcome } from '../commands/render';
+import { renderOutcome, table } from '../commands/render';
 import { runGenerate } from '../generate/cli';
 import { etlCommandExtensions } from '../etl';
 import { defaultHandlers } from '../worker/registry';
@@ -44,6 +42,8 @@ const LOCAL_USAGE = `local commands:
   ingest <tracker.json>         stage a tracker export for its game (the ETL is queued when the game ended)
   drop <files...> [--batch NAME] [--op OPERATION] [--game ID] [--prefix P]
                                upload export files to the drop bucket (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3)
+  sql "<query>" [--json]       run SQL on the warehouse and print the rows; sql --url prints the
+                               connection string (for psql "$(npx benchsight sql --url)")
 
 flags for loads and deletes:
   --from <dir>        load the files <table>.csv of a local folder
@@ -53,7 +53,9 @@ flags for loads and deletes:
   --add-columns       add columns the export has and the table lacks (typed from the values)
   --strict            fail on duplicate keys and broken relations instead of rejecting those rows
 
-DATABASE_URL picks the database; without it the embedded PostgreSQL in .benchsight/ is used.
+DATABASE_URL picks the database; without it the embedded PostgreSQL in .benchsight/ is used
+(the one \`npm start\` runs, or one started for the command). Ctrl-C during a load cancels
+it: nothing changes and the history says "cancelled".
 `;
 
 export interface Io {
@@ -63,8 +65,8 @@ export interface Io {
 }
 
 export interface MainDeps {
-  /** An open database to use (the local stack runs other terminals' commands with its own). */
-  database?: Database;
+  /** Aborted to cancel the command (the bin aborts it on Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export async function main(argv: string[], io: Io = process, env: NodeJS.ProcessEnv = process.env, deps: MainDeps = {}): Promise<number> {
@@ -100,9 +102,9 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   if (first === 'bot') return runBot(argv.slice(1), { stdout: io.stdout, stderr: io.stderr }, env);
   if (first === 'start') return runStack(config, io, env);
 
-  // A local stack is running (npm start): its database is the embedded one, which only
-  // one process can open, so commands run there.
-  const stack = !env.DATABASE_URL && !deps.database ? readLiveState(config.dataDir) : null;
+  // A local stack is running (npm start): its database, bucket and bot are used directly,
+  // unless DATABASE_URL says otherwise.
+  const stack = !env.DATABASE_URL ? readLiveState(config.dataDir) : null;
   if (first === 'slack') {
     if (!stack) {
       err('benchsight: `slack` talks to the local bot of a running `npm start`; none is running here');
@@ -110,20 +112,17 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     }
     return sendSlash(stack, flags.words.slice(1).join(' '), io);
   }
-  if (stack && first === 'drop') {
-    env = { ...env, DROP_BUCKET: stack.bucket, AWS_ENDPOINT_URL_S3: stack.s3Endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey };
-  } else if (stack) {
-    const parsedHere = parseCommand(flags.words.join(' '));
-    let forwarded = argv;
-    if (parsedHere.ok && isDestructive(parsedHere.command) && !flags.yes) {
-      if (!(await confirm(parsedHere.command, io))) return io.stdin.isTTY ? 1 : 2;
-      forwarded = [...argv, '--yes'];
+  if (stack) {
+    config = { ...config, databaseUrl: stack.databaseUrl };
+    if (!env.DROP_BUCKET) {
+      env = { ...env, DROP_BUCKET: stack.bucket, AWS_ENDPOINT_URL_S3: stack.s3Endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey };
     }
-    return forwardToStack(stack, forwarded.map((a, i) => (forwarded[i - 1] === '--from' ? path.resolve(a) : a.startsWith('--from=') ? `--from=${path.resolve(a.slice(7))}` : a)), io);
   }
 
+  if (first === 'sql') return runSql(config, flags, io);
+
   if (first === 'migrate') {
-    return withDatabase(config, io, deps, async (db) => {
+    return withDatabase(config, io, async (db) => {
       const r = await migrate(db, { log: (l) => err(l) });
       out(r.applied.length ? `migrated to version ${r.version} (${r.applied.length} applied)` : `already at version ${r.version}; nothing to do`);
       return 0;
@@ -155,7 +154,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       err('benchsight: usage: benchsight ingest <tracker-export.json> ...');
       return 2;
     }
-    return withDatabase(config, io, deps, async (db) => {
+    return withDatabase(config, io, async (db) => {
       let code = 0;
       for (const file of files) {
         const ingest = trackerIngest(db);
@@ -177,7 +176,9 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
 
   if (isDestructive(command) && !flags.yes && !(await confirm(command, io))) return io.stdin.isTTY ? 1 : 2;
 
-  return withDatabase(config, io, deps, async (db) => {
+  // Ctrl-C (or SIGTERM) cancels the command's load; a second one quits at once.
+  const cancel = deps.signal ? null : cancelOnSignals(io);
+  return withDatabase(config, io, async (db) => {
     const ctx: CommandContext = {
       db,
       initiatedBy: `cli:${env.USER ?? env.USERNAME ?? 'unknown'}`,
@@ -186,14 +187,74 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         unknownColumns: flags.addColumns ? 'add' : 'refuse',
         policy: flags.strict ? { duplicates: 'fail', orphans: 'fail' } : undefined,
         onProgress: flags.json && !io.stderr.isTTY ? undefined : progressPrinter(io.stderr),
+        signal: deps.signal ?? cancel?.signal,
       },
       extensions: etlCommandExtensions(db, { handlers: defaultHandlers(), log: (l) => err(l) }),
     };
     const outcome = await executeCommand(ctx, command);
     if (flags.json) out(JSON.stringify(outcome.kind === 'load' ? outcome.result : outcome, null, 2));
     else out(renderOutcome(outcome));
+    if (outcome.kind === 'load' && outcome.result.status === 'cancelled') return 130;
     return outcome.ok ? 0 : 1;
+  }).finally(() => cancel?.dispose());
+}
+
+/** Aborts on the first Ctrl-C / SIGTERM (the load rolls back and says so); the second exits at once. */
+function cancelOnSignals(io: Io): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const on = () => {
+    if (ac.signal.aborted) process.exit(130);
+    io.stderr.write('\ncancelling: rolling back (Ctrl-C again to quit at once) ...\n');
+    ac.abort();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    signal: ac.signal,
+    dispose() {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
+/** `benchsight sql "<query>"`: the rows as a table (or JSON); `sql --url` prints where the database is. */
+async function runSql(config: Config, flags: Flags, io: Io): Promise<number> {
+  const query = flags.words.slice(1).join(' ').trim();
+  if (flags.url) {
+    const url = config.databaseUrl ?? runningUrl(config.dataDir);
+    if (!url) {
+      io.stderr.write('benchsight: the embedded PostgreSQL is not running: start it with `npm start` (it runs while the stack does), or set DATABASE_URL\n');
+      return 1;
+    }
+    io.stdout.write(`${url}\n`);
+    return 0;
+  }
+  if (!query) {
+    io.stderr.write('benchsight: usage: benchsight sql "<query>" [--json]   |   benchsight sql --url\n');
+    return 2;
+  }
+  return withDatabase(config, io, async (db) => {
+    try {
+      const r = await db.query<Record<string, unknown>>(query);
+      if (flags.json) io.stdout.write(`${JSON.stringify(r.rows, null, 2)}\n`);
+      else if (r.rows.length || r.fields?.length) {
+        const headers = r.fields ?? Object.keys(r.rows[0] ?? {});
+        io.stdout.write(`${table(headers, r.rows.map((row) => headers.map((h) => cell(row[h]))))}\n(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})\n`);
+      } else io.stdout.write(`OK (${r.rowCount} row${r.rowCount === 1 ? '' : 's'})\n`);
+      return 0;
+    } catch (e) {
+      const f = pgErrorFields(e);
+      io.stderr.write(`benchsight: ${(e as Error).message}${f?.detail ? `\n  ${f.detail}` : ''}\n`);
+      return 1;
+    }
   });
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString();
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /** Where a command's loads read from: --from <folder>, else the drop bucket's latest exports. */
@@ -222,14 +283,12 @@ async function confirm(command: Command, io: Io): Promise<boolean> {
 async function runStack(config: Config, io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const running = readLiveState(config.dataDir);
   if (running) {
-    io.stderr.write(`benchsight: BenchSight Ops is already running here (pid ${running.pid}, bot ${running.botUrl})\n`);
+    io.stderr.write(`benchsight: BenchSight Ops is already running here (pid ${running.pid}, since ${running.startedAt}): ` +
+      `database ${running.database}, bot ${running.botUrl}. Use it from another terminal (npx benchsight ...), or stop it with Ctrl-C first\n`);
     return 1;
   }
   const out = (l: string) => io.stdout.write(`${l}\n`);
-  const stack = await startStack({
-    config, env, out,
-    runCommand: (argv, cio, cenv, db) => main(argv, { ...cio, stdin: Readable.from([]) }, cenv, { database: db }),
-  });
+  const stack = await startStack({ config, env, out });
   await stopped();
   out('stopping BenchSight Ops ...');
   await stack.stop();
@@ -237,9 +296,8 @@ async function runStack(config: Config, io: Io, env: NodeJS.ProcessEnv): Promise
   return 0;
 }
 
-async function withDatabase(config: Config, io: Io, deps: MainDeps, fn: (db: Database) => Promise<number>): Promise<number> {
-  if (deps.database) return fn(deps.database);
-  const db = await openDatabase({ ...config, notice: (l) => io.stderr.write(`${l}\n`) });
+async function withDatabase(config: Config, io: Io, fn: (db: Database) => Promise<number>): Promise<number> {
+  const db = await openDatabase({ ...config, notice: (l) => io.stderr.write(`database: ${l}\n`) });
   try {
     return await fn(db);
   } finally {

@@ -55,8 +55,8 @@ export interface CommandContext {
   initiatedBy: string;
   /** Where a load's files come from (a folder, the drop bucket). */
   source?: () => Promise<Source>;
-  /** Passed through to every load (policy, new columns, progress). */
-  loadOptions?: Pick<LoadRequest, 'policy' | 'unknownColumns' | 'onProgress' | 'context'>;
+  /** Passed through to every load (policy, new columns, progress, cancellation). */
+  loadOptions?: Pick<LoadRequest, 'policy' | 'unknownColumns' | 'onProgress' | 'context' | 'signal'>;
   extensions?: Extensions;
 }
 

@@ -14,7 +14,10 @@ export function table(headers: string[], rows: (string | number | null | undefin
 }
 
 export function renderLoad(r: LoadResult): string {
-  const head = `${r.status === 'succeeded' ? (r.dryRun ? 'DRY RUN (nothing changed)' : 'OK') : 'FAILED'}: ${r.scope} (${r.operation}) in ${(r.durationMs / 1000).toFixed(2)} s, history #${r.historyId}`;
+  const word = r.status === 'succeeded' ? (r.dryRun ? 'DRY RUN (nothing changed)' : 'OK') : r.status === 'cancelled' ? 'CANCELLED' : 'FAILED';
+  const head = `${word}: ${r.scope} (${r.operation}) in ${(r.durationMs / 1000).toFixed(2)} s, history #${r.historyId}`;
+  if (r.status === 'cancelled') return `${head}
+Nothing was changed.`;
   if (r.status === 'failed') {
     return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.`;
   }

@@ -1,20 +1,32 @@
-import path from 'node:path';
 import type { Database } from './database';
+import { useEmbedded, type Owner } from './embedded';
 import { openPostgres } from './postgres';
-import { openPglite } from './pglite';
 
 export interface DatabaseTarget {
-  /** A PostgreSQL connection string; when absent the embedded PGlite is used. */
+  /** A PostgreSQL connection string; when absent the embedded PostgreSQL of `dataDir` is used. */
   databaseUrl?: string;
-  /** Folder for the embedded database's files. */
+  /** The local data folder (.benchsight): the embedded server's files live in it. */
   dataDir: string;
-  /** Where the one-line notice about the embedded database goes. */
+  /** Who uses the embedded server (it is started when none runs, and stopped after by its starter). */
+  owner?: Owner;
+  /** Where the one-line notices about the embedded database go. */
   notice?: (line: string) => void;
 }
 
+/**
+ * The database: DATABASE_URL's server, or else the embedded PostgreSQL of the data
+ * folder (started for the time it is used when nothing runs it yet). Both are the same
+ * node-postgres code path.
+ */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.databaseUrl) return openPostgres({ url: target.databaseUrl });
-  const dir = path.resolve(target.dataDir, 'pglite');
-  target.notice?.(`DATABASE_URL is not set: using the embedded PostgreSQL (PGlite) in ${dir}`);
-  return openPglite(dir);
+  const server = await useEmbedded({ dataDir: target.dataDir, owner: target.owner ?? 'command', log: target.notice });
+  const db = openPostgres({ url: server.url, label: `embedded PostgreSQL ${server.version} in ${server.dir} (127.0.0.1:${server.port})` });
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      await server.release();
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * The one interface the product talks to PostgreSQL through, whether the server is
- * real (node-postgres, also through a transaction-mode pooler) or embedded (PGlite).
+ * The one interface the product talks to PostgreSQL through (node-postgres: a server of
+ * DATABASE_URL, also through a transaction-mode pooler, or the embedded server).
  * Nothing here keeps state beyond a transaction: no named prepared statements, no
  * session settings, no session-level locks.
  */
@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
 export interface QueryResult<R> {
   rows: R[];
   rowCount: number;
+  /** The result's column names, in order. */
+  fields?: string[];
 }
 
 export interface Queryable {
@@ -18,12 +20,23 @@ export interface Queryable {
 }
 
 export interface Database extends Queryable {
-  readonly kind: 'postgres' | 'pglite';
   /** Where the data lives, for messages (never contains a password). */
   readonly label: string;
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * When `signal` aborts, the statement running is cancelled on the server, no further
+   * statement runs (each throws a Cancelled), and the transaction rolls back.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { signal?: AbortSignal }): Promise<T>;
   close(): Promise<void>;
+}
+
+/** The work was cancelled (Ctrl-C, a client that went away): nothing it did was kept. */
+export class Cancelled extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'Cancelled';
+  }
 }
 
 /** A database error with PostgreSQL's fields, whichever driver raised it. */

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pgErrorFields, type Database, type Queryable } from '../db/database';
+import { Cancelled, pgErrorFields, type Database, type Queryable } from '../db/database';
 import { CsvRecords } from './csv-records';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
 import { planHeader, type TableColumn } from './header';
@@ -197,7 +197,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       await history.finishRequest(tx, requestHistoryId, results, Date.now() - started, warnings,
         findings ? { findings: summarizeFindings(findings) } : {});
       return results;
-    }).catch(async (err: unknown) => {
+    }, { signal: req.signal }).catch(async (err: unknown) => {
       if (!(err instanceof DryRunDone)) throw err;
       // A dry run changed nothing; its record says what it would have done.
       await history.finishTables(db, err.tables);
@@ -222,10 +222,13 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings, findings: findings && errorsFirst(findings),
     };
   } catch (err) {
-    const e = toLoadError(err, ctx);
-    await recordFailure(db, requestId, e, Date.now() - started);
+    const cancelled = err instanceof Cancelled || Boolean(req.signal?.aborted);
+    const e = cancelled
+      ? new LoadError({ message: `cancelled${ctx.table ? ` while loading ${ctx.table}` : ''}: nothing was changed`, table: ctx.table, file: ctx.file })
+      : toLoadError(err, ctx);
+    await recordFailure(db, requestId, e, Date.now() - started, cancelled ? 'cancelled' : 'failed');
     return {
-      requestId, historyId: requestHistoryId, status: 'failed', dryRun, scope: plan.scope, operation: plan.operation,
+      requestId, historyId: requestHistoryId, status: cancelled ? 'cancelled' : 'failed', dryRun, scope: plan.scope, operation: plan.operation,
       gameId: plan.gameId, durationMs: Date.now() - started, tables: [], warnings, error: e.info,
     };
   }
@@ -477,9 +480,9 @@ function numbers(o: Record<string, number> | null | undefined): Record<string, n
   return Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, Number(v)]));
 }
 
-async function recordFailure(db: Queryable, requestId: string, e: LoadError, durationMs: number): Promise<void> {
+async function recordFailure(db: Queryable, requestId: string, e: LoadError, durationMs: number, status: 'failed' | 'cancelled' = 'failed'): Promise<void> {
   try {
-    await history.failRequest(db, requestId, { message: e.message, detail: e.info, table: e.info.table }, durationMs);
+    await history.failRequest(db, requestId, { message: e.message, detail: e.info, table: e.info.table }, durationMs, status);
   } catch {
     /* the database is gone: the error itself still reaches the caller */
   }

@@ -52,6 +52,8 @@ export interface LoadRequest {
   onProgress?: (p: Progress) => void;
   /** Extra context recorded with the request's history row (e.g. the S3 object). */
   context?: Record<string, unknown>;
+  /** Aborting it cancels the request: everything rolls back, the history says `cancelled`. */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
@@ -96,7 +98,8 @@ export interface LoadErrorInfo {
 export interface LoadResult {
   requestId: string;
   historyId: number;
-  status: 'succeeded' | 'failed';
+  /** `cancelled`: stopped on request (Ctrl-C): nothing changed. */
+  status: 'succeeded' | 'failed' | 'cancelled';
   dryRun: boolean;
   scope: string;
   operation: string;

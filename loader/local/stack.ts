@@ -1,17 +1,19 @@
 /**
  * `npm start`: the whole product on one machine. With no configuration: the embedded
- * PostgreSQL (PGlite, in <data dir>/pglite) migrated, a local drop bucket (s3rver, in
- * <data dir>/s3) whose uploads go to the loader's code, the worker loop, and the Slack
- * bot's endpoint on 127.0.0.1 with a generated signing secret (Slack's API is stood in
- * for by a local server that prints messages here). DATABASE_URL, and DROP_BUCKET with
- * AWS_ENDPOINT_URL_S3, are used instead when set. Other terminals' `npx benchsight`
- * commands run in this process (the embedded database has one user). On a first start
- * with an empty warehouse, a generated sample is dropped into the bucket and loaded.
+ * PostgreSQL (a real server, in <data dir>/postgres, on a free port of 127.0.0.1)
+ * migrated, a local drop bucket (s3rver, in <data dir>/s3) whose uploads go to the
+ * loader's code, the worker loop, and the Slack bot's endpoint on 127.0.0.1 with a
+ * generated signing secret (Slack's API is stood in for by a local server that prints
+ * messages here). DATABASE_URL, and DROP_BUCKET with AWS_ENDPOINT_URL_S3, are used
+ * instead when set. Other terminals' `npx benchsight` commands find the database and the
+ * bucket in <data dir>/stack.json and connect to them directly. On a first start with
+ * an empty warehouse, a generated sample is dropped into the bucket and loaded.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Database } from '../db/database';
-import { openDatabase } from '../db/connect';
+import { useEmbedded } from '../db/embedded';
+import { openPostgres } from '../db/postgres';
 import { migrate } from '../db/migrate';
 import { counts } from '../commands/execute';
 import { etlCommandExtensions } from '../etl';
@@ -28,7 +30,6 @@ import { defaultHandlers } from '../worker/registry';
 import { startBot, type RunningBot } from '../../bot/server';
 import type { BotConfig } from '../../bot/config';
 import type { Config } from '../config';
-import { startControlServer, type RunCommand } from './control';
 import { startSlackStandin } from './slack-standin';
 import { removeState, writeState, type StackState } from './state';
 
@@ -41,8 +42,6 @@ export interface StackOptions {
   config: Config;
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
-  /** Runs a CLI command inside the stack (given the stack's database and bucket). */
-  runCommand: (argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, env: NodeJS.ProcessEnv, db: Database) => Promise<number>;
   botPort?: number;
   s3Port?: number;
   /** Drop a generated sample into an empty warehouse (default true). */
@@ -62,8 +61,17 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     stops.length = 0;
   };
   try {
-    // Database.
-    const db = await openDatabase({ ...config, notice: out });
+    // Database: DATABASE_URL's, or the embedded server, which this process runs.
+    let databaseUrl = config.databaseUrl;
+    let db: Database;
+    if (databaseUrl) {
+      db = openPostgres({ url: databaseUrl });
+    } else {
+      const server = await useEmbedded({ dataDir: config.dataDir, owner: 'stack', log: (l) => out(`database: ${l}`) });
+      stops.push(() => server.release());
+      databaseUrl = server.url;
+      db = openPostgres({ url: server.url, label: `embedded PostgreSQL ${server.version} in ${server.dir} (127.0.0.1:${server.port})` });
+    }
     stops.push(() => db.close());
     const m = await migrate(db, { log: (l) => out(`  ${l}`) });
     out(`database: ${db.label} (schema version ${m.version})`);
@@ -139,14 +147,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     stops.push(() => bot.stop());
     out(`slack bot: ${bot.url} (signing secret ${env.SLACK_SIGNING_SECRET ? 'from SLACK_SIGNING_SECRET' : `${signingSecret}, generated for this run`})`);
 
-    // Commands from other terminals.
-    const token = randomBytes(24).toString('hex');
-    const cmdEnv = { ...env, ...s3Env };
-    const run: RunCommand = (argv, io) => o.runCommand(argv, io, cmdEnv, db);
-    const control = await startControlServer(token, run);
-    stops.push(() => control.stop());
+    // What other terminals' commands connect to (the file is readable by this user only).
     const state: StackState = {
-      pid: process.pid, startedAt: new Date().toISOString(), controlUrl: control.url, token, database: db.label,
+      pid: process.pid, startedAt: new Date().toISOString(), databaseUrl, database: db.label,
       s3Endpoint: s3Endpoint!, bucket: bucket!, botUrl: bot.url, signingSecret, teamId: botConfig.teamId, userId: LOCAL_USER,
     };
     writeState(config.dataDir, state);
@@ -167,6 +170,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     out(`  npx benchsight load game <id> replace         (ids: npx benchsight history, or dim_schedule)`);
     out('  npx benchsight drop path/to/fact_events.csv   (any export file; the loader picks it up)');
     out('  npx benchsight slack "/benchsight history"    (a signed request to the local bot)');
+    out('  npx benchsight sql "select count(*) from fact_events"');
     out('Stop with Ctrl-C.');
     out(READY_LINE);
     return { state, stop };

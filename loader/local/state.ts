@@ -1,7 +1,7 @@
 /**
- * The running local stack leaves its address in <data dir>/stack.json (readable by its
- * user only): other `npx benchsight` processes find it there and send their commands to
- * it — the embedded database can be open in one process only.
+ * The running local stack leaves its addresses in <data dir>/stack.json (readable by its
+ * user only): other `npx benchsight` processes find its database, bucket and bot there
+ * and talk to them directly.
  */
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,9 +9,9 @@ import path from 'node:path';
 export interface StackState {
   pid: number;
   startedAt: string;
-  /** Where commands are sent (127.0.0.1 only) and the token they need. */
-  controlUrl: string;
-  token: string;
+  /** The database's connection string (with its password: this file is 0600). */
+  databaseUrl: string;
+  /** The database, for messages (no password). */
   database: string;
   s3Endpoint: string;
   bucket: string;

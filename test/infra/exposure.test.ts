@@ -9,7 +9,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_NAMES } from '../../loader/warehouse';
 import { migrate } from '../../loader/db/migrate';
-import { openPglite } from '../../loader/db/pglite';
+import { openPostgres } from '../../loader/db/postgres';
+import { privateServer } from '../support/embedded';
 import { freshDatabase, serverUrl, type TestDatabase } from '../support/database';
 
 const API_ROLES = ['anon', 'authenticated', 'tracker', 'benchsight_service'];
@@ -178,8 +179,9 @@ describe('exposure through Supabase API', () => {
 });
 
 describe('exposure where the API roles do not exist', () => {
-  it('is a no-op on the embedded PGlite: no row-level security, no policy, no error', async () => {
-    const lite = await openPglite(undefined);
+  it('is a no-op on a server without them (the embedded PostgreSQL): no row-level security, no policy, no error', async () => {
+    const own = await privateServer();
+    const lite = openPostgres({ url: own.server.url });
     try {
       await migrate(lite);
       const rls = await lite.query<{ n: number }>(
@@ -190,6 +192,7 @@ describe('exposure where the API roles do not exist', () => {
       await lite.query('SELECT apply_exposure()');
     } finally {
       await lite.close();
+      await own.stop();
     }
   }, 120_000);
 });

@@ -1,30 +1,43 @@
 /**
  * Finds the PostgreSQL server the tests create their databases on:
- *   1. DATABASE_URL, when set (CI points it at the local server);
+ *   1. DATABASE_URL, when set (CI points it at the machine's PostgreSQL 15);
  *   2. otherwise a throw-away container through testcontainers, when Docker answers;
- *   3. otherwise a failure that says how to provide one.
+ *   3. otherwise the embedded PostgreSQL (the server `npm start` runs), in a throw-away
+ *      folder, for the run.
  */
 import type { TestProject } from 'vitest/node';
+import { privateServer } from './embedded';
 
 let stop: (() => Promise<void>) | undefined;
 
 export default async function setup(project: TestProject): Promise<void> {
   let url = process.env.DATABASE_URL;
-  if (!url) {
-    try {
-      const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-      const container = await new PostgreSqlContainer('postgres:15-alpine').start();
-      url = container.getConnectionUri();
-      stop = async () => void (await container.stop());
-    } catch (err) {
-      throw new Error(
-        'The tests need a PostgreSQL server where they may create databases.\n' +
-          '  Set DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm test\n' +
-          `  or start Docker so that testcontainers can run one (it said: ${(err as Error).message.split('\n')[0]}).`,
-      );
-    }
-  }
+  if (!url) url = (await container()) ?? (await embedded());
   project.provide('serverUrl', url);
+}
+
+async function container(): Promise<string | undefined> {
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+  } catch {
+    return undefined; // no Docker here
+  }
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const c = await new PostgreSqlContainer('postgres:15-alpine').start();
+  stop = async () => void (await c.stop());
+  process.stdout.write(`tests: PostgreSQL 15 in a container (testcontainers)\n`);
+  return c.getConnectionUri();
+}
+
+async function embedded(): Promise<string> {
+  const own = await privateServer();
+  stop = () => own.stop();
+  process.stdout.write(`tests: no DATABASE_URL and no Docker: the embedded PostgreSQL ${own.server.version} on 127.0.0.1:${own.server.port}\n`);
+  // The tests create their databases from the server's maintenance database.
+  const u = new URL(own.server.url);
+  u.pathname = '/postgres';
+  return u.toString();
 }
 
 export async function teardown(): Promise<void> {
