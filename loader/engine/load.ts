@@ -146,7 +146,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
             columns.get(planned.decl.name) ?? [], (h) => (ctx.headers = h), emptied[planned.decl.name], opened));
         }
       } finally {
-        await closeFile(next);
+        await closeFile(next, req.signal);
       }
 
       // 2. Replace deletes the scope, children before parents.
@@ -320,12 +320,35 @@ async function openFile(req: LoadRequest, table: string, file: SourceFile): Prom
 }
 
 /** Stops reading a file that will not be loaded (the request failed first). */
-async function closeFile(opened: Promise<Opened> | undefined): Promise<void> {
-  const o = await opened?.catch(() => undefined);
+async function closeFile(opened: Promise<Opened> | undefined, signal?: AbortSignal): Promise<void> {
+  const o = await orCancelled(opened ?? Promise.resolve(undefined), signal).catch(() => undefined);
   if (!o) return;
   o.body.destroy();
   o.input.destroy();
-  await o.reading.catch(() => undefined);
+  await orCancelled(o.reading, signal).catch(() => undefined);
+}
+
+/**
+ * `p`, or a Cancelled as soon as `signal` aborts: a cancelled request does not wait for
+ * a source that stalls (a slow network, a pipe nobody writes to).
+ */
+function orCancelled<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const on = () => reject(new Cancelled());
+    if (signal.aborted) return on();
+    signal.addEventListener('abort', on, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', on);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', on);
+        reject(e);
+      },
+    );
+  });
 }
 
 async function stageFile(
@@ -344,8 +367,12 @@ async function stageFile(
   const { records, input, body, reading, startedAt } = opened ?? await openFile(req, table, file);
   let headerFields: string[];
   try {
-    headerFields = await records.header;
+    headerFields = await orCancelled(records.header, req.signal);
   } catch (err) {
+    if (err instanceof Cancelled) {
+      input.destroy();
+      throw err;
+    }
     await reading.catch(() => undefined);
     throw toLoadError(err, { table, file: file.name });
   }
@@ -402,7 +429,16 @@ async function stageFile(
     // only for a value that points nowhere.
     watch: direct ? watched : [],
   });
-  const [readResult, copyResult] = await Promise.allSettled([reading, copying]);
+  // Cancelled: COPY's input ends in an error, so the client tells the server the COPY
+  // failed (a server waiting for COPY data does not act on a cancel request).
+  const onAbort = () => {
+    body.destroy(new Cancelled());
+    input.destroy();
+  };
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  const [readResult, copyResult] = await Promise.allSettled([orCancelled(reading, req.signal), orCancelled(copying, req.signal)])
+    .finally(() => req.signal?.removeEventListener('abort', onAbort));
+  if (req.signal?.aborted) throw new Cancelled();
   const refused = copyResult.status === 'rejected' && !(readResult.status === 'rejected' && readResult.reason instanceof LoadError) && refusedRow(copyResult.reason);
   const byKey = direct && !direct.ordered ? records.linesByKey : null;
   const lines: DirectLines | null = direct?.ordered ? records.recordLines : byKey && { by_key: byKey };

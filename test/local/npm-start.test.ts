@@ -8,7 +8,7 @@
  * Ctrl-C stops everything, the database server included.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -144,20 +144,23 @@ describe('npm start from a fresh clone, with no configuration', () => {
     let loadOut = '';
     load.stdout!.on('data', (c: Buffer) => (loadOut += c.toString()));
     load.stderr!.on('data', (c: Buffer) => (loadOut += c.toString()));
-    const fifo = openSync(path.join(slow, 'fact_events.csv'), 'w');
+    // (Opened read-write, so that opening never waits for the reader; written from a
+    // stream, so that a full pipe never blocks the test.)
+    const fifo = createWriteStream(path.join(slow, 'fact_events.csv'), { flags: 'r+' });
     const lines = readFileSync(path.join(gen, 'fact_events.csv'), 'utf8').split('\n');
-    writeSync(fifo, `${lines.slice(0, Math.ceil(lines.length / 2)).join('\n')}\n`);
+    fifo.write(`${lines.slice(0, Math.ceil(lines.length / 2)).join('\n')}\n`);
+    await until('the load to start', () => (/fact_events/.test(cli('history', 'limit', '1')) ? true : undefined), 30_000);
 
     // Meanwhile, two more commands from two more terminals, both answered.
-    const [h, d] = await Promise.all([cliAsync('history', 'limit', '3'), cliAsync('load', 'table', 'dim_team', 'upsert', '--from', gen)]);
-    expect(h.stdout).toMatch(/succeeded/);
-    expect(d.stdout).toMatch(/^OK: table dim_team \(upsert\)/);
+    const [h, d] = await Promise.all([cliAsync('history', 'limit', '3'), cliAsync('load', 'table', 'fact_shifts_player', 'upsert', '--from', gen)]);
+    expect(h.stdout).toMatch(/started\s+table fact_events/);
+    expect(d.stdout).toMatch(/^OK: table fact_shifts_player \(upsert\)/);
     expect(load.exitCode).toBe(null);
 
     const exited = new Promise<number | null>((r) => load.once('exit', (code) => r(code)));
     load.kill('SIGINT');
     const code = await exited;
-    closeSync(fifo);
+    fifo.destroy();
     expect(loadOut).toMatch(/CANCELLED: table fact_events \(upsert\)/);
     expect(code).toBe(130);
     expect(count('fact_events')).toBe(before);

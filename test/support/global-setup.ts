@@ -10,10 +10,13 @@ import { privateServer } from './embedded';
 
 let stop: (() => Promise<void>) | undefined;
 
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let url = process.env.DATABASE_URL;
   if (!url) url = (await container()) ?? (await embedded());
   project.provide('serverUrl', url);
+  return async () => {
+    await stop?.();
+  };
 }
 
 async function container(): Promise<string | undefined> {
@@ -38,10 +41,6 @@ async function embedded(): Promise<string> {
   const u = new URL(own.server.url);
   u.pathname = '/postgres';
   return u.toString();
-}
-
-export async function teardown(): Promise<void> {
-  await stop?.();
 }
 
 declare module 'vitest' {
