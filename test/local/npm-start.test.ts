@@ -136,20 +136,19 @@ describe('npm start from a fresh clone, with no configuration', () => {
   it('runs two commands at once, and Ctrl-C cancels a long load: nothing changed, history says cancelled', async () => {
     const gen = path.join(dir, 'more');
     const before = count('fact_events');
-    // A load that lasts as long as the test wants: its file is a pipe, written slowly.
-    const slow = path.join(dir, 'slow');
-    mkdirSync(slow);
-    execFileSync('mkfifo', [path.join(slow, 'fact_events.csv')]);
-    const load = spawn(process.execPath, ['bin/benchsight.js', 'load', 'table', 'fact_events', 'upsert', '--from', slow], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A long load: the game's events, repeated under other keys, ~130 MB.
+    const big = path.join(dir, 'big');
+    mkdirSync(big);
+    const [header, ...rows] = readFileSync(path.join(gen, 'fact_events.csv'), 'utf8').trimEnd().split('\n');
+    const out = createWriteStream(path.join(big, 'fact_events.csv'));
+    out.write(`${header}\n`);
+    for (let i = 0; i < 150; i++) out.write(`${rows.map((r) => `X${i}_${r}`).join('\n')}\n`);
+    await new Promise((r) => out.end(r));
+    const load = spawn(process.execPath, ['bin/benchsight.js', 'load', 'table', 'fact_events', 'upsert', '--from', big], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let loadOut = '';
     load.stdout!.on('data', (c: Buffer) => (loadOut += c.toString()));
     load.stderr!.on('data', (c: Buffer) => (loadOut += c.toString()));
-    // (Opened read-write, so that opening never waits for the reader; written from a
-    // stream, so that a full pipe never blocks the test.)
-    const fifo = createWriteStream(path.join(slow, 'fact_events.csv'), { flags: 'r+' });
-    const lines = readFileSync(path.join(gen, 'fact_events.csv'), 'utf8').split('\n');
-    fifo.write(`${lines.slice(0, Math.ceil(lines.length / 2)).join('\n')}\n`);
-    await until('the load to start', () => (/fact_events/.test(cli('history', 'limit', '1')) ? true : undefined), 30_000);
+    await until('the load to start', () => (/started\s+table fact_events/.test(cli('history', 'limit', '1')) ? true : undefined), 30_000);
 
     // Meanwhile, two more commands from two more terminals, both answered.
     const [h, d] = await Promise.all([cliAsync('history', 'limit', '3'), cliAsync('load', 'table', 'fact_shifts_player', 'upsert', '--from', gen)]);
@@ -160,7 +159,6 @@ describe('npm start from a fresh clone, with no configuration', () => {
     const exited = new Promise<number | null>((r) => load.once('exit', (code) => r(code)));
     load.kill('SIGINT');
     const code = await exited;
-    fifo.destroy();
     expect(loadOut).toMatch(/CANCELLED: table fact_events \(upsert\)/);
     expect(code).toBe(130);
     expect(count('fact_events')).toBe(before);
