@@ -278,6 +278,9 @@ async function initialise(p: Paths, bin: { initdb: string }, user: { uid: number
     chownSync(pwfile, user.uid, user.gid);
   }
   log(`initialising the embedded PostgreSQL in ${p.pgdata}`);
+  if (existsSync(path.join(path.dirname(p.pgdata), 'pglite'))) {
+    log(`${path.join(path.dirname(p.pgdata), 'pglite')} holds the embedded database of older versions (PGlite), which is not read any more: load your exports again, then delete that folder`);
+  }
   try {
     const r = spawnSync(bin.initdb, [
       '-D', p.pgdata, '-U', SUPERUSER, '--pwfile', pwfile,
