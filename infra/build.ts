@@ -18,8 +18,11 @@ import {
   type Metafile,
 } from './bundles';
 
-/** Not shipped: PGlite is the local embedded database; pg-native is pg's optional binding. */
-const EXTERNAL = ['@electric-sql/pglite', 'pg-native'];
+/** Not shipped: pg-native is pg's optional binding. */
+const EXTERNAL = ['pg-native'];
+
+/** The module that runs the local embedded PostgreSQL server: never part of a Lambda. */
+const EMBEDDED = 'loader/db/embedded.ts';
 
 export class BuildError extends Error {}
 
@@ -76,7 +79,7 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
       }
       throw new BuildError(`cannot build the ${name} bundle: ${message}`);
     });
-    const chain = staticImportChain(result.metafile as Metafile, STUB, '@electric-sql/pglite');
+    const chain = staticImportChain(result.metafile as Metafile, STUB, EMBEDDED);
     if (chain) {
       throw new BuildError(
         `the ${name} bundle loads the embedded database, which Lambdas do not ship: ${chain.slice(1).join(' → ')}. ` +

@@ -47,7 +47,7 @@ export interface Metafile {
 /**
  * The chain of files through which `entry` loads `pkg` when the bundle starts (static
  * imports and requires; a dynamic `import()` is lazy and does not count), or null.
- * Used to keep the embedded database (PGlite) out of the Lambdas: it is not shipped.
+ * Used to keep the embedded database server (loader/db/embedded.ts) out of the Lambdas: it is not shipped.
  */
 export function staticImportChain(meta: Metafile, entry: string, pkg: string): string[] | null {
   const seen = new Map<string, string[]>([[entry, [entry]]]);
