@@ -338,19 +338,21 @@ export async function useEmbedded(o: EmbeddedOptions): Promise<EmbeddedServer> {
 
     const started = await withLock(p, waitMs, async () => {
       if (runningServer(o.dataDir)) return null; // someone else was quicker
-      const user = serverUser(log);
       const fresh = !existsSync(path.join(p.pgdata, 'PG_VERSION'));
+      if (!fresh) {
+        const major = Number(readFileSync(path.join(p.pgdata, 'PG_VERSION'), 'utf8').trim());
+        if (major !== EMBEDDED_MAJOR) {
+          throw new EmbeddedError(`${p.pgdata} holds a PostgreSQL ${major} database; the embedded server is PostgreSQL ${EMBEDDED_MAJOR}: ` +
+            'move that folder away (or set DATABASE_URL to a server of its version)');
+        }
+      }
+      const user = serverUser(log);
       if (fresh) {
         mkdirSync(p.pgdata, { recursive: true, mode: 0o700 });
         if (user) chownSync(p.pgdata, user.uid, user.gid);
       }
       if (user) checkReachable(user, bin.postgres, p.pgdata);
       if (fresh) await initialise(p, bin, user, Boolean(o.ephemeral), log);
-      const major = Number(readFileSync(path.join(p.pgdata, 'PG_VERSION'), 'utf8').trim());
-      if (major !== EMBEDDED_MAJOR) {
-        throw new EmbeddedError(`${p.pgdata} holds a PostgreSQL ${major} database; the embedded server is PostgreSQL ${EMBEDDED_MAJOR}: ` +
-          'move that folder away (or set DATABASE_URL to a server of its version)');
-      }
       const password = readPassword(p);
       if (!password) throw new EmbeddedError(`${p.pgdata} exists but its password file ${p.password} is missing: delete the folder to start afresh, or set DATABASE_URL`);
       const port = await freePort();
