@@ -50,8 +50,10 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'bs-newcomer-'));
   // (As root, the embedded server runs as the OS user postgres, which must enter the folder.)
   chmodSync(dir, 0o755);
-  execFileSync('git', ['clone', '-q', REPO, dir]);
-  execFileSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env, stdio: 'ignore', timeout: 600_000 });
+  // (Asynchronously: a worker blocked for a minute misses vitest's own messages.)
+  const run = promisify(execFile);
+  await run('git', ['clone', '-q', REPO, dir]);
+  await run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env, timeout: 600_000, maxBuffer: 64 << 20 });
   child = spawn('npm', ['start'], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
