@@ -1,5 +1,6 @@
 import type { Database } from './database';
 import { useEmbedded, type Owner } from './embedded';
+import { migrate } from './migrate';
 import { openPostgres } from './postgres';
 
 export interface DatabaseTarget {
@@ -22,6 +23,15 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.databaseUrl) return openPostgres({ url: target.databaseUrl });
   const server = await useEmbedded({ dataDir: target.dataDir, owner: target.owner ?? 'command', log: target.notice });
   const db = openPostgres({ url: server.url, label: `embedded PostgreSQL ${server.version} in ${server.dir} (127.0.0.1:${server.port})` });
+  // The embedded database is the product's own: it is kept migrated. (Two commands that
+  // started at once migrate one after the other: the second finds nothing to do.)
+  try {
+    await migrate(db, { log: (l) => target.notice?.(l) });
+  } catch (err) {
+    await db.close();
+    await server.release();
+    throw err;
+  }
   return {
     ...db,
     async close() {

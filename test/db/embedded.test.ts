@@ -101,3 +101,38 @@ describe('the embedded PostgreSQL of a folder', () => {
     await expect(useEmbedded({ dataDir, owner: 'command' })).rejects.toThrow(new RegExp(`cannot reach .*: ${closed} is closed to other users`));
   });
 });
+
+describe('commands with no stack running', () => {
+  const cli = (dataDir: string, ...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
+    const c = spawn(process.execPath, [path.resolve(__dirname, '../../bin/benchsight.js'), ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCHSIGHT_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    c.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    c.once('exit', (code) => resolve({ code, out }));
+  });
+
+  it('two at once on one folder share one server: both loads are committed, none lost, and no server is left', async () => {
+    const dataDir = folder();
+    const files = path.join(dataDir, 'files');
+    mkdirSync(files);
+    const { csvFor, miniLeague } = await import('../support/fixtures');
+    const m = miniLeague();
+    writeFileSync(path.join(files, 'dim_team.csv'), csvFor('dim_team', m.teams));
+    writeFileSync(path.join(files, 'dim_player.csv'), csvFor('dim_player', m.players));
+    const [a, b] = await Promise.all([
+      cli(dataDir, 'load', 'table', 'dim_team', 'upsert', '--from', files),
+      cli(dataDir, 'load', 'table', 'dim_player', 'upsert', '--from', files),
+    ]);
+    expect([a.code, b.code], `${a.out}\n${b.out}`).toEqual([0, 0]);
+    for (let i = 0; i < 100 && runningServer(dataDir); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(runningServer(dataDir)).toBeNull();
+    const h = await cli(dataDir, 'history');
+    expect(h.out).toMatch(/succeeded\s+table dim_player\s+upsert/);
+    expect(h.out).toMatch(/succeeded\s+table dim_team\s+upsert/);
+    const counts = await cli(dataDir, 'counts');
+    expect(counts.out).toMatch(new RegExp(`dim_team\\s+${m.teams.length}\\b`));
+    expect(counts.out).toMatch(new RegExp(`dim_player\\s+${m.players.length}\\b`));
+  }, 120_000);
+});
