@@ -10,12 +10,19 @@
  * their values as PostgreSQL reads them (values.ts): `1730.0` → `1730`, `nan` → NULL,
  * a bad value refused with its line, column and value before it reaches the database.
  * Memory stays flat: a chunk in, a chunk out (plus the one record that spans chunks).
+ *
+ * The last record needs no newline after it. A last line without one that has fewer
+ * values than the header, or that ends inside a quoted field, is a file cut short (an
+ * interrupted copy or upload) and is refused with its line. A cut that leaves every
+ * value cannot be told from a complete row: it loads, unless the cut value is invalid.
+ * Excel's first line `sep=,` is skipped with a warning (the line numbers count it); a
+ * UTF-16 file is named as such.
  */
 import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { LoadError } from './errors';
-import { badValue, copyBytes as copyBytesFn, writeValue as writeValueFn, type FieldRule } from './values';
+import { badValue, copyBytes as copyBytesFn, isMissingWord, writeValue as writeValueFn, type FieldRule } from './values';
 
 // Called per cell: bound once here rather than read through the module's export getters.
 const writeValue = writeValueFn;
@@ -26,13 +33,18 @@ const CR = 0x0d;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const NEWLINE = Buffer.from([NL]);
 const MAX_HEADER_BYTES = 1 << 20;
+/** How much of the file's start is kept, to tell a UTF-16 file when its bytes are refused. */
+const HEAD_BYTES = 256;
 
 export class CsvRecords extends Transform {
   /** Resolves with the header's fields once the header record has been read. */
   readonly header: Promise<string[]>;
   rows = 0;
   bytes = 0;
+  /** What a person should know about the file that did not stop it (Excel's sep line). */
+  readonly warnings: string[] = [];
   private resolveHeader!: (h: string[]) => void;
   private rejectHeader!: (e: Error) => void;
   private headerDone = false;
@@ -44,7 +56,11 @@ export class CsvRecords extends Transform {
   private atRecordStart = true;
   private first = true;
   private utf8Carry: Buffer = Buffer.alloc(0);
+  /** The file's first bytes (HEAD_BYTES), for the message about an encoding. */
+  private head: Buffer = Buffer.alloc(0);
   private lastRecordLine = 0;
+  /** Lines before the header: Excel's `sep=,` line. */
+  private linesBeforeHeader = 0;
   private headerLines = 1;
   /** File lines of blank lines that were skipped (rare): maps COPY's line numbers back. */
   private skipped: number[] = [];
@@ -52,7 +68,7 @@ export class CsvRecords extends Transform {
   private prevByte = NL;
   /** A quote closed a field at the very end of the last chunk: check the next byte. */
   private closeAtChunkEnd = false;
-  /** The start of a record that began in an earlier chunk (normalizing only). */
+  /** The start of a record that began in an earlier chunk. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private rules: (FieldRule | undefined)[] | undefined;
@@ -63,8 +79,10 @@ export class CsvRecords extends Transform {
   private prevKeyLen = -1;
   /** Every key so far is greater (in byte order) than the one before: no key repeats. */
   keysIncreasing = false;
-  /** Records whose key field is empty. */
+  /** Records whose key field is empty (or one of pandas' missing-value spellings). */
   keysMissing = 0;
+  /** Text fields (keys, relations) where pandas' nan, None, null... are NULL, by position. */
+  private missingAsNull = new Uint8Array(0);
   private lastField = -1;
   /** Fields whose distinct values are collected (by field position). */
   private watched: (DistinctValues | undefined)[] = [];
@@ -104,7 +122,10 @@ export class CsvRecords extends Transform {
     this.released = true;
     const keyField = opts.keyField ?? -1;
     this.linePrefix = opts.linePrefix ?? true;
-    this.rules = rules.some((r) => r !== undefined) || opts.watch?.length || (opts.keyLines ?? -1) >= 0 ? rules : undefined;
+    const missing = (opts.missingAsNull ?? []).filter((f) => f >= 0);
+    this.rules = rules.some((r) => r !== undefined) || opts.watch?.length || (opts.keyLines ?? -1) >= 0 || missing.length ? rules : undefined;
+    this.missingAsNull = new Uint8Array(Math.max(headers.length, ...missing.map((f) => f + 1)));
+    for (const f of missing) this.missingAsNull[f] = 1;
     if ((opts.keyLines ?? -1) >= 0) {
       this.keyLinesField = opts.keyLines!;
       this.keyLines = new Map();
@@ -118,7 +139,7 @@ export class CsvRecords extends Transform {
     this.keysIncreasing = this.keyField >= 0;
     // Past the last field that needs looking at, a record is copied as it is (COPY
     // itself refuses a row with too many values).
-    this.lastField = Math.max(this.keyField, this.keyLinesField, ...rules.map((r, i) => (r ? i : -1)), ...(opts.watch ?? []));
+    this.lastField = Math.max(this.keyField, this.keyLinesField, ...rules.map((r, i) => (r ? i : -1)), ...(opts.watch ?? []), ...missing);
     const held = this.held;
     this.held = undefined;
     if (held) this.passRecords(held.chunk, held.done);
@@ -144,10 +165,11 @@ export class CsvRecords extends Transform {
         this.first = false;
         if (chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
       }
+      if (this.head.length < HEAD_BYTES) this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD_BYTES - this.head.length)]);
       this.bytes += chunk.length;
       const nul = chunk.indexOf(0);
       if (nul !== -1) {
-        throw this.fail(this.line + countNewlines(chunk, 0, nul), 'this line contains a NUL byte: is this a binary file rather than a CSV export?');
+        throw this.notText(this.line + countNewlines(chunk, 0, nul), 'this line contains a NUL byte: is this a binary file rather than a CSV export?');
       }
       this.checkUtf8(chunk);
       if (!this.headerDone) {
@@ -167,16 +189,18 @@ export class CsvRecords extends Transform {
 
   override _flush(done: TransformCallback): void {
     try {
-      if (this.utf8Carry.length) throw this.fail(this.line, 'the file ends in the middle of a UTF-8 character');
+      if (this.utf8Carry.length) throw this.notText(this.line, 'the file ends in the middle of a UTF-8 character');
       if (!this.headerDone) {
-        if (this.headerLen === 0) throw this.fail(undefined, 'the file is empty', 'an export has a header line and at least one row');
         const all = Buffer.concat(this.headerBuf);
-        if (all.includes(CR)) throw this.fail(1, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
+        if (this.headerLen === 0 || isSepLine(all)) throw this.fail(undefined, 'the file is empty', 'an export has a header line and at least one row');
+        if (all.includes(CR)) throw this.fail(this.headerLine, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
         this.finishHeader(all);
       }
       if (this.inQuote) {
-        throw this.fail(this.quoteLine, 'a quoted field starts on this line and is never closed', 'every " that opens a field needs a closing "');
+        throw this.fail(this.quoteLine, 'a quoted field starts on this line and is never closed: the file ends inside it',
+          'every " that opens a field needs a closing "; if the file was cut short (an interrupted copy or upload), export it again');
       }
+      if (!this.atRecordStart) this.endLastRecord();
       done();
     } catch (err) {
       this.rejectHeader(err as Error);
@@ -191,11 +215,17 @@ export class CsvRecords extends Transform {
       const b = chunk[i]!;
       if (b === QUOTE) inQuote = !inQuote;
       else if (b === CR && !inQuote && i + 1 < chunk.length && chunk[i + 1] !== NL) {
-        throw this.fail(1, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
+        throw this.fail(this.headerLine, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
       } else if (b === NL && !inQuote) {
         const header = Buffer.concat([...this.headerBuf, chunk.subarray(0, i + 1)]);
+        this.headerBuf = [];
+        this.headerLen = 0;
+        if (this.linesBeforeHeader === 0 && isSepLine(header)) {
+          this.skipSepLine(header);
+          return this.takeHeader(chunk.subarray(i + 1));
+        }
         this.finishHeader(header);
-        this.headerLines = countNewlines(header, 0, header.length);
+        this.headerLines = this.linesBeforeHeader + countNewlines(header, 0, header.length);
         this.line = 1 + this.headerLines;
         this.lineShift = this.headerLines;
         return chunk.subarray(i + 1);
@@ -204,8 +234,23 @@ export class CsvRecords extends Transform {
     this.inQuote = inQuote;
     this.headerBuf.push(chunk);
     this.headerLen += chunk.length;
-    if (this.headerLen > MAX_HEADER_BYTES) throw this.fail(1, 'the header line is longer than 1 MB', 'is this a CSV file with a header line?');
+    if (this.headerLen > MAX_HEADER_BYTES) throw this.fail(this.headerLine, 'the header line is longer than 1 MB', 'is this a CSV file with a header line?');
     return Buffer.alloc(0);
+  }
+
+  /**
+   * Excel's first line `sep=,` says which separator the file uses. A comma: the line is
+   * skipped (and counted: the header is line 2); any other separator is refused.
+   */
+  private skipSepLine(line: Buffer): void {
+    const sep = String.fromCharCode(line[4]!);
+    if (sep !== ',') {
+      const shown = sep === '\t' ? 'tabs' : JSON.stringify(sep);
+      throw this.fail(1, `the file's values are separated by ${shown} (Excel's "sep=${sep === '\t' ? '\\t' : sep}" line), not by commas`,
+        'save it as a comma-separated file (in Excel: Save As "CSV UTF-8 (Comma delimited)")');
+    }
+    this.linesBeforeHeader = 1;
+    this.warnings.push(`${this.fileName}: line 1 is Excel's separator line "sep=,": skipped, the header is line 2`);
   }
 
   private finishHeader(buf: Buffer): void {
@@ -217,11 +262,38 @@ export class CsvRecords extends Transform {
     try {
       fields = parse(buf, { relax_column_count: true }) as string[][];
     } catch (err) {
-      throw this.fail(1, `the header line cannot be read: ${(err as Error).message}`);
+      throw this.fail(this.headerLine, `the header line cannot be read: ${(err as Error).message}`);
     }
     const header = fields[0];
-    if (!header || header.every((h) => h.trim() === '')) throw this.fail(1, 'the header line is empty');
+    if (!header || header.every((h) => h.trim() === '')) throw this.fail(this.headerLine, 'the header line is empty');
     this.resolveHeader(header);
+  }
+
+  /** The file line the header is on (2 after Excel's sep line). */
+  get headerLine(): number {
+    return this.linesBeforeHeader + 1;
+  }
+
+  /**
+   * The file ended without a newline after its last record: that record is whole only
+   * if it has a value for every column of the header (else the file was cut short).
+   */
+  private endLastRecord(): void {
+    const record = Buffer.concat([...this.pending, NEWLINE]);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.atRecordStart = true;
+    const fields = countFields(record, 0, record.length - 1);
+    if (fields < this.headers.length) {
+      throw this.fail(this.lastRecordLine, `the file ends in the middle of this row: it has ${fields} of the header's ${this.headers.length} values, and no newline at its end`,
+        'the file was probably cut short (an interrupted copy or upload): export or copy it again');
+    }
+    if (this.rules === undefined) {
+      this.push(NEWLINE); // (the record itself went out as it came)
+      return;
+    }
+    const out = Buffer.allocUnsafe(record.length + 16);
+    this.push(out.subarray(0, this.writeRecord(record, 0, record.length, out, 0)));
   }
 
   private prefixRecords(chunk: Buffer): Buffer {
@@ -286,7 +358,12 @@ export class CsvRecords extends Transform {
       this.line++;
       if (!this.inQuote) {
         this.atRecordStart = true;
-        if (normalizing) {
+        if (!normalizing) {
+          if (this.pendingBytes) {
+            this.pending = [];
+            this.pendingBytes = 0;
+          }
+        } else {
           if (this.pendingBytes) {
             const record = Buffer.concat([...this.pending, chunk.subarray(recStart, nl + 1)]);
             this.pending = [];
@@ -299,9 +376,10 @@ export class CsvRecords extends Transform {
       }
       pos = nl + 1;
     }
-    if (normalizing && !this.atRecordStart && recStart < chunk.length) {
+    if (!this.atRecordStart && recStart < chunk.length) {
       // The record goes on in the next chunk: keep its start (a copy: the chunk's
-      // memory belongs to the stream that read it).
+      // memory belongs to the stream that read it). Written as it came, it is still kept:
+      // if the file ends there, its values are counted (endLastRecord).
       const rest = Buffer.from(chunk.subarray(recStart));
       this.pending.push(rest);
       this.pendingBytes += rest.length;
@@ -339,9 +417,16 @@ export class CsvRecords extends Transform {
           if (i < end) i++;
         }
         while (i < end && rec[i] !== COMMA) i++;
-        if (field === this.keyField) this.watchKey(rec, fs, i);
-        if (field === this.keyLinesField) this.keyLine(rec, fs, i);
-        this.watched[field]?.see(rec, fs, i);
+        if (i - fs >= 3 && i - fs <= 6 && this.missingAsNull[field] === 1 && isMissingField(rec, fs, i)) {
+          // pandas' nan/None/null in a key or a relation: no value, written as an empty field
+          o = copyBytes(rec, copied, fs, out, o);
+          copied = i;
+          if (field === this.keyField) this.keysMissing++;
+        } else {
+          if (field === this.keyField) this.watchKey(rec, fs, i);
+          if (field === this.keyLinesField) this.keyLine(rec, fs, i);
+          this.watched[field]?.see(rec, fs, i);
+        }
         if (i >= end) break;
         if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
         i++;
@@ -425,11 +510,7 @@ export class CsvRecords extends Transform {
 
   /** A refused value; but a row with the wrong number of values is the better explanation. */
   private refuse(rec: Buffer, rs: number, end: number, rule: FieldRule, value: string): LoadError {
-    let fields = 1;
-    for (let i = rs, q = false; i < end; i++) {
-      if (rec[i] === QUOTE) q = !q;
-      else if (rec[i] === COMMA && !q) fields++;
-    }
+    const fields = countFields(rec, rs, end);
     if (fields !== this.headers.length) return this.wrongCount(fields);
     return badValue(this.fileName, this.lastRecordLine, rule.header, rule.kind, value);
   }
@@ -504,7 +585,16 @@ export class CsvRecords extends Transform {
       line++;
       start = nl + 1;
     }
-    throw this.fail(line, 'this line has bytes that are not UTF-8 text', 'save the file as UTF-8');
+    throw this.notText(line, 'this line has bytes that are not UTF-8 text', 'save the file as UTF-8');
+  }
+
+  /** Bytes that are not UTF-8 text: a UTF-16 file is named as such, anything else as `message` says. */
+  private notText(line: number, message: string, hint?: string): LoadError {
+    if (looksUtf16(this.head)) {
+      return this.fail(1, 'the file is UTF-16 text, not UTF-8 (as Excel\'s "Unicode Text" and Windows PowerShell write it)',
+        'save it as UTF-8: in Excel, Save As "CSV UTF-8 (Comma delimited)"; in an editor, choose the encoding UTF-8');
+    }
+    return this.fail(line, message, hint);
   }
 
   /** The CSV line of the last record read (for progress and messages). */
@@ -522,6 +612,11 @@ export interface ReleaseOptions {
   watch?: number[];
   /** The key field whose values' lines to keep (linesByKey). */
   keyLines?: number;
+  /**
+   * Text fields whose values nan, NaN, None, null and NULL (pandas' missing values) are
+   * NULL: the key and the relations, where such a word is no key and points nowhere.
+   */
+  missingAsNull?: number[];
 }
 
 /** The most keys whose lines the reader keeps (small files only take that way). */
@@ -623,6 +718,47 @@ function writeLinePrefix(n: number, out: Buffer, o: number): number {
   for (let k = o + len - 1, v = n; k >= o; k--, v = Math.floor(v / 10)) out[k] = 48 + (v % 10);
   out[o + len] = COMMA;
   return o + len + 1;
+}
+
+/** The fields of the record `buf[from, to)`: its commas outside quotes, plus one. */
+function countFields(buf: Buffer, from: number, to: number): number {
+  let fields = 1;
+  for (let i = from, q = false; i < to; i++) {
+    if (buf[i] === QUOTE) q = !q;
+    else if (buf[i] === COMMA && !q) fields++;
+  }
+  return fields;
+}
+
+/** `buf[s, e)` is one of pandas' missing-value words, quoted or not. */
+function isMissingField(buf: Buffer, s: number, e: number): boolean {
+  if (buf[s] === QUOTE) return e - s >= 2 && buf[e - 1] === QUOTE && isMissingWord(buf, s + 1, e - 1);
+  return isMissingWord(buf, s, e);
+}
+
+/** Excel's first line naming the separator: `sep=,` (any one character), then the line end. */
+function isSepLine(line: Buffer): boolean {
+  let n = line.length;
+  if (n > 0 && line[n - 1] === NL) n--;
+  if (n > 0 && line[n - 1] === CR) n--;
+  return n === 5 && line.toString('latin1', 0, 4).toLowerCase() === 'sep=';
+}
+
+/**
+ * The start of a file in UTF-16: its byte-order mark, or text whose every other byte is
+ * NUL (ASCII in UTF-16, little- or big-endian). A binary file rarely has that shape.
+ */
+function looksUtf16(head: Buffer): boolean {
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return true;
+  const pairs = head.length >> 1;
+  if (pairs === 0) return false;
+  let le = 0;
+  let be = 0;
+  for (let i = 0; i < 2 * pairs; i += 2) {
+    if (head[i] !== 0 && head[i + 1] === 0) le++;
+    else if (head[i] === 0 && head[i + 1] !== 0) be++;
+  }
+  return le >= 0.8 * pairs || be >= 0.8 * pairs;
 }
 
 function countNewlines(buf: Buffer, from: number, to: number): number {

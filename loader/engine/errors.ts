@@ -54,6 +54,16 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
   if (err instanceof LoadError) {
     return new LoadError({ table: ctx.table, file: ctx.file, ...err.info });
   }
+  // Checked first: a connection killed during COPY carries COPY's line in its context,
+  // but no line of the file is to blame.
+  const lost = lostConnection(err);
+  if (lost) {
+    return new LoadError({
+      table: ctx.table, file: ctx.file,
+      message: `the connection to the database was lost${ctx.table ? ` while loading ${ctx.table}` : ''} (${lost}): nothing was changed`,
+      hint: 'the server restarted or the connection was closed, and the load was rolled back with it; run the command again once the database answers',
+    });
+  }
   const pgErr = pgErrorFields(err);
   if (!pgErr) {
     const message = err instanceof Error ? err.message : String(err);
@@ -99,6 +109,21 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
     return new LoadError({ ...base, message, line, hint });
   }
   return new LoadError({ ...base, message: pgErr.message, hint: hintFor(pgErr.code) });
+}
+
+/**
+ * The reason, when `err` says the connection to the server went away (a killed backend,
+ * a server shutdown or restart, a dropped network connection); else undefined. Whatever
+ * the transaction had done went with it: the server rolls back a transaction whose
+ * connection ends.
+ */
+function lostConnection(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) return err.message;
+  // node-postgres' own words for a socket that closed under it
+  if (/^Connection terminated\b|^Client has encountered a connection error|^Client was closed and is not queryable/.test(err.message)) return err.message;
+  return undefined;
 }
 
 function hintFor(code?: string): string | undefined {

@@ -26,21 +26,23 @@ export function planHeader(
   headers: string[],
   tableColumns: TableColumn[],
   unknownColumns: 'refuse' | 'add',
+  /** The file line the header is on (2 when Excel's `sep=,` line comes first). */
+  line = 1,
 ): HeaderPlan {
   const seen = new Map<string, string>();
   const columns: { header: string; name: string }[] = [];
   headers.forEach((header, i) => {
     if (header.trim() === '') {
-      throw new LoadError({ file, table, line: 1, message: `header column ${i + 1} has no name`, hint: 'every column of the header needs a name' });
+      throw new LoadError({ file, table, line, message: `header column ${i + 1} has no name`, hint: 'every column of the header needs a name' });
     }
     const name = columnNameFor(header);
     if (!isPlainIdentifier(name)) {
-      throw new LoadError({ file, table, line: 1, column: header, message: `the header ${JSON.stringify(header)} does not make a usable column name` });
+      throw new LoadError({ file, table, line, column: header, message: `the header ${JSON.stringify(header)} does not make a usable column name` });
     }
     const earlier = seen.get(name);
     if (earlier !== undefined) {
       throw new LoadError({
-        file, table, line: 1, column: header,
+        file, table, line, column: header,
         message: earlier === header ? `the header names column ${JSON.stringify(header)} twice` : `the headers ${JSON.stringify(earlier)} and ${JSON.stringify(header)} both mean column ${name}`,
       });
     }
@@ -52,7 +54,7 @@ export function planHeader(
   const unknown = columns.filter((c) => !known.has(c.name));
   if (unknown.length && unknownColumns === 'refuse') {
     throw new LoadError({
-      file, table, line: 1, column: unknown[0]!.header,
+      file, table, line, column: unknown[0]!.header,
       message: `${table} has no column${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 20).map((c) => c.header).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`,
       hint: 'the export has columns the warehouse does not know: check the file is for this table, or load with the option that adds new columns (--add-columns)',
     });
@@ -62,7 +64,7 @@ export function planHeader(
   const required = missing.filter((c) => c.not_null);
   if (required.length) {
     throw new LoadError({
-      file, table, line: 1,
+      file, table, line,
       message: `the file has no column ${required.map((c) => c.column_name).join(', ')}, which ${table} needs`,
       hint: 'is this the right file for the table?',
     });

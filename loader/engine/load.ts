@@ -380,7 +380,7 @@ async function stageFile(
   let types: Map<string, string>;
   let direct: { parked: number; ordered: boolean } | undefined;
   try {
-    header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse');
+    header = planHeader(file.name, table, headerFields, columns, req.unknownColumns ?? 'refuse', records.headerLine);
     // The stage has the table's types: COPY reads the values (normalized on the way,
     // values.ts), so nothing is cast per cell later. Columns being added stay text
     // until their type is inferred from them.
@@ -428,6 +428,9 @@ async function stageFile(
     // way: bs_apply_loaded checks each distinct value once, and reads the table again
     // only for a value that points nowhere.
     watch: direct ? watched : [],
+    // pandas' nan/None/null in a text key or relation is no value (a row without its key,
+    // a relation that points nowhere), not a key named "nan"
+    missingAsNull: [...planned.decl.key.map((k) => names.indexOf(k)), ...watched],
   });
   // Cancelled: COPY's input ends in an error, so the client tells the server the COPY
   // failed (a server waiting for COPY data does not act on a cancel request).
@@ -457,7 +460,7 @@ async function stageFile(
   if (records.rows === 0) {
     throw new LoadError({ table, file: file.name, message: 'the file has a header but no rows', hint: 'an empty export would empty the table; nothing was loaded' });
   }
-  const warnings = [...header.warnings];
+  const warnings = [...records.warnings, ...header.warnings];
   if (header.added.length) {
     const r = await tx.query<{ r: { column: string; type: string }[] }>('SELECT bs_add_columns($1, $2::regclass, $3::text[]) AS r', [
       table, stage, header.added.map((c) => c.name),

@@ -4,15 +4,17 @@
  * one pass, and no SQL cast runs per cell afterwards.
  *
  *   integer, bigint, smallint  `1730.0` → `1730` (pandas' float ints); any other fraction,
- *                              `0x1A`, `1_000`, or a value out of range is refused
+ *                              `0x1A`, `1_000`, or a value out of range is refused (the
+ *                              message gives the type's range)
  *   boolean                    `1.0`/`0.0` → `1`/`0`; True/False/true/t/… as PostgreSQL reads them
  *   numeric, double precision  plain decimal or exponent notation only
  *   timestamp, date, time      ISO only (`2024-09-15 00:00:00`); a date takes no time of day
  *                              other than midnight; the calendar is checked
  *   every other type           as written
  * Empty cells, and in non-text columns the missing-value spellings pandas has written
- * (nan, NaN, None, null, NULL), are NULL. Text passes through untouched; its empty
- * cells are NULL by the COPY's FORCE_NULL.
+ * (nan, NaN, None, null, NULL), are NULL. Text passes through untouched (but for keys
+ * and relations, where those spellings are NULL too: csv-records.ts); its empty cells
+ * are NULL by the COPY's FORCE_NULL.
  *
  * The rules are those the SQL casts of 000003_loading.sql apply to text that reaches
  * the database another way (landing tables, load_table()): the same file loads to the
@@ -62,9 +64,13 @@ export function quoteValue(v: string): string {
 }
 
 export function badValue(file: string, line: number, column: string, kind: ValueKind, value: string): LoadError {
+  // A whole number refused by a whole-number column is too big for it: say so, and the range.
+  const range = kind in LIMITS && /^\s*[+-]?\d+(\.0*)?\s*$/.test(value) ? LIMITS[kind as keyof typeof LIMITS] : undefined;
   return new LoadError({
     file, line, column, value,
-    message: `${quoteValue(value)} is not ${KIND_WORDS[kind]}`,
+    message: range
+      ? `${quoteValue(value)} is out of range for a whole-number column of type ${kind}: it takes ${range[0]} to ${range[1]}`
+      : `${quoteValue(value)} is not ${KIND_WORDS[kind]}`,
     hint: 'fix the value in the file and drop it again; nothing was loaded',
   });
 }
@@ -89,8 +95,11 @@ const UPPER_E = 0x45;
 const isDigit = (b: number) => b >= ZERO && b <= NINE;
 const isSpace = (b: number) => b === SPACE || b === TAB;
 
-/** nan, NaN, None, null, NULL: exactly bs_is_missing() of 000003_loading.sql. */
-function isMissingWord(buf: Uint8Array, s: number, e: number): boolean {
+/**
+ * nan, NaN, None, null, NULL: exactly bs_is_missing() of 000003_loading.sql. (The reader
+ * also reads them as missing in text keys and relations: csv-records.ts.)
+ */
+export function isMissingWord(buf: Uint8Array, s: number, e: number): boolean {
   const n = e - s;
   if (n === 3) {
     // nan, NaN

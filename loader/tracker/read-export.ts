@@ -1,7 +1,8 @@
 /**
  * Turns what a caller hands over (an object, a JSON string or buffer, or a stream) into a
- * validated TrackerExport, with errors that say what is wrong and where, and that never
- * quote the input (it can hold credentials in `settings`).
+ * validated TrackerExport, with errors that say what is wrong, where, and which value it
+ * was. Only a refused value of a field the warehouse reads is quoted (short, cut when
+ * long): the rest of the input, `settings` above all (it can hold credentials), never is.
  */
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -80,7 +81,7 @@ export async function readTrackerExport(input: TrackerInput): Promise<TrackerExp
 
   const rawGame = (raw as Record<string, unknown>).gameId;
   const gameId = typeof rawGame === 'number' && Number.isSafeInteger(rawGame) ? rawGame : typeof rawGame === 'string' && /^\d+$/.test(rawGame) ? Number(rawGame) : null;
-  const problems = parsed.error.issues.map((i) => `${pathText(i.path)}: ${issueMessage(i)}`);
+  const problems = parsed.error.issues.map((i) => `${pathText(i.path)}: ${issueMessage(i, raw)}`);
   const shown = problems.slice(0, MAX_PROBLEMS);
   const more = problems.length > MAX_PROBLEMS ? `\n  ... and ${problems.length - MAX_PROBLEMS} more` : '';
   throw new TrackerExportError(
@@ -90,10 +91,45 @@ export async function readTrackerExport(input: TrackerInput): Promise<TrackerExp
   );
 }
 
-/** zod's message (zod names types, never the values it received). */
-function issueMessage(i: z.core.$ZodIssue): string {
+/**
+ * zod's message, and the value it refused (zod names the type it received, not the value:
+ * `expected boolean` says nothing of which of 1,593 events to fix).
+ */
+function issueMessage(i: z.core.$ZodIssue, raw: unknown): string {
+  // (our own checks name their values: `idx 4 appears twice`)
+  if (i.code === 'custom') return i.message;
+  const value = valueAt(raw, i.path);
   if (i.code === 'invalid_type') {
-    return /received undefined$/.test(i.message) ? `is missing (expected ${i.expected})` : i.message.replace(/^Invalid input: /, '');
+    if (value === undefined) return `is missing (expected ${i.expected})`;
+    return `expected ${i.expected}, received ${describeValue(value)}`;
   }
-  return i.message;
+  return value === undefined ? i.message : `${i.message}, received ${describeValue(value)}`;
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v = raw;
+  for (const p of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+const MAX_QUOTED = 40;
+
+/** A value in a message: a short one whole, a long text by its start, a list or an object by its kind. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  switch (typeof v) {
+    case 'string':
+      return v.length > MAX_QUOTED ? `the text ${JSON.stringify(v.slice(0, MAX_QUOTED)).slice(0, -1)}…" (${v.length.toLocaleString('en-US')} characters)` : `the text ${JSON.stringify(v)}`;
+    case 'number':
+    case 'boolean':
+      return `the ${typeof v} ${String(v)}`;
+    case 'object':
+      return 'an object';
+    default:
+      return `a ${typeof v}`;
+  }
 }

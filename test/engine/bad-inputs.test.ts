@@ -5,10 +5,12 @@
  * inputs that must load exactly as written.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { folderSource, load, type LoadErrorInfo, type LoadRequest } from '../../loader/engine';
+import type { Database, Queryable } from '../../loader/db/database';
+import { DIRECT_PARK_BYTES, folderSource, load, type LoadErrorInfo, type LoadRequest } from '../../loader/engine';
 import { TABLE_NAMES, WAREHOUSE, type Group } from '../../loader/warehouse';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { csvFor, folderWith, miniLeague, miniLeagueFiles, type Row } from '../support/fixtures';
@@ -101,6 +103,63 @@ function noise(length: number): Buffer {
 
 const TEN_MB = 10 * 1024 * 1024;
 
+// ── Every way a file goes in ─────────────────────────────────────────────────
+// load.ts takes a file one of three ways: staged (an upsert into a table that has rows),
+// or straight into the emptied table (a whole-table replace) as a small file (emptied
+// with DELETE, each key's line kept) or as one of DIRECT_PARK_BYTES or more (TRUNCATE,
+// indexes parked, the rows' lines by position). Cases about the reader run on all three.
+const PATHS = [
+  { path: 'staged', operation: 'upsert', big: false },
+  { path: 'direct', operation: 'replace', big: false },
+  { path: 'direct, big file', operation: 'replace', big: true },
+] as const;
+type Path = (typeof PATHS)[number];
+/** Text for a text column of an early row, that makes a file a big one. */
+const PAD = 'p'.repeat(DIRECT_PARK_BYTES + 16 * 1024);
+const padFor = (p: Path) => (p.big ? PAD : '');
+/** A request for `table` the way `p` goes, its file made by `content` (given the padding). */
+function onPath(p: Path, table: string, content: (pad: string) => string | Buffer, extra: Partial<LoadRequest> = {}): LoadRequest {
+  const c = content(padFor(p));
+  if (p.big) expect(Buffer.byteLength(c)).toBeGreaterThanOrEqual(DIRECT_PARK_BYTES);
+  return fileRequest(table, c, { operation: p.operation, ...extra });
+}
+function onEveryPath(c: { name: string; table: string; content: (pad: string) => string | Buffer; error: BadCase['error'] }): BadCase[] {
+  return PATHS.map((p) => ({ name: `${c.name} (${p.path})`, request: () => onPath(p, c.table, c.content), error: c.error }));
+}
+/**
+ * The way a load of one table went, as its statements show: its COPY into a staging
+ * table, or into the table itself, and then with each key's line kept (a small file,
+ * emptied with DELETE) or by position (a big one, TRUNCATEd).
+ */
+async function loadSeeingPath(req: LoadRequest): Promise<{ r: Awaited<ReturnType<typeof load>>; path: Path['path'] }> {
+  const seen: { sql: string; arg: unknown }[] = [];
+  const wrap = <Q extends Queryable>(q: Q): Q => new Proxy(q, {
+    get(target, p) {
+      const v = Reflect.get(target, p) as unknown;
+      if (p === 'query' || p === 'copyFrom') {
+        return (sql: string, arg: unknown) => (seen.push({ sql, arg }), (v as (a: string, b: unknown) => unknown).call(target, sql, arg));
+      }
+      if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>, o?: unknown) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)), o as undefined);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const r = await load(wrap(t.db), req);
+  const copy = seen.find((x) => x.sql.startsWith('COPY '))!.sql;
+  const applied = seen.find((x) => x.sql.includes('bs_apply_loaded'));
+  const lines = applied && (JSON.parse((applied.arg as string[])[1]!) as { lines: object }).lines;
+  return { r, path: /^COPY bs_stage_/.test(copy) ? 'staged' : lines && 'by_key' in lines ? 'direct' : 'direct, big file' };
+}
+
+/** The first team, its team_url (the last column) made of `pad`. */
+const aceWith = (pad: string) => `${teamLine(0, 'Ace', 'N10001')}${pad}`;
+/** fact_events: the mini league's first three events, the first one's event_detail `pad`, the second changed. */
+const eventsCsv = (pad: string, change: Row = {}) => csvFor('fact_events', [{ ...m.events[0]!, event_detail: pad }, { ...m.events[1]!, ...change }, m.events[2]!]);
+/** Text as Excel and Windows tools write "Unicode text": UTF-16, little-endian unless swapped. */
+const utf16 = (text: string, opts: { bom: boolean; bigEndian?: boolean }) => {
+  const b = Buffer.concat([opts.bom ? Buffer.from([0xff, 0xfe]) : Buffer.alloc(0), Buffer.from(text, 'utf16le')]);
+  return opts.bigEndian ? b.swap16() : b;
+};
+
 interface BadCase {
   name: string;
   request: () => LoadRequest;
@@ -115,11 +174,31 @@ const BAD: BadCase[] = [
     request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n${teamLine(2, '"Cats', 'N10003')}\n`),
     error: { message: /quote.*never closed/, file: 'dim_team.csv', table: 'dim_team', line: 3 },
   },
-  {
+  ...onEveryPath({
     name: 'an unclosed quote on the last line, which has no newline',
-    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${ACE}\n2,"Cats,N10003`),
-    error: { message: /quote.*never closed/, file: 'dim_team.csv', line: 3 },
-  },
+    table: 'dim_team',
+    content: (pad) => `${TEAM_HEADER}\n${aceWith(pad)}\n2,"Cats,N10003`,
+    error: { message: /quote.*never closed: the file ends inside it/, file: 'dim_team.csv', line: 3 },
+  }),
+  // A file cut short (an interrupted copy or upload): its last line has no newline and
+  // fewer values than the header. (One that still has every value cannot be told from a
+  // complete row: test/engine/values.test.ts.)
+  ...onEveryPath({
+    name: 'the last row cut short, without a final newline',
+    table: 'dim_team',
+    content: (pad) => `${TEAM_HEADER}\n${aceWith(pad)}\n${BLADES}\n2,Cats,N10003,`,
+    error: { message: /^the file ends in the middle of this row: it has 4 of the header's 15 values/, file: 'dim_team.csv', table: 'dim_team', line: 4 },
+  }),
+  ...onEveryPath({
+    name: 'fact_events cut 40 bytes into its last row',
+    table: 'fact_events',
+    content: (pad) => {
+      const csv = eventsCsv(pad);
+      const last = csv.lastIndexOf('\n', csv.length - 2) + 1;
+      return csv.slice(0, last + 40);
+    },
+    error: { message: /^the file ends in the middle of this row: it has \d+ of the header's 54 values/, file: 'fact_events.csv', table: 'fact_events', line: 4 },
+  }),
   {
     name: 'an unclosed quote mid-file',
     request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${teamLine(0, '"Ace', 'N10001')}\n${teamLine(2, 'Cats', 'N10003')}\n${teamLine(3, 'Dogs', 'N10004')}\n`),
@@ -204,8 +283,14 @@ const BAD: BadCase[] = [
   {
     name: 'a number too large for integer',
     request: () => eventsWith({ event_index: '99999999999' }),
-    error: { message: /not a whole number/, line: 3, column: 'event_index', value: '99999999999' },
+    error: { message: /out of range .* integer: it takes -2147483648 to 2147483647/, line: 3, column: 'event_index', value: '99999999999' },
   },
+  ...onEveryPath({
+    name: '2147483648 (one past the largest integer) in an integer column',
+    table: 'fact_events',
+    content: (pad) => eventsCsv(pad, { event_index: '2147483648' }),
+    error: { message: /^'2147483648' is out of range for a whole-number column of type integer: it takes -2147483648 to 2147483647$/, file: 'fact_events.csv', line: 3, column: 'event_index', value: '2147483648' },
+  }),
   {
     name: 'a fraction in the key column',
     request: () => scheduleWith({ game_id: '1002.5' }),
@@ -250,7 +335,7 @@ const BAD: BadCase[] = [
     // The error names the value; a megabyte of it does not belong in a message.
     name: 'a 1 MB value in an integer column',
     request: () => fileRequest('dim_player', csvFor('dim_player', [{ ...m.players[0]!, birth_year: '9'.repeat(1 << 20) }])),
-    error: { message: /not a whole number/, file: 'dim_player.csv', line: 2, column: 'birth_year' },
+    error: { message: /out of range for a whole-number column of type integer/, file: 'dim_player.csv', line: 2, column: 'birth_year' },
   },
   {
     name: 'a bad value after a multi-line quoted field (the line numbers count its lines)',
@@ -278,6 +363,24 @@ const BAD: BadCase[] = [
     name: 'two headers that map to the same column (type and Type)',
     request: () => fileRequest('fact_events', csvFor('fact_events', m.events).replace('event_type', 'type')),
     error: { message: /"type" and "Type" both mean column type|"Type" and "type" both mean column type/, file: 'fact_events.csv', line: 1, column: expect.stringMatching(/^(type|Type)$/) as unknown as string },
+  },
+  // Excel writes (and reads) a first line `sep=,` naming the separator: the reader skips
+  // it with a warning, and the line numbers count it.
+  ...onEveryPath({
+    name: "Excel's sep=, line, then a bad value (line numbers count the sep line)",
+    table: 'dim_team',
+    content: (pad) => `sep=,\r\n${TEAM_HEADER}\r\n${aceWith(pad)}\r\n${teamLine('x', 'Cats', 'N10003')}\r\n`,
+    error: { message: /'x' is not a whole number/, file: 'dim_team.csv', line: 4, column: 'index', value: 'x' },
+  }),
+  {
+    name: "Excel's sep=, line, then an unknown header column (on line 2)",
+    request: () => fileRequest('dim_team', `sep=,\n${TEAM_CSV.replace('team_name', 'team_nom')}`),
+    error: { message: /dim_team has no column team_nom/, file: 'dim_team.csv', line: 2, column: 'team_nom' },
+  },
+  {
+    name: "Excel's sep=; line: a file separated by semicolons",
+    request: () => fileRequest('dim_team', `sep=;\n${TEAM_CSV.replace(/,/g, ';')}`),
+    error: { message: /separated by ";" \(Excel's "sep=;" line\)/, hint: expect.stringMatching(/comma/) as unknown as string, file: 'dim_team.csv', line: 1 },
   },
   {
     name: 'an empty header name',
@@ -326,6 +429,18 @@ const BAD: BadCase[] = [
     request: () => fileRequest('dim_team', `\ufeff${TEAM_HEADER}\r\n`),
     error: { message: /header but no rows/, file: 'dim_team.csv' },
   },
+  // Excel's "Unicode text" and PowerShell's default output are UTF-16 (two bytes per
+  // character, so ASCII text is full of NUL bytes): named as such, with how to save UTF-8.
+  ...([
+    ['UTF-16 (little-endian, with a BOM)', { bom: true }],
+    ['UTF-16 (little-endian, without a BOM)', { bom: false }],
+    ['UTF-16 (big-endian, with a BOM)', { bom: true, bigEndian: true }],
+  ] as const).flatMap(([label, opts]) => onEveryPath({
+    name: `a file in ${label}`,
+    table: 'dim_team',
+    content: (pad) => utf16(`${TEAM_HEADER}\r\n${aceWith(pad)}\r\n${BLADES}\r\n`, opts),
+    error: { message: /^the file is UTF-16 text, not UTF-8/, hint: expect.stringMatching(/save it as UTF-8/) as unknown as string, file: 'dim_team.csv', line: 1 },
+  })),
   {
     name: 'a file that is not UTF-8 (latin-1)',
     request: () => fileRequest('dim_player', Buffer.from(csvFor('dim_player', m.players.slice(0, 2)), 'latin1')),
@@ -435,8 +550,9 @@ function expectReadable(message: string): void {
 }
 
 describe('bad inputs: a clear error, nothing changed, a failed record', () => {
-  it('the catalogue has at least 30 cases', () => {
-    expect(BAD.length).toBeGreaterThanOrEqual(30);
+  it('the catalogue has as many cases as test/README.md says', () => {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    expect(readme).toContain(`the bad-input catalogue: ${BAD.length} cases`);
   });
 
   it.each(BAD)('$name', async (c) => {
@@ -556,5 +672,56 @@ describe('good edge inputs load exactly as written', () => {
     await loadOk(fileRequest('dim_player', csvFor('dim_player', [{ ...m.players[0]!, player_notes: big }, m.players[1]!])));
     const [stored] = await rows<{ n: number; h: string }>("SELECT octet_length(player_notes) AS n, md5(player_notes) AS h FROM dim_player WHERE player_id = 'P100001'");
     expect(stored).toEqual({ n: TEN_MB, h: createHash('md5').update(big).digest('hex') });
+  });
+
+  describe.each(PATHS)('on every path: $path', (p) => {
+    // The file's last line has no newline: that row loads like every other (it used to be
+    // counted, reported inserted, and never written).
+    it('a last line without a final newline loads that row', async () => {
+      await ensureBaseline();
+      const { r, path: taken } = await loadSeeingPath(onPath(p, 'dim_team', (pad) => `${TEAM_HEADER}\n${aceWith(pad)}\n${BLADES}\n${teamLine(2, 'Cats', 'N10003')}`));
+      pristine = undefined;
+      expect(taken, 'the way the file went').toBe(p.path);
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(r.tables[0]).toMatchObject({ rowsInFile: 3, rejected: 0 });
+      const t0 = r.tables[0]!;
+      expect(t0.inserted + t0.updated + t0.unchanged).toBe(3);
+      expect(await rows('SELECT index, team_name, league FROM dim_team WHERE team_id = $1', ['N10003'])).toEqual([{ index: 2, team_name: 'Cats', league: 'NORAD' }]);
+      expect(await rows('SELECT count(*)::int AS n FROM dim_team')).toEqual([{ n: 3 }]);
+
+      const events = (pad: string) => csvFor('fact_events', [{ ...m.events[0]!, event_detail: pad }, m.events[1]!, { ...m.events[2]!, event_key: 'EV100100009', event_index: '9.0' }]).trimEnd();
+      const e = await loadOk(onPath(p, 'fact_events', events));
+      expect(e.tables[0]).toMatchObject({ rowsInFile: 3, rejected: 0 });
+      expect(await rows("SELECT event_index FROM fact_events WHERE event_key = 'EV100100009'")).toEqual([{ event_index: 9 }]);
+    });
+
+    // pandas writes a missing text value as nan (or None, null): in a key column that is
+    // a row without its key; in a column that points to another table, no value.
+    it("pandas' nan, NaN, None, null, NULL: a missing key (rejected), a missing relation (NULL, not an orphan)", async () => {
+      const extra = ['nan', 'NaN', 'None', 'null', 'NULL'].map((k, i) => ({ ...m.events[2]!, event_key: k, event_index: `${i + 10}.0` }));
+      const file = (pad: string) => csvFor('fact_events', [
+        { ...m.events[0]!, event_detail: pad },
+        { ...m.events[1]!, home_team_id: 'nan', away_team_id: 'None' },
+        { ...m.events[2]!, home_team_id: 'NULL', away_team_id: 'NaN' },
+        ...extra,
+      ]);
+      const r = await loadOk(onPath(p, 'fact_events', file));
+      expect(r.tables[0]).toMatchObject({ rowsInFile: 8, rejected: 5, rejectedByReason: { missing_key: 5 } });
+      expect(await rows("SELECT event_key, home_team_id, away_team_id FROM fact_events WHERE event_key IN ('EV100100002', 'EV100100003') ORDER BY 1")).toEqual([
+        { event_key: 'EV100100002', home_team_id: null, away_team_id: null },
+        { event_key: 'EV100100003', home_team_id: null, away_team_id: null },
+      ]);
+      expect(await rows("SELECT count(*)::int AS n FROM fact_events WHERE event_key IN ('nan', 'NaN', 'None', 'null', 'NULL')")).toEqual([{ n: 0 }]);
+      expect(await rows('SELECT line::int, reason FROM load_rejects WHERE request_id = $1 ORDER BY line', [r.requestId])).toEqual(
+        [5, 6, 7, 8, 9].map((line) => ({ line, reason: 'missing_key' })),
+      );
+    });
+
+    it("Excel's sep=, first line is skipped, with a warning that names it", async () => {
+      const r = await loadOk(onPath(p, 'dim_team', (pad) => `sep=,\r\n${TEAM_HEADER}\r\n${aceWith(pad)}\r\n${BLADES}\r\n`));
+      expect(r.tables[0]).toMatchObject({ rowsInFile: 2, rejected: 0 });
+      expect(r.warnings).toContainEqual(expect.stringMatching(/line 1 is Excel's separator line "sep=,": skipped, the header is line 2/));
+      expect(await rows('SELECT team_id FROM dim_team ORDER BY 1')).toEqual([{ team_id: 'N10001' }, { team_id: 'N10002' }]);
+    });
   });
 });

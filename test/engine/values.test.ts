@@ -207,3 +207,114 @@ describe('the reader and the SQL casts agree', () => {
     }
   });
 });
+
+describe('the end of the file', () => {
+  const headers = ['key', 'n', 'note', 'd'];
+  const rules: (FieldRule | undefined)[] = [undefined, { kind: 'integer', header: 'n' }, undefined, { kind: 'date', header: 'd' }];
+
+  // Editors and hand-made exports often end the last line without a newline: that row
+  // is a row like any other.
+  it.each([1, 2, 3, 7, 64, 1 << 16])('writes a last row that has no final newline (fed %i bytes at a time)', async (chunk) => {
+    const { text, records } = await readThrough('key,n,note,d\nA1,1.0,x,2024-01-01\nA2,2,"y\nz",2024-01-02', rules, headers, chunk, 0);
+    expect(text).toBe('2,A1,1,x,2024-01-01\n3,A2,2,"y\nz",2024-01-02\n');
+    expect(records.rows).toBe(2);
+    // without line numbers, and with nothing to normalize (the bytes go as written)
+    const plain = await readThrough('key,n,note,d\nA1,1,x,\r\nA2,2,y,', [], headers, chunk, -1, { linePrefix: false });
+    expect(plain.text).toBe('A1,1,x,\r\nA2,2,y,\n');
+    const alone = await readThrough('key,n,note,d\nA1,1,x,', rules, headers, chunk, 0, { linePrefix: false });
+    expect(alone.text).toBe('A1,1,x,\n');
+  });
+
+  // Decision: a last line without a newline that has fewer values than the header, or
+  // ends inside a quoted field, was cut short (an interrupted copy or upload) and is
+  // refused with its line. One with every value cannot be told from a complete row: it
+  // loads (a value cut inside the last column goes unnoticed unless it stops being valid).
+  it.each([1, 3, 64])('refuses a last row cut short (fed %i bytes at a time)', async (chunk) => {
+    for (const rs of [rules, [] as (FieldRule | undefined)[]]) {
+      await expect(readThrough('key,n,note,d\nA1,1,x,\nA2,2', rs, headers, chunk, 0)).rejects.toMatchObject({
+        info: { file: 't.csv', line: 3, message: expect.stringMatching(/^the file ends in the middle of this row: it has 2 of the header's 4 values/) },
+      });
+      await expect(readThrough('key,n,note,d\nA1,1,x,\nA2,2,"y\nz', rs, headers, chunk, 0)).rejects.toMatchObject({
+        info: { file: 't.csv', line: 3, message: expect.stringMatching(/quoted field starts on this line and is never closed: the file ends inside it/) },
+      });
+    }
+    // a cut that leaves every value, the last one no longer valid, is refused for its value
+    await expect(readThrough('key,n,note,d\nA1,1,x,2024-01-01\nA2,2,y,2024-0', rules, headers, chunk, 0)).rejects.toMatchObject({
+      info: { line: 3, column: 'd', value: '2024-0' },
+    });
+  });
+});
+
+describe('pandas\' missing values in keys and relations', () => {
+  const headers = ['key', 'n', 'parent', 'note'];
+  const rules: (FieldRule | undefined)[] = [undefined, { kind: 'integer', header: 'n' }, undefined, undefined];
+
+  it.each([1, 3, 64])('nan, NaN, None, null and NULL are empty there, and count as missing keys (fed %i bytes at a time)', async (chunk) => {
+    const input = 'key,n,parent,note\nA,1,nan,nan\nnan,2,P1,None\n"None",3,"NULL",x\nnull,nan,NaN,\nNULL,5,P1,null\nB,6,nanny,\n';
+    const { text, records } = await readThrough(input, rules, headers, chunk, 0, { missingAsNull: [0, 2], watch: [2] });
+    // (other text columns keep the words: they may be text)
+    expect(text).toBe('2,A,1,,nan\n3,,2,P1,None\n4,,3,,x\n5,,,,\n6,,5,P1,null\n7,B,6,nanny,\n');
+    expect(records.keysMissing).toBe(4);
+    expect(records.distinctValues(2)!.sort()).toEqual(['P1', 'nanny']);
+  });
+
+  it('keeps no line for a missing key', async () => {
+    const { records } = await readThrough('key,n,parent,note\nA,1,,\nNone,2,,\n', rules, headers, 64, -1, { linePrefix: false, keyLines: 0, missingAsNull: [0] });
+    expect(records.linesByKey).toEqual({ A: 2 });
+  });
+});
+
+describe('files that are not what they seem', () => {
+  const headers = ['key', 'n', 'note', 'd'];
+  const rules: (FieldRule | undefined)[] = [undefined, { kind: 'integer', header: 'n' }, undefined, { kind: 'date', header: 'd' }];
+  const csv = 'key,n,note,d\nA1,1,x,\nA2,2,y,\n';
+
+  it.each([
+    ['UTF-16 LE with a BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')])],
+    ['UTF-16 LE without a BOM', Buffer.from(csv, 'utf16le')],
+    ['UTF-16 BE with a BOM', Buffer.from(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]).swap16())],
+    ['UTF-16 BE without a BOM', Buffer.from(Buffer.from(csv, 'utf16le').swap16())],
+  ])('a %s file is named as UTF-16, with how to save it as UTF-8', async (_name, bytes) => {
+    // (from the file's first two bytes on: a stream that hands over its first byte alone
+    // before a NUL is told only that the file has a NUL byte)
+    for (const chunk of [2, 3, 1 << 16]) {
+      const records = new CsvRecords('t.csv');
+      const parts: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
+      void records.header.then(() => records.release(rules, headers), () => undefined);
+      await expect(pipeline(Readable.from(parts), records, new Writable({ write(_c, _e, cb) { cb(); } }))).rejects.toMatchObject({
+        info: { file: 't.csv', line: 1, message: expect.stringMatching(/^the file is UTF-16 text, not UTF-8/), hint: expect.stringMatching(/UTF-8/) },
+      });
+    }
+  });
+
+  it("skips Excel's sep=, first line, says so, and counts it in every line number", async () => {
+    const { text, records } = await readThrough(`sep=,\r\n${csv.replace(/\n/g, '\r\n')}`, rules, headers, 3, 0);
+    expect(await records.header).toEqual(headers);
+    expect(records.headerLine).toBe(2);
+    expect(text).toBe('3,A1,1,x,\r\n4,A2,2,y,\r\n');
+    expect(records.warnings).toEqual([expect.stringMatching(/^t\.csv: line 1 is Excel's separator line "sep=,": skipped, the header is line 2/)]);
+    await expect(readThrough(`sep=,\n${csv}A3,x,z,\n`, rules, headers, 64, 0)).rejects.toMatchObject({ info: { line: 5, column: 'n', value: 'x' } });
+    const lines = await readThrough(`sep=,\n${csv}`, rules, headers, 64, 0, { linePrefix: false });
+    expect(lines.records.recordLines).toEqual({ base: 2, breaks: [] });
+  });
+
+  it("refuses a sep= line that names another separator", async () => {
+    await expect(readThrough(`sep=;\nkey;n;note;d\nA1;1;x;\n`, rules, headers, 64, 0)).rejects.toMatchObject({
+      info: { line: 1, message: expect.stringMatching(/separated by ";" \(Excel's "sep=;" line\)/), hint: expect.stringMatching(/comma/) },
+    });
+  });
+
+  it.each([
+    ['integer', '2147483648', /^'2147483648' is out of range for a whole-number column of type integer: it takes -2147483648 to 2147483647$/],
+    ['integer', '-2147483649.0', /out of range .* integer: it takes -2147483648 to 2147483647$/],
+    ['bigint', '9223372036854775808', /out of range .* bigint: it takes -9223372036854775808 to 9223372036854775807$/],
+    ['smallint', '40000', /out of range .* smallint: it takes -32768 to 32767$/],
+    ['integer', '1.5', /^'1\.5' is not a whole number$/],
+  ] as const)('%s %s: says what is wrong with it', async (kind, value, message) => {
+    const rs: (FieldRule | undefined)[] = [undefined, { kind, header: 'n' }, undefined, undefined];
+    await expect(readThrough(`key,n,note,d\nA1,${value},x,\n`, rs, headers, 64, 0)).rejects.toMatchObject({
+      info: { line: 2, column: 'n', value, message: expect.stringMatching(message) },
+    });
+  });
+});

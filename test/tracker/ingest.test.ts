@@ -110,10 +110,32 @@ describe('invalid exports', () => {
     const err = await refused(exp);
     expect(err.message).toContain('the tracker export of game 91010 is not valid');
     expect(err.problems).toEqual(expect.arrayContaining([
-      'events[3].period: expected number, received string',
-      "events[7].players[0].team: must be 'home' or 'away'",
+      'events[3].period: expected number, received the text "second"',
+      `events[7].players[0].team: must be 'home' or 'away', received the text "visitors"`,
       'rosters.home[1].num: number 10 appears twice in the home roster',
     ]));
+  });
+
+  // The value is what a person needs to find the event; only values of the fields the
+  // warehouse reads are quoted (settings never are), short ones whole, long ones cut.
+  it('names the value it refused', async () => {
+    const exp = syntheticExport({ gameId: 91013 }) as { events: Record<string, unknown>[]; shifts: Record<string, unknown>[] };
+    exp.events[5]!.isHighlight = 'yes';
+    exp.events[6]!.isHighlight = 1;
+    exp.events[7]!.team = 'visitors';
+    exp.events[8]!.start_time = 'x'.repeat(500);
+    exp.events[9]!.players = { num: 10 };
+    exp.shifts[2]!.period = 'second';
+    const err = await refused(exp);
+    expect(err.problems).toEqual(expect.arrayContaining([
+      'events[5].isHighlight: expected boolean, received the text "yes"',
+      'events[6].isHighlight: expected boolean, received the number 1',
+      `events[7].team: must be 'home' or 'away', received the text "visitors"`,
+      `events[8].start_time: must be a clock time mm:ss, received the text "${'x'.repeat(40)}…" (500 characters)`,
+      'events[9].players: expected array, received an object',
+      'shifts[2].period: expected number, received the text "second"',
+    ]));
+    expect(err.message).toContain('events[5].isHighlight: expected boolean, received the text "yes"');
   });
 
   it('refuses two events with one idx (checked once the events themselves are valid)', async () => {
