@@ -97,6 +97,7 @@ export function schemasCreatedBy(files: MigrationFile[]): string[] {
 /** Tables only the migrator writes: the loader may read them, never change them. */
 export const READ_ONLY_FOR_LOADER = [
   'schema_migrations',
+  'bs_settings',
   'warehouse_tables',
   'warehouse_columns',
   'warehouse_relations',

@@ -28,8 +28,8 @@ export interface RequestRow {
 
 export async function startRequest(db: Queryable, r: RequestRow): Promise<number> {
   const res = await db.query<{ id: string }>(
-    `INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, initiated_by, warnings)
-     VALUES ($1, 'request', $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    `INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, initiated_by, warnings, alive_lock)
+     VALUES ($1, 'request', $2, $3, $4, $5, $6, $7, $8, bs_request_lock($1)) RETURNING id`,
     [r.requestId, r.scope, r.operation, r.gameId, r.source, r.dryRun, r.initiatedBy, r.context ? JSON.stringify({ context: r.context }) : null],
   );
   return Number(res.rows[0]!.id);
@@ -58,8 +58,8 @@ export async function startRequestAndTables(
   if (!tables.length) return { requestId: await startRequest(db, r), tables: new Map() };
   const res = await db.query<{ id: string; table_name: string; parent_id: string }>(
     `WITH req AS (
-       INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, initiated_by, warnings)
-       VALUES ($1, 'request', $2, $3, $4, $5, $6, $7, $8) RETURNING id
+       INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, initiated_by, warnings, alive_lock)
+       VALUES ($1, 'request', $2, $3, $4, $5, $6, $7, $8, bs_request_lock($1)) RETURNING id
      )
      INSERT INTO load_history (request_id, parent_id, kind, table_name, scope, operation, game_id, source, dry_run, initiated_by)
      SELECT $1, req.id, 'table', t.table_name, $2, t.operation, $4, t.source, $6, $7
@@ -72,46 +72,48 @@ export async function startRequestAndTables(
   return { requestId: Number(res.rows[0]!.parent_id), tables: new Map(res.rows.map((x) => [x.table_name, Number(x.id)])) };
 }
 
+export type Finished = 'succeeded' | 'partial';
+
 /** finishTable for every table of a request, in one statement. */
-export async function finishTables(db: Queryable, tables: TableResult[]): Promise<void> {
-  if (tables.length === 1) return finishTable(db, tables[0]!);
+export async function finishTables(db: Queryable, tables: TableResult[], statusOf: (t: TableResult) => Finished = () => 'succeeded'): Promise<void> {
+  if (tables.length === 1) return finishTable(db, tables[0]!, statusOf(tables[0]!));
   await db.query(
-    `UPDATE load_history h SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = t.duration_ms,
+    `UPDATE load_history h SET status = t.status, completed_at = clock_timestamp(), duration_ms = t.duration_ms,
        rows_in_file = t.rows_in_file, rows_inserted = t.inserted, rows_updated = t.updated, rows_deleted = t.deleted,
        rows_unchanged = t.unchanged, rows_rejected = t.rejected, rows_affected = t.inserted + t.updated + t.deleted,
        rejected_by_reason = t.rejected_by_reason, warnings = t.warnings
-     FROM jsonb_to_recordset($1::jsonb) AS t (id bigint, duration_ms integer, rows_in_file bigint, inserted bigint, updated bigint,
+     FROM jsonb_to_recordset($1::jsonb) AS t (id bigint, status text, duration_ms integer, rows_in_file bigint, inserted bigint, updated bigint,
        deleted bigint, unchanged bigint, rejected bigint, rejected_by_reason jsonb, warnings jsonb)
      WHERE h.id = t.id`,
     [JSON.stringify(tables.map((t) => ({
-      id: t.historyId, duration_ms: Math.round(t.durationMs), rows_in_file: t.rowsInFile, inserted: t.inserted, updated: t.updated,
+      id: t.historyId, status: statusOf(t), duration_ms: Math.round(t.durationMs), rows_in_file: t.rowsInFile, inserted: t.inserted, updated: t.updated,
       deleted: t.deleted, unchanged: t.unchanged, rejected: t.rejected, rejected_by_reason: t.rejectedByReason, warnings: t.warnings,
     })))],
   );
 }
 
-export async function finishTable(db: Queryable, t: TableResult): Promise<void> {
+export async function finishTable(db: Queryable, t: TableResult, status: Finished = 'succeeded'): Promise<void> {
   await db.query(
-    `UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = $2,
+    `UPDATE load_history SET status = $11, completed_at = clock_timestamp(), duration_ms = $2,
        rows_in_file = $3::bigint, rows_inserted = $4::bigint, rows_updated = $5::bigint, rows_deleted = $6::bigint, rows_unchanged = $7::bigint,
        rows_rejected = $8, rows_affected = $4::bigint + $5::bigint + $6::bigint, rejected_by_reason = $9, warnings = $10
      WHERE id = $1`,
     [t.historyId, t.durationMs, t.rowsInFile, t.inserted, t.updated, t.deleted, t.unchanged, t.rejected,
-      JSON.stringify(t.rejectedByReason), JSON.stringify(t.warnings)],
+      JSON.stringify(t.rejectedByReason), JSON.stringify(t.warnings), status],
   );
 }
 
 /** `extra`: more keys for the row's `warnings` (the data-quality findings, for one). */
-export async function finishRequest(db: Queryable, id: number, tables: TableResult[], durationMs: number, warnings: string[], extra: Record<string, unknown> = {}): Promise<void> {
+export async function finishRequest(db: Queryable, id: number, tables: TableResult[], durationMs: number, warnings: string[], extra: Record<string, unknown> = {}, status: Finished = 'succeeded'): Promise<void> {
   const sum = (f: (t: TableResult) => number) => tables.reduce((n, t) => n + f(t), 0);
   await db.query(
-    `UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = $2,
+    `UPDATE load_history SET status = $11, completed_at = clock_timestamp(), duration_ms = $2,
        rows_in_file = $3::bigint, rows_inserted = $4::bigint, rows_updated = $5::bigint, rows_deleted = $6::bigint, rows_unchanged = $7::bigint,
        rows_rejected = $8, rows_affected = $4::bigint + $5::bigint + $6::bigint,
        warnings = coalesce(warnings, '{}'::jsonb) || jsonb_build_object('messages', $9::jsonb) || $10::jsonb
      WHERE id = $1`,
     [id, durationMs, sum((t) => t.rowsInFile), sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.deleted),
-      sum((t) => t.unchanged), sum((t) => t.rejected), JSON.stringify(warnings), JSON.stringify(extra)],
+      sum((t) => t.unchanged), sum((t) => t.rejected), JSON.stringify(warnings), JSON.stringify(extra), status],
   );
 }
 
@@ -131,7 +133,7 @@ export async function failRequest(
        error_message = CASE WHEN kind = 'request' OR table_name = $4 OR $4 IS NULL THEN $2
                             ELSE 'not applied: the request ' || $6 || ' on ' || $4 END,
        error_detail = CASE WHEN kind = 'request' OR table_name = $4 THEN $5::jsonb END
-     WHERE request_id = $1 AND status NOT IN ('failed', 'cancelled')`,
+     WHERE request_id = $1 AND status IN ('started', 'abandoned')`,
     [requestId, noNul(error.message), durationMs, error.table ?? null, error.detail === undefined ? null : noNul(JSON.stringify(error.detail)), status],
   );
 }
@@ -205,6 +207,20 @@ export async function failRun(db: Queryable, id: number, status: 'failed' | 'ref
     `UPDATE load_history SET status = $2, completed_at = clock_timestamp(), duration_ms = $3, error_message = $4 WHERE id = $1`,
     [id, status, durationMs, message],
   );
+}
+
+/** A request that committed and then met a problem the person must see (rules that could not run). */
+export async function markPartial(db: Queryable, id: number): Promise<void> {
+  await db.query("UPDATE load_history SET status = 'partial' WHERE id = $1 AND status = 'succeeded'", [id]);
+}
+
+/**
+ * Requests whose process died before they ended (a killed loader): the server rolled
+ * them back, and their request lock (bs_request_lock) is free. Marked `abandoned`.
+ */
+export async function markAbandoned(db: Queryable): Promise<number> {
+  const r = await db.query<{ n: number }>('SELECT bs_mark_abandoned() AS n');
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /** Adds to the request row's warnings (e.g. the data-quality findings found after the run). */

@@ -13,7 +13,14 @@ export interface Flags {
   values: Record<string, string>;
 }
 
-const VALUE_FLAGS = ['batch', 'op', 'game', 'prefix', 'port', 'games', 'out', 'seed'];
+const VALUE_FLAGS = ['batch', 'op', 'game', 'prefix', 'port', 'games', 'out', 'seed', 'max-rejects'];
+
+/** `--max-rejects 50` (rows) or `--max-rejects 5%` (of a file's rows). */
+export function parseMaxRejects(v: string): { count?: number; ratio?: number } {
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(v.trim());
+  if (!m || (!m[2] && !Number.isSafeInteger(Number(m[1])))) throw new Error(`--max-rejects takes a number of rows (50) or a share of a file's rows (5%), not ${JSON.stringify(v)}`);
+  return m[2] ? { ratio: Math.min(1, Number(m[1]) / 100) } : { count: Number(m[1]) };
+}
 
 export function parseFlags(argv: string[]): Flags {
   const f: Flags = { words: [], json: false, yes: false, dryRun: false, addColumns: false, strict: false, url: false, values: {} };
@@ -34,6 +41,7 @@ export function parseFlags(argv: string[]): Flags {
       const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Error(`--${name} needs a value`);
+      if (name === 'max-rejects') parseMaxRejects(v);
       f.values[name] = v;
     } else f.words.push(a);
   }

@@ -30,7 +30,7 @@ import { etlCommandExtensions } from '../etl';
 import { defaultHandlers } from '../worker/registry';
 import { progressPrinter } from './progress';
 import { stopped } from './stopped';
-import { parseFlags, type Flags } from './flags';
+import { parseFlags, parseMaxRejects, type Flags } from './flags';
 
 const LOCAL_USAGE = `local commands:
   migrate                      apply pending schema migrations
@@ -52,6 +52,11 @@ flags for loads and deletes:
   --dry-run           show what would change, change nothing
   --add-columns       add columns the export has and the table lacks (typed from the values)
   --strict            fail on duplicate keys and broken relations instead of rejecting those rows
+  --max-rejects N|N%  rejected rows a file may have before the load is PARTIAL (default 20%)
+
+exit codes: 0 succeeded; 1 failed (nothing changed); 2 usage or refused; 3 PARTIAL (committed, but
+rows were rejected past the allowance or with their parent rows, or the data-quality rules could
+not run: the output says which); 130 cancelled with Ctrl-C (nothing changed).
 
 DATABASE_URL picks the database; without it the embedded PostgreSQL in .benchsight/ is used
 (the one \`npm start\` runs, or one started for the command). Ctrl-C during a load cancels
@@ -185,7 +190,10 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       source: commandSource(flags, env),
       loadOptions: {
         unknownColumns: flags.addColumns ? 'add' : 'refuse',
-        policy: flags.strict ? { duplicates: 'fail', orphans: 'fail' } : undefined,
+        policy: {
+          ...(flags.strict ? { duplicates: 'fail', orphans: 'fail' } as const : {}),
+          ...(flags.values['max-rejects'] !== undefined ? { maxRejects: parseMaxRejects(flags.values['max-rejects']) } : {}),
+        },
         onProgress: flags.json && !io.stderr.isTTY ? undefined : progressPrinter(io.stderr),
         signal: deps.signal ?? cancel?.signal,
       },
@@ -195,6 +203,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     if (flags.json) out(JSON.stringify(outcome.kind === 'load' ? outcome.result : outcome, null, 2));
     else out(renderOutcome(outcome));
     if (outcome.kind === 'load' && outcome.result.status === 'cancelled') return 130;
+    if (outcome.kind === 'load' && outcome.result.status === 'partial') return 3;
     return outcome.ok ? 0 : 1;
   }).finally(() => cancel?.dispose());
 }

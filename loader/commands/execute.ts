@@ -7,6 +7,7 @@ import type { Database } from '../db/database';
 import { migrationStatus } from '../db/migrate';
 import { deleteGame, load, type LoadRequest, type LoadResult, type Scope, type Source } from '../engine';
 import { TABLE_NAMES } from '../warehouse';
+import * as history_ from '../history';
 import { describeCommand, helpText, type Command } from './grammar';
 
 export interface HistoryRow {
@@ -113,11 +114,14 @@ async function plugged(p: Promise<Outcome> | undefined, command: Command): Promi
   return p ?? { kind: 'text', ok: false, text: `${describeCommand(command)} is not available here` };
 }
 
-const HISTORY_COLUMNS = `id::int AS id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS') AS started_at, status, scope, operation, game_id,
+// A dry run shows as one: its numbers are what the load would have done.
+const HISTORY_COLUMNS = `id::int AS id, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS') AS started_at,
+  CASE WHEN NOT dry_run THEN status WHEN status = 'succeeded' THEN 'dry run' ELSE 'dry run ' || status END AS status, scope, operation, game_id,
   rows_inserted::int AS rows_inserted, rows_updated::int AS rows_updated, rows_deleted::int AS rows_deleted,
   rows_rejected::int AS rows_rejected, duration_ms, initiated_by, error_message, table_name`;
 
 export async function history(db: Database, table: string | undefined, limit: number): Promise<HistoryRow[]> {
+  await history_.markAbandoned(db);
   const r = await db.query<HistoryRow>(
     `SELECT ${HISTORY_COLUMNS}
      FROM load_history
@@ -148,7 +152,8 @@ export async function health(db: Database): Promise<Health> {
     const q = await db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM etl_queue GROUP BY status');
     const n = (s: string) => Number(q.rows.find((x) => x.status === s)?.n ?? 0);
     queue = { pending: n('pending'), running: n('running'), failed: n('failed') };
-    lastLoad = (await db.query<HistoryRow>(`SELECT ${HISTORY_COLUMNS} FROM load_history WHERE kind = 'request' ORDER BY id DESC LIMIT 1`)).rows[0] ?? null;
+    await history_.markAbandoned(db);
+    lastLoad = (await db.query<HistoryRow>(`SELECT ${HISTORY_COLUMNS} FROM load_history WHERE kind = 'request' AND NOT dry_run ORDER BY id DESC LIMIT 1`)).rows[0] ?? null;
   }
   return { database: { reachable: true, label: db.label }, schemaVersion: m.version, latestMigration: m.name, queue, lastLoad };
 }

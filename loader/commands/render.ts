@@ -14,7 +14,8 @@ export function table(headers: string[], rows: (string | number | null | undefin
 }
 
 export function renderLoad(r: LoadResult): string {
-  const word = r.status === 'succeeded' ? (r.dryRun ? 'DRY RUN (nothing changed)' : 'OK') : r.status === 'cancelled' ? 'CANCELLED' : 'FAILED';
+  const word = r.dryRun && (r.status === 'succeeded' || r.status === 'partial') ? 'DRY RUN (nothing changed)'
+    : r.status === 'succeeded' ? 'OK' : r.status === 'partial' ? 'PARTIAL' : r.status === 'cancelled' ? 'CANCELLED' : 'FAILED';
   const head = `${word}: ${r.scope} (${r.operation}) in ${(r.durationMs / 1000).toFixed(2)} s, history #${r.historyId}`;
   if (r.status === 'cancelled') return `${head}
 Nothing was changed.`;
@@ -25,6 +26,7 @@ Nothing was changed.`;
     Object.entries(t.rejectedByReason).map(([k, v]) => `${k}:${v}`).join(' ')]);
   const out = [head, table(['table', 'operation', 'in file', 'inserted', 'updated', 'deleted', 'unchanged', 'rejected', 'reasons'], rows)];
   if (r.tables.some((t) => t.rejected > 0)) out.push('rejected rows are kept in load_rejects with their line and reason');
+  if (r.status === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.findings) {
     const f = r.findings;

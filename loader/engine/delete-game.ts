@@ -30,7 +30,8 @@ export async function deleteGame(db: Database, opts: { gameId: number; initiated
     if (!valid) throw toLoadError(new Error(`game id ${JSON.stringify(String(opts.gameId))} is not a positive whole number`));
     const tables = await db
       .transaction(async (tx) => {
-        const r = await tx.query<{ r: { rows_deleted: Record<string, number> } }>('SELECT delete_game($1)::jsonb AS r', [opts.gameId]);
+        const r = await tx.query<{ r: { rows_deleted: Record<string, number> } }>(
+          'SELECT pg_advisory_xact_lock(bs_request_lock($2::uuid)), delete_game($1)::jsonb AS r', [opts.gameId, requestId]);
         const tables: TableResult[] = [];
         for (const [table, n] of Object.entries(r.rows[0]!.r.rows_deleted)) {
           const id = await history.startTable(tx, row, historyId, { table, operation: 'delete', file: 'delete_game()' });
@@ -51,9 +52,15 @@ export async function deleteGame(db: Database, opts: { gameId: number; initiated
         await history.finishRequest(db, historyId, err.tables, Date.now() - started, []);
         return err.tables;
       });
-    const warnings: string[] = [];
-    const findings = dryRun ? undefined : await checkQuality(db, tables.map((t) => t.table), opts.gameId, historyId, warnings);
-    return { ...base, status: 'succeeded', durationMs: Date.now() - started, tables, warnings, findings };
+    const quality = dryRun ? {} : await checkQuality(db, tables.map((t) => t.table), opts.gameId, historyId);
+    if (quality.failed) {
+      await history.addWarnings(db, historyId, { messages: [quality.failed] }).catch(() => undefined);
+      await history.markPartial(db, historyId).catch(() => undefined);
+    }
+    return {
+      ...base, status: quality.failed ? 'partial' : 'succeeded', durationMs: Date.now() - started, tables,
+      warnings: quality.failed ? [quality.failed] : [], findings: quality.findings,
+    };
   } catch (err) {
     const e = toLoadError(err);
     await history.failRequest(db, requestId, { message: e.message, detail: e.info }, Date.now() - started).catch(() => undefined);

@@ -19,6 +19,7 @@ import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from 
 import { valueKind } from './values';
 import { relationsOf } from '../warehouse';
 import { summarizeFindings, validate, validateTouchedGames, type Finding, type FindingsSummary } from '../quality/validate';
+import { concernsOf } from './outcome';
 
 interface Staged {
   planned: PlannedTable;
@@ -108,12 +109,15 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
   // Tables that go the staged way after their COPY straight in was refused (Restage).
   const restaged = new Set<string>();
   let findings: Finding[] | undefined;
+  let partial: string[] = [];
   try {
     const attempt = () => db.transaction(async (tx) => {
       // Memory for the hash joins of big files; no JIT: its compile time costs more than
       // it saves on these statements (measured: bench/README.md).
-      await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true), bs_lock($1::text[], $2::integer)",
-        [plan.tables.map((t) => t.decl.name), plan.gameId]);
+      // The request's own lock first: while it is held, the request is alive (history
+      // shows a request whose lock is free and that never finished as abandoned).
+      await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true), pg_advisory_xact_lock(bs_request_lock($3::uuid)), bs_lock($1::text[], $2::integer)",
+        [plan.tables.map((t) => t.decl.name), plan.gameId, requestId]);
 
       // 1. Stage every file (all bad input is found before an operation is applied; a
       // failure anywhere rolls everything back). The first file is opened at once, and
@@ -192,10 +196,16 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         report(req, { table: result.table, phase: 'done', rows: result.rowsInFile, bytes: s.file.size ?? 0, elapsedMs: Date.now() - started });
       }
       if (dryRun) throw new DryRunDone(results);
-      findings = await qualityInside(tx, plan.tables.map((t) => t.decl.name), plan.gameId, warnings);
-      await history.finishTables(tx, results);
-      await history.finishRequest(tx, requestHistoryId, results, Date.now() - started, warnings,
-        findings ? { findings: summarizeFindings(findings) } : {});
+      const quality = await qualityInside(tx, plan.tables.map((t) => t.decl.name), plan.gameId);
+      findings = quality.findings;
+      // What makes the committed load `partial`: rejects a person must not miss, rules
+      // that could not run.
+      const concerns = await concernsOf(tx, requestId, results, req.policy?.maxRejects);
+      partial = [...concerns.map((c) => c.message), ...(quality.failed ? [quality.failed] : [])];
+      const partialTables = new Set(concerns.map((c) => c.table));
+      await history.finishTables(tx, results, (t) => (partialTables.has(t.table) ? 'partial' : 'succeeded'));
+      await history.finishRequest(tx, requestHistoryId, results, Date.now() - started, [...partial, ...warnings],
+        findings ? { findings: summarizeFindings(findings) } : {}, partial.length ? 'partial' : 'succeeded');
       return results;
     }, { signal: req.signal }).catch(async (err: unknown) => {
       if (!(err instanceof DryRunDone)) throw err;
@@ -217,9 +227,10 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
       }
     }
     for (const t of tables) warnings.push(...t.warnings);
+    if (!dryRun) await purgeOldRejects(db);
     return {
-      requestId, historyId: requestHistoryId, status: 'succeeded', dryRun, scope: plan.scope, operation: plan.operation,
-      gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings, findings: findings && errorsFirst(findings),
+      requestId, historyId: requestHistoryId, status: partial.length ? 'partial' : 'succeeded', dryRun, scope: plan.scope, operation: plan.operation,
+      gameId: plan.gameId, durationMs: Date.now() - started, tables, warnings: [...partial, ...warnings], findings: findings && errorsFirst(findings),
     };
   } catch (err) {
     const cancelled = err instanceof Cancelled || Boolean(req.signal?.aborted);
@@ -240,35 +251,64 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
  * request's history. They report, they do not undo: the change stands. (A load runs
  * them inside its transaction instead: qualityInside.)
  */
-export async function checkQuality(db: Database, tables: string[], gameId: number | null, historyId: number, warnings: string[]): Promise<FindingsSummary | undefined> {
-  if (!touchesGames(tables)) return undefined;
-  try {
-    return errorsFirst(await validateTouchedGames(db, gameId === null ? null : [gameId], { historyId }));
-  } catch (err) {
-    warnings.push(rulesFailed(err));
-    return undefined;
+export async function checkQuality(db: Database, tables: string[], gameId: number | null, historyId: number): Promise<{ findings?: FindingsSummary; failed?: string }> {
+  if (!touchesGames(tables)) return {};
+  let tries = 0;
+  for (;;) {
+    tries++;
+    try {
+      return { findings: errorsFirst(await validateTouchedGames(db, gameId === null ? null : [gameId], { historyId })) };
+    } catch (err) {
+      if (!retryable(err) || tries >= QUALITY_TRIES) return { failed: rulesFailed(err, tries) };
+      await backoff(tries);
+    }
   }
 }
+
+/** Tries of the data-quality rules when they meet a deadlock or a lock they cannot get. */
+const QUALITY_TRIES = 3;
 
 /**
  * The data-quality rules over what a load's transaction wrote, just before it commits:
  * the findings are committed with the request's history row, in the same round trips.
- * In a savepoint: rules that cannot run leave a warning and never undo the load.
+ * In a savepoint: rules that meet a deadlock (concurrent loads of the tables they read)
+ * are run again; rules that still cannot run never undo the load, and make it `partial`.
  */
-async function qualityInside(tx: Queryable, tables: string[], gameId: number | null, warnings: string[]): Promise<Finding[] | undefined> {
-  if (!touchesGames(tables)) return undefined;
-  await tx.query('SAVEPOINT bs_quality');
-  try {
-    return await validate(tx, { gameIds: gameId === null ? null : [gameId] });
-  } catch (err) {
-    await tx.query('ROLLBACK TO SAVEPOINT bs_quality');
-    warnings.push(rulesFailed(err));
-    return undefined;
+async function qualityInside(tx: Queryable, tables: string[], gameId: number | null): Promise<{ findings?: Finding[]; failed?: string }> {
+  if (!touchesGames(tables)) return {};
+  for (let tries = 1; ; tries++) {
+    await tx.query('SAVEPOINT bs_quality');
+    try {
+      return { findings: await validate(tx, { gameIds: gameId === null ? null : [gameId] }) };
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT bs_quality');
+      if (!retryable(err) || tries >= QUALITY_TRIES) return { failed: rulesFailed(err, tries) };
+      await backoff(tries);
+    }
   }
 }
 
-function rulesFailed(err: unknown): string {
-  return `the data-quality rules could not run: ${(err as Error).message}`;
+/** A deadlock, a serialization failure or a lock not available: another try may pass. */
+function retryable(err: unknown): boolean {
+  const code = pgErrorFields(err)?.code;
+  return code === '40P01' || code === '40001' || code === '55P03';
+}
+
+function backoff(tries: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, 50 * 2 ** tries * (0.5 + Math.random())));
+}
+
+function rulesFailed(err: unknown, tries: number): string {
+  return `the data-quality rules could not run${tries > 1 ? ` (${tries} tries)` : ''}: ${(err as Error).message}; the load itself stands: run \`benchsight validate\` when nothing else is loading`;
+}
+
+/** Rejected rows older than the database's retention setting go (best effort: a load never fails on it). */
+async function purgeOldRejects(db: Database): Promise<void> {
+  try {
+    await db.query('SELECT bs_purge_rejects()');
+  } catch {
+    /* the next load tries again */
+  }
 }
 
 /** The rules look at games: the dims of players and teams alone have none. */
