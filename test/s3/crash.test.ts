@@ -12,7 +12,7 @@ import { handleS3Event, type S3EventLike } from '../../loader/s3/process-event';
 import { LOCAL_CREDENTIALS } from '../../loader/s3/local';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { csvFor, miniLeague } from '../support/fixtures';
-import { loaderDeps, rowsOf, s3Client, slowProxy, testBucket, until, type TestBucket } from './support/bucket';
+import { loadMiniDims, loaderDeps, rowsOf, s3Client, slowProxy, testBucket, until, type TestBucket } from './support/bucket';
 
 let t: TestDatabase;
 let b: TestBucket;
@@ -26,6 +26,7 @@ beforeAll(async () => {
   // About 40 KB a second: a few hundred KB take the loader several seconds to read.
   proxy = await slowProxy(b.srv.endpoint, { bytesPerTick: 4096, tickMs: 100 });
   q = rowsOf(t.db);
+  await loadMiniDims(t.db);
 }, 120_000);
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

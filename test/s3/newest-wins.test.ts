@@ -10,7 +10,7 @@ import { handleS3Event } from '../../loader/s3/process-event';
 import { captureServer } from '../support/capture-server';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { csvFor, miniLeague } from '../support/fixtures';
-import { loaderDeps, rowsOf, testBucket, type TestBucket } from './support/bucket';
+import { loadMiniDims, loaderDeps, rowsOf, testBucket, type TestBucket } from './support/bucket';
 
 let t: TestDatabase;
 let b: TestBucket;
@@ -22,6 +22,7 @@ beforeAll(async () => {
   b = await testBucket();
   slack = await captureServer();
   q = rowsOf(t.db);
+  await loadMiniDims(t.db);
 }, 120_000);
 afterAll(async () => {
   await b?.stop();

@@ -14,6 +14,8 @@ import { LOCAL_CREDENTIALS, startLocalS3, type LocalS3 } from '../../../loader/s
 import type { LoaderDeps, S3EventLike } from '../../../loader/s3/process-event';
 import { slackNotifier } from '../../../loader/s3/notify';
 import type { Database } from '../../../loader/db/database';
+import { folderSource, load } from '../../../loader/engine';
+import { folderWith, miniLeagueFiles } from '../../support/fixtures';
 
 export const BUCKET = 'benchsight-drop';
 
@@ -110,6 +112,16 @@ export async function slowProxy(target: string, opts: { bytesPerTick: number; ti
       server.close(() => r());
     }),
   };
+}
+
+/** The mini league's teams, players and games, for facts to point to (else they are orphans). */
+export async function loadMiniDims(db: Database): Promise<void> {
+  const f = miniLeagueFiles();
+  const dims = ['dim_team', 'dim_player', 'dim_schedule'];
+  const r = await load(db, {
+    scope: { kind: 'tables', tables: dims }, source: folderSource(folderWith(Object.fromEntries(dims.map((t) => [`${t}.csv`, f[`${t}.csv`]!])))), initiatedBy: 'test',
+  });
+  if (r.status !== 'succeeded') throw new Error(`the mini league's dims did not load: ${r.error?.message}`);
 }
 
 /** Rows of a query on the test database. */
