@@ -128,15 +128,21 @@ export async function claimObject(db: Database, o: S3ObjectEvent, kind: string, 
 
 /**
  * The history of a dead loader's attempt: its rows still `started` (rolled back by the
- * server when its connection died) are marked abandoned.
+ * server when its connection died) are marked abandoned. Rows locked by a transaction
+ * still running (a loader that lapsed but is committing now) are left to it: its
+ * commit is refused (000010), and it records its own outcome; waiting for them here
+ * would deadlock with that commit, which waits for this claim.
  */
 async function abandonAttempt(tx: Queryable, o: S3ObjectEvent, holder: string | null): Promise<void> {
   if (!holder) return;
   await tx.query(
     `UPDATE load_history SET status = 'abandoned', completed_at = clock_timestamp(),
        error_message = 'its loader stopped before it ended (its claim on ' || $2 || ' was not renewed); nothing of it was kept, and the object is loaded again'
-     WHERE status = 'started' AND request_id IN (
-       SELECT request_id FROM load_history WHERE kind = 'request' AND warnings->'context'->'s3_claim'->>'holder' = $1)`,
+     WHERE id IN (
+       SELECT id FROM load_history
+       WHERE status = 'started' AND request_id IN (
+         SELECT request_id FROM load_history WHERE kind = 'request' AND warnings->'context'->'s3_claim'->>'holder' = $1)
+       FOR UPDATE SKIP LOCKED)`,
     [holder, url(o)],
   );
 }
