@@ -113,7 +113,14 @@ async function handleRecord(record: S3EventRecord, deps: LoaderDeps): Promise<Re
 
   if (!identityKnown(obj)) obj.head = await headOf(deps.s3, obj);
   const claim = await claimFor(deps, obj, kind.kind === 'csv' ? 'csv' : kind.kind === 'manifest' ? 'batch' : 'tracker');
-  if (!claim.claimed) return { key, status: 'skipped', message: claim.why };
+  if (!claim.claimed) {
+    // An older upload of a key said once, in history and on Slack; not copied: the key holds the newer one now.
+    if (claim.firstSkip) {
+      await refuse(deps.db, obj, by, `not loaded: ${claim.why}`);
+      await afterwards(deps, [], 'failed', `not loaded: ${claim.why}`, {}, [obj], 'Skipped, an older upload');
+    }
+    return { key, status: 'skipped', message: claim.why };
+  }
   const hold = holdClaim(deps.db, claim, lease(deps), deps.log);
   try {
     if (kind.kind === 'tracker') return await ingest(deps, obj, claim, by);

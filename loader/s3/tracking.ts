@@ -29,8 +29,11 @@ export interface S3ObjectEvent {
 
 export type Claim =
   | { claimed: true; id: number; holder: string; tookOver?: string }
-  /** done: nothing to do (loaded, or lost to a newer upload); busy: a live loader holds it. */
-  | { claimed: false; state: 'done' | 'busy'; why: string };
+  /**
+   * done: nothing to do (loaded, or lost to a newer upload; firstSkip: this delivery
+   * found it older, and records that); busy: a live loader holds it.
+   */
+  | { claimed: false; state: 'done' | 'busy'; why: string; firstSkip?: boolean };
 
 /** One table an object loads, with its export date when the key gives one. */
 export interface ExportEntry {
@@ -98,19 +101,24 @@ export async function claimObject(db: Database, o: S3ObjectEvent, kind: string, 
     if (prior?.status === 'loading') await abandonAttempt(tx, o, prior.holder);
 
     if (o.sequencer) {
-      const newer = await tx.query<{ n: string }>(
-        `SELECT count(*) AS n FROM s3_objects WHERE bucket = $1 AND key = $2 AND identity <> $3 AND status IN ('loaded', 'loading')
-           AND bs_sequencer_order(sequencer) > bs_sequencer_order($4)`,
+      const newer = await tx.query<{ sequencer: string; history_id: string | null }>(
+        `SELECT sequencer, history_id FROM s3_objects WHERE bucket = $1 AND key = $2 AND identity <> $3 AND status IN ('loaded', 'loading')
+           AND bs_sequencer_order(sequencer) > bs_sequencer_order($4)
+         ORDER BY bs_sequencer_order(sequencer) DESC LIMIT 1`,
         [o.bucket, o.key, identity, o.sequencer],
       );
-      if (Number(newer.rows[0]!.n) > 0) {
+      const n = newer.rows[0];
+      if (n) {
         await tx.query(
           `INSERT INTO s3_objects (bucket, key, version_id, etag, sequencer, identity, kind, status, note, completed_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'skipped', 'a newer upload of this key was loaded first', now())
            ON CONFLICT (bucket, key, identity) DO UPDATE SET status = 'skipped', note = EXCLUDED.note, completed_at = now()`,
           [o.bucket, o.key, o.versionId ?? null, o.etag ?? null, o.sequencer, identity, kind],
         );
-        return { claimed: false, state: 'done', why: `${name} is older than an upload of the same key that already loaded` };
+        return {
+          claimed: false, state: 'done', firstSkip: true,
+          why: `${name} is older than an upload of the same key (sequencer ${n.sequencer}) that ${n.history_id ? `already loaded (history #${n.history_id})` : 'is loading'}: newest wins, so it was skipped`,
+        };
       }
     }
     const r = await tx.query<{ id: string; holder: string }>(

@@ -76,6 +76,21 @@ describe('newest wins by the export date in the key', () => {
     expect((await deliver('fact_events_2025-12-28.csv', events([1001, 1002], 'Whole-12-28')))[0]).toMatchObject({ status: 'skipped' });
   });
 
+  it('an older upload of the same key (by sequencer) is skipped too, recorded and told', async () => {
+    const older = await b.put('same/dim_team.csv', teams('OLDER-UPLOAD'));
+    const newer = await b.put('same/dim_team.csv', teams('NEWER-UPLOAD'));
+    const deps = loaderDeps(t.db, b.s3, slack.url);
+    expect((await handleS3Event(newer, deps))[0]).toMatchObject({ status: 'loaded' });
+    expect((await handleS3Event(older, deps))[0]).toMatchObject({ status: 'skipped', message: expect.stringMatching(/older than an upload of the same key/) });
+    expect(await q('SELECT DISTINCT league FROM dim_team')).toEqual([{ league: 'NEWER-UPLOAD' }]);
+    expect(await q("SELECT status, error_message FROM load_history WHERE source = 's3://benchsight-drop/same/dim_team.csv' AND status = 'refused'"))
+      .toEqual([{ status: 'refused', error_message: expect.stringMatching(/older than an upload of the same key.*history #\d+/) }]);
+    expect(posted().at(-1)).toMatch(/^Skipped, an older upload: s3:\/\/benchsight-drop\/same\/dim_team\.csv/);
+    // Delivered again: said once.
+    expect((await handleS3Event(older, deps))[0]).toMatchObject({ status: 'skipped' });
+    expect(await q("SELECT count(*)::int AS n FROM load_history WHERE source = 's3://benchsight-drop/same/dim_team.csv' AND status = 'refused'")).toEqual([{ n: 1 }]);
+  });
+
   it('keys without a date are not compared by date', async () => {
     expect((await deliver('dim_team.csv', teams('UNDATED')))[0]).toMatchObject({ status: 'loaded' });
     expect(await q('SELECT DISTINCT league FROM dim_team')).toEqual([{ league: 'UNDATED' }]);
