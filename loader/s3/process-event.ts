@@ -234,7 +234,9 @@ async function loadObject(
     const message = `another loader took ${s3Url(obj)} over after this one's claim lapsed; that one loads it (this attempt: history #${result.historyId})`;
     return { key, status: 'skipped', message, result };
   }
-  if (now.status === 'loaded') {
+  // (A load that succeeded with its claim still 'loading' was not seen by the trigger:
+  // its success stands, and the claim is ended here.)
+  if (now.status === 'loaded' || (result.status === 'succeeded' && now.status === 'loading')) {
     await finishObject(deps.db, claim, 'loaded', { requestId: result.requestId, historyId: result.historyId });
     await afterwards(deps, members, 'processed', text, { historyId: result.historyId, requestId: result.requestId });
     return { key, status: 'loaded', message: `loaded (history #${result.historyId})`, result };
