@@ -1,13 +1,16 @@
 /**
  * `benchsight drop <files...>`: uploads export files to the drop bucket (local or AWS),
  * where the loader picks them up. `--batch <name>` uploads them as one batch (then its
- * _manifest.json, last), `--op`, `--game` put the operation / game in the keys.
+ * _manifest.json, last), `--op`, `--game` put the operation / game in the keys. A key
+ * that is not a plain path (`..`, `.` or empty segments, backslashes) is refused before
+ * anything is uploaded: the loader would refuse it, and a file server behind a local
+ * bucket would write it outside its folder.
  */
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { OPERATIONS, type Operation } from '../warehouse';
-import { MANIFEST } from './keys';
+import { MANIFEST, unsafeKey } from './keys';
 
 export interface DropOptions {
   files: string[];
@@ -28,9 +31,13 @@ export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string
     o.operation && o.batch === undefined ? `op=${o.operation}` : undefined,
     o.gameId !== undefined && o.batch === undefined ? `game=${o.gameId}` : undefined,
   ].filter(Boolean).join('/');
+  const planned = o.files.map((file) => ({ file, key: `${base ? `${base}/` : ''}${path.basename(file)}` }));
+  for (const { key } of planned) {
+    const why = unsafeKey(key);
+    if (why) throw new Error(`not a safe key, nothing was uploaded: ${why}`);
+  }
   const keys: string[] = [];
-  for (const file of o.files) {
-    const key = `${base ? `${base}/` : ''}${path.basename(file)}`;
+  for (const { file, key } of planned) {
     const size = statSync(file).size;
     await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: key, Body: createReadStream(file), ContentLength: size }));
     log(`uploaded ${file} → s3://${o.bucket}/${key} (${(size / 1e6).toFixed(1)} MB)`);

@@ -7,19 +7,31 @@
  *
  * Keys under processed/ and failed/ are the loader's own copies and are ignored.
  * A name that is not exactly one table (optionally with a date suffix) is refused,
- * never guessed.
+ * never guessed; so is a key that is not a plain path (`..` or `.` segments, empty
+ * segments, backslashes): a file server behind the bucket would put it elsewhere.
  */
 import { OPERATIONS, TABLE_NAMES, type Operation } from '../warehouse';
 
+/** When the export was written, as its key says: a date, and a time of day when given. */
+export interface ExportDate {
+  /** YYYY-MM-DD */
+  date: string;
+  /** HH:MM:SS, when the key has a time of day. */
+  time?: string;
+}
+
 export type KeyKind =
-  | { kind: 'csv'; table: string; operation?: Operation; gameId?: number }
+  | { kind: 'csv'; table: string; operation?: Operation; gameId?: number; exportedAt?: ExportDate }
   | { kind: 'batch-member'; batch: string; table?: string }
   | { kind: 'manifest'; folder: string; operation?: Operation; gameId?: number }
   | { kind: 'tracker' }
   | { kind: 'own-copy' }
-  | { kind: 'unknown'; reason: string };
+  | { kind: 'unknown'; reason: string; unsafe?: boolean };
 
-const DATE_SUFFIX = /^[_-]\d{4}-?\d{2}-?\d{2}(?:[T_-]?\d{2}[:-]?\d{2}(?:[:-]?\d{2})?)?$/;
+const DATE = '(\\d{4})-?(\\d{2})-?(\\d{2})(?:[T_-]?(\\d{2})[:-]?(\\d{2})(?:[:-]?(\\d{2}))?)?';
+const DATE_SUFFIX = new RegExp(`^[_-]${DATE}$`);
+/** A folder named by a date, or ending in one (`2025-12-29`, `export_20251229`). */
+const DATED_FOLDER = new RegExp(`^(?:.*[_-])?${DATE}$`);
 export const MANIFEST = '_manifest.json';
 export const OWN_PREFIXES = ['processed/', 'failed/'];
 
@@ -28,7 +40,60 @@ export function decodeS3Key(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 
+/** Why a key is not a plain path the loader may read and copy, or null when it is. */
+export function unsafeKey(key: string): string | null {
+  if (key.includes('\\')) return `the key "${key}" has a backslash: use / between folders`;
+  const segments = key.split('/');
+  if (segments.some((s) => s === '..')) return `the key "${key}" has a ".." segment: a key may not climb out of its folder`;
+  if (segments.some((s) => s === '.')) return `the key "${key}" has a "." segment: name the folders plainly`;
+  if (segments.some((s) => s === '')) return `the key "${key}" has an empty segment (a leading, doubled or trailing /)`;
+  return null;
+}
+
+function toExportDate(m: RegExpExecArray | null): ExportDate | undefined {
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m;
+  const date = `${y}-${mo}-${d}`;
+  const t = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(t.getTime()) || t.toISOString().slice(0, 10) !== date) return undefined;
+  if (h === undefined) return { date };
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) return undefined;
+  return { date, time: `${h}:${mi}:${s ?? '00'}` };
+}
+
+/**
+ * The export's date in a key: the date suffix of the file name, else the nearest dated
+ * folder (`exports/2025-12-29/fact_events.csv`, `batches/export_2025-12-29/...`).
+ */
+export function exportDateOf(key: string, stemAfterTable?: string): ExportDate | undefined {
+  const inName = stemAfterTable !== undefined ? toExportDate(DATE_SUFFIX.exec(stemAfterTable)) : undefined;
+  if (inName) return inName;
+  const folders = key.split('/').slice(0, -1);
+  for (let i = folders.length - 1; i >= 0; i--) {
+    const d = toExportDate(DATED_FOLDER.exec(folders[i]!));
+    if (d) return d;
+  }
+  return undefined;
+}
+
+/**
+ * Newer (> 0) or older (< 0) by the date, then by the time of day when both have one;
+ * 0 when neither is older (same date, a time missing on one side).
+ */
+export function compareExportDates(a: ExportDate, b: ExportDate): number {
+  if (a.date !== b.date) return a.date < b.date ? -1 : 1;
+  if (!a.time || !b.time || a.time === b.time) return 0;
+  return a.time < b.time ? -1 : 1;
+}
+
+/** `2025-12-29` or `2025-12-29 18:30:00`, for messages. */
+export function formatExportDate(d: ExportDate): string {
+  return d.time ? `${d.date} ${d.time}` : d.date;
+}
+
 export function classifyKey(key: string): KeyKind {
+  const unsafe = unsafeKey(key);
+  if (unsafe) return { kind: 'unknown', reason: unsafe, unsafe: true };
   if (OWN_PREFIXES.some((p) => key.startsWith(p))) return { kind: 'own-copy' };
   const parts = key.split('/');
   const name = parts.pop() ?? '';
@@ -66,5 +131,6 @@ export function classifyKey(key: string): KeyKind {
   if (!table) {
     return { kind: 'unknown', reason: `cannot tell which table "${name}" is for: name it <table>.csv or <table>_<YYYY-MM-DD>.csv (tables: ${TABLE_NAMES.join(', ')})` };
   }
-  return { kind: 'csv', table, operation, gameId };
+  const exportedAt = exportDateOf(key, stem.slice(table.length));
+  return { kind: 'csv', table, operation, gameId, ...(exportedAt ? { exportedAt } : {}) };
 }

@@ -10,8 +10,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { OPERATIONS, type Operation } from '../warehouse';
-import { classifyKey, MANIFEST } from './keys';
-import { listAll, type ObjectRef } from './source';
+import { classifyKey, exportDateOf, MANIFEST, type ExportDate } from './keys';
+import { listAll, type ObjectRef } from './objects';
 
 const ManifestSchema = z.object({
   files: z.array(z.string().min(1).max(1024)).min(1).optional(),
@@ -22,7 +22,8 @@ const ManifestSchema = z.object({
 export interface Batch {
   operation?: Operation;
   gameId?: number;
-  files: (ObjectRef & { table: string })[];
+  /** Each file with its table and its export date (its name's date, else the batch folder's). */
+  files: (ObjectRef & { table: string; exportedAt?: ExportDate })[];
 }
 
 export class BatchError extends Error {}
@@ -43,13 +44,14 @@ export async function readBatch(s3: S3Client, bucket: string, folder: string, ma
   const files: Batch['files'] = [];
   for (const name of wanted) {
     const key = folder + name;
-    const obj = present.find((o) => o.Key === key);
-    if (!obj) throw new BatchError(`batch ${folder}: ${name} is listed in ${MANIFEST} but is not in the bucket (yet)`);
     const k = classifyKey(name);
     if (k.kind !== 'csv') throw new BatchError(`batch ${folder}: ${k.kind === 'unknown' ? k.reason : `${name} is not a table's CSV file`}`);
+    const obj = present.find((o) => o.Key === key);
+    if (!obj) throw new BatchError(`batch ${folder}: ${name} is listed in ${MANIFEST} but is not in the bucket (yet)`);
     const twin = files.find((f) => f.table === k.table);
     if (twin) throw new BatchError(`batch ${folder}: ${twin.key} and ${key} are both for ${k.table}`);
-    files.push({ bucket, key, size: obj.Size, table: k.table });
+    const exportedAt = k.exportedAt ?? exportDateOf(key);
+    files.push({ bucket, key, size: obj.Size, table: k.table, ...(exportedAt ? { exportedAt } : {}) });
   }
   return { operation: parsed.operation, gameId: parsed.game, files };
 }

@@ -2,21 +2,27 @@
  * S3 event → load engine. Every record of an event is handled in turn: its key says
  * what it is (keys.ts); a CSV loads into its table, a batch manifest loads its folder
  * as one request, a tracker export goes to tracker ingestion. Each object is claimed
- * first (tracking.ts: loaded once, never older over newer), copied afterwards to
- * processed/ or failed/ (with the error beside it), and the outcome is posted to Slack
- * when a channel is configured. Load failures are thrown at the end, so Lambda retries
- * the event and finally hands it to the dead-letter queue; a retry is safe.
+ * first (tracking.ts: loaded once, never older over newer, a claim that dies with its
+ * loader), copied afterwards to processed/ or failed/ (with the error beside it), and
+ * the outcome is posted to Slack when a channel is configured. Failures — a load that
+ * failed, an object another live loader holds past the wait — are thrown at the end,
+ * so Lambda retries the event and finally hands it to the dead-letter queue; a retry
+ * is safe.
  */
-import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Database } from '../db/database';
 import { filesSource, formatError, load, type LoadResult, type SourceFile } from '../engine';
 import { renderLoad } from '../commands/render';
-import { classifyKey, decodeS3Key } from './keys';
+import { classifyKey, decodeS3Key, formatExportDate, type KeyKind } from './keys';
 import { BatchError, readBatch } from './manifest';
 import type { SlackNotifier } from './notify';
-import { objectFile, s3Url } from './source';
-import { claimObject, finishObject, type S3ObjectEvent } from './tracking';
+import { afterwards, refuse } from './outcomes';
+import { objectFile, s3Url } from './objects';
+import {
+  claimObject, claimState, DEFAULT_LEASE_MS, finishObject, holdClaim, newerExport, registerExport, skipStale,
+  type Claim, type ExportEntry, type NewerExport, type S3ObjectEvent,
+} from './tracking';
 
 export interface S3EventRecord {
   eventName?: string;
@@ -40,6 +46,12 @@ export interface LoaderDeps {
   ingestTracker?: TrackerIngest;
   log?: (line: string) => void;
   now?: () => Date;
+  /**
+   * leaseMs: how long a claim lives unrenewed (default 60 s: a dead loader's object is
+   * loaded again by a delivery after that). waitMs: how long a delivery waits while a
+   * live loader holds the object before it fails for a retry (default two leases).
+   */
+  claims?: { leaseMs?: number; waitMs?: number };
 }
 
 export type RecordStatus = 'loaded' | 'failed' | 'skipped' | 'ignored' | 'refused';
@@ -51,6 +63,9 @@ export interface RecordOutcome {
 }
 
 export class LoadFailedError extends Error {}
+
+/** Another live loader holds the object: this delivery fails, so that it is delivered again. */
+export class ObjectBusyError extends Error {}
 
 export async function handleS3Event(event: S3EventLike, deps: LoaderDeps): Promise<RecordOutcome[]> {
   const log = deps.log ?? (() => undefined);
@@ -77,135 +92,186 @@ async function handleRecord(record: S3EventRecord, deps: LoaderDeps): Promise<Re
   const bucket = record.s3.bucket.name;
   const key = decodeS3Key(record.s3.object.key);
   if (record.eventName && !record.eventName.startsWith('ObjectCreated')) return { key, status: 'ignored', message: `${record.eventName} is not an upload` };
-  const obj: S3ObjectEvent = {
-    bucket, key, versionId: record.s3.object.versionId || undefined, etag: record.s3.object.eTag || undefined, sequencer: record.s3.object.sequencer || undefined,
-  };
-  const by = `s3:${record.userIdentity?.principalId ?? 'upload'}`;
   const kind = classifyKey(key);
-  switch (kind.kind) {
-    case 'own-copy':
-      return { key, status: 'ignored', message: 'a copy made by the loader itself' };
-    case 'batch-member':
-      return { key, status: 'ignored', message: `part of batch ${kind.batch}: it loads with the batch's _manifest.json` };
-    case 'unknown': {
-      const claim = await claimObject(deps.db, obj, 'unknown');
-      if (!claim.claimed) return { key, status: 'skipped', message: claim.why };
-      const message = `not loaded: ${kind.reason}`;
-      await refuse(deps, obj, by, message);
-      await finishObject(deps.db, claim.id, 'failed', { note: message });
-      await afterwards(deps, [obj], 'failed', message, {});
-      return { key, status: 'refused', message };
-    }
-    case 'tracker': {
-      const claim = await claimObject(deps.db, obj, 'tracker');
-      if (!claim.claimed) return { key, status: 'skipped', message: claim.why };
-      if (!deps.ingestTracker) {
-        const message = 'not loaded: tracker exports are recognised but tracker ingestion is not available here';
-        await refuse(deps, obj, by, message);
-        await finishObject(deps.db, claim.id, 'failed', { note: message });
-        await afterwards(deps, [obj], 'failed', message, {});
-        return { key, status: 'refused', message };
-      }
-      const body = await objectFile(deps.s3, 'tracker', obj).open();
-      const r = await deps.ingestTracker(body, { source: s3Url(obj), initiatedBy: by });
-      await finishObject(deps.db, claim.id, r.ok ? 'loaded' : 'failed', { historyId: r.historyId, note: r.text.slice(0, 500) });
-      await afterwards(deps, [obj], r.ok ? 'processed' : 'failed', r.text, { historyId: r.historyId });
-      return { key, status: r.ok ? 'loaded' : 'failed', message: r.text };
-    }
-    case 'csv':
-    case 'manifest': {
-      const claim = await claimObject(deps.db, obj, kind.kind === 'csv' ? 'csv' : 'batch');
-      if (!claim.claimed) return { key, status: 'skipped', message: claim.why };
-      let files: SourceFile[];
-      let members: S3ObjectEvent[] = [obj];
-      let operation = kind.operation;
-      let gameId = kind.gameId;
-      if (kind.kind === 'csv') {
-        files = [objectFile(deps.s3, kind.table, { ...obj, size: record.s3.object.size })];
-      } else {
-        try {
-          const batch = await readBatch(deps.s3, bucket, kind.folder, key, obj.versionId);
-          files = batch.files.map((f) => objectFile(deps.s3, f.table, f));
-          members = [...batch.files, obj];
-          operation = batch.operation ?? operation;
-          gameId = batch.gameId ?? gameId;
-        } catch (err) {
-          if (!(err instanceof BatchError)) throw err;
-          await refuse(deps, obj, by, err.message);
-          await finishObject(deps.db, claim.id, 'failed', { note: err.message });
-          await afterwards(deps, [obj], 'failed', err.message, {});
-          // A file listed but not there yet may arrive: let Lambda retry.
-          return { key, status: /not in the bucket/.test(err.message) ? 'failed' : 'refused', message: err.message };
-        }
-      }
-      const result = await load(deps.db, {
-        scope: { kind: 'tables', tables: files.map((f) => f.table) },
-        operation,
-        gameId,
-        source: filesSource(files, kind.kind === 'csv' ? s3Url(obj) : `s3://${bucket}/${kind.folder}`),
-        initiatedBy: by,
-        context: { bucket, key, etag: obj.etag, versionId: obj.versionId, sequencer: obj.sequencer },
-      });
-      const ok = result.status === 'succeeded';
-      await finishObject(deps.db, claim.id, ok ? 'loaded' : 'failed', { requestId: result.requestId, historyId: result.historyId, note: ok ? undefined : result.error?.message });
-      const text = renderLoad(result);
-      await afterwards(deps, members, ok ? 'processed' : 'failed', text, { historyId: result.historyId, requestId: result.requestId, error: result.error ? formatError(result.error) : undefined });
-      return { key, status: ok ? 'loaded' : 'failed', message: ok ? `loaded (history #${result.historyId})` : formatError(result.error!), result };
-    }
+  if (kind.kind === 'own-copy') return { key, status: 'ignored', message: 'a copy made by the loader itself' };
+  if (kind.kind === 'batch-member') return { key, status: 'ignored', message: `part of batch ${kind.batch}: it loads with the batch's _manifest.json` };
+  const o = record.s3.object;
+  const obj: S3ObjectEvent = { bucket, key, versionId: o.versionId || undefined, etag: o.eTag || undefined, sequencer: o.sequencer || undefined };
+  const by = `s3:${record.userIdentity?.principalId ?? 'upload'}`;
+
+  if (kind.kind === 'unknown') {
+    const message = `not loaded: ${kind.reason}`;
+    // An event with nothing to tell its uploads apart is refused each time it comes.
+    const claim = identityKnown(obj) ? await claimFor(deps, obj, 'unknown') : undefined;
+    if (claim && !claim.claimed) return { key, status: 'skipped', message: claim.why };
+    await refuse(deps.db, obj, by, message);
+    if (claim?.claimed) await finishObject(deps.db, claim, 'failed', { note: message });
+    // A key that is not a plain path is not copied anywhere: a file server would put it outside its folder.
+    await afterwards(deps, kind.unsafe ? [] : [obj], 'failed', message, {}, [obj]);
+    return { key, status: 'refused', message };
   }
+
+  if (!identityKnown(obj)) obj.head = await headOf(deps.s3, obj);
+  const claim = await claimFor(deps, obj, kind.kind === 'csv' ? 'csv' : kind.kind === 'manifest' ? 'batch' : 'tracker');
+  if (!claim.claimed) {
+    // An older upload of a key said once, in history and on Slack; not copied: the key holds the newer one now.
+    if (claim.firstSkip) {
+      await refuse(deps.db, obj, by, `not loaded: ${claim.why}`);
+      await afterwards(deps, [], 'failed', `not loaded: ${claim.why}`, {}, [obj], 'Skipped, an older upload');
+    }
+    return { key, status: 'skipped', message: claim.why };
+  }
+  const hold = holdClaim(deps.db, claim, lease(deps), deps.log);
+  try {
+    if (kind.kind === 'tracker') return await ingest(deps, obj, claim, by);
+    return await loadObject(deps, record, kind, obj, claim, by, hold.signal);
+  } finally {
+    hold.stop();
+  }
+}
+
+const lease = (deps: LoaderDeps) => ({ leaseMs: deps.claims?.leaseMs ?? DEFAULT_LEASE_MS });
+
+function identityKnown(o: S3ObjectEvent): boolean {
+  return Boolean(o.versionId || o.etag || o.sequencer);
+}
+
+/** The object's own ETag, version and time, for an event that carries none of them. */
+async function headOf(s3: S3Client, o: S3ObjectEvent): Promise<S3ObjectEvent['head']> {
+  const h = await s3.send(new HeadObjectCommand({ Bucket: o.bucket, Key: o.key }));
+  return { etag: h.ETag, versionId: h.VersionId, lastModified: h.LastModified?.toISOString() };
 }
 
 /**
- * x-amz-copy-source, percent-encoded like encodeURI (reserved characters such as `+`
- * kept as they are, `?` and `#` encoded): what S3 and S3-compatible servers, s3rver
- * included (it decodes with decodeURI), all read back as the same key.
+ * Claims the object; while another live loader holds it, waits (it may finish, or die
+ * and its lease run out) up to the wait, then fails: a delivery never reports success
+ * for an object it did not see loaded.
  */
-export function copySource(o: S3ObjectEvent): string {
-  const key = encodeURI(o.key).replace(/\?/g, '%3F').replace(/#/g, '%23');
-  return `${o.bucket}/${key}${o.versionId ? `?versionId=${encodeURIComponent(o.versionId)}` : ''}`;
+async function claimFor(deps: LoaderDeps, obj: S3ObjectEvent, kind: string): Promise<Claim & ({ claimed: true } | { claimed: false; state: 'done' })> {
+  const l = lease(deps);
+  const deadline = Date.now() + (deps.claims?.waitMs ?? 2 * l.leaseMs);
+  for (;;) {
+    const c = await claimObject(deps.db, obj, kind, l);
+    if (c.claimed) {
+      if (c.tookOver) deps.log?.(`${s3Url(obj)}: took over the claim of loader ${c.tookOver}, whose lease ran out`);
+      return c;
+    }
+    if (c.state === 'done') return c as Claim & { claimed: false; state: 'done' };
+    const left = deadline - Date.now();
+    if (left <= 0) throw new ObjectBusyError(`${c.why}: not loaded by this delivery, which fails so that it is delivered again`);
+    await new Promise((r) => setTimeout(r, Math.min(1000, l.leaseMs / 4, left)));
+  }
 }
 
-/** A refused object leaves a history row too. */
-async function refuse(deps: LoaderDeps, obj: S3ObjectEvent, by: string, message: string): Promise<void> {
-  await deps.db.query(
-    `INSERT INTO load_history (request_id, kind, scope, operation, source, status, error_message, initiated_by, completed_at, duration_ms)
-     VALUES (gen_random_uuid(), 'request', 'drop', 'load', $1, 'refused', $2, $3, now(), 0)`,
-    [s3Url(obj), message, by],
-  );
+async function ingest(deps: LoaderDeps, obj: S3ObjectEvent, claim: { id: number; holder: string }, by: string): Promise<RecordOutcome> {
+  const key = obj.key;
+  if (!deps.ingestTracker) {
+    const message = 'not loaded: tracker exports are recognised but tracker ingestion is not available here';
+    await refuse(deps.db, obj, by, message);
+    await finishObject(deps.db, claim, 'failed', { note: message });
+    await afterwards(deps, [obj], 'failed', message, {});
+    return { key, status: 'refused', message };
+  }
+  const body = await objectFile(deps.s3, 'tracker', obj).open();
+  const r = await deps.ingestTracker(body, { source: s3Url(obj), initiatedBy: by });
+  await finishObject(deps.db, claim, r.ok ? 'loaded' : 'failed', { historyId: r.historyId, note: r.text.slice(0, 500) });
+  await afterwards(deps, [obj], r.ok ? 'processed' : 'failed', r.text, { historyId: r.historyId });
+  return { key, status: r.ok ? 'loaded' : 'failed', message: r.text };
 }
 
-/** Copies the objects to processed/ or failed/ (with the error beside them) and tells Slack. */
-async function afterwards(
+async function loadObject(
   deps: LoaderDeps,
-  objects: S3ObjectEvent[],
-  where: 'processed' | 'failed',
-  text: string,
-  info: { historyId?: number; requestId?: string; error?: string },
-): Promise<void> {
-  const day = (deps.now?.() ?? new Date()).toISOString().slice(0, 10);
-  const folder = `${where}/${day}/${info.historyId ? `h${info.historyId}` : `t${Date.now()}`}/`;
-  for (const o of objects) {
+  record: S3EventRecord,
+  kind: Extract<KeyKind, { kind: 'csv' | 'manifest' }>,
+  obj: S3ObjectEvent,
+  claim: { id: number; holder: string },
+  by: string,
+  signal: AbortSignal,
+): Promise<RecordOutcome> {
+  const { bucket, key } = obj;
+  let files: SourceFile[];
+  let members: S3ObjectEvent[] = [obj];
+  let operation = kind.operation;
+  let gameId = kind.gameId;
+  let entries: ExportEntry[];
+  if (kind.kind === 'csv') {
+    files = [objectFile(deps.s3, kind.table, { ...obj, size: record.s3.object.size })];
+    entries = [{ table: kind.table, gameId, exportedAt: kind.exportedAt }];
+  } else {
     try {
-      await deps.s3.send(new CopyObjectCommand({
-        Bucket: o.bucket, Key: folder + o.key,
-        CopySource: copySource(o),
-      }));
-      if (where === 'failed') {
-        await deps.s3.send(new PutObjectCommand({
-          Bucket: o.bucket, Key: `${folder}${o.key}.error.json`, ContentType: 'application/json',
-          Body: JSON.stringify({ object: s3Url(o), error: info.error ?? text, historyId: info.historyId, requestId: info.requestId }, null, 2),
-        }));
-      }
+      const batch = await readBatch(deps.s3, bucket, kind.folder, key, obj.versionId);
+      files = batch.files.map((f) => objectFile(deps.s3, f.table, f));
+      members = [...batch.files, obj];
+      operation = batch.operation ?? operation;
+      gameId = batch.gameId ?? gameId;
+      entries = batch.files.map((f) => ({ table: f.table, gameId, exportedAt: f.exportedAt }));
     } catch (err) {
-      deps.log?.(`could not copy ${s3Url(o)} to ${where}/: ${(err as Error).message}`);
+      if (!(err instanceof BatchError)) throw err;
+      await refuse(deps.db, obj, by, err.message);
+      await finishObject(deps.db, claim, 'failed', { note: err.message });
+      await afterwards(deps, [obj], 'failed', err.message, {});
+      // A file listed but not there yet may arrive: let Lambda retry.
+      return { key, status: /not in the bucket/.test(err.message) ? 'failed' : 'refused', message: err.message };
     }
   }
-  if (deps.notifier) {
-    try {
-      const names = objects.map((o) => s3Url(o)).join(', ');
-      await deps.notifier.post(`${where === 'processed' ? 'Loaded' : 'Not loaded'}: ${names}\n${text}`);
-    } catch (err) {
-      deps.log?.(`could not post to Slack: ${(err as Error).message}`);
-    }
+
+  const newer = await registerExport(deps.db, claim, entries);
+  if (newer) return stale(deps, obj, members, entries, newer, by, true);
+
+  const result = await load(deps.db, {
+    scope: { kind: 'tables', tables: files.map((f) => f.table) },
+    operation,
+    gameId,
+    source: filesSource(files, kind.kind === 'csv' ? s3Url(obj) : `s3://${bucket}/${kind.folder}`),
+    initiatedBy: by,
+    context: { bucket, key, etag: obj.etag ?? obj.head?.etag, versionId: obj.versionId ?? obj.head?.versionId, sequencer: obj.sequencer, s3_claim: claim },
+    signal,
+  });
+  const text = renderLoad(result);
+  // The claim turned 'loaded' in the load's transaction (000010) exactly when the load committed.
+  const now = await claimState(deps.db, claim.id);
+  if (now?.holder !== claim.holder) {
+    const message = `another loader took ${s3Url(obj)} over after this one's claim lapsed; that one loads it (this attempt: history #${result.historyId})`;
+    return { key, status: 'skipped', message, result };
   }
+  // (A load that succeeded with its claim still 'loading' was not seen by the trigger:
+  // its success stands, and the claim is ended here.)
+  if (now.status === 'loaded' || (result.status === 'succeeded' && now.status === 'loading')) {
+    await finishObject(deps.db, claim, 'loaded', { requestId: result.requestId, historyId: result.historyId });
+    await afterwards(deps, members, 'processed', text, { historyId: result.historyId, requestId: result.requestId });
+    return { key, status: 'loaded', message: `loaded (history #${result.historyId})`, result };
+  }
+  const lostTo = await newerExport(deps.db, claim.id, true);
+  if (lostTo) {
+    await skipStale(deps.db, claim, lostTo);
+    return stale(deps, obj, members, entries, lostTo, by, false, result);
+  }
+  const error = result.error ? formatError(result.error) : `the load ended ${result.status}`;
+  await finishObject(deps.db, claim, 'failed', { requestId: result.requestId, historyId: result.historyId, note: result.error?.message ?? error });
+  await afterwards(deps, members, 'failed', text, { historyId: result.historyId, requestId: result.requestId, error });
+  return { key, status: 'failed', message: error, result };
 }
+
+/**
+ * An export older (by the date in its key) than one of the same table that loaded: not
+ * loaded, and said so — in history (unless its refused load already says it), on
+ * Slack, and with a failed/ copy whose error names the newer export.
+ */
+async function stale(
+  deps: LoaderDeps,
+  obj: S3ObjectEvent,
+  members: S3ObjectEvent[],
+  entries: ExportEntry[],
+  newer: NewerExport,
+  by: string,
+  record: boolean,
+  result?: LoadResult,
+): Promise<RecordOutcome> {
+  const mine = entries.find((e) => e.table === newer.table)?.exportedAt;
+  const message = `not loaded: ${s3Url(obj)} is an older export of ${newer.table}${mine ? ` (${formatExportDate(mine)})` : ''} than ${newer.url} (${newer.exportedAt})` +
+    `, loaded ${record ? 'first' : 'while this one was loading'}${newer.historyId ? ` (history #${newer.historyId})` : ''}: newest wins, so it was skipped`;
+  if (record) await refuse(deps.db, obj, by, message);
+  await afterwards(deps, members, 'failed', message, { historyId: result?.historyId, requestId: result?.requestId }, undefined, 'Skipped, an older export');
+  return { key: obj.key, status: 'skipped', message, result };
+}
+

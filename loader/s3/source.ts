@@ -1,72 +1,118 @@
 /**
  * S3 objects as the load engine's sources: one object, the files of a batch folder,
- * or the latest export of each table in the drop bucket (what Slack and CLI commands
- * load from).
+ * or the latest loadable export in the drop bucket (what Slack and CLI commands load
+ * from).
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
-import type { Source, SourceFile } from '../engine';
-import { classifyKey } from './keys';
+import type { S3Client, _Object } from '@aws-sdk/client-s3';
+import type { Source } from '../engine';
+import { TABLE_NAMES } from '../warehouse';
+import { classifyKey, compareExportDates, exportDateOf, MANIFEST, OWN_PREFIXES, type ExportDate } from './keys';
+import { BatchError, readBatch } from './manifest';
+import { listAll, objectFile, type ObjectRef } from './objects';
 
-export interface ObjectRef {
-  bucket: string;
-  key: string;
-  versionId?: string;
-  size?: number;
-}
-
-export function s3Url(o: { bucket: string; key: string }): string {
-  return `s3://${o.bucket}/${o.key}`;
-}
-
-export function objectFile(s3: S3Client, table: string, o: ObjectRef): SourceFile {
+/**
+ * "The latest export" of the bucket, that Slack and CLI commands load from. An export is
+ * a batch folder (complete: its _manifest.json is there, for no single game, and every
+ * file it names), or a single drop of one table's file (not for a single game). Left
+ * out: objects that did not load (the loader's latest copy of them is in failed/: a
+ * failed load, a refusal, an older export skipped), and a file whose key's export date
+ * is older than another file of its table. The newest export (by upload time) gives
+ * every table it has; only a table it lacks comes from the next newest that has it. So
+ * one request never mixes two batches unless the newest lacks a table, and its
+ * description names the files taken (each table's history row names its own file).
+ */
+export async function latestExportsSource(s3: S3Client, bucket: string): Promise<Source> {
+  const chosen = await latestExports(s3, bucket);
+  const units = [...new Set([...chosen.values()].map((c) => c.unit))];
+  const taken = units.map((u) => `${u} for ${[...chosen].filter(([, c]) => c.unit === u).map(([t]) => t).join(', ')}`);
   return {
-    table,
-    name: s3Url(o),
-    size: o.size,
-    async open() {
-      const r = await s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key, VersionId: o.versionId }));
-      if (!r.Body) throw new Error(`${s3Url(o)} has no body`);
-      return r.Body as Readable;
+    describe: () => `s3://${bucket}/ (latest exports: ${taken.length ? taken.join('; ') : 'none loadable'})`,
+    async fileFor(table) {
+      const c = chosen.get(table);
+      return c ? objectFile(s3, table, c.ref) : null;
     },
   };
 }
 
-export async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<_Object[]> {
-  const out: _Object[] = [];
-  let token: string | undefined;
-  do {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    out.push(...(r.Contents ?? []));
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return out;
+interface Unit {
+  label: string;
+  time: number;
+  batch?: { folder: string; manifest: string };
+  files?: Map<string, { ref: ObjectRef; exportedAt?: ExportDate }>;
+}
+
+async function latestExports(s3: S3Client, bucket: string): Promise<Map<string, { unit: string; ref: ObjectRef }>> {
+  const objects = await listAll(s3, bucket, '');
+  const didNotLoad = notLoaded(objects);
+  const units: Unit[] = [];
+  const newest = new Map<string, ExportDate>();
+  const consider = (table: string, d?: ExportDate) => {
+    const cur = newest.get(table);
+    if (d && (!cur || compareExportDates(d, cur) > 0)) newest.set(table, d);
+  };
+  const manifests = new Set(objects.filter((o) => classifyKey(o.Key ?? '').kind === 'manifest' && !didNotLoad(o)).map((o) => o.Key!));
+  for (const o of objects) {
+    const key = o.Key ?? '';
+    const k = classifyKey(key);
+    const time = o.LastModified?.getTime() ?? 0;
+    if (k.kind === 'csv' && k.gameId === undefined && !didNotLoad(o)) {
+      units.push({ label: key, time, files: new Map([[k.table, { ref: { bucket, key, size: o.Size }, exportedAt: k.exportedAt }]]) });
+      consider(k.table, k.exportedAt);
+    } else if (k.kind === 'manifest' && manifests.has(key)) {
+      units.push({ label: k.folder, time, batch: { folder: k.folder, manifest: key } });
+    } else if (k.kind === 'batch-member' && k.table && manifests.has(`${k.batch}${MANIFEST}`)) {
+      const name = classifyKey(key.slice(k.batch.length));
+      consider(k.table, name.kind === 'csv' ? name.exportedAt ?? exportDateOf(key) : undefined);
+    }
+  }
+  // Newest first; at the same time (S3 keeps seconds), a batch before a single file.
+  units.sort((a, b) => b.time - a.time || Number(Boolean(b.batch)) - Number(Boolean(a.batch)) || (a.label < b.label ? 1 : -1));
+  const chosen = new Map<string, { unit: string; ref: ObjectRef }>();
+  for (const u of units) {
+    if (chosen.size === TABLE_NAMES.length) break;
+    const files = u.files ?? (await batchFiles(s3, bucket, u.batch!));
+    for (const [table, f] of files ?? []) {
+      const best = newest.get(table);
+      const stale = f.exportedAt !== undefined && best !== undefined && compareExportDates(f.exportedAt, best) < 0;
+      if (!chosen.has(table) && !stale) chosen.set(table, { unit: u.label, ref: f.ref });
+    }
+  }
+  return chosen;
+}
+
+/** A complete batch's files (null when it is not one to load from: unreadable, or for one game). */
+async function batchFiles(s3: S3Client, bucket: string, b: { folder: string; manifest: string }) {
+  try {
+    const batch = await readBatch(s3, bucket, b.folder, b.manifest);
+    if (batch.gameId !== undefined) return null;
+    return new Map(batch.files.map((f) => [f.table, { ref: { bucket, key: f.key, size: f.size }, exportedAt: f.exportedAt }]));
+  } catch (err) {
+    if (err instanceof BatchError) return null;
+    throw err;
+  }
 }
 
 /**
- * The latest export of each table in the bucket: of the keys that name a table (plain
- * drops and batch members, not scoped to one game, not the loader's own copies), the newest.
+ * Which objects did not load, by the loader's own copies (`processed|failed/<day>/<id>/<key>`):
+ * the latest copy of the object (same ETag, made after its upload) is in failed/.
  */
-export function latestExportsSource(s3: S3Client, bucket: string): Source {
-  let listing: Promise<Map<string, ObjectRef>> | undefined;
-  const latest = () =>
-    (listing ??= listAll(s3, bucket, '').then((objects) => {
-      const best = new Map<string, _Object>();
-      for (const o of objects) {
-        const k = classifyKey(o.Key ?? '');
-        const table = k.kind === 'csv' && k.gameId === undefined ? k.table : k.kind === 'batch-member' ? k.table : undefined;
-        if (!table) continue;
-        const cur = best.get(table);
-        if (!cur || (o.LastModified?.getTime() ?? 0) > (cur.LastModified?.getTime() ?? 0)) best.set(table, o);
-      }
-      return new Map([...best].map(([t, o]) => [t, { bucket, key: o.Key!, size: o.Size }]));
-    }));
-  return {
-    describe: () => `s3://${bucket}/ (the latest export of each table)`,
-    async fileFor(table) {
-      const o = (await latest()).get(table);
-      return o ? objectFile(s3, table, o) : null;
-    },
+function notLoaded(objects: _Object[]): (o: _Object) => boolean {
+  const copies = new Map<string, { failed: boolean; time: number; etag?: string }[]>();
+  for (const o of objects) {
+    const parts = (o.Key ?? '').split('/');
+    if (!OWN_PREFIXES.includes(`${parts[0]}/`) || parts.length < 4) continue;
+    const original = parts.slice(3).join('/');
+    const list = copies.get(original) ?? [];
+    list.push({ failed: parts[0] === 'failed', time: o.LastModified?.getTime() ?? 0, etag: o.ETag });
+    copies.set(original, list);
+  }
+  const sameContent = (a?: string, b?: string) => !a || !b || a.includes('-') || b.includes('-') || a === b;
+  return (o) => {
+    const time = o.LastModified?.getTime() ?? 0;
+    const after = (copies.get(o.Key ?? '') ?? []).filter((c) => c.time >= time && sameContent(c.etag, o.ETag));
+    // The latest copy says; a load and a failure in the same second: it loaded.
+    const last = after.sort((a, b) => b.time - a.time || Number(a.failed) - Number(b.failed))[0];
+    return Boolean(last?.failed);
   };
 }
 

@@ -106,6 +106,8 @@ describe('the loader Lambda (bundled)', () => {
     await handler(older);
     expect(await q('SELECT DISTINCT league FROM dim_team')).toEqual([{ league: 'NEWER' }]);
     expect(await q("SELECT status FROM s3_objects WHERE key = 'teams/dim_team.csv' ORDER BY id")).toEqual([{ status: 'loaded' }, { status: 'skipped' }]);
+    expect(await q("SELECT error_message FROM load_history WHERE source = 's3://benchsight-drop/teams/dim_team.csv' AND status = 'refused'"))
+      .toEqual([{ error_message: expect.stringMatching(/older than an upload of the same key/) }]);
   });
 
   it('refuses a bad file: failed/ copy with the error beside it, failed history, no data change, and throws for a retry', async () => {
@@ -129,7 +131,8 @@ describe('the loader Lambda (bundled)', () => {
     const e2 = await put('notes.txt', 'hello');
     await handler(e1);
     await handler(e2);
-    const h = await q("SELECT source, status, error_message FROM load_history WHERE status = 'refused' ORDER BY id");
+    const h = await q("SELECT source, status, error_message FROM load_history WHERE status = 'refused' AND source IN ($1, $2) ORDER BY id",
+      ['s3://benchsight-drop/uploads/teams-final.csv', 's3://benchsight-drop/notes.txt']);
     expect(h).toEqual([
       { source: 's3://benchsight-drop/uploads/teams-final.csv', status: 'refused', error_message: expect.stringMatching(/cannot tell which table "teams-final.csv" is for/) },
       { source: 's3://benchsight-drop/notes.txt', status: 'refused', error_message: expect.stringMatching(/not a CSV export/) },
