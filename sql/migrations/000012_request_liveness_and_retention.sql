@@ -59,3 +59,6 @@ BEGIN
   RETURN n;
 END $$;
 CREATE INDEX load_rejects_rejected_at_idx ON load_rejects (rejected_at);
+
+-- New tables get row-level security and no API grant, like every other (000006).
+SELECT apply_exposure();
