@@ -48,7 +48,7 @@ const LOCAL_USAGE = `local commands:
 flags for loads and deletes:
   --from <dir>        load the files <table>.csv of a local folder
   --json              print the result as JSON on stdout
-  --yes               confirm a destructive command (full-refresh, delete game, load all replace)
+  --yes               confirm a command that deletes rows (full-refresh, delete game, replace, merge: see above)
   --dry-run           show what would change, change nothing
   --add-columns       add columns the export has and the table lacks (typed from the values)
   --strict            fail on duplicate keys and broken relations instead of rejecting those rows

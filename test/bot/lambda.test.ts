@@ -71,26 +71,26 @@ afterAll(async () => {
 describe('AwsLambdaReceiver', () => {
   it('returns the ack at once while the load goes on, and the result arrives later', async () => {
     const url = capture.url();
-    const body = slashBody({ text: 'load table dim_team replace', userId: OPERATOR, responseUrl: url });
+    const body = slashBody({ text: 'load table dim_team upsert', userId: OPERATOR, responseUrl: url });
     const t0 = performance.now();
     const res = await invoke(handler, functionUrlEvent(body, signedHeaders(body)));
     const ackMs = performance.now() - t0;
     const returnedAt = Date.now();
 
     expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body).text).toMatch(/^queued load of table dim_team \(replace\), job \d+$/);
+    expect(JSON.parse(res.body).text).toMatch(/^queued load of table dim_team \(upsert\), job \d+$/);
     expect(ackMs).toBeLessThan(1000);
     // The handler has returned; the load has not finished.
     expect(capture.at(url).some(isFinal)).toBe(false);
     expect((await warehouseCounts(t.db)).dim_team).toBe(0);
 
     const progress = await capture.waitFor(url, (c) => c.body.text.startsWith('still working'));
-    expect(progress.body.text).toMatch(/^still working on load of table dim_team \(replace\): reading dim_team: \d+ rows/);
+    expect(progress.body.text).toMatch(/^still working on load of table dim_team \(upsert\): reading dim_team: \d+ rows/);
     const done = await capture.waitFor(url, isFinal);
     expect(done.at - returnedAt).toBeGreaterThan(1000);
-    expect(readable(done.body)).toMatch(/dim_team\s+replace\s+2\s+2/);
+    expect(readable(done.body)).toMatch(/dim_team\s+upsert\s+2\s+2/);
     expect((await warehouseCounts(t.db)).dim_team).toBe(2);
-    const row = (await commandRows(t.db, "scope = 'load table dim_team replace'"))[0]!;
+    const row = (await commandRows(t.db, "scope = 'load table dim_team upsert'"))[0]!;
     expect(row).toMatchObject({ status: 'succeeded', initiated_by: OPERATOR });
     await eventually(() => api.posted().find((c) => c.params.text.startsWith('load of table dim_team')));
   });

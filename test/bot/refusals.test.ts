@@ -125,15 +125,17 @@ describe('who asks', () => {
   });
 
   it('a viewer running a load is refused', async () => {
-    const { message, row } = await refused('load game 1001 replace', VIEWER);
-    expect(message).toBe(`load of game 1001 (replace): this needs the operator role and you (${VIEWER}) are a viewer: ask an admin`);
+    const { message, row } = await refused('load game 1001 upsert', VIEWER);
+    expect(message).toBe(`load of game 1001 (upsert): this needs the operator role and you (${VIEWER}) are a viewer: ask an admin`);
     expect(row).toMatchObject({ operation: 'load', error_message: message });
     await nothingChanged();
   });
 
-  it('an operator running delete game is refused (no confirmation offered)', async () => {
-    const { message } = await refused('delete game 1001', OPERATOR);
-    expect(message).toContain('this needs the admin role and you (U0OPER) are an operator');
+  it('an operator running delete game, or a load that replaces, is refused (no confirmation offered)', async () => {
+    for (const text of ['delete game 1001', 'load game 1001 replace', 'load category all_facts replace']) {
+      const { message } = await refused(text, OPERATOR);
+      expect(message).toContain('this needs the admin role and you (U0OPER) are an operator');
+    }
     await nothingChanged();
   });
 
