@@ -210,3 +210,26 @@ export async function expireConfirmation(db: Queryable, nonce: string): Promise<
 export async function recordUnverified(db: Queryable, a: { reason: string; details?: Record<string, unknown> }): Promise<void> {
   await recordCommand(db, { userId: 'unverified', text: '(unverified request)', operation: 'unverified', status: 'refused', errorMessage: a.reason, details: a.details });
 }
+
+/**
+ * A signed request that was already received (a replay): its body is Slack's, so it says
+ * who first sent it (details.slack), but not who sent it again: initiated_by 'replay'.
+ */
+export async function recordReplay(db: Queryable, a: { reason: string; text: string; details?: Record<string, unknown> }): Promise<void> {
+  await recordCommand(db, { userId: 'replay', text: a.text, operation: 'replay', status: 'refused', errorMessage: a.reason, details: a.details });
+}
+
+/**
+ * Claims a request's signature: true the first time it is seen, false for a replay (in
+ * any process: the table is shared). Signatures past their expiry are deleted on the way.
+ */
+export async function claimSignature(db: Queryable, signature: string, expiresAt: Date): Promise<boolean> {
+  const r = await db.query<{ claimed: boolean }>(
+    `WITH expired AS (DELETE FROM slack_seen_signatures WHERE expires_at < now()),
+          claimed AS (INSERT INTO slack_seen_signatures (signature, expires_at) VALUES ($1, $2)
+                      ON CONFLICT (signature) DO NOTHING RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM claimed) AS claimed`,
+    [signature, expiresAt],
+  );
+  return r.rows[0]!.claimed;
+}

@@ -118,6 +118,28 @@ describe('AwsLambdaReceiver', () => {
   });
 });
 
+describe('replays and clocks on Lambda', () => {
+  it('refuses a request signed more than five minutes in the future with 401, and records it', async () => {
+    const body = slashBody({ text: 'counts', userId: VIEWER });
+    const res = await invoke(handler, functionUrlEvent(body, signedHeaders(body, { ts: Math.floor(Date.now() / 1000) + 6 * 60 })));
+    expect(res.statusCode).toBe(401);
+    await eventually(async () => (await commandRows(t.db, "initiated_by = 'unverified' AND error_message LIKE '%in the future%'"))[0]);
+  });
+
+  it('runs a signed request once: the same event again, to another container, is refused with 409 and recorded', async () => {
+    const other = createLambdaHandler({ config: testConfig({ slackApiUrl: api.url }), db: t.db, log: (l) => logs.push(l) });
+    const body = slashBody({ text: 'history limit 1', userId: VIEWER });
+    const event = functionUrlEvent(body, signedHeaders(body));
+    expect((await invoke(handler, event)).statusCode).toBe(200);
+    const replay = await invoke(other, event);
+    expect(replay.statusCode).toBe(409);
+    const row = await eventually(async () => (await commandRows(t.db, "operation = 'replay' AND scope = 'history limit 1'"))[0]);
+    expect(row).toMatchObject({ status: 'refused' });
+    expect(row.warnings.remote).toBe('198.51.100.7');
+    expect(await commandRows(t.db, "scope = 'history limit 1' AND initiated_by = $1", [VIEWER])).toHaveLength(1);
+  });
+});
+
 describe('the deployed handler', () => {
   it('reads the Slack secrets and the database URL from Secrets Manager by ARN at the first event', async () => {
     const secrets: Record<string, string> = {
