@@ -72,7 +72,7 @@ export function requestGuard(
     }
     if (first) return { ok: true };
 
-    const what = describe(r);
+    const what = whatItAsked(r);
     const reason = `refused a replay: this signed request (timestamp ${r.timestamp}) was already received; it is not run twice`;
     log(`slack: ${reason}${r.remote ? ` from ${r.remote}` : ''}`);
     const dropped = limit();
@@ -95,7 +95,7 @@ function isSslCheck(r: IncomingRequest): boolean {
 }
 
 /** What a (signed, so authentic) request asked for: the command text or the button, and who first sent it. */
-function describe(r: IncomingRequest): { text: string; slack: Record<string, unknown> } {
+function whatItAsked(r: IncomingRequest): { text: string; slack: Record<string, unknown> } {
   const form = new URLSearchParams(r.rawBody);
   const payload = form.get('payload');
   if (payload) {
