@@ -1,7 +1,8 @@
 /**
  * The bot's record of who asked for what: one load_history row (kind 'command') per
  * command, allowed or refused, with initiated_by = the Slack user id, operation = the
- * command word, scope = the command text. A confirmation prompt is such a row too,
+ * command word, scope = the command text (the CLI records its grammar refusals the same
+ * way, with source 'cli' and initiated_by 'cli:<OS user>'). A confirmation prompt is such a row too,
  * 'started' with warnings.confirmation = {nonce, state: 'asked'}; confirming or
  * cancelling moves that state on in one UPDATE, which is what makes a button one-shot
  * across processes (README.md). All of the bot's SQL is here.
@@ -24,6 +25,8 @@ export interface CommandRecord {
   durationMs?: number;
   /** Where it came from: team, channel, and what else helps a reader of the history. */
   details?: Record<string, unknown>;
+  /** The entry point: 'slack' (default), or 'cli' for the command line's refusals. */
+  source?: 'slack' | 'cli';
 }
 
 const MAX_TEXT = 500;
@@ -50,7 +53,7 @@ function dryRunOf(command: Command | undefined): boolean {
 const INSERT = `
   INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, status, error_message,
                             warnings, initiated_by, completed_at, duration_ms)
-  VALUES ($1, 'command', $2, $3, $4, 'slack', $5, $6, $7, $8::jsonb, $9,
+  VALUES ($1, 'command', $2, $3, $4, $11, $5, $6, $7, $8::jsonb, $9,
           CASE WHEN $6 = 'started' THEN NULL ELSE clock_timestamp() END, $10)
   RETURNING id`;
 
@@ -58,7 +61,7 @@ function columnsOf(r: CommandRecord) {
   return {
     request_id: randomUUID(), scope: r.text.slice(0, MAX_TEXT), operation: r.operation ?? commandWord(r.command, r.text),
     game_id: gameOf(r.command), dry_run: dryRunOf(r.command), status: r.status, error_message: r.errorMessage?.slice(0, 2000) ?? null,
-    warnings: r.details ?? {}, initiated_by: r.userId.slice(0, 60), duration_ms: r.durationMs ?? null,
+    warnings: r.details ?? {}, initiated_by: r.userId.slice(0, 60), duration_ms: r.durationMs ?? null, source: r.source ?? 'slack',
   };
 }
 
@@ -67,6 +70,7 @@ export async function recordCommand(db: Queryable, r: CommandRecord): Promise<nu
   const c = columnsOf(r);
   const res = await db.query<{ id: string }>(INSERT, [
     c.request_id, c.scope, c.operation, c.game_id, c.dry_run, c.status, c.error_message, JSON.stringify(c.warnings), c.initiated_by, c.duration_ms,
+    c.source,
   ]);
   return Number(res.rows[0]!.id);
 }
@@ -74,7 +78,7 @@ export async function recordCommand(db: Queryable, r: CommandRecord): Promise<nu
 const INSERT_MANY = `
   INSERT INTO load_history (request_id, kind, scope, operation, game_id, source, dry_run, status, error_message,
                             warnings, initiated_by, completed_at, duration_ms)
-  SELECT (r ->> 'request_id')::uuid, 'command', r ->> 'scope', r ->> 'operation', (r ->> 'game_id')::integer, 'slack',
+  SELECT (r ->> 'request_id')::uuid, 'command', r ->> 'scope', r ->> 'operation', (r ->> 'game_id')::integer, r ->> 'source',
          (r ->> 'dry_run')::boolean, r ->> 'status', r ->> 'error_message', coalesce(r -> 'warnings', '{}'::jsonb), r ->> 'initiated_by',
          CASE WHEN r ->> 'status' = 'started' THEN NULL ELSE clock_timestamp() END, (r ->> 'duration_ms')::integer
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n)
@@ -205,4 +209,27 @@ export async function expireConfirmation(db: Queryable, nonce: string): Promise<
  */
 export async function recordUnverified(db: Queryable, a: { reason: string; details?: Record<string, unknown> }): Promise<void> {
   await recordCommand(db, { userId: 'unverified', text: '(unverified request)', operation: 'unverified', status: 'refused', errorMessage: a.reason, details: a.details });
+}
+
+/**
+ * A signed request that was already received (a replay): its body is Slack's, so it says
+ * who first sent it (details.slack), but not who sent it again: initiated_by 'replay'.
+ */
+export async function recordReplay(db: Queryable, a: { reason: string; text: string; details?: Record<string, unknown> }): Promise<void> {
+  await recordCommand(db, { userId: 'replay', text: a.text, operation: 'replay', status: 'refused', errorMessage: a.reason, details: a.details });
+}
+
+/**
+ * Claims a request's signature: true the first time it is seen, false for a replay (in
+ * any process: the table is shared). Signatures past their expiry are deleted on the way.
+ */
+export async function claimSignature(db: Queryable, signature: string, expiresAt: Date): Promise<boolean> {
+  const r = await db.query<{ claimed: boolean }>(
+    `WITH expired AS (DELETE FROM slack_seen_signatures WHERE expires_at < now()),
+          claimed AS (INSERT INTO slack_seen_signatures (signature, expires_at) VALUES ($1, $2)
+                      ON CONFLICT (signature) DO NOTHING RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM claimed) AS claimed`,
+    [signature, expiresAt],
+  );
+  return r.rows[0]!.claimed;
 }

@@ -16,7 +16,7 @@ import { createBotApp } from './app';
 import { botConfigFromLambdaEnv, type BotConfig } from './config';
 import { inProcessDispatcher, type JobDispatcher } from './dispatcher';
 import { slackClient } from './report';
-import { signatureFailureAuditor } from './signature-audit';
+import { requestGuard } from './request-guard';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { etlCommandExtensions } from '../loader/etl';
 import { makeS3Client, s3ConfigFromEnv } from '../loader/s3/client';
@@ -74,18 +74,21 @@ export function createLambdaHandler(o: LambdaBotOptions): LambdaHandler {
   });
   createBotApp(receiver, { config: o.config, db: o.db, dispatcher, extensions: o.extensions, log, now: o.now, answerWithinMs: o.answerWithinMs });
   const inner = receiver.toHandler();
-  const auditRefused = signatureFailureAuditor(o.db, { log, now: o.now });
+  // Signature, clock and replays are checked before Bolt sees a request (request-guard.ts).
+  const guard = requestGuard(o.db, { signingSecret: o.config.signingSecret, log });
   return async (event, context) => {
-    const response = await inner(plainContentType(event), context);
-    if (response.statusCode === 401) {
-      const ctx = event.requestContext as { http?: { sourceIp?: string }; identity?: { sourceIp?: string } } | undefined;
-      await auditRefused({
-        timestamp: header(event, 'x-slack-request-timestamp'),
-        remote: ctx?.http?.sourceIp ?? ctx?.identity?.sourceIp,
-        path: 'rawPath' in event ? event.rawPath : event.path,
-      });
-    }
-    return response;
+    const plain = plainContentType(event);
+    const ctx = event.requestContext as { http?: { sourceIp?: string }; identity?: { sourceIp?: string } } | undefined;
+    const verdict = await guard({
+      rawBody: event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString('utf8') : '',
+      contentType: header(plain, 'content-type'),
+      timestamp: header(event, 'x-slack-request-timestamp'),
+      signature: header(event, 'x-slack-signature'),
+      remote: ctx?.http?.sourceIp ?? ctx?.identity?.sourceIp,
+      path: 'rawPath' in event ? event.rawPath : event.path,
+    });
+    if (!verdict.ok) return { statusCode: verdict.status, headers: { 'content-type': 'text/plain' }, body: verdict.text };
+    return inner(plain, context);
   };
 }
 

@@ -27,6 +27,21 @@ async function schemaSnapshot(db: Queryable): Promise<string[]> {
   return r.rows.map((x) => x.c);
 }
 
+/**
+ * Functions of the project's schemas that PUBLIC (every role that can connect) may
+ * execute: there must be none, whatever the server (000011_grants.sql). This is the check
+ * that fails CI when a migration adds a function open to everyone.
+ */
+async function openToPublic(db: Queryable): Promise<string[]> {
+  const r = await db.query<{ fn: string }>(`
+    SELECT p.oid::regprocedure::text AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE n.nspname IN ('public', 'landing')
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+       AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+     ORDER BY 1`);
+  return r.rows.map((x) => x.fn);
+}
+
 describe('migrate', () => {
   it('applies every migration to an empty PostgreSQL 15 database, and a second run is a no-op', async () => {
     const { db } = await fresh();
@@ -34,6 +49,8 @@ describe('migrate', () => {
     expect(first.applied).toEqual(readMigrations().map((m) => m.name));
     const before = await schemaSnapshot(db);
     expect(before).toContain('fact_player_game_stats._2on1_rushes:integer');
+
+    expect(await openToPublic(db)).toEqual([]);
 
     const second = await migrate(db);
     expect(second.applied).toEqual([]);
@@ -49,6 +66,7 @@ describe('migrate', () => {
       const r = await migrate(lite);
       expect(r.applied.length).toBe(readMigrations().length);
       expect((await migrate(lite)).applied).toEqual([]);
+      expect(await openToPublic(lite)).toEqual([]);
       const { db: pgdb } = await fresh();
       await migrate(pgdb);
       expect(await schemaSnapshot(lite)).toEqual(await schemaSnapshot(pgdb));

@@ -6,6 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { runBot } from '../../bot/cli';
+import { recordCommand } from '../../bot/audit';
 import { sendSlash } from '../local/slack-client';
 import { startStack } from '../local/stack';
 import { readLiveState } from '../local/state';
@@ -48,7 +49,7 @@ const LOCAL_USAGE = `local commands:
 flags for loads and deletes:
   --from <dir>        load the files <table>.csv of a local folder
   --json              print the result as JSON on stdout
-  --yes               confirm a destructive command (full-refresh, delete game, load all replace)
+  --yes               confirm a command that deletes rows (full-refresh, delete game, replace, merge: see above)
   --dry-run           show what would change, change nothing
   --add-columns       add columns the export has and the table lacks (typed from the values)
   --strict            fail on duplicate keys and broken relations instead of rejecting those rows
@@ -174,6 +175,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   const parsed = parseCommand(flags.words.join(' '));
   if (!parsed.ok) {
     err(`benchsight: ${parsed.error}`);
+    await recordRefusal(config, io, { text: flags.words.join(' '), reason: parsed.error, userId: `cli:${env.USER ?? env.USERNAME ?? 'unknown'}` });
     return 2;
   }
   let command = parsed.command;
@@ -272,6 +274,18 @@ function commandSource(flags: Flags, env: NodeJS.ProcessEnv): CommandContext['so
   const s3c = s3ConfigFromEnv(env);
   if (s3c.bucket) return async () => latestExportsSource(makeS3Client(s3c), s3c.bucket!);
   return undefined;
+}
+
+/** A command the grammar refused is recorded as Slack's refusals are (bot/audit.ts), naming the OS user. */
+async function recordRefusal(config: Config, io: Io, r: { text: string; reason: string; userId: string }): Promise<void> {
+  try {
+    await withDatabase(config, io, async (db) => {
+      await recordCommand(db, { userId: r.userId, text: r.text, status: 'refused', errorMessage: r.reason, source: 'cli' });
+      return 0;
+    });
+  } catch (e) {
+    io.stderr.write(`benchsight: (this refusal could not be recorded in the history: ${(e as Error).message})\n`);
+  }
 }
 
 /** Asks before a destructive command; without a terminal, --yes is the only way. */

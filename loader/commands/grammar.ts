@@ -4,7 +4,7 @@
  * what was wrong and, for a typo, what was probably meant.
  */
 import { z } from 'zod';
-import { GROUPS, OPERATIONS, TABLE_NAMES, type Group, type Operation } from '../warehouse';
+import { GROUPS, OPERATIONS, TABLE_NAMES, WAREHOUSE, tablesOf, type Group, type Operation } from '../warehouse';
 import { didYouMean } from './suggest';
 
 const GameId = z.number().int().positive().max(2147483647);
@@ -32,14 +32,18 @@ export const CommandSchema = z.discriminatedUnion('kind', [
 export type Command = z.infer<typeof CommandSchema>;
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
 
-/** Every command with its syntax, what it does and an example: the help and the suggestions read this. */
-export const COMMANDS = [
-  { word: 'load', syntax: 'load table <table> [replace|append|upsert|merge] [game <id>]', does: 'load one table from the latest export', example: 'load table fact_events upsert game 18969', role: 'operator' },
-  { word: 'load', syntax: 'load category <category> [operation] [game <id>]', does: `load a group of tables in dependency order (${GROUPS.join(', ')})`, example: 'load category stats_facts replace game 18969', role: 'operator' },
-  { word: 'load', syntax: 'load game <id> [operation]', does: 'load every fact table, that game only', example: 'load game 18969 replace', role: 'operator' },
-  { word: 'load', syntax: 'load all [operation]', does: 'load every table in dependency order (`load all replace` asks for confirmation)', example: 'load all upsert', role: 'operator' },
-  { word: 'full-refresh', syntax: 'full-refresh', does: 'empty every table and reload everything (asks for confirmation)', example: 'full-refresh', role: 'admin' },
-  { word: 'delete', syntax: 'delete game <id>', does: "delete one game's rows from every fact table (asks for confirmation)", example: 'delete game 18969', role: 'admin' },
+/**
+ * Every command with its syntax, what it does, an example, the least role that runs it,
+ * and whether it asks for confirmation (then it needs an admin): the help and the
+ * suggestions read this; isDestructive() and requiredRole() decide for a parsed command.
+ */
+export const COMMANDS: readonly { word: string; syntax: string; does: string; example: string; role: Role; asks?: 'always' | 'when it deletes rows' }[] = [
+  { word: 'load', syntax: 'load table <table> [replace|append|upsert|merge] [game <id>]', does: 'load one table from the latest export', example: 'load table fact_events upsert game 18969', role: 'operator', asks: 'when it deletes rows' },
+  { word: 'load', syntax: 'load category <category> [operation] [game <id>]', does: `load a group of tables in dependency order (${GROUPS.join(', ')})`, example: 'load category core_facts upsert game 18969', role: 'operator', asks: 'when it deletes rows' },
+  { word: 'load', syntax: 'load game <id> [operation]', does: 'load every fact table, that game only', example: 'load game 18969 upsert', role: 'operator', asks: 'when it deletes rows' },
+  { word: 'load', syntax: 'load all [operation]', does: 'load every table in dependency order', example: 'load all upsert', role: 'operator', asks: 'when it deletes rows' },
+  { word: 'full-refresh', syntax: 'full-refresh', does: 'empty every table and reload everything', example: 'full-refresh', role: 'admin', asks: 'always' },
+  { word: 'delete', syntax: 'delete game <id>', does: "delete one game's rows from every fact table", example: 'delete game 18969', role: 'admin', asks: 'always' },
   { word: 'etl', syntax: 'etl queue <game> [priority <n>]', does: 'queue the ETL of a tracked game (higher priority runs first)', example: 'etl queue 18969 priority 10', role: 'operator' },
   { word: 'etl', syntax: 'etl run [<queue id>]', does: 'run queued jobs now (or one job)', example: 'etl run', role: 'operator' },
   { word: 'etl', syntax: 'etl status', does: 'the queue: pending, running, failed jobs', example: 'etl status', role: 'viewer' },
@@ -48,7 +52,7 @@ export const COMMANDS = [
   { word: 'validate', syntax: 'validate [game <id>]', does: 'run the data-quality rules', example: 'validate game 18969', role: 'viewer' },
   { word: 'health', syntax: 'health', does: 'database, schema version, queue and last load', example: 'health', role: 'viewer' },
   { word: 'help', syntax: 'help [<command>]', does: 'this list', example: 'help load', role: 'viewer' },
-] as const;
+];
 
 const COMMAND_WORDS = [...new Set(COMMANDS.map((c) => c.word))];
 const DRY_RUN = ['dry-run', '--dry-run'];
@@ -225,20 +229,55 @@ class Parser {
   }
 }
 
-/** Commands that destroy data and need a confirmation first. */
+/** Tables whose default operation is replace: a load of them with no operation given deletes rows. */
+const REPLACED_BY_DEFAULT = WAREHOUSE.filter((t) => t.defaultOperation === 'replace').map((t) => t.name);
+
+/** The tables a load command touches. */
+function tablesLoaded(c: Extract<Command, { kind: 'load' }>): string[] {
+  switch (c.target.type) {
+    case 'table': return [c.target.table];
+    case 'category': return tablesOf(c.target.category).map((t) => t.name);
+    case 'game': return tablesOf('all_facts').map((t) => t.name);
+    case 'all': return [...TABLE_NAMES];
+  }
+}
+
+/**
+ * Whether the command deletes rows that it does not put back, dry run or not:
+ * full-refresh, delete game, and every load that replaces or merges — the operation
+ * given, or, with none given, the default operation of one of its tables.
+ */
+export function deletesRows(c: Command): boolean {
+  if (c.kind === 'full-refresh' || c.kind === 'delete-game') return true;
+  if (c.kind !== 'load') return false;
+  if (c.operation) return c.operation === 'replace' || c.operation === 'merge';
+  return tablesLoaded(c).some((t) => REPLACED_BY_DEFAULT.includes(t));
+}
+
+/**
+ * Commands that destroy data and need a confirmation first (Slack: the buttons; the CLI:
+ * the terminal's prompt or --yes). A dry run changes nothing, so it never asks.
+ */
 export function isDestructive(c: Command): boolean {
   if ('dryRun' in c && c.dryRun) return false;
-  return c.kind === 'full-refresh' || c.kind === 'delete-game' || (c.kind === 'load' && c.target.type === 'all' && c.operation === 'replace');
+  return deletesRows(c);
 }
 
 export type Role = 'viewer' | 'operator' | 'admin';
 
-/** The least role that may run a command. */
+/** The least role that may run a command: a command that deletes rows needs an admin, also to plan it (dry run). */
 export function requiredRole(c: Command): Role {
-  if (c.kind === 'full-refresh' || c.kind === 'delete-game' || (c.kind === 'load' && isDestructive(c))) return 'admin';
+  if (deletesRows(c)) return 'admin';
   if (c.kind === 'load' || c.kind === 'etl-queue' || c.kind === 'etl-run') return 'operator';
   return 'viewer';
 }
+
+/** What the help says about confirmations, from the same rule and the warehouse declaration. */
+export const CONFIRMATION_HELP =
+  'asks for confirmation first, and only admins may run it (a dry-run asks nothing and changes nothing): ' +
+  'every command that deletes rows the files do not put back — full-refresh, delete game, any load with replace or merge, ' +
+  `and a load with no operation that includes a table whose default is replace (${REPLACED_BY_DEFAULT.join(', ')}): ` +
+  `load game <id>, load all, load category ${GROUPS.filter((g) => tablesOf(g).some((t) => REPLACED_BY_DEFAULT.includes(t.name))).join('|')}`;
 
 /** A short description for acknowledgements: "load of game 18969 (replace)". */
 export function describeCommand(c: Command): string {
@@ -263,7 +302,11 @@ export function describeCommand(c: Command): string {
 export function helpText(topic?: string): string {
   const list = topic ? COMMANDS.filter((c) => c.word === topic || c.syntax.startsWith(topic)) : COMMANDS;
   if (topic && !list.length) return `no command "${topic}"${didYouMean(topic, COMMAND_WORDS)}. Type \`help\` for the list.`;
-  const lines = list.map((c) => `${c.syntax}\n    ${c.does}  (${c.role}s)\n    e.g. ${c.example}`);
+  const who = (c: (typeof COMMANDS)[number]) =>
+    c.asks === 'always' ? `${c.role}s; asks first`
+    : c.asks ? `${c.role}s; ${c.asks}: admins, after a confirmation (see below)`
+    : `${c.role}s`;
+  const lines = list.map((c) => `${c.syntax}\n    ${c.does}  (${who(c)})\n    e.g. ${c.example}`);
   return [
     ...lines,
     '',
@@ -271,5 +314,6 @@ export function helpText(topic?: string): string {
     `categories: ${GROUPS.join(', ')}`,
     `operations: ${OPERATIONS.join(', ')} (default: each table's own)`,
     'add "dry-run" to a load or delete to see what it would do without changing anything',
+    CONFIRMATION_HELP,
   ].join('\n');
 }

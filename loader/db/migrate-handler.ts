@@ -3,20 +3,21 @@
  * of sql/migrations changes, so the schema is current when the deploy returns. It
  * connects as the migrator role (the secret named by DATABASE_SECRET_ARN), applies the
  * pending migrations shipped next to the bundle, then re-applies the API exposure
- * rules (sql/migrations/000006_exposure.sql) so that later tables and roles are covered.
+ * rules (sql/migrations/000006_exposure.sql) so that later tables and roles are covered
+ * (always here: migrate() alone re-applies them when they are out of date).
  * A failure throws: the invocation, and so the deploy, fails with its message.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
-import { migrate, MIGRATIONS_DIR, readMigrations } from './migrate';
+import { migrate, MIGRATIONS_DIR, readMigrations, type MigrateResult } from './migrate';
 import { openPostgres } from './postgres';
 
 export interface MigrateOutcome {
   applied: string[];
   version: number;
   /** Whether apply_exposure() ran (it exists from migration 000006 on). */
-  exposure: 'applied' | 'absent';
+  exposure: MigrateResult['exposure'];
 }
 
 /** The migration files: next to the bundle on Lambda, sql/migrations from source. */
@@ -61,15 +62,9 @@ export async function runMigrations(opts: {
   const db = openPostgres({ url, max: 1, applicationName: 'benchsight-migrate' });
   try {
     log(`migrating ${db.label} from ${dir}`);
-    const result = await migrate(db, { migrations: readMigrations(dir), log });
-    const found = await db.query<{ ok: boolean }>("SELECT to_regprocedure('apply_exposure()') IS NOT NULL AS ok");
-    let exposure: MigrateOutcome['exposure'] = 'absent';
-    if (found.rows[0]?.ok) {
-      await db.query('SELECT apply_exposure()');
-      exposure = 'applied';
-    }
-    log(`at version ${result.version}; ${result.applied.length} applied; exposure ${exposure}`);
-    return { applied: result.applied, version: result.version, exposure };
+    const { applied, version, exposure } = await migrate(db, { migrations: readMigrations(dir), log, exposure: 'always' });
+    log(`at version ${version}; ${applied.length} applied; exposure ${exposure}`);
+    return { applied, version, exposure };
   } finally {
     await db.close();
   }

@@ -3,6 +3,12 @@
  * transaction, recording version, name and checksum. Every transaction first takes
  * one transaction-level advisory lock, so two migrators run one after the other and
  * the second finds nothing to do; an applied migration whose file changed is refused.
+ *
+ * Then, every run, what no migration file can know in advance (000011_grants.sql): no
+ * function of the project is left executable by PUBLIC (also in each migration's own
+ * transaction, so none ever commits open to everyone), and the exposure to Supabase's API
+ * roles is applied again when it is out of date — roles that appeared since, tables
+ * added since.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -83,11 +89,46 @@ function verify(applied: Applied[], known: Migration[]): void {
 export interface MigrateResult {
   applied: string[];
   version: number;
+  /** apply_exposure() (000006): run now, already current, or not in the schema (yet). */
+  exposure: 'applied' | 'current' | 'absent';
+}
+
+/** bs_restrict_functions() (000011), where it exists: the functions it took EXECUTE from PUBLIC on. */
+async function restrictFunctions(tx: Queryable): Promise<string[]> {
+  const found = await tx.query<{ ok: boolean }>("SELECT to_regprocedure('bs_restrict_functions()') IS NOT NULL AS ok");
+  if (!found.rows[0]?.ok) return [];
+  return (await tx.query<{ changed: string[] }>('SELECT bs_restrict_functions() AS changed')).rows[0]!.changed;
+}
+
+/** After the migrations: functions restricted, and the exposure re-applied when it is out of date (or `always`). */
+async function secure(tx: Queryable, always: boolean, log?: (line: string) => void): Promise<MigrateResult['exposure']> {
+  await lockAndRead(tx);
+  const changed = await restrictFunctions(tx);
+  if (changed.length) log?.(`took EXECUTE from PUBLIC on ${changed.length} function(s) made outside the migrations: ${changed.join(', ')}`);
+  const fns = await tx.query<{ exposure: boolean; pending: boolean; open: boolean }>(
+    `SELECT to_regprocedure('apply_exposure()') IS NOT NULL AS exposure, to_regprocedure('exposure_pending()') IS NOT NULL AS pending,
+            to_regprocedure('bs_functions_open_to_public()') IS NOT NULL AS open`,
+  );
+  const f = fns.rows[0]!;
+  if (f.open) {
+    const open = (await tx.query<{ fns: string[] }>('SELECT bs_functions_open_to_public() AS fns')).rows[0]!.fns;
+    if (open.length) log?.(`warning: every role may execute ${open.join(', ')}: owned by another role, so not restricted here; its owner should REVOKE EXECUTE ... FROM PUBLIC`);
+  }
+  if (!f.exposure) return 'absent';
+  if (!always && f.pending && !(await tx.query<{ p: boolean }>('SELECT exposure_pending() AS p')).rows[0]!.p) return 'current';
+  await tx.query('SELECT apply_exposure()');
+  log?.('applied the exposure to the API roles (apply_exposure)');
+  return 'applied';
 }
 
 export async function migrate(
   db: Database,
-  opts: { migrations?: Migration[]; log?: (line: string) => void } = {},
+  opts: {
+    migrations?: Migration[];
+    log?: (line: string) => void;
+    /** 'always' runs apply_exposure() even when nothing seems to need it (the deploy's migrate function). */
+    exposure?: 'when-needed' | 'always';
+  } = {},
 ): Promise<MigrateResult> {
   const migrations = opts.migrations ?? readMigrations();
   const applied: string[] = [];
@@ -106,6 +147,7 @@ export async function migrate(
       const started = Date.now();
       try {
         await tx.query(pending.sql);
+        await restrictFunctions(tx);
       } catch (err) {
         throw new MigrationError(`migration ${pending.name} failed: ${(err as Error).message}`);
       }
@@ -120,7 +162,8 @@ export async function migrate(
     if (!next) break;
     applied.push(next.name);
   }
-  return { applied, version: migrations.length ? migrations[migrations.length - 1]!.version : 0 };
+  const exposure = await db.transaction((tx) => secure(tx, opts.exposure === 'always', opts.log));
+  return { applied, version: migrations.length ? migrations[migrations.length - 1]!.version : 0, exposure };
 }
 
 export async function migrationStatus(db: Queryable): Promise<{ version: number; name: string | null }> {

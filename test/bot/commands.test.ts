@@ -19,7 +19,7 @@ import { defaultHandlers } from '../../loader/worker/registry';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { syntheticExport } from '../tracker/synthetic-export';
 import {
-  NOTIFY, OPERATOR, VIEWER, commandRows, eventually, isFinal, leagueFolder, readable, slash, warehouseCounts,
+  ADMIN, NOTIFY, OPERATOR, VIEWER, commandRows, eventually, isFinal, leagueFolder, readable, slash, warehouseCounts,
 } from './support/slack';
 
 let t: TestDatabase;
@@ -120,19 +120,19 @@ describe('fast commands answer in the ack', () => {
 
 describe('slow commands ack at once and report at the response_url', () => {
   it('load category dims: per-table rows, duration and history id, also in the notify channel', async () => {
-    const r = await queue('load category dims replace');
-    expect(r.ackText).toMatch(/^queued load of category dims \(replace\), job \d+$/);
-    expect(r.posts[0]!.body.text).toBe('started load of category dims (replace)');
-    expect(r.read).toContain(':white_check_mark: *load of category dims (replace)* done');
-    expect(r.read).toMatch(/OK: category dims \(replace\) in \d+\.\d\d s, history #\d+/);
+    const r = await queue('load category dims upsert');
+    expect(r.ackText).toMatch(/^queued load of category dims \(upsert\), job \d+$/);
+    expect(r.posts[0]!.body.text).toBe('started load of category dims (upsert)');
+    expect(r.read).toContain(':white_check_mark: *load of category dims (upsert)* done');
+    expect(r.read).toMatch(/OK: category dims \(upsert\) in \d+\.\d\d s, history #\d+/);
     expect(r.read).toMatch(/table\s+operation\s+in file\s+inserted\s+updated\s+deleted\s+unchanged\s+rejected/);
-    expect(r.read).toMatch(new RegExp(`dim_team\\s+replace\\s+${rowsOf('dim_team')}\\s+${rowsOf('dim_team')}\\s+0\\s+0`));
-    expect(r.read).toMatch(new RegExp(`dim_player\\s+replace\\s+${rowsOf('dim_player')}\\s+${rowsOf('dim_player')}`));
+    expect(r.read).toMatch(new RegExp(`dim_team\\s+upsert\\s+${rowsOf('dim_team')}\\s+${rowsOf('dim_team')}\\s+0\\s+0`));
+    expect(r.read).toMatch(new RegExp(`dim_player\\s+upsert\\s+${rowsOf('dim_player')}\\s+${rowsOf('dim_player')}`));
     expect(await warehouseCounts(t.db)).toMatchObject({ dim_team: rowsOf('dim_team'), dim_player: rowsOf('dim_player'), dim_schedule: rowsOf('dim_schedule') });
 
     const jobId = Number(/job (\d+)/.exec(r.ackText)![1]);
     const [row] = await commandRows(t.db, 'id = $1', [jobId]);
-    expect(row).toMatchObject({ status: 'succeeded', operation: 'load', scope: 'load category dims replace', initiated_by: OPERATOR });
+    expect(row).toMatchObject({ status: 'succeeded', operation: 'load', scope: 'load category dims upsert', initiated_by: OPERATOR });
     expect(row!.warnings.result).toMatchObject({ status: 'succeeded', historyId: expect.any(Number) });
 
     const posted = await eventually(() => h.api.posted().find((c) => c.params.text.startsWith('load of category dims')));
@@ -148,19 +148,19 @@ describe('slow commands ack at once and report at the response_url', () => {
     expect(table.read).toMatch(new RegExp(`OK: table fact_events, game ${g1} \\(upsert\\)`));
     expect(table.read).toContain('belong to other games and were left alone');
 
-    const game = await queue(`load game ${g2} replace`);
-    expect(game.ackText).toMatch(new RegExp(`^queued load of game ${g2} \\(replace\\), job \\d+$`));
-    expect(game.read).toMatch(new RegExp(`OK: category all_facts, game ${g2} \\(replace\\)`));
-    for (const t of ['fact_shifts', 'fact_events', 'fact_player_game_stats', 'fact_wowy']) expect(game.read).toMatch(new RegExp(`${t}\\s+replace`));
+    const game = await queue(`load game ${g2} upsert`);
+    expect(game.ackText).toMatch(new RegExp(`^queued load of game ${g2} \\(upsert\\), job \\d+$`));
+    expect(game.read).toMatch(new RegExp(`OK: category all_facts, game ${g2} \\(upsert\\)`));
+    for (const t of ['fact_shifts', 'fact_events', 'fact_player_game_stats', 'fact_wowy']) expect(game.read).toMatch(new RegExp(`${t}\\s+upsert`));
 
     const all = await queue('load all upsert');
     expect(all.read).toMatch(/OK: all \(upsert\)/);
     expect(await warehouseCounts(t.db)).toMatchObject({ fact_events: rowsOf('fact_events'), fact_h2h: rowsOf('fact_h2h') });
   });
 
-  it('a dry run changes nothing and says so', async () => {
+  it('a dry run changes nothing and says so (of a replace too: an admin plans it without a confirmation)', async () => {
     const before = await warehouseCounts(t.db);
-    const r = await queue('load table dim_team replace dry-run');
+    const r = await queue('load table dim_team replace dry-run', ADMIN);
     expect(r.ackText).toMatch(/dry run/);
     expect(r.read).toContain('DRY RUN (nothing changed)');
     expect(await warehouseCounts(t.db)).toEqual(before);
@@ -172,12 +172,12 @@ describe('slow commands ack at once and report at the response_url', () => {
     folder = leagueFolder({ 'dim_player.csv': csvFor('dim_player', bad) });
     const before = await warehouseCounts(t.db);
     try {
-      const r = await queue('load table dim_player replace');
-      expect(r.read).toContain(':x: *load of table dim_player (replace)* failed, nothing was changed');
+      const r = await queue('load table dim_player upsert');
+      expect(r.read).toContain(':x: *load of table dim_player (upsert)* failed, nothing was changed');
       expect(r.read).toMatch(/dim_player\.csv, line 4, column current_skill_rating: .*not a whole number/);
       expect(r.read).toContain('"abc"');
       expect(await warehouseCounts(t.db)).toEqual(before);
-      const row = (await commandRows(t.db, "scope = 'load table dim_player replace'"))[0]!;
+      const row = (await commandRows(t.db, "scope = 'load table dim_player upsert'"))[0]!;
       expect(row).toMatchObject({ status: 'failed', error_message: expect.stringContaining('line 4') });
     } finally {
       folder = exportDir;
@@ -195,8 +195,8 @@ describe('slow commands ack at once and report at the response_url', () => {
   it('history: a readable table of loads and commands, by table and limit', async () => {
     const { read } = await ask('history limit 100');
     expect(read).toMatch(/```\nid\s+started\s+status\s+what\s+op/);
-    expect(read).toMatch(new RegExp(`load category dims replace\\s+load .*${OPERATOR}`));
-    expect(read).toMatch(/category dims\s+replace\s+\d+/);
+    expect(read).toMatch(new RegExp(`load category dims upsert\\s+load .*${OPERATOR}`));
+    expect(read).toMatch(/category dims\s+upsert\s+\d+/);
     const { read: one } = await ask('history dim_team limit 1');
     expect(one.split('\n').filter((l) => /^\s*\d+\s+\d{4}-/.test(l))).toHaveLength(1);
     expect(one).toMatch(/dim_team/);

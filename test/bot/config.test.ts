@@ -75,7 +75,9 @@ describe('roles', () => {
   it('admins can do everything operators can, operators everything viewers can', () => {
     for (const [text, allowed] of [
       ['history', ['UA', 'UO', 'UV']], ['counts', ['UA', 'UO', 'UV']], ['etl status', ['UA', 'UO', 'UV']],
-      ['load game 1 replace', ['UA', 'UO']], ['etl run', ['UA', 'UO']], ['etl queue 5', ['UA', 'UO']],
+      ['load game 1 upsert', ['UA', 'UO']], ['etl run', ['UA', 'UO']], ['etl queue 5', ['UA', 'UO']],
+      // Loads that delete rows are the admins', like delete game and full-refresh.
+      ['load game 1 replace', ['UA']], ['load table dim_team merge', ['UA']], ['load game 1', ['UA']],
       ['delete game 1', ['UA']], ['full-refresh', ['UA']], ['load all replace', ['UA']],
     ] as const) {
       for (const u of ['UA', 'UO', 'UV', 'UX']) expect(mayRun(roles, u, cmd(text)).ok, `${u} ${text}`).toBe((allowed as readonly string[]).includes(u));

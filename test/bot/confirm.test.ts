@@ -1,5 +1,5 @@
 /**
- * Destructive commands (delete game, full-refresh, load all replace) ask first: a red
+ * Destructive commands (delete game, full-refresh, replace and merge loads) ask first: a red
  * confirm button and a cancel button, both carrying a signed value. Only the asker can
  * use them, only before they expire, and only once — also when two processes get the
  * click at the same moment.

@@ -71,26 +71,26 @@ afterAll(async () => {
 describe('AwsLambdaReceiver', () => {
   it('returns the ack at once while the load goes on, and the result arrives later', async () => {
     const url = capture.url();
-    const body = slashBody({ text: 'load table dim_team replace', userId: OPERATOR, responseUrl: url });
+    const body = slashBody({ text: 'load table dim_team upsert', userId: OPERATOR, responseUrl: url });
     const t0 = performance.now();
     const res = await invoke(handler, functionUrlEvent(body, signedHeaders(body)));
     const ackMs = performance.now() - t0;
     const returnedAt = Date.now();
 
     expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body).text).toMatch(/^queued load of table dim_team \(replace\), job \d+$/);
+    expect(JSON.parse(res.body).text).toMatch(/^queued load of table dim_team \(upsert\), job \d+$/);
     expect(ackMs).toBeLessThan(1000);
     // The handler has returned; the load has not finished.
     expect(capture.at(url).some(isFinal)).toBe(false);
     expect((await warehouseCounts(t.db)).dim_team).toBe(0);
 
     const progress = await capture.waitFor(url, (c) => c.body.text.startsWith('still working'));
-    expect(progress.body.text).toMatch(/^still working on load of table dim_team \(replace\): reading dim_team: \d+ rows/);
+    expect(progress.body.text).toMatch(/^still working on load of table dim_team \(upsert\): reading dim_team: \d+ rows/);
     const done = await capture.waitFor(url, isFinal);
     expect(done.at - returnedAt).toBeGreaterThan(1000);
-    expect(readable(done.body)).toMatch(/dim_team\s+replace\s+2\s+2/);
+    expect(readable(done.body)).toMatch(/dim_team\s+upsert\s+2\s+2/);
     expect((await warehouseCounts(t.db)).dim_team).toBe(2);
-    const row = (await commandRows(t.db, "scope = 'load table dim_team replace'"))[0]!;
+    const row = (await commandRows(t.db, "scope = 'load table dim_team upsert'"))[0]!;
     expect(row).toMatchObject({ status: 'succeeded', initiated_by: OPERATOR });
     await eventually(() => api.posted().find((c) => c.params.text.startsWith('load of table dim_team')));
   });
@@ -115,6 +115,28 @@ describe('AwsLambdaReceiver', () => {
     expect(res.statusCode).toBe(401);
     const row = await eventually(async () => (await commandRows(t.db, "initiated_by = 'unverified'"))[0]);
     expect(row.warnings.remote).toBe('198.51.100.7');
+  });
+});
+
+describe('replays and clocks on Lambda', () => {
+  it('refuses a request signed more than five minutes in the future with 401, and records it', async () => {
+    const body = slashBody({ text: 'counts', userId: VIEWER });
+    const res = await invoke(handler, functionUrlEvent(body, signedHeaders(body, { ts: Math.floor(Date.now() / 1000) + 6 * 60 })));
+    expect(res.statusCode).toBe(401);
+    await eventually(async () => (await commandRows(t.db, "initiated_by = 'unverified' AND error_message LIKE '%in the future%'"))[0]);
+  });
+
+  it('runs a signed request once: the same event again, to another container, is refused with 409 and recorded', async () => {
+    const other = createLambdaHandler({ config: testConfig({ slackApiUrl: api.url }), db: t.db, log: (l) => logs.push(l) });
+    const body = slashBody({ text: 'history limit 1', userId: VIEWER });
+    const event = functionUrlEvent(body, signedHeaders(body));
+    expect((await invoke(handler, event)).statusCode).toBe(200);
+    const replay = await invoke(other, event);
+    expect(replay.statusCode).toBe(409);
+    const row = await eventually(async () => (await commandRows(t.db, "operation = 'replay' AND scope = 'history limit 1'"))[0]);
+    expect(row).toMatchObject({ status: 'refused' });
+    expect(row.warnings.remote).toBe('198.51.100.7');
+    expect(await commandRows(t.db, "scope = 'history limit 1' AND initiated_by = $1", [VIEWER])).toHaveLength(1);
   });
 });
 

@@ -44,12 +44,12 @@ afterAll(async () => {
 describe('queued Slack commands', () => {
   it('the ack names the queued job; the worker runs it and answers at the response_url', async () => {
     const url = capture.url();
-    const body = slashBody({ text: 'load table dim_team replace', userId: OPERATOR, responseUrl: url });
+    const body = slashBody({ text: 'load table dim_team upsert', userId: OPERATOR, responseUrl: url });
     const res = await handler(event(body), {});
     expect(res.statusCode).toBe(200);
     const ack = JSON.parse(res.body).text as string;
     const jobId = Number(/job (\d+)$/.exec(ack)?.[1]);
-    expect(ack).toMatch(/^queued load of table dim_team \(replace\), job \d+$/);
+    expect(ack).toMatch(/^queued load of table dim_team \(upsert\), job \d+$/);
     expect(woken).toEqual([jobId]);
     const job = await t.db.query<{ operation: string; status: string; requested_by: string }>('SELECT operation, status, requested_by FROM etl_queue WHERE id = $1', [jobId]);
     expect(job.rows).toEqual([{ operation: COMMAND_JOB, status: 'pending', requested_by: OPERATOR }]);
@@ -61,7 +61,7 @@ describe('queued Slack commands', () => {
     });
     expect(summary.outcomes.map((o) => [o.job.id, o.status])).toEqual([[jobId, 'succeeded']]);
     const done = await capture.waitFor(url, isFinal);
-    expect(readable(done.body)).toMatch(/dim_team\s+replace\s+2\s+2/);
+    expect(readable(done.body)).toMatch(/dim_team\s+upsert\s+2\s+2/);
     expect((await warehouseCounts(t.db)).dim_team).toBe(2);
   });
 

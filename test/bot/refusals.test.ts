@@ -8,7 +8,7 @@ import { load, folderSource } from '../../loader/engine';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { startHarness, type Harness } from './support/harness';
 import {
-  ADMIN, CHANNEL, OPERATOR, STRANGER, VIEWER, click, commandRows, eventually, leagueFolder, post, readable, signedHeaders,
+  ADMIN, CHANNEL, OPERATOR, STRANGER, TEAM, VIEWER, click, commandRows, eventually, isFinal, leagueFolder, post, readable, signedHeaders,
   slash, slashBody, warehouseCounts,
 } from './support/slack';
 
@@ -87,6 +87,76 @@ describe('requests Slack did not sign', () => {
   });
 });
 
+describe('replays and clocks', () => {
+  const inMinutes = (m: number) => Math.floor(Date.now() / 1000) + m * 60;
+
+  it('a request signed more than five minutes in the future gets 401, is recorded, and runs nothing', async () => {
+    const text = 'load table dim_team upsert';
+    const body = slashBody({ text, userId: OPERATOR });
+    const a = await post(h.bot.url, body, signedHeaders(body, { ts: inMinutes(6) }));
+    expect(a.status).toBe(401);
+    const row = await eventually(async () => (await commandRows(t.db, "initiated_by = 'unverified' AND error_message LIKE '%in the future%'"))[0]);
+    expect(row).toMatchObject({ status: 'refused', operation: 'unverified' });
+    await nothingChanged();
+    expect(await commandRows(t.db, 'scope = $1 AND initiated_by = $2', [text, OPERATOR])).toEqual([]);
+  });
+
+  it('a clock a minute ahead is still accepted', async () => {
+    const body = slashBody({ text: 'counts', userId: VIEWER });
+    const a = await post(h.bot.url, body, signedHeaders(body, { ts: inMinutes(1) }));
+    expect(a.status).toBe(200);
+    expect(readable(a.json)).toContain('dim_team');
+  });
+
+  it('the same signed request sent twice, 2 s apart, runs once; the replay is refused and recorded', async () => {
+    const url = h.capture.url();
+    const text = 'load table dim_team upsert';
+    const body = slashBody({ text, userId: OPERATOR, responseUrl: url });
+    const headers = signedHeaders(body);
+    const first = await post(h.bot.url, body, headers);
+    expect(first.status).toBe(200);
+    expect(first.json.text).toMatch(/^queued load of table dim_team \(upsert\), job \d+$/);
+    await h.capture.waitFor(url, isFinal);
+    await new Promise((r) => setTimeout(r, 2000));
+    const requests = await loadRequests();
+
+    const second = await post(h.bot.url, body, headers);
+    expect(second.status).toBe(409);
+    expect(second.text).toMatch(/already received/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await loadRequests()).toBe(requests);
+    expect(await commandRows(t.db, 'scope = $1 AND initiated_by = $2', [text, OPERATOR])).toHaveLength(1);
+    const row = await eventually(async () => (await commandRows(t.db, "operation = 'replay'"))[0]);
+    expect(row).toMatchObject({ status: 'refused', scope: text, error_message: expect.stringContaining('replay') });
+    expect(row.warnings).toMatchObject({ slack: { user: OPERATOR, team: TEAM } });
+  });
+
+  it('a replay sent to another bot process (another Lambda container) is refused too: the cache is in the database', async () => {
+    const other = await startHarness(t.db);
+    try {
+      const body = slashBody({ text: 'counts', userId: VIEWER });
+      const headers = signedHeaders(body);
+      expect((await post(h.bot.url, body, headers)).status).toBe(200);
+      expect((await post(other.bot.url, body, headers)).status).toBe(409);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('remembers a signature until its timestamp is too old to pass anyway, and clears what expired', async () => {
+    await t.db.query("INSERT INTO slack_seen_signatures (signature, expires_at) VALUES ('v0=expired', now() - interval '1 second')");
+    const body = slashBody({ text: 'counts', userId: VIEWER });
+    const ts = inMinutes(0);
+    const headers = signedHeaders(body, { ts });
+    expect((await post(h.bot.url, body, headers)).status).toBe(200);
+    const seen = await t.db.query<{ signature: string; expires: number }>(
+      'SELECT signature, extract(epoch FROM expires_at)::bigint AS expires FROM slack_seen_signatures ORDER BY received_at');
+    expect(seen.rows.map((r) => r.signature)).not.toContain('v0=expired');
+    const mine = seen.rows.find((r) => r.signature === headers['x-slack-signature']);
+    expect(Number(mine!.expires)).toBe(ts + 5 * 60 + 60);
+  });
+});
+
 describe('where a request comes from', () => {
   it('another workspace is refused', async () => {
     const { message, row } = await refused('load all upsert', ADMIN, { teamId: 'T0OTHER' });
@@ -125,15 +195,17 @@ describe('who asks', () => {
   });
 
   it('a viewer running a load is refused', async () => {
-    const { message, row } = await refused('load game 1001 replace', VIEWER);
-    expect(message).toBe(`load of game 1001 (replace): this needs the operator role and you (${VIEWER}) are a viewer: ask an admin`);
+    const { message, row } = await refused('load game 1001 upsert', VIEWER);
+    expect(message).toBe(`load of game 1001 (upsert): this needs the operator role and you (${VIEWER}) are a viewer: ask an admin`);
     expect(row).toMatchObject({ operation: 'load', error_message: message });
     await nothingChanged();
   });
 
-  it('an operator running delete game is refused (no confirmation offered)', async () => {
-    const { message } = await refused('delete game 1001', OPERATOR);
-    expect(message).toContain('this needs the admin role and you (U0OPER) are an operator');
+  it('an operator running delete game, or a load that replaces, is refused (no confirmation offered)', async () => {
+    for (const text of ['delete game 1001', 'load game 1001 replace', 'load category all_facts replace']) {
+      const { message } = await refused(text, OPERATOR);
+      expect(message).toContain('this needs the admin role and you (U0OPER) are an operator');
+    }
     await nothingChanged();
   });
 

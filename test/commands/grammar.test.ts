@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   COMMANDS, describeCommand, helpText, isDestructive, parseCommand, requiredRole, type Command,
 } from '../../loader/commands/grammar';
-import { GROUPS, OPERATIONS, TABLE_NAMES } from '../../loader/warehouse';
+import { GROUPS, OPERATIONS, TABLE_NAMES, WAREHOUSE } from '../../loader/warehouse';
 
 function parsed(input: string): Command {
   const r = parseCommand(input);
@@ -195,16 +195,44 @@ describe('anything that is not a plain command is refused with a helpful message
 });
 
 describe('confirmation and roles', () => {
+  // Every command that deletes rows it does not put back asks first and needs an admin:
+  // replace and merge of any scope, full-refresh, delete game, and a load with no
+  // operation whose tables default to replace (stats and analytics facts).
   it.each([
     ['full-refresh', true],
     ['delete game 18969', true],
     ['load all replace', true],
+    ['load all merge', true],
+    ['load all', true],
     ['load all upsert', false],
-    ['load all replace dry-run', false],
-    ['load table fact_events replace', false],
-    ['load game 18969 replace', false],
+    ['load all append', false],
+    ['load table fact_events replace', true],
+    ['load table fact_events merge game 18969', true],
+    ['load table dim_team replace', true],
+    ['load table fact_events upsert', false],
+    ['load table fact_events', false],
+    ['load table dim_team', false],
+    ['load table fact_player_game_stats', true],
+    ['load table fact_h2h game 18969', true],
+    ['load table fact_player_game_stats upsert', false],
+    ['load category all_facts replace', true],
+    ['load category dims merge', true],
+    ['load category stats_facts', true],
+    ['load category analytics_facts', true],
+    ['load category all_facts', true],
+    ['load category core_facts', false],
+    ['load category dims', false],
+    ['load category all_facts upsert', false],
+    ['load game 18969 replace', true],
+    ['load game 18969 merge', true],
+    ['load game 18969', true],
+    ['load game 18969 upsert', false],
     ['counts', false],
+    ['etl run', false],
     // A dry run changes nothing, so it needs no confirmation, whatever the command.
+    ['load all replace dry-run', false],
+    ['load category all_facts replace dry-run', false],
+    ['load game 18969 dry-run', false],
     ['full-refresh dry-run', false],
     ['delete game 18969 dry-run', false],
   ])('isDestructive(%j) is %s', (input, destructive) => {
@@ -215,10 +243,20 @@ describe('confirmation and roles', () => {
     ['full-refresh', 'admin'],
     ['delete game 18969', 'admin'],
     ['load all replace', 'admin'],
+    ['load all', 'admin'],
     ['load all upsert', 'operator'],
-    ['load table fact_events replace game 18969', 'operator'],
+    ['load table fact_events replace game 18969', 'admin'],
+    ['load table fact_events merge', 'admin'],
+    ['load table fact_events upsert game 18969', 'operator'],
+    ['load table fact_wowy', 'admin'],
     ['load category dims', 'operator'],
-    ['load game 18969 replace', 'operator'],
+    ['load category all_facts replace', 'admin'],
+    ['load game 18969 replace', 'admin'],
+    ['load game 18969', 'admin'],
+    ['load game 18969 upsert', 'operator'],
+    // Planning a destructive command is for those who may run it: same role, no confirmation.
+    ['load all replace dry-run', 'admin'],
+    ['delete game 18969 dry-run', 'admin'],
     ['etl queue 18969', 'operator'],
     ['etl run', 'operator'],
     ['etl status', 'viewer'],
@@ -229,6 +267,18 @@ describe('confirmation and roles', () => {
     ['help', 'viewer'],
   ])('requiredRole(%j) is %s', (input, role) => {
     expect(requiredRole(parsed(input))).toBe(role);
+  });
+
+  it('the help says which commands ask first, with the tables whose default operation replaces', () => {
+    const text = helpText();
+    const asks = text.split('\n').find((l) => l.startsWith('asks for confirmation'));
+    expect(asks, text).toBeDefined();
+    for (const words of ['full-refresh', 'delete game', 'replace', 'merge', 'load game <id>', 'load all']) expect(asks).toContain(words);
+    const replacing = WAREHOUSE.filter((t) => t.defaultOperation === 'replace').map((t) => t.name);
+    expect(replacing).toEqual(expect.arrayContaining(['fact_player_game_stats', 'fact_h2h', 'fact_wowy']));
+    for (const table of replacing) expect(asks).toContain(table);
+    expect(asks).toContain('dry-run');
+    expect(helpText('load')).toContain(asks!);
   });
 });
 

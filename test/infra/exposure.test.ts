@@ -1,5 +1,8 @@
 /**
- * sql/migrations/000006_exposure.sql: what Supabase's API roles may do, checked with the
+ * sql/migrations/000006_exposure.sql and 000011_grants.sql: what Supabase's API roles may
+ * do, and that no role which merely connects may run a project function on a server
+ * without them (a private embedded PostgreSQL, migrated by a non-superuser). The first is
+ * checked with the
  * roles created on the test server (they are cluster-wide: created if absent, never
  * dropped, so that test files running in parallel never race on them). The database is
  * set up like Supabase's — its default privileges grant everything to anon and
@@ -8,9 +11,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_NAMES } from '../../loader/warehouse';
-import { migrate } from '../../loader/db/migrate';
+import { checksum, migrate, readMigrations, type Migration } from '../../loader/db/migrate';
 import { openPostgres } from '../../loader/db/postgres';
-import { privateServer } from '../support/embedded';
+import type { Database, Queryable } from '../../loader/db/database';
+import { folderSource, load } from '../../loader/engine';
+import { privateServer, type PrivateServer } from '../support/embedded';
+import { leagueFolder } from '../bot/support/slack';
 import { freshDatabase, serverUrl, type TestDatabase } from '../support/database';
 
 const API_ROLES = ['anon', 'authenticated', 'tracker', 'benchsight_service'];
@@ -195,4 +201,148 @@ describe('exposure where the API roles do not exist', () => {
       await own.stop();
     }
   }, 120_000);
+});
+
+/**
+ * Plain PostgreSQL or RDS: no Supabase roles. The stack's roles, as infra/database.ts makes
+ * them, on a private server: a migrator that is no superuser (it creates, so owns, every
+ * object), a loader with default privileges and grants from the migrator, and a reader
+ * that can only connect. No role that merely connects may run a project function.
+ */
+describe('functions where the Supabase roles do not exist (plain PostgreSQL, RDS)', () => {
+  const WH = 'warehouse';
+  let own: PrivateServer;
+  let su: pg.Client;
+  let migrator: Database;
+  let loader: Database;
+  let reader: pg.Client;
+  const urlAs = (user: string, database = WH) => {
+    const u = new URL(own.server.url);
+    u.username = user;
+    u.password = `${user}-pw`;
+    u.pathname = `/${database}`;
+    return u.toString();
+  };
+  /** Functions of the project's schemas that PUBLIC, or `role`, may execute. */
+  const executable = async (db: Queryable, role = 'public'): Promise<string[]> => {
+    const r = await db.query<{ fn: string }>(
+      `SELECT p.oid::regprocedure::text AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname IN ('public', 'landing')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+          AND CASE WHEN $1 = 'public'
+                   THEN EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+                   ELSE has_function_privilege($1, p.oid, 'EXECUTE') END
+        ORDER BY 1`,
+      [role],
+    );
+    return r.rows.map((x) => x.fn);
+  };
+
+  beforeAll(async () => {
+    own = await privateServer();
+    const admin = new pg.Client({ connectionString: own.server.url });
+    await admin.connect();
+    await admin.query(`
+      CREATE ROLE bs_migrator LOGIN PASSWORD 'bs_migrator-pw';
+      CREATE ROLE bs_loader LOGIN PASSWORD 'bs_loader-pw';
+      CREATE ROLE bs_reader LOGIN PASSWORD 'bs_reader-pw';
+      CREATE ROLE benchsight_service NOLOGIN;
+      GRANT benchsight_service TO bs_loader, bs_reader`);
+    await admin.query(`CREATE DATABASE ${WH}`);
+    await admin.end();
+    su = new pg.Client({ connectionString: own.server.url.replace(/\/[^/]*$/, `/${WH}`) });
+    await su.connect();
+    // What infra/database.ts grants before the migrations run (plus CREATE on the database, for the landing schema).
+    await su.query(`
+      GRANT CREATE ON DATABASE ${WH} TO bs_migrator;
+      GRANT CREATE, USAGE ON SCHEMA public TO bs_migrator;
+      GRANT USAGE ON SCHEMA public TO bs_loader, bs_reader;
+      ALTER DEFAULT PRIVILEGES FOR ROLE bs_migrator IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO bs_loader;
+      ALTER DEFAULT PRIVILEGES FOR ROLE bs_migrator IN SCHEMA public GRANT SELECT, USAGE ON SEQUENCES TO bs_loader`);
+    migrator = openPostgres({ url: urlAs('bs_migrator') });
+    await migrate(migrator);
+    // ... and after them.
+    await su.query(`
+      GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO bs_loader;
+      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO bs_loader;
+      GRANT USAGE ON SCHEMA landing TO bs_loader;
+      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA landing TO bs_loader;
+      GRANT SELECT, USAGE ON ALL SEQUENCES IN SCHEMA landing TO bs_loader;
+      GRANT SELECT ON ${TABLE_NAMES.join(', ')} TO bs_reader`);
+    loader = openPostgres({ url: urlAs('bs_loader') });
+    reader = new pg.Client({ connectionString: urlAs('bs_reader') });
+    await reader.connect();
+  }, 180_000);
+
+  afterAll(async () => {
+    await reader?.end();
+    await loader?.close();
+    await migrator?.close();
+    await su?.end();
+    await own?.stop();
+  });
+
+  it('a role that can merely connect cannot ALTER a warehouse table through bs_add_columns (SECURITY DEFINER)', async () => {
+    await reader.query('BEGIN');
+    try {
+      await reader.query('CREATE TEMP TABLE stage (pwned text); GRANT SELECT ON stage TO PUBLIC');
+      await expect(reader.query("SELECT bs_add_columns('dim_team', 'pg_temp.stage'::regclass, ARRAY['pwned'])")).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await reader.query('ROLLBACK');
+    }
+    const cols = await su.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'dim_team' AND column_name = 'pwned'");
+    expect(cols.rows).toEqual([]);
+  });
+
+  it('PUBLIC, and so the reader, may execute no function of the project', async () => {
+    expect(await executable(migrator)).toEqual([]);
+    expect(await executable(migrator, 'bs_reader')).toEqual([]);
+    await expect(reader.query('SELECT delete_game(1)')).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it('the loader still runs every function it needs: a load through the engine succeeds', async () => {
+    expect((await executable(migrator, 'bs_loader')).length).toBeGreaterThan(40);
+    const r = await load(loader, { initiatedBy: 'test', scope: { kind: 'category', category: 'dims' }, operation: 'replace', source: folderSource(leagueFolder()) });
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(Number((await su.query('SELECT count(*) AS n FROM dim_team')).rows[0].n)).toBe(2);
+  });
+
+  /** The migrations of this version, and two that a later version might bring. */
+  const later: Migration[] = [
+    ...readMigrations(),
+    ...[
+      ['000901_later.sql', 'CREATE FUNCTION bs_later() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;'],
+      ['000902_later_granted.sql', 'CREATE FUNCTION bs_later_granted() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$; GRANT EXECUTE ON FUNCTION bs_later_granted() TO PUBLIC;'],
+    ].map(([name, sql]) => ({ version: Number(name!.slice(0, 6)), name: name!, sql: sql!, checksum: checksum(sql!) })),
+  ];
+
+  it('functions made later are not executable by PUBLIC either: by a later migration, or by the migrator by hand', async () => {
+    expect((await migrate(migrator, { migrations: later })).applied).toEqual(['000901_later.sql', '000902_later_granted.sql']);
+    await migrator.query('CREATE FUNCTION bs_by_hand() RETURNS int LANGUAGE sql AS $$ SELECT 3 $$');
+    expect(await executable(migrator)).toEqual([]);
+    await expect(reader.query('SELECT bs_later()')).rejects.toMatchObject({ code: '42501' });
+    expect((await loader.query<{ n: number }>('SELECT bs_later() AS n')).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('when the Supabase roles appear later, the next migrate applies the exposure, without a new migration', async () => {
+    await su.query(`CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN`);
+    const r = await migrate(migrator, { migrations: later });
+    expect(r).toMatchObject({ applied: [], exposure: 'applied' });
+    const open = await su.query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity`);
+    expect(open.rows).toEqual([]);
+    await su.query('BEGIN');
+    try {
+      await su.query('SET LOCAL ROLE anon');
+      expect((await su.query('SELECT count(*)::int AS n FROM dim_team')).rows).toEqual([{ n: 2 }]);
+      await expect(su.query('SELECT 1 FROM load_history')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await su.query('ROLLBACK');
+    }
+    expect(await executable(migrator, 'anon')).toEqual([]);
+    // The loader (benchsight_service) passes row-level security.
+    const again = await load(loader, { initiatedBy: 'test', scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', source: folderSource(leagueFolder()) });
+    expect(again.status, JSON.stringify(again.error)).toBe('succeeded');
+    expect(await migrate(migrator, { migrations: later })).toMatchObject({ applied: [], exposure: 'current' });
+  });
 });

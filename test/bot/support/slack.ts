@@ -3,7 +3,7 @@
  * HTTP: signed slash commands and button clicks, a capture server standing in for
  * response_url, and a mock Web API that records chat.postMessage calls.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TABLE_NAMES } from '../../../loader/warehouse';
@@ -63,11 +63,14 @@ export interface SlashArgs {
   responseUrl?: string;
 }
 
+/** Slack gives every request its own trigger_id, so no two requests have the same body and signature. */
+const triggerId = () => `${Date.now()}.${randomBytes(6).readUIntBE(0, 6)}.${randomBytes(8).toString('hex')}`;
+
 export function slashBody(a: SlashArgs): string {
   return new URLSearchParams({
     token: 'legacy', team_id: a.teamId ?? TEAM, team_domain: 'league', channel_id: a.channelId ?? CHANNEL, channel_name: 'data',
     user_id: a.userId ?? ADMIN, user_name: 'someone', command: '/benchsight', text: a.text, api_app_id: 'A0APP',
-    is_enterprise_install: 'false', response_url: a.responseUrl ?? 'http://127.0.0.1:9/unused', trigger_id: '1.2.3',
+    is_enterprise_install: 'false', response_url: a.responseUrl ?? 'http://127.0.0.1:9/unused', trigger_id: triggerId(),
   }).toString();
 }
 
@@ -89,7 +92,7 @@ export function clickBody(a: ClickArgs): string {
     api_app_id: 'A0APP',
     token: 'legacy',
     container: { type: 'message', message_ts: '1700000000.000100', channel_id: a.channelId ?? CHANNEL, is_ephemeral: true },
-    trigger_id: '1.2.3',
+    trigger_id: triggerId(),
     channel: { id: a.channelId ?? CHANNEL, name: 'data' },
     response_url: a.responseUrl,
     actions: [{ action_id: a.actionId, block_id: 'benchsight_confirmation', value: a.value, type: 'button', action_ts: '1700000001.000200', text: { type: 'plain_text', text: 'x' } }],
