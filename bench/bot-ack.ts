@@ -9,6 +9,7 @@
  *   mixed     — the three, interleaved
  * Slack needs the ack within 3 s; the goal here is p99 < 300 ms.
  */
+import { randomBytes } from 'node:crypto';
 import { createHmac } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +51,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 function signedSlash(url: string, text: string, responseUrl: string): Promise<{ ms: number; status: number; text: string }> {
   const body = new URLSearchParams({
-    team_id: TEAM, channel_id: 'C0BENCH', user_id: USER, command: '/benchsight', text, response_url: responseUrl, trigger_id: 't', api_app_id: 'A0',
+    team_id: TEAM, channel_id: 'C0BENCH', user_id: USER, command: '/benchsight', text, response_url: responseUrl, trigger_id: randomBytes(8).toString('hex'), api_app_id: 'A0',
   }).toString();
   const ts = Math.floor(Date.now() / 1000);
   const sig = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;

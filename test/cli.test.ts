@@ -142,7 +142,7 @@ describe('loads', () => {
     const m = leagueFiles();
     const bad = m['dim_player.csv']!.replace('1990.0', '19x0');
     const dir = folderWith({ 'dim_player.csv': bad });
-    const r = await run('load', 'table', 'dim_player', 'replace', '--from', dir);
+    const r = await run('load', 'table', 'dim_player', 'replace', '--from', dir, '--yes');
     expect(r.code).toBe(1);
     const out = r.stdout + r.stderr;
     expect(out).toMatch(/^FAILED: table dim_player \(replace\)/m);
@@ -151,7 +151,7 @@ describe('loads', () => {
     expect(out).toMatch(/Nothing was changed/);
     expect(await snapshot()).toEqual(before);
 
-    const json = await run('load', 'table', 'dim_player', 'replace', '--from', dir, '--json');
+    const json = await run('load', 'table', 'dim_player', 'replace', '--from', dir, '--json', '--yes');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', error: { line: 3, column: 'birth_year', value: '19x0', table: 'dim_player' } });
   });
@@ -227,7 +227,7 @@ describe('history and counts', () => {
 
   it('history prints the loads, newest first, with what they did', async () => {
     expect((await run('load', 'all', 'replace', '--from', league, '--yes')).code).toBe(0);
-    expect((await run('load', 'table', 'dim_player', 'replace', '--from', folderWith({ 'dim_player.csv': 'player_id,birth_year\nP1,abc\n' }))).code).toBe(1);
+    expect((await run('load', 'table', 'dim_player', 'replace', '--from', folderWith({ 'dim_player.csv': 'player_id,birth_year\nP1,abc\n' }), '--yes')).code).toBe(1);
     expect((await run('delete', 'game', '1001', '--yes')).code).toBe(0);
 
     const r = await run('history', 'limit', '3');

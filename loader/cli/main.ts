@@ -278,6 +278,9 @@ function commandSource(flags: Flags, env: NodeJS.ProcessEnv): CommandContext['so
 
 /** A command the grammar refused is recorded as Slack's refusals are (bot/audit.ts), naming the OS user. */
 async function recordRefusal(config: Config, io: Io, r: { text: string; reason: string; userId: string }): Promise<void> {
+  // A typo does not start the embedded database just to be recorded: only a database
+  // that is there already (DATABASE_URL, the stack's, one a command runs) gets the row.
+  if (!config.databaseUrl && !runningUrl(config.dataDir)) return;
   try {
     await withDatabase(config, io, async (db) => {
       await recordCommand(db, { userId: r.userId, text: r.text, status: 'refused', errorMessage: r.reason, source: 'cli' });
