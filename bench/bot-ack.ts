@@ -9,8 +9,7 @@
  *   mixed     — the three, interleaved
  * Slack needs the ack within 3 s; the goal here is p99 < 300 ms.
  */
-import { randomBytes } from 'node:crypto';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { folderSource } from '../loader/engine';
