@@ -238,8 +238,9 @@ async function loadObject(
   // its success stands, and the claim is ended here.)
   if (now.status === 'loaded' || (result.status === 'succeeded' && now.status === 'loading')) {
     await finishObject(deps.db, claim, 'loaded', { requestId: result.requestId, historyId: result.historyId });
-    await afterwards(deps, members, 'processed', text, { historyId: result.historyId, requestId: result.requestId });
-    return { key, status: 'loaded', message: `loaded (history #${result.historyId})`, result };
+    await afterwards(deps, members, 'processed', text, { historyId: result.historyId, requestId: result.requestId }, members,
+      result.status === 'partial' ? 'Loaded, PARTIAL (rows rejected or checks that did not run: see the warnings)' : 'Loaded');
+    return { key, status: 'loaded', message: `loaded${result.status === 'partial' ? ', partial' : ''} (history #${result.historyId})`, result };
   }
   const lostTo = await newerExport(deps.db, claim.id, true);
   if (lostTo) {

@@ -24,6 +24,19 @@ describe('messages', () => {
     expect(sectionText(m.blocks![0])).toBe(':warning: *x &amp; y*: no &lt;b&gt; here');
   });
 
+  it('a load is headed by its outcome: done, PARTIAL (committed with problems), cancelled, failed', () => {
+    const result = (status: 'succeeded' | 'partial' | 'cancelled' | 'failed') => ({
+      requestId: 'r', historyId: 1, status, dryRun: false, scope: 'table fact_events', operation: 'upsert', gameId: null, durationMs: 5,
+      tables: [], warnings: status === 'partial' ? ['fact_events: 6 of 6 rows rejected'] : [],
+    });
+    const head = (status: 'succeeded' | 'partial' | 'cancelled' | 'failed') =>
+      sectionText(outcomeMessage({ kind: 'load', ok: status === 'succeeded', result: result(status) }, { title: 'load table fact_events' }).blocks![0]);
+    expect(head('succeeded')).toBe(':white_check_mark: *load table fact_events* done');
+    expect(head('partial')).toBe(':warning: *load table fact_events* PARTIAL: committed, but not all is well (see the warnings)');
+    expect(head('cancelled')).toBe(':no_entry: *load table fact_events* cancelled, nothing was changed');
+    expect(head('failed')).toBe(':x: *load table fact_events* failed, nothing was changed');
+  });
+
   it('a confirmation prompt has a red confirm button and a plain cancel button', () => {
     const p = confirmPrompt({ description: 'delete of game 1', userId: 'U1', value: 'v', expiresAt: Date.UTC(2026, 0, 1, 12, 5), ttlMs: 300_000 });
     const actions = p.blocks!.find((b) => b.type === 'actions') as { elements: { style?: string; action_id: string; value: string }[] };

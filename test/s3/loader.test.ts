@@ -77,6 +77,17 @@ describe('the loader Lambda (bundled)', () => {
     expect((posted?.json as { text: string }).text).toMatch(/Loaded: s3:\/\/benchsight-drop\/exports\/2025-12-29\/dim_team.csv[\s\S]*dim_team\s+upsert\s+2\s+2/);
   });
 
+  it('a file whose every row is rejected is loaded PARTIAL: said so to Slack and in history, not "Loaded"', async () => {
+    const m = miniLeague();
+    const before = slack.seen.length;
+    const e = await put('exports/orphans/fact_events.csv', csvFor('fact_events', m.events.map((x) => ({ ...x, game_id: 999999 }))));
+    await handler(e);
+    const h = await q("SELECT status FROM load_history WHERE kind = 'request' AND warnings->'context'->>'key' = 'exports/orphans/fact_events.csv'");
+    expect(h).toEqual([{ status: 'partial' }]);
+    const posted = slack.seen.slice(before).find((c) => c.path.endsWith('chat.postMessage'));
+    expect((posted?.json as { text: string }).text).toMatch(/^Loaded, PARTIAL \(rows rejected[^\n]*: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/);
+  });
+
   it('decodes keys with spaces and + the way S3 sends them', async () => {
     const e = await put('in box/a+b/dim_player.csv', miniLeagueFiles()['dim_player.csv']!);
     expect(e.Records![0]!.s3.object.key).toBe('in+box/a%2Bb/dim_player.csv');
