@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main, type Io } from '../loader/cli/main';
@@ -12,6 +12,7 @@ import { folderSource, load } from '../loader/engine';
 import { TABLE_NAMES, WAREHOUSE } from '../loader/warehouse';
 import { freshDatabase, type TestDatabase } from './support/database';
 import { csvFor, folderWith, miniLeagueFiles } from './support/fixtures';
+import { Capture } from './support/capture';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -46,15 +47,6 @@ const EXPECTED_COUNTS: Record<string, number> = {
   fact_player_game_stats: 1, fact_team_game_stats: 1, fact_goalie_game_stats: 1, fact_h2h: 1, fact_wowy: 1,
 };
 const FACTS = TABLE_NAMES.filter((n) => n.startsWith('fact_'));
-
-class Capture extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 interface Run {
   code: number;

@@ -8,7 +8,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main, type Io } from '../../loader/cli/main';
 import { isDestructive, parseCommand } from '../../loader/commands/grammar';
@@ -17,6 +17,7 @@ import { generateExport, type GenerateResult } from '../../loader/generate';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { startHarness, type Harness } from '../bot/support/harness';
 import { ADMIN, OPERATOR, buttons, click, commandRows, eventually, isFinal, readable, slash, warehouseCounts } from '../bot/support/slack';
+import { Capture } from '../support/capture';
 
 let t: TestDatabase;
 let h: Harness;
@@ -55,15 +56,6 @@ beforeEach(async () => {
 async function loadRequests(): Promise<number> {
   const r = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM load_history WHERE kind = 'request'");
   return Number(r.rows[0]!.n);
-}
-
-class Capture extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
-    this.text += chunk.toString();
-    done();
-  }
 }
 
 /** The CLI in-process; `answer` is typed on a terminal when given, else there is no terminal. */

@@ -3,12 +3,13 @@
  * row (kind 'command', status 'refused') with the text as typed, why, and who typed it
  * (the OS user in the CLI, the Slack user id in Slack). Nothing else is run.
  */
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../../loader/cli/main';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { startHarness, type Harness } from '../bot/support/harness';
 import { OPERATOR, commandRows, eventually, slash } from '../bot/support/slack';
+import { Capture } from '../support/capture';
 
 let t: TestDatabase;
 let h: Harness;
@@ -21,15 +22,6 @@ afterAll(async () => {
   await h?.stop();
   await t?.drop();
 });
-
-class Capture extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 async function cli(...argv: string[]) {
   const stdout = new Capture();
