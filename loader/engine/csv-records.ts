@@ -21,8 +21,8 @@
 import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse/sync';
-import { LoadError } from './errors';
-import { badValue, copyBytes as copyBytesFn, isMissingWord, writeValue as writeValueFn, type FieldRule } from './values';
+import { badValue, LoadError } from './errors';
+import { copyBytes as copyBytesFn, isMissingWord, writeValue as writeValueFn, type FieldRule } from './values';
 
 // Called per cell: bound once here rather than read through the module's export getters.
 const writeValue = writeValueFn;

@@ -4,7 +4,7 @@
  */
 import { pgErrorFields } from '../db/database';
 import type { LoadErrorInfo } from './request';
-import { badValue, valueKind } from './values';
+import { LIMITS, valueKind, type ValueKind } from './values';
 
 export class LoadError extends Error {
   readonly info: LoadErrorInfo;
@@ -21,7 +21,7 @@ export class LoadError extends Error {
 }
 
 /** Long values are shown by their start and length: a message stays a message. */
-export function clip(s: string, max = 200): string {
+function clip(s: string, max = 200): string {
   const clean = s.replace(/\u0000/g, '\\0');
   return clean.length > max ? `${clean.slice(0, max)}… (${clean.length.toLocaleString('en-US')} characters)` : clean;
 }
@@ -32,6 +32,37 @@ export function formatError(info: LoadErrorInfo): string {
     .join(', ');
   const value = info.value !== undefined && !info.message.includes(JSON.stringify(info.value)) ? ` (value ${JSON.stringify(info.value)})` : '';
   return `${where ? `${where}: ` : ''}${info.message}${value}${info.hint ? `. ${info.hint}` : ''}`;
+}
+
+const KIND_WORDS: Record<ValueKind, string> = {
+  integer: 'a whole number',
+  bigint: 'a whole number',
+  smallint: 'a whole number',
+  boolean: 'true or false',
+  numeric: 'a number',
+  timestamp: 'a date and time (YYYY-MM-DD HH:MM:SS)',
+  date: 'a date (YYYY-MM-DD)',
+  time: 'a time of day (HH:MM:SS)',
+};
+
+/** What a refused value looks like in a message: quoted, and cut short when long. */
+function quoteValue(v: string): string {
+  return v.length > 200 ? `'${v.slice(0, 200)}'… (${v.length.toLocaleString('en-US')} characters)` : `'${v}'`;
+}
+
+const FIX_THE_VALUE = 'fix the value in the file and drop it again; nothing was loaded';
+
+/** A value its column's type does not take (values.ts refused it, or PostgreSQL did). */
+export function badValue(file: string, line: number, column: string, kind: ValueKind, value: string): LoadError {
+  // A whole number refused by a whole-number column is too big for it: say so, and the range.
+  const range = kind in LIMITS && /^\s*[+-]?\d+(\.0*)?\s*$/.test(value) ? LIMITS[kind as keyof typeof LIMITS] : undefined;
+  return new LoadError({
+    file, line, column, value,
+    message: range
+      ? `${quoteValue(value)} is out of range for a whole-number column of type ${kind}: it takes ${range[0]} to ${range[1]}`
+      : `${quoteValue(value)} is not ${KIND_WORDS[kind]}`,
+    hint: FIX_THE_VALUE,
+  });
 }
 
 /** What the engine knows about the file being read when an error arrives. */
@@ -126,13 +157,7 @@ function lostConnection(err: unknown): string | undefined {
   return undefined;
 }
 
+/** A hint for a database error the engine has no better words for. */
 function hintFor(code?: string): string | undefined {
-  switch (code) {
-    case '22P02':
-      return 'fix the value in the file and drop it again; nothing was loaded';
-    case '23505':
-      return undefined;
-    default:
-      return undefined;
-  }
+  return code === '22P02' ? FIX_THE_VALUE : undefined;
 }

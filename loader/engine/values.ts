@@ -22,8 +22,6 @@
  * Every check works on the bytes of one field; nothing is allocated per cell unless the
  * cell is a date or time, or is refused.
  */
-import { LoadError } from './errors';
-
 export type ValueKind = 'integer' | 'bigint' | 'smallint' | 'boolean' | 'numeric' | 'timestamp' | 'date' | 'time';
 
 /** The kind of normalization a column type takes, or null when values pass as written. */
@@ -45,34 +43,6 @@ export function valueKind(columnType: string): ValueKind | null {
     default:
       return null;
   }
-}
-
-export const KIND_WORDS: Record<ValueKind, string> = {
-  integer: 'a whole number',
-  bigint: 'a whole number',
-  smallint: 'a whole number',
-  boolean: 'true or false',
-  numeric: 'a number',
-  timestamp: 'a date and time (YYYY-MM-DD HH:MM:SS)',
-  date: 'a date (YYYY-MM-DD)',
-  time: 'a time of day (HH:MM:SS)',
-};
-
-/** What a refused value looks like in a message: quoted, and cut short when long. */
-export function quoteValue(v: string): string {
-  return v.length > 200 ? `'${v.slice(0, 200)}'… (${v.length.toLocaleString('en-US')} characters)` : `'${v}'`;
-}
-
-export function badValue(file: string, line: number, column: string, kind: ValueKind, value: string): LoadError {
-  // A whole number refused by a whole-number column is too big for it: say so, and the range.
-  const range = kind in LIMITS && /^\s*[+-]?\d+(\.0*)?\s*$/.test(value) ? LIMITS[kind as keyof typeof LIMITS] : undefined;
-  return new LoadError({
-    file, line, column, value,
-    message: range
-      ? `${quoteValue(value)} is out of range for a whole-number column of type ${kind}: it takes ${range[0]} to ${range[1]}`
-      : `${quoteValue(value)} is not ${KIND_WORDS[kind]}`,
-    hint: 'fix the value in the file and drop it again; nothing was loaded',
-  });
 }
 
 /** One column of the file that needs normalizing. */
@@ -112,7 +82,8 @@ export function isMissingWord(buf: Uint8Array, s: number, e: number): boolean {
   return false;
 }
 
-const LIMITS: Record<'integer' | 'bigint' | 'smallint', [bigint, bigint]> = {
+/** The range of each whole-number type (a value outside it is refused). */
+export const LIMITS: Record<'integer' | 'bigint' | 'smallint', [bigint, bigint]> = {
   integer: [-2147483648n, 2147483647n],
   bigint: [-9223372036854775808n, 9223372036854775807n],
   smallint: [-32768n, 32767n],
