@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
 import { toLoadError } from './errors';
 import * as history from '../history';
-import { checkQuality } from './load';
+import { errorsFirst } from '../quality/findings';
+import { qualityAfterChange } from '../quality/after-change';
 import type { LoadResult, TableResult } from './request';
 
 class DryRunDone extends Error {
@@ -52,14 +53,11 @@ export async function deleteGame(db: Database, opts: { gameId: number; initiated
         await history.finishRequest(db, historyId, err.tables, Date.now() - started, []);
         return err.tables;
       });
-    const quality = dryRun ? {} : await checkQuality(db, tables.map((t) => t.table), opts.gameId, historyId);
-    if (quality.failed) {
-      await history.addWarnings(db, historyId, { messages: [quality.failed] }).catch(() => undefined);
-      await history.markPartial(db, historyId).catch(() => undefined);
-    }
+    // After the commit: the findings, or why the rules could not run, go to the request's row.
+    const quality = dryRun ? {} : await qualityAfterChange(db, { tables: tables.map((t) => t.table), gameId: opts.gameId, historyId });
     return {
       ...base, status: quality.failed ? 'partial' : 'succeeded', durationMs: Date.now() - started, tables,
-      warnings: quality.failed ? [quality.failed] : [], findings: quality.findings,
+      warnings: quality.failed ? [quality.failed] : [], findings: quality.findings && errorsFirst(quality.findings),
     };
   } catch (err) {
     const e = toLoadError(err);

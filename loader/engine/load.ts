@@ -18,7 +18,8 @@ import { planRequest, type PlannedTable } from './plan';
 import type { LoadRequest, LoadResult, Progress, SourceFile, TableResult } from './request';
 import { valueKind } from './values';
 import { relationsOf } from '../warehouse';
-import { summarizeFindings, validate, validateTouchedGames, type Finding, type FindingsSummary } from '../quality/validate';
+import { errorsFirst, summarizeFindings, type Finding } from '../quality/findings';
+import { qualityAfterChange } from '../quality/after-change';
 import { concernsOf } from './outcome';
 
 interface Staged {
@@ -196,7 +197,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         report(req, { table: result.table, phase: 'done', rows: result.rowsInFile, bytes: s.file.size ?? 0, elapsedMs: Date.now() - started });
       }
       if (dryRun) throw new DryRunDone(results);
-      const quality = await qualityInside(tx, plan.tables.map((t) => t.decl.name), plan.gameId);
+      const quality = await qualityAfterChange(tx, { tables: plan.tables.map((t) => t.decl.name), gameId: plan.gameId, inTransaction: true });
       findings = quality.findings;
       // What makes the committed load `partial`: rejects a person must not miss, rules
       // that could not run.
@@ -245,63 +246,6 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
   }
 }
 
-/**
- * After a change commits, the data-quality rules run for the games it touched (one game,
- * or every game when whole tables were loaded); their findings join the result and the
- * request's history. They report, they do not undo: the change stands. (A load runs
- * them inside its transaction instead: qualityInside.)
- */
-export async function checkQuality(db: Database, tables: string[], gameId: number | null, historyId: number): Promise<{ findings?: FindingsSummary; failed?: string }> {
-  if (!touchesGames(tables)) return {};
-  let tries = 0;
-  for (;;) {
-    tries++;
-    try {
-      return { findings: errorsFirst(await validateTouchedGames(db, gameId === null ? null : [gameId], { historyId })) };
-    } catch (err) {
-      if (!retryable(err) || tries >= QUALITY_TRIES) return { failed: rulesFailed(err, tries) };
-      await backoff(tries);
-    }
-  }
-}
-
-/** Tries of the data-quality rules when they meet a deadlock or a lock they cannot get. */
-const QUALITY_TRIES = 3;
-
-/**
- * The data-quality rules over what a load's transaction wrote, just before it commits:
- * the findings are committed with the request's history row, in the same round trips.
- * In a savepoint: rules that meet a deadlock (concurrent loads of the tables they read)
- * are run again; rules that still cannot run never undo the load, and make it `partial`.
- */
-async function qualityInside(tx: Queryable, tables: string[], gameId: number | null): Promise<{ findings?: Finding[]; failed?: string }> {
-  if (!touchesGames(tables)) return {};
-  for (let tries = 1; ; tries++) {
-    await tx.query('SAVEPOINT bs_quality');
-    try {
-      return { findings: await validate(tx, { gameIds: gameId === null ? null : [gameId] }) };
-    } catch (err) {
-      await tx.query('ROLLBACK TO SAVEPOINT bs_quality');
-      if (!retryable(err) || tries >= QUALITY_TRIES) return { failed: rulesFailed(err, tries) };
-      await backoff(tries);
-    }
-  }
-}
-
-/** A deadlock, a serialization failure or a lock not available: another try may pass. */
-function retryable(err: unknown): boolean {
-  const code = pgErrorFields(err)?.code;
-  return code === '40P01' || code === '40001' || code === '55P03';
-}
-
-function backoff(tries: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, 50 * 2 ** tries * (0.5 + Math.random())));
-}
-
-function rulesFailed(err: unknown, tries: number): string {
-  return `the data-quality rules could not run${tries > 1 ? ` (${tries} tries)` : ''}: ${(err as Error).message}; the load itself stands: run \`benchsight validate\` when nothing else is loading`;
-}
-
 /** Rejected rows older than the database's retention setting go (best effort: a load never fails on it). */
 async function purgeOldRejects(db: Database): Promise<void> {
   try {
@@ -309,16 +253,6 @@ async function purgeOldRejects(db: Database): Promise<void> {
   } catch {
     /* the next load tries again */
   }
-}
-
-/** The rules look at games: the dims of players and teams alone have none. */
-function touchesGames(tables: string[]): boolean {
-  return !tables.every((t) => t === 'dim_player' || t === 'dim_team');
-}
-
-/** For the result: ERRORs first, at most 20. */
-function errorsFirst(findings: Finding[]): FindingsSummary {
-  return summarizeFindings([...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'ERROR' ? -1 : 1)), 20);
 }
 
 interface ApplyJson {

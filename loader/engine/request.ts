@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Group, Operation } from '../warehouse';
-import type { FindingsSummary } from '../quality/validate';
+import type { FindingsSummary } from '../quality/findings';
 
 export type Scope =
   | { kind: 'tables'; tables: string[] }

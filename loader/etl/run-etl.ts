@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pgErrorFields, type Database } from '../db/database';
-import { validate, summarizeFindings, type Finding } from '../quality/validate';
+import { qualityAfterChange } from '../quality/after-change';
+import type { Finding } from '../quality/findings';
 import { TABLE_NAMES } from '../warehouse';
 import * as history from '../history';
 
@@ -24,9 +25,13 @@ export interface UnresolvedPlayer {
 
 export interface EtlResult {
   gameId: number;
-  /** skipped: the export has no events and no shifts yet; the fact tables were left alone. */
-  status: 'succeeded' | 'skipped';
+  /**
+   * skipped: the export has no events and no shifts yet; the fact tables were left alone.
+   * partial: the ETL committed, but the data-quality rules could not run (`warnings` says why).
+   */
+  status: 'succeeded' | 'skipped' | 'partial';
   reason?: string;
+  warnings: string[];
   /** Per fact table, in load order. */
   tables: Record<string, EtlTableCount>;
   /** Jersey numbers the rosters do not know: their rows have no player_id. */
@@ -105,20 +110,21 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
     throw new EtlError(message, gameId, historyId, pg?.code === 'P0002');
   }
 
-  const findings = out.skipped ? [] : await validate(db, { gameIds: [gameId] });
-  if (findings.length) await history.addWarnings(db, historyId, { findings: summarizeFindings(findings) });
-
   const tables: Record<string, EtlTableCount> = {};
   for (const t of new Set([...Object.keys(out.deleted), ...Object.keys(out.inserted)])) {
     tables[t] = { deleted: Number(out.deleted[t] ?? 0), inserted: Number(out.inserted[t] ?? 0) };
   }
+  // The data-quality rules for the game, after the commit, recorded with the run (rules
+  // that cannot run leave it standing, `partial`).
+  const quality = out.skipped ? {} : await qualityAfterChange(db, { tables: Object.keys(tables), gameId, historyId });
   return {
     gameId,
-    status: out.skipped ? 'skipped' : 'succeeded',
+    status: out.skipped ? 'skipped' : quality.failed ? 'partial' : 'succeeded',
     reason: out.reason,
+    warnings: quality.failed ? [quality.failed] : [],
     tables: orderTables(tables),
     unresolvedPlayers: out.unresolved_players,
-    findings,
+    findings: quality.findings ?? [],
     historyId,
     requestId: rec.requestId,
     durationMs: Date.now() - started,

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteGame } from '../../loader/engine';
 import { runEtl } from '../../loader/etl';
-import { formatFindings, listRules, validate, validateTouchedGames } from '../../loader/quality';
+import { formatFindings, listRules, qualityAfterChange, validate } from '../../loader/quality';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { hasRealData, REAL_EXPORT } from '../support/real-data';
@@ -88,16 +89,54 @@ describe('validate', () => {
     });
   });
 
-  it('runs after a load for the games it touched and records the findings with the request', async () => {
+  it('runs after a change for the games it touched and records the findings with the request', async () => {
     const h = await t.db.query<{ id: string }>("INSERT INTO load_history (request_id, kind, operation, status) VALUES (gen_random_uuid(), 'request', 'upsert', 'succeeded') RETURNING id");
     const historyId = Number(h.rows[0]!.id);
-    const f = await validateTouchedGames(t.db, [G, OTHER], { historyId });
+    // whole tables: every game
+    const f = (await qualityAfterChange(t.db, { tables: ['fact_events'], gameId: null, historyId })).findings!;
     expect(new Set(f.map((x) => x.gameId))).toEqual(new Set([G, OTHER]));
-    const w = await t.db.query<{ w: { findings: { errors: number; warnings: number; items: unknown[] } } }>('SELECT warnings AS w FROM load_history WHERE id = $1', [historyId]);
+    const w = await t.db.query<{ status: string; w: { findings: { errors: number; warnings: number; items: unknown[] } } }>('SELECT status, warnings AS w FROM load_history WHERE id = $1', [historyId]);
     expect(w.rows[0]!.w.findings).toMatchObject({ errors: 0, warnings: f.length });
-    expect(await validateTouchedGames(t.db, [])).toEqual([]);
+    expect(w.rows[0]!.status).toBe('succeeded');
+    // one game: that game only
+    expect(new Set((await qualityAfterChange(t.db, { tables: ['fact_events'], gameId: OTHER })).findings!.map((x) => x.gameId))).toEqual(new Set([OTHER]));
+    // the dims of players and teams alone touch no game: the rules do not run
+    expect(await qualityAfterChange(t.db, { tables: ['dim_player', 'dim_team'], gameId: null, historyId })).toEqual({});
+    expect(await validate(t.db, { gameIds: [] })).toEqual([]);
     // every game with facts when no game is named
     expect(new Set((await validate(t.db)).map((x) => x.gameId))).toEqual(new Set([G, OTHER]));
+  });
+
+  it('that cannot run after a committed change leave the change standing, partial, and say why', async () => {
+    const h = await t.db.query<{ id: string }>("INSERT INTO load_history (request_id, kind, operation, status) VALUES (gen_random_uuid(), 'request', 'etl', 'succeeded') RETURNING id");
+    const historyId = Number(h.rows[0]!.id);
+    await t.db.query('ALTER FUNCTION quality_findings(integer[]) RENAME TO quality_findings_away');
+    try {
+      const q = await qualityAfterChange(t.db, { tables: ['fact_events'], gameId: G, historyId });
+      expect(q.findings).toBeUndefined();
+      expect(q.failed).toMatch(/^the data-quality rules could not run: .*quality_findings/);
+      const w = await t.db.query<{ status: string; w: { messages: string[] } }>('SELECT status, warnings AS w FROM load_history WHERE id = $1', [historyId]);
+      expect(w.rows[0]).toEqual({ status: 'partial', w: { messages: [q.failed] } });
+    } finally {
+      await t.db.query('ALTER FUNCTION quality_findings_away(integer[]) RENAME TO quality_findings');
+    }
+  });
+
+  it('are run the same way after an ETL run and a deleted game: rules that cannot run leave them standing, partial', async () => {
+    await t.db.query('ALTER FUNCTION quality_findings(integer[]) RENAME TO quality_findings_away');
+    try {
+      const etl = await runEtl(t.db, OTHER, { initiatedBy: 'test' });
+      expect(etl).toMatchObject({ status: 'partial', findings: [] });
+      expect(etl.warnings).toEqual([expect.stringMatching(/^the data-quality rules could not run: /)]);
+      const del = await deleteGame(t.db, { gameId: OTHER, initiatedBy: 'test' });
+      expect(del.status).toBe('partial');
+      expect(del.warnings).toEqual([expect.stringMatching(/^the data-quality rules could not run: /)]);
+      const h = await t.db.query<{ status: string }>('SELECT status FROM load_history WHERE id = ANY($1) ORDER BY id', [[etl.historyId, del.historyId]]);
+      expect(h.rows.map((r) => r.status)).toEqual(['partial', 'partial']);
+    } finally {
+      await t.db.query('ALTER FUNCTION quality_findings_away(integer[]) RENAME TO quality_findings');
+      await runEtl(t.db, OTHER, { initiatedBy: 'test' }); // (the game's facts back, as the tests after this expect)
+    }
   });
 
   it('formats findings for the CLI and Slack', async () => {
