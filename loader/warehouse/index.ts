@@ -108,8 +108,4 @@ export function relationsOf(table: string): Relation[] {
   return RELATIONS.filter((r) => r.table === table);
 }
 
-export function columnByHeader(table: TableDecl, header: string): ColumnDecl | undefined {
-  return table.columns.find((c) => c.header === header);
-}
-
 export type { Category, Operation, TableDecl, ColumnDecl };
