@@ -1,4 +1,5 @@
-export { DIRECT_PARK_BYTES, load } from './load';
+export { load } from './load';
+export { DIRECT_PARK_BYTES } from './direct';
 export { deleteGame } from './delete-game';
 export { folderSource, filesSource, streamFile } from './sources';
 export { LoadError, formatError } from './errors';
