@@ -1,14 +1,15 @@
 /**
- * Reads a CSV byte stream on its way to PostgreSQL's COPY, without parsing fields:
- * it strips a UTF-8 BOM, takes the header record off, checks that the bytes are
- * UTF-8, finds where each record starts (newlines inside quotes do not end one), and
- * writes every record prefixed with the CSV line it starts on — so COPY errors,
- * rejects and bad values can all name the line a person sees in an editor. (Into a
- * table without a line column, the records go without it, and `recordLines` says
- * which record starts on which line.)
- * Given the file's typed columns, it also splits each record into fields and writes
- * their values as PostgreSQL reads them (values.ts): `1730.0` → `1730`, `nan` → NULL,
- * a bad value refused with its line, column and value before it reaches the database.
+ * The reader: a CSV byte stream on its way to PostgreSQL's COPY. This scanner strips a
+ * UTF-8 BOM, takes the header record off, checks that the bytes are UTF-8, finds where
+ * each record starts (newlines inside quotes do not end one), and writes every record
+ * prefixed with the CSV line it starts on — so COPY errors, rejects and bad values can
+ * all name the line a person sees in an editor. (Into a table without a line column, the
+ * records go without it, and `recordLines` says which record starts on which line.)
+ * Given the file's typed columns (or keys and relations to look at), each whole record
+ * goes through csv-record.ts: its fields split and their values written as PostgreSQL
+ * reads them (values.ts): `1730.0` → `1730`, `nan` → NULL, a bad value refused with its
+ * line, column and value before it reaches the database; the key watched on the way
+ * (key-watch.ts), the relations' distinct values gathered (distinct-values.ts).
  * Memory stays flat: a chunk in, a chunk out (plus the one record that spans chunks).
  *
  * The last record needs no newline after it. A last line without one that has fewer
@@ -20,18 +21,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
-import { parse } from 'csv-parse/sync';
-import { badValue, LoadError } from './errors';
-import { copyBytes as copyBytesFn, isMissingWord, writeValue as writeValueFn, type FieldRule } from './values';
+import { COMMA, countFields, CR, NL, QUOTE, RecordSyntaxError, RecordWriter, splitRecord, type ReleaseOptions } from './csv-record';
+import { LoadError } from './errors';
+import { MAX_KEY_LINES } from './key-watch';
+import type { FieldRule } from './values';
 
-// Called per cell: bound once here rather than read through the module's export getters.
-const writeValue = writeValueFn;
-const copyBytes = copyBytesFn;
+export type { ReleaseOptions } from './csv-record';
 
-const NL = 0x0a;
-const CR = 0x0d;
-const QUOTE = 0x22;
-const COMMA = 0x2c;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const NEWLINE = Buffer.from([NL]);
 const MAX_HEADER_BYTES = 1 << 20;
@@ -71,24 +67,10 @@ export class CsvRecords extends Transform {
   /** The start of a record that began in an earlier chunk. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private rules: (FieldRule | undefined)[] | undefined;
+  /** Splits, normalizes and watches fields, once released with something to do per field. */
+  private writer: RecordWriter | undefined;
+  /** The header's fields (to count a last record's values). */
   private headers: string[] = [];
-  /** The key column's field, when it is text: its values are watched as they pass. */
-  private keyField = -1;
-  private prevKey = Buffer.alloc(256);
-  private prevKeyLen = -1;
-  /** Every key so far is greater (in byte order) than the one before: no key repeats. */
-  keysIncreasing = false;
-  /** Records whose key field is empty (or one of pandas' missing-value spellings). */
-  keysMissing = 0;
-  /** Text fields (keys, relations) where pandas' nan, None, null... are NULL, by position. */
-  private missingAsNull = new Uint8Array(0);
-  private lastField = -1;
-  /** Fields whose distinct values are collected (by field position). */
-  private watched: (DistinctValues | undefined)[] = [];
-  /** The key field whose values' lines are kept (key → line); null once given up. */
-  private keyLinesField = -1;
-  private keyLines: Map<string, number> | null = null;
   /** Each record goes out with its line first (`<line>,`), for a staging table's _line. */
   private linePrefix = true;
   /** Record k starts on line k + shift; the shift changes after a multi-line record. */
@@ -120,26 +102,11 @@ export class CsvRecords extends Transform {
   release(rules: (FieldRule | undefined)[] = [], headers: string[] = [], opts: ReleaseOptions = {}): void {
     if (this.released) return;
     this.released = true;
-    const keyField = opts.keyField ?? -1;
     this.linePrefix = opts.linePrefix ?? true;
-    const missing = (opts.missingAsNull ?? []).filter((f) => f >= 0);
-    this.rules = rules.some((r) => r !== undefined) || opts.watch?.length || (opts.keyLines ?? -1) >= 0 || missing.length ? rules : undefined;
-    this.missingAsNull = new Uint8Array(Math.max(headers.length, ...missing.map((f) => f + 1)));
-    for (const f of missing) this.missingAsNull[f] = 1;
-    if ((opts.keyLines ?? -1) >= 0) {
-      this.keyLinesField = opts.keyLines!;
-      this.keyLines = new Map();
-    }
     this.headers = headers;
-    for (const f of opts.watch ?? []) this.watched[f] = new DistinctValues();
-    // Keys are watched only where fields are split anyway, and only a text key (its
-    // bytes are its value). A file whose keys only go up has no duplicate key: the
-    // database need not look for them (exports are written in key order).
-    this.keyField = this.rules && keyField >= 0 && rules[keyField] === undefined ? keyField : -1;
-    this.keysIncreasing = this.keyField >= 0;
-    // Past the last field that needs looking at, a record is copied as it is (COPY
-    // itself refuses a row with too many values).
-    this.lastField = Math.max(this.keyField, this.keyLinesField, ...rules.map((r, i) => (r ? i : -1)), ...(opts.watch ?? []), ...missing);
+    // Fields are split only when something is to be done with one of them.
+    const perField = rules.some((r) => r !== undefined) || opts.watch?.length || (opts.keyLines ?? -1) >= 0 || opts.missingAsNull?.some((f) => f >= 0);
+    this.writer = perField ? new RecordWriter(this.fileName, rules, headers, opts, this.maxKeyLines) : undefined;
     const held = this.held;
     this.held = undefined;
     if (held) this.passRecords(held.chunk, held.done);
@@ -258,14 +225,17 @@ export class CsvRecords extends Transform {
     this.inQuote = false;
     this.headerLen = 0;
     this.headerBuf = [];
-    let fields: string[][];
+    let end = buf.length;
+    if (end > 0 && buf[end - 1] === NL) end--;
+    if (end > 0 && buf[end - 1] === CR) end--;
+    let header: string[];
     try {
-      fields = parse(buf, { relax_column_count: true }) as string[][];
+      header = splitRecord(buf, 0, end);
     } catch (err) {
-      throw this.fail(this.headerLine, `the header line cannot be read: ${(err as Error).message}`);
+      if (!(err instanceof RecordSyntaxError)) throw err;
+      throw this.fail(this.headerLine, `the header line cannot be read: ${err.message}`, err.hint);
     }
-    const header = fields[0];
-    if (!header || header.every((h) => h.trim() === '')) throw this.fail(this.headerLine, 'the header line is empty');
+    if (header.every((h) => h.trim() === '')) throw this.fail(this.headerLine, 'the header line is empty');
     this.resolveHeader(header);
   }
 
@@ -288,12 +258,12 @@ export class CsvRecords extends Transform {
       throw this.fail(this.lastRecordLine, `the file ends in the middle of this row: it has ${fields} of the header's ${this.headers.length} values, and no newline at its end`,
         'the file was probably cut short (an interrupted copy or upload): export or copy it again');
     }
-    if (this.rules === undefined) {
+    if (this.writer === undefined) {
       this.push(NEWLINE); // (the record itself went out as it came)
       return;
     }
     const out = Buffer.allocUnsafe(record.length + 16);
-    this.push(out.subarray(0, this.writeRecord(record, 0, record.length, out, 0)));
+    this.push(out.subarray(0, this.writer.write(record, 0, record.length, out, 0, this.lastRecordLine)));
   }
 
   private prefixRecords(chunk: Buffer): Buffer {
@@ -302,7 +272,8 @@ export class CsvRecords extends Transform {
     // When values are normalized, whole records are written as they end (normalizing
     // only shortens a field), and the start of a record that goes on in the next chunk
     // waits in `pending`.
-    const normalizing = this.rules !== undefined;
+    const writer = this.writer;
+    const normalizing = writer !== undefined;
     const out = Buffer.allocUnsafe(chunk.length + this.pendingBytes + 16 * (countNewlines(chunk, 0, chunk.length) + 1));
     let o = 0;
     let pos = 0;
@@ -368,9 +339,9 @@ export class CsvRecords extends Transform {
             const record = Buffer.concat([...this.pending, chunk.subarray(recStart, nl + 1)]);
             this.pending = [];
             this.pendingBytes = 0;
-            o = this.writeRecord(record, 0, record.length, out, o);
+            o = writer.write(record, 0, record.length, out, o, this.lastRecordLine);
           } else {
-            o = this.writeRecord(chunk, recStart, nl + 1, out, o);
+            o = writer.write(chunk, recStart, nl + 1, out, o, this.lastRecordLine);
           }
         }
       }
@@ -388,116 +359,14 @@ export class CsvRecords extends Transform {
     return out.subarray(0, o);
   }
 
-  /**
-   * A whole record `rec[rs, re)`, `<line>,` first, each typed field's value normalized.
-   * One loop over its bytes: fields as written are copied byte by byte (faster than a
-   * native copy for a few bytes), typed fields go through writeValue.
-   */
-  private writeRecord(rec: Buffer, rs: number, re: number, out: Buffer, o: number): number {
-    const rules = this.rules!;
-    if (this.linePrefix) o = writeLinePrefix(this.lastRecordLine, out, o);
-    let end = re;
-    if (end > rs && rec[end - 1] === NL) end--;
-    if (end > rs && rec[end - 1] === CR) end--;
-    let i = rs;
-    let field = 0;
-    let copied = rs; // rec[copied, i) goes out as it is
-    for (;;) {
-      const rule = rules[field];
-      if (rule === undefined) {
-        // as written: find the end of the field; the bytes are copied in one go later
-        const fs = i;
-        if (i < end && rec[i] === QUOTE) {
-          i++;
-          for (;;) {
-            while (i < end && rec[i] !== QUOTE) i++;
-            if (i + 1 < end && rec[i + 1] === QUOTE) i += 2;
-            else break;
-          }
-          if (i < end) i++;
-        }
-        while (i < end && rec[i] !== COMMA) i++;
-        if (i - fs >= 3 && i - fs <= 6 && this.missingAsNull[field] === 1 && isMissingField(rec, fs, i)) {
-          // pandas' nan/None/null in a key or a relation: no value, written as an empty field
-          o = copyBytes(rec, copied, fs, out, o);
-          copied = i;
-          if (field === this.keyField) this.keysMissing++;
-        } else {
-          if (field === this.keyField) this.watchKey(rec, fs, i);
-          if (field === this.keyLinesField) this.keyLine(rec, fs, i);
-          this.watched[field]?.see(rec, fs, i);
-        }
-        if (i >= end) break;
-        if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
-        i++;
-        field++;
-        continue;
-      }
-      o = copyBytes(rec, copied, i, out, o);
-      if (i < end && rec[i] === QUOTE) {
-        // Rare: a quoted number or date. Its value is what is inside the quotes.
-        let j = i + 1;
-        for (;;) {
-          while (j < end && rec[j] !== QUOTE) j++;
-          if (j + 1 < end && rec[j + 1] === QUOTE) j += 2;
-          else break;
-        }
-        const inner = Buffer.from(rec.toString('utf8', i + 1, j).replace(/""/g, '"'));
-        const r = writeValue(rule.kind, inner, 0, inner.length, out, o);
-        if (r < 0) throw this.refuse(rec, rs, end, rule, inner.toString('utf8'));
-        if (field === this.keyLinesField) this.keyLine(out, o, r);
-        this.watched[field]?.see(out, o, r);
-        o = r;
-        i = Math.min(j + 1, end);
-      } else {
-        let j = i;
-        while (j < end && rec[j] !== COMMA) j++;
-        const r = writeValue(rule.kind, rec, i, j, out, o);
-        if (r < 0) throw this.refuse(rec, rs, end, rule, rec.toString('utf8', i, j));
-        if (field === this.keyLinesField) this.keyLine(out, o, r);
-        this.watched[field]?.see(out, o, r);
-        o = r;
-        i = j;
-      }
-      copied = i;
-      if (i >= end) break;
-      if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
-      i++;
-      field++;
-    }
-    if (field + 1 !== this.headers.length) throw this.wrongCount(field + 1);
-    return copyBytes(rec, copied, re, out, o);
+  /** Every key so far is greater (in byte order) than the one before: no key repeats (a text key, watched). */
+  get keysIncreasing(): boolean {
+    return this.writer?.keys?.increasing ?? false;
   }
 
-  private watchKey(rec: Buffer, s: number, e: number): void {
-    if (e === s) {
-      this.keysMissing++;
-      return;
-    }
-    if (!this.keysIncreasing) return;
-    if (rec[s] === QUOTE || e - s > 4096) {
-      this.keysIncreasing = false; // quoted or huge keys: leave it to the database
-      return;
-    }
-    if (this.prevKeyLen >= 0 && rec.compare(this.prevKey, 0, this.prevKeyLen, s, e) <= 0) {
-      this.keysIncreasing = false;
-      return;
-    }
-    if (e - s > this.prevKey.length) this.prevKey = Buffer.alloc(2 * (e - s));
-    this.prevKeyLen = rec.copy(this.prevKey, 0, s, e);
-  }
-
-  /** The line of the key in `buf[s, e)` (as the database stores it). */
-  private keyLine(buf: Buffer, s: number, e: number): void {
-    const lines = this.keyLines;
-    if (lines === null || e === s) return; // (an empty key: the table refuses it)
-    if (lines.size >= this.maxKeyLines) {
-      this.keyLines = null;
-      return;
-    }
-    // a quoted key's value is what is inside the quotes, each "" one "
-    const key = buf[s] === QUOTE ? buf.toString('utf8', s + 1, e - 1).replace(/""/g, '"') : buf.toString('utf8', s, e);
-    lines.set(key, this.lastRecordLine);
+  /** Records whose key field is empty (or one of pandas' missing-value spellings). */
+  get keysMissing(): number {
+    return this.writer?.keys?.missing ?? 0;
   }
 
   /**
@@ -505,21 +374,7 @@ export class CsvRecords extends Transform {
    * null when not kept (more than MAX_KEY_LINES keys).
    */
   get linesByKey(): Record<string, number> | null {
-    return this.keyLines && Object.fromEntries(this.keyLines);
-  }
-
-  /** A refused value; but a row with the wrong number of values is the better explanation. */
-  private refuse(rec: Buffer, rs: number, end: number, rule: FieldRule, value: string): LoadError {
-    const fields = countFields(rec, rs, end);
-    if (fields !== this.headers.length) return this.wrongCount(fields);
-    return badValue(this.fileName, this.lastRecordLine, rule.header, rule.kind, value);
-  }
-
-  private wrongCount(fields: number): LoadError {
-    const hint = 'check the quoting and the number of commas on that line';
-    return fields > this.headers.length
-      ? this.fail(this.lastRecordLine, 'this row has more values than the header has columns', hint)
-      : this.fail(this.lastRecordLine, `this row has fewer values than the header: nothing for column ${this.headers[fields]}`, hint);
+    return this.writer?.keyLines?.byKey ?? null;
   }
 
   /** After a closing quote comes the next field, the end of the line, or a doubled quote. */
@@ -536,7 +391,7 @@ export class CsvRecords extends Transform {
    * normalized), by field position; null for a field with too many, or quoted, values.
    */
   distinctValues(field: number): string[] | null {
-    return this.watched[field]?.values ?? null;
+    return this.writer?.distinctValues(field) ?? null;
   }
 
   /**
@@ -596,145 +451,11 @@ export class CsvRecords extends Transform {
     }
     return this.fail(line, message, hint);
   }
-
-  /** The CSV line of the last record read (for progress and messages). */
-  get currentLine(): number {
-    return this.lastRecordLine;
-  }
 }
-
-export interface ReleaseOptions {
-  /** The key column's field: a text key is watched (keysIncreasing, keysMissing). */
-  keyField?: number;
-  /** Each record goes out with its line first (`<line>,`), for a staging table. */
-  linePrefix?: boolean;
-  /** Fields whose distinct values to collect (distinctValues). */
-  watch?: number[];
-  /** The key field whose values' lines to keep (linesByKey). */
-  keyLines?: number;
-  /**
-   * Text fields whose values nan, NaN, None, null and NULL (pandas' missing values) are
-   * NULL: the key and the relations, where such a word is no key and points nowhere.
-   */
-  missingAsNull?: number[];
-}
-
-/** The most keys whose lines the reader keeps (small files only take that way). */
-export const MAX_KEY_LINES = 100_000;
 
 /** Beyond this many records that start on another line than their number says (multi-line
  * records), the reader stops keeping track: the engine then reads the file the staged way. */
 export const MAX_LINE_BREAKS = 100_000;
-
-/** Beyond this many distinct values a field's values are not kept (memory stays flat). */
-const MAX_DISTINCT = 50_000;
-
-/**
- * The distinct values of one field, as they pass: per value a hash of its bytes, a
- * lookup and a byte compare; a string is made only for a value not seen before. The
- * bytes are kept in one growing buffer. Empty is NULL and not kept; a quoted value
- * gives up (its bytes are not its value), and so does a field with too many values.
- */
-class DistinctValues {
-  private arena = Buffer.allocUnsafe(1 << 12);
-  private used = 0;
-  private starts: number[] = [];
-  private lens: number[] = [];
-  /** hash → index of the value (or values: a collision) in starts/lens */
-  private byHash: Map<number, number | number[]> | null = new Map();
-  /** The value seen last (exports are sorted: games, teams, events repeat row after row). */
-  private last = -1;
-
-  get values(): string[] | null {
-    if (!this.byHash) return null;
-    return this.starts.map((st, i) => this.arena.toString('utf8', st, st + this.lens[i]!));
-  }
-
-  see(buf: Buffer, s: number, e: number): void {
-    const byHash = this.byHash;
-    if (byHash === null || e === s) return;
-    const len = e - s;
-    if (buf[s] === QUOTE || len > 256) {
-      this.giveUp();
-      return;
-    }
-    if (this.last >= 0 && this.same(this.last, buf, s, len)) return;
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 16777619);
-    const at = byHash.get(h);
-    if (at === undefined) {
-      byHash.set(h, (this.last = this.keep(buf, s, len)));
-    } else if (typeof at === 'number') {
-      if (this.same(at, buf, s, len)) {
-        this.last = at;
-        return;
-      }
-      byHash.set(h, [at, (this.last = this.keep(buf, s, len))]);
-    } else {
-      for (const k of at) {
-        if (this.same(k, buf, s, len)) {
-          this.last = k;
-          return;
-        }
-      }
-      at.push((this.last = this.keep(buf, s, len)));
-    }
-    if (this.starts.length > MAX_DISTINCT) this.giveUp();
-  }
-
-  private same(k: number, buf: Buffer, s: number, len: number): boolean {
-    if (this.lens[k] !== len) return false;
-    const a = this.arena;
-    for (let i = 0, st = this.starts[k]!; i < len; i++) if (a[st + i] !== buf[s + i]) return false;
-    return true;
-  }
-
-  private keep(buf: Buffer, s: number, len: number): number {
-    if (this.used + len > this.arena.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(2 * this.arena.length, this.used + len));
-      this.arena.copy(bigger, 0, 0, this.used);
-      this.arena = bigger;
-    }
-    buf.copy(this.arena, this.used, s, s + len);
-    this.starts.push(this.used);
-    this.lens.push(len);
-    this.used += len;
-    return this.starts.length - 1;
-  }
-
-  private giveUp(): void {
-    this.byHash = null;
-    this.last = -1;
-    this.arena = Buffer.alloc(0);
-    this.starts = [];
-    this.lens = [];
-  }
-}
-
-/** `<n>,` written as digits: no string per record. */
-function writeLinePrefix(n: number, out: Buffer, o: number): number {
-  let len = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
-  for (let k = o + len - 1, v = n; k >= o; k--, v = Math.floor(v / 10)) out[k] = 48 + (v % 10);
-  out[o + len] = COMMA;
-  return o + len + 1;
-}
-
-/** The fields of the record `buf[from, to)`: its commas outside quotes, plus one. */
-function countFields(buf: Buffer, from: number, to: number): number {
-  let fields = 1;
-  for (let i = from, q = false; i < to; i++) {
-    if (buf[i] === QUOTE) q = !q;
-    else if (buf[i] === COMMA && !q) fields++;
-  }
-  return fields;
-}
-
-/** `buf[s, e)` is one of pandas' missing-value words, quoted or not. */
-function isMissingField(buf: Buffer, s: number, e: number): boolean {
-  if (buf[s] === QUOTE) return e - s >= 2 && buf[e - 1] === QUOTE && isMissingWord(buf, s + 1, e - 1);
-  return isMissingWord(buf, s, e);
-}
 
 /** Excel's first line naming the separator: `sep=,` (any one character), then the line end. */
 function isSepLine(line: Buffer): boolean {
