@@ -1,9 +1,11 @@
 /**
- * Values on their way to COPY (loader/engine/values.ts and the field splitting of
- * csv-records.ts): what each column type takes and refuses, that the reader gives the
- * same bytes however the file is cut into chunks, and that the engine's reader and the
- * SQL casts behind load_table() (000003_loading.sql) agree on every value.
+ * Values on their way to COPY (loader/engine/values.ts, the reader csv-records.ts and the
+ * field splitting of csv-record.ts): what each column type takes and refuses, that the
+ * reader gives the same bytes however the file is cut into chunks, that it reads a header
+ * as csv-parse does, and that the engine's reader and the SQL casts behind load_table()
+ * (000003_loading.sql) agree on every value.
  */
+import { parse } from 'csv-parse/sync';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -316,5 +318,38 @@ describe('files that are not what they seem', () => {
     await expect(readThrough(`key,n,note,d\nA1,${value},x,\n`, rs, headers, 64, 0)).rejects.toMatchObject({
       info: { line: 2, column: 'n', value, message: expect.stringMatching(message) },
     });
+  });
+});
+
+describe('the header line', () => {
+  async function headerOf(text: string, chunk: number): Promise<string[]> {
+    const records = new CsvRecords('t.csv');
+    const bytes = Buffer.from(text);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
+    void records.header.then(() => records.release(), () => undefined);
+    await pipeline(Readable.from(parts), records, new Writable({ write(_c, _e, cb) { cb(); } }));
+    return records.header;
+  }
+
+  const headerLines = [
+    'key,n,note,d\n', 'key,n,note,d\r\n', 'key,n,note,d', 'a,,c,\n', 'Type,Period,2on1_rushes\n', ' a , b \n',
+    '"a,b","c ""quoted""",d\n', '"two\nlines",x\r\n', '"two\r\nlines",x\n', '"",x\n', 'é ü,5 – Francis Forte (G)\n',
+  ];
+  it.each(headerLines.flatMap((h) => [1, 3, 64].map((chunk) => [h, chunk] as const)))('reads %j as csv-parse does (fed %i bytes at a time)', async (line, chunk) => {
+    // csv-parse: an independent reading of the same line
+    const oracle = (parse(Buffer.from(line), { relax_column_count: true }) as string[][])[0];
+    const text = line.endsWith('\n') ? `${line}x\n` : line; // (a header with no line end: the file has only it)
+    expect(await headerOf(text, chunk)).toEqual(oracle);
+  });
+
+  it.each([
+    ['a"b,c\n', /^the header line cannot be read: a quote in the middle of a field$/],
+    ['"a"b,c\n', /^the header line cannot be read: text follows the closing quote of a field$/],
+    ['a, "b"\n', /^the header line cannot be read: a quote in the middle of a field$/],
+    ['"a,b', /^the header line cannot be read: a quoted field is never closed$/],
+  ])('refuses %j, as csv-parse does, saying why', async (line, message) => {
+    expect(() => parse(Buffer.from(line), { relax_column_count: true })).toThrow();
+    await expect(headerOf(line, 64)).rejects.toMatchObject({ info: { file: 't.csv', line: 1, message: expect.stringMatching(message), hint: expect.stringMatching(/"/) } });
   });
 });
