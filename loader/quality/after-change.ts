@@ -8,6 +8,7 @@
  */
 import { pgErrorFields, type Queryable } from '../db/database';
 import * as history from '../history';
+import { WAREHOUSE } from '../warehouse';
 import { summarizeFindings, type Finding } from './findings';
 import { validate } from './validate';
 
@@ -66,9 +67,9 @@ async function recordFailure(db: Queryable, historyId: number, failed: string): 
   await history.markPartial(db, historyId).catch(() => undefined);
 }
 
-/** The rules look at games: the dims of players and teams alone have none. */
+/** The rules look at games: tables without a game column (the dims of players and teams) alone touch none. */
 function touchesGames(tables: string[]): boolean {
-  return !tables.every((t) => t === 'dim_player' || t === 'dim_team');
+  return !tables.every((t) => WAREHOUSE.find((d) => d.name === t)?.gameColumn === null);
 }
 
 /** A deadlock, a serialization failure or a lock not available: another try may pass. */
