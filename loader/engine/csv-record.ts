@@ -8,16 +8,17 @@
 import { badValue, LoadError } from './errors';
 import { DistinctValues } from './distinct-values';
 import { KeyLines, KeyWatch } from './key-watch';
-import { copyBytes as copyBytesFn, isMissingWord, writeValue as writeValueFn, type FieldRule } from './values';
+import { copyBytes as copyBytesFn, isMissingWord as isMissingWordFn, writeValue as writeValueFn, type FieldRule } from './values';
 
 // Called per cell: bound once here rather than read through the module's export getters.
 const writeValue = writeValueFn;
 const copyBytes = copyBytesFn;
+const isMissingWord = isMissingWordFn;
 
-export const NL = 0x0a;
-export const CR = 0x0d;
-export const QUOTE = 0x22;
-export const COMMA = 0x2c;
+const NL = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
 
 export interface ReleaseOptions {
   /** The key column's field: a text key is watched (keysIncreasing, keysMissing). */
@@ -35,17 +36,28 @@ export interface ReleaseOptions {
   missingAsNull?: number[];
 }
 
+// What RecordWriter does with a field besides normalizing it (bits of `todo`).
+/** pandas' missing words are NULL (a text key or relation). */
+const FIELD_MISSING_AS_NULL = 1;
+/** The text key, watched (KeyWatch). */
+const FIELD_KEY = 2;
+/** Its values' lines are kept (KeyLines). */
+const FIELD_KEY_LINE = 4;
+/** Its distinct values are gathered (DistinctValues). */
+const FIELD_WATCHED = 8;
+
 /** Writes whole records with their fields looked at: normalized, watched, checked. */
 export class RecordWriter {
   /** The text key's values, when the key is one text column. */
   readonly keys: KeyWatch | undefined;
   /** Each key's line, when asked for (ReleaseOptions.keyLines). */
   readonly keyLines: KeyLines | undefined;
-  private readonly keyField: number;
-  private readonly keyLinesField: number;
   private readonly linePrefix: boolean;
-  /** Text fields (keys, relations) where pandas' nan, None, null... are NULL, by position. */
-  private readonly missingAsNull: Uint8Array;
+  /**
+   * What to do with each field besides normalizing it, by position (FIELD_*): most fields
+   * need nothing, and cost one look here.
+   */
+  private readonly todo: Uint8Array;
   /** Fields whose distinct values are collected (by field position). */
   private readonly watched: (DistinctValues | undefined)[] = [];
   /** Past this field nothing needs looking at: the rest of a record is copied as it is. */
@@ -61,18 +73,24 @@ export class RecordWriter {
   ) {
     this.linePrefix = opts.linePrefix ?? true;
     const missing = (opts.missingAsNull ?? []).filter((f) => f >= 0);
-    this.missingAsNull = new Uint8Array(Math.max(headers.length, ...missing.map((f) => f + 1)));
-    for (const f of missing) this.missingAsNull[f] = 1;
-    this.keyLinesField = opts.keyLines ?? -1;
-    this.keyLines = this.keyLinesField >= 0 ? new KeyLines(maxKeyLines) : undefined;
-    for (const f of opts.watch ?? []) this.watched[f] = new DistinctValues();
+    const watch = opts.watch ?? [];
+    const keyLinesField = opts.keyLines ?? -1;
     // Only a text key is watched (its bytes are its value). A file whose keys only go up
     // has no duplicate key: the database need not look for them.
-    const keyField = opts.keyField ?? -1;
-    this.keyField = keyField >= 0 && rules[keyField] === undefined ? keyField : -1;
-    this.keys = this.keyField >= 0 ? new KeyWatch() : undefined;
+    const keyField = (opts.keyField ?? -1) >= 0 && rules[opts.keyField!] === undefined ? opts.keyField! : -1;
     // (COPY itself refuses a row with too many values.)
-    this.lastField = Math.max(this.keyField, this.keyLinesField, ...rules.map((r, i) => (r ? i : -1)), ...(opts.watch ?? []), ...missing);
+    this.lastField = Math.max(keyField, keyLinesField, ...rules.map((r, i) => (r ? i : -1)), ...watch, ...missing);
+    // One more than any field that is looked at: a record with too many values reads 0 there.
+    this.todo = new Uint8Array(Math.max(headers.length, rules.length, this.lastField + 1) + 1);
+    for (const f of missing) this.todo[f]! |= FIELD_MISSING_AS_NULL;
+    if (keyField >= 0) this.todo[keyField]! |= FIELD_KEY;
+    if (keyLinesField >= 0) this.todo[keyLinesField]! |= FIELD_KEY_LINE;
+    for (const f of watch) {
+      this.todo[f]! |= FIELD_WATCHED;
+      this.watched[f] = new DistinctValues();
+    }
+    this.keys = keyField >= 0 ? new KeyWatch() : undefined;
+    this.keyLines = keyLinesField >= 0 ? new KeyLines(maxKeyLines) : undefined;
   }
 
   /** The distinct values of a watched field (null: not watched, or given up). */
@@ -87,7 +105,8 @@ export class RecordWriter {
    * a native copy for a few bytes), typed fields go through writeValue.
    */
   write(rec: Buffer, rs: number, re: number, out: Buffer, o: number, line: number): number {
-    const rules = this.rules;
+    const { rules, todo, lastField } = this;
+    const fieldCount = this.headers.length;
     if (this.linePrefix) o = writeLinePrefix(line, out, o);
     let end = re;
     if (end > rs && rec[end - 1] === NL) end--;
@@ -97,6 +116,7 @@ export class RecordWriter {
     let copied = rs; // rec[copied, i) goes out as it is
     for (;;) {
       const rule = rules[field];
+      const does = field < todo.length ? todo[field]! : 0;
       if (rule === undefined) {
         // as written: find the end of the field; the bytes are copied in one go later
         const fs = i;
@@ -110,18 +130,20 @@ export class RecordWriter {
           if (i < end) i++;
         }
         while (i < end && rec[i] !== COMMA) i++;
-        if (i - fs >= 3 && i - fs <= 6 && this.missingAsNull[field] === 1 && isMissingField(rec, fs, i)) {
-          // pandas' nan/None/null in a key or a relation: no value, written as an empty field
-          o = copyBytes(rec, copied, fs, out, o);
-          copied = i;
-          if (field === this.keyField) this.keys!.missing++;
-        } else {
-          if (field === this.keyField) this.keys!.see(rec, fs, i);
-          if (field === this.keyLinesField) this.keyLines!.see(rec, fs, i, line);
-          this.watched[field]?.see(rec, fs, i);
+        if (does !== 0) {
+          if ((does & FIELD_MISSING_AS_NULL) !== 0 && i - fs >= 3 && i - fs <= 6 && isMissingField(rec, fs, i)) {
+            // pandas' nan/None/null in a key or a relation: no value, written as an empty field
+            o = copyBytes(rec, copied, fs, out, o);
+            copied = i;
+            if ((does & FIELD_KEY) !== 0) this.keys!.missing++;
+          } else {
+            if ((does & FIELD_KEY) !== 0) this.keys!.see(rec, fs, i);
+            if ((does & FIELD_KEY_LINE) !== 0) this.keyLines!.see(rec, fs, i, line);
+            if ((does & FIELD_WATCHED) !== 0) this.watched[field]!.see(rec, fs, i);
+          }
         }
         if (i >= end) break;
-        if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
+        if (field >= lastField && field + 1 < fieldCount) return copyBytes(rec, copied, re, out, o);
         i++;
         field++;
         continue;
@@ -138,8 +160,7 @@ export class RecordWriter {
         const inner = Buffer.from(rec.toString('utf8', i + 1, j).replace(/""/g, '"'));
         const r = writeValue(rule.kind, inner, 0, inner.length, out, o);
         if (r < 0) throw this.refuse(rec, rs, end, line, rule, inner.toString('utf8'));
-        if (field === this.keyLinesField) this.keyLines!.see(out, o, r, line);
-        this.watched[field]?.see(out, o, r);
+        if (does !== 0) this.sawValue(does, field, out, o, r, line);
         o = r;
         i = Math.min(j + 1, end);
       } else {
@@ -147,19 +168,24 @@ export class RecordWriter {
         while (j < end && rec[j] !== COMMA) j++;
         const r = writeValue(rule.kind, rec, i, j, out, o);
         if (r < 0) throw this.refuse(rec, rs, end, line, rule, rec.toString('utf8', i, j));
-        if (field === this.keyLinesField) this.keyLines!.see(out, o, r, line);
-        this.watched[field]?.see(out, o, r);
+        if (does !== 0) this.sawValue(does, field, out, o, r, line);
         o = r;
         i = j;
       }
       copied = i;
       if (i >= end) break;
-      if (field >= this.lastField && field + 1 < this.headers.length) return copyBytes(rec, copied, re, out, o);
+      if (field >= lastField && field + 1 < fieldCount) return copyBytes(rec, copied, re, out, o);
       i++;
       field++;
     }
-    if (field + 1 !== this.headers.length) throw wrongCount(this.fileName, line, this.headers, field + 1);
+    if (field + 1 !== fieldCount) throw wrongCount(this.fileName, line, this.headers, field + 1);
     return copyBytes(rec, copied, re, out, o);
+  }
+
+  /** A typed field's value, normalized into `out[s, e)`: its line kept, its value gathered. */
+  private sawValue(does: number, field: number, out: Buffer, s: number, e: number, line: number): void {
+    if ((does & FIELD_KEY_LINE) !== 0) this.keyLines!.see(out, s, e, line);
+    if ((does & FIELD_WATCHED) !== 0) this.watched[field]!.see(out, s, e);
   }
 
   /** A refused value; but a row with the wrong number of values is the better explanation. */
@@ -171,7 +197,7 @@ export class RecordWriter {
 }
 
 /** A row with more or fewer values than the header. */
-export function wrongCount(file: string, line: number, headers: string[], fields: number): LoadError {
+function wrongCount(file: string, line: number, headers: string[], fields: number): LoadError {
   const hint = 'check the quoting and the number of commas on that line';
   return fields > headers.length
     ? new LoadError({ file, line, message: 'this row has more values than the header has columns', hint })

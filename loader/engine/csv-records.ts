@@ -21,13 +21,19 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
-import { COMMA, countFields, CR, NL, QUOTE, RecordSyntaxError, RecordWriter, splitRecord, type ReleaseOptions } from './csv-record';
+import { countFields, RecordSyntaxError, RecordWriter, splitRecord, type ReleaseOptions } from './csv-record';
 import { LoadError } from './errors';
 import { MAX_KEY_LINES } from './key-watch';
 import type { FieldRule } from './values';
 
 export type { ReleaseOptions } from './csv-record';
 
+// (Module constants, not imports: an imported binding is read through a getter, and these
+// are read for every byte that matters.)
+const NL = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const NEWLINE = Buffer.from([NL]);
 const MAX_HEADER_BYTES = 1 << 20;
