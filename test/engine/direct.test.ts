@@ -6,7 +6,7 @@
  * the right rows, rejects with the line a person sees in an editor, errors that
  * change nothing, and the staged way taking over when the table refuses a row.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DIRECT_PARK_BYTES, folderSource, load, type LoadRequest } from '../../loader/engine';
 import { MAX_LINE_BREAKS } from '../../loader/engine/csv-records';
 import { generateExport } from '../../loader/generate';
-import { csvFor, folderWith, miniLeague } from '../support/fixtures';
+import { csvFor, folderWith } from '../support/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import type { Database, Queryable } from '../../loader/db/database';
 import { openPostgres } from '../../loader/db/postgres';

@@ -26,8 +26,6 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.drop());
 
-const rulesOf = (findings: { rule: string }[]) => [...new Set(findings.map((f) => f.rule))].sort();
-
 describe('validate', () => {
   it('finds no ERROR in the sound synthetic game, and flags its short length', async () => {
     const f = await validate(t.db, { gameIds: [G] });
