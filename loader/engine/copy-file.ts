@@ -4,7 +4,7 @@
  * releases them (cancellable), and the errors a person can act on.
  */
 import { Cancelled, type Queryable } from '../db/database';
-import type { ReleaseOptions } from './csv-records';
+import type { CsvRecords, ReleaseOptions } from './csv-records';
 import { LoadError, toLoadError } from './errors';
 import { planHeader, type HeaderPlan, type TableColumn } from './header';
 import { orCancelled, whileOpen, type OpenFile } from './open-file';
@@ -61,7 +61,7 @@ export interface CopiedFile {
 }
 
 /** How bs_apply_loaded tells a row's line (000008): records in file order, or each key's line. */
-export type DirectLines = { base: number; breaks: [number, number][] } | { by_key: Record<string, number> };
+export type DirectLines = NonNullable<CsvRecords['recordLines']> | { by_key: Record<string, number> };
 
 /** Reads the file's header and matches it to the table's columns (a bad header is refused here). */
 export async function readColumns(a: FileLoad): Promise<FileColumns> {
