@@ -6,7 +6,7 @@
  */
 import { describeCommand, parseCommand, type Command } from '../loader/commands/grammar';
 import type { BotDeps } from './app';
-import { claimConfirmation, expireConfirmation } from './audit';
+import { claimConfirmation, expireConfirmation } from '../loader/history';
 import { submitJob, whereRefusal } from './commands';
 import { verifyConfirmation } from './confirmation';
 import { noteMessage, type SlackMessage } from './messages';

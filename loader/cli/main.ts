@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { runBot } from '../../bot/cli';
-import { recordCommand } from '../../bot/audit';
+import { recordCommand } from '../history';
 import { sendSlash } from '../local/slack-client';
 import { startStack } from '../local/stack';
 import { readLiveState } from '../local/state';
@@ -276,7 +276,7 @@ function commandSource(flags: Flags, env: NodeJS.ProcessEnv): CommandContext['so
   return undefined;
 }
 
-/** A command the grammar refused is recorded as Slack's refusals are (bot/audit.ts), naming the OS user. */
+/** A command the grammar refused is recorded as Slack's refusals are (history.ts recordCommand), naming the OS user. */
 async function recordRefusal(config: Config, io: Io, r: { text: string; reason: string; userId: string }): Promise<void> {
   // A typo does not start the embedded database just to be recorded: only a database
   // that is there already (DATABASE_URL, the stack's, one a command runs) gets the row.
