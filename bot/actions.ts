@@ -5,7 +5,7 @@
  * record can be claimed — once (README.md). Every refused click is recorded.
  */
 import { describeCommand, parseCommand, type Command } from '../loader/commands/grammar';
-import type { BotDeps } from './app';
+import type { BotDeps } from './deps';
 import { claimConfirmation, expireConfirmation } from '../loader/history';
 import { submitJob, whereRefusal } from './commands';
 import { verifyConfirmation } from './confirmation';

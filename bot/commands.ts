@@ -7,7 +7,7 @@
 import type { SlashCommand } from './bolt';
 import { describeCommand, isDestructive, parseCommand, type Command } from '../loader/commands/grammar';
 import { executeCommand, type Outcome } from '../loader/commands/execute';
-import type { BotDeps } from './app';
+import type { BotDeps } from './deps';
 import { finishCommand } from '../loader/history';
 import { recordAsk, recordCommand, type CommandRecord } from './audit';
 import { newConfirmation, signConfirmation } from './confirmation';
