@@ -8,10 +8,10 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..');
 
 export const LAMBDA_ENTRIES = {
-  loader: 'loader/s3/handler.ts',
-  worker: 'loader/worker/handler.ts',
-  bot: 'bot/lambda.ts',
-  migrate: 'loader/db/migrate-handler.ts',
+  loader: 'loader/entry/loader-lambda.ts',
+  worker: 'loader/entry/worker-lambda.ts',
+  bot: 'loader/entry/bot-lambda.ts',
+  migrate: 'loader/entry/migrate-lambda.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

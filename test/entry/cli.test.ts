@@ -7,12 +7,12 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main, type Io } from '../loader/cli/main';
-import { folderSource, load } from '../loader/engine';
-import { TABLE_NAMES, WAREHOUSE } from '../loader/warehouse';
-import { freshDatabase, type TestDatabase } from './support/database';
-import { csvFor, folderWith, miniLeagueFiles } from './support/fixtures';
-import { Capture } from './support/capture';
+import { main, type Io } from '../../loader/entry/cli';
+import { folderSource, load } from '../../loader/engine';
+import { TABLE_NAMES, WAREHOUSE } from '../../loader/warehouse';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import { csvFor, folderWith, miniLeagueFiles } from '../support/fixtures';
+import { Capture } from '../support/capture';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -269,7 +269,7 @@ describe('the rest of the command line', () => {
   });
 
   it('the real bin runs: node bin/benchsight.js counts', async () => {
-    const root = path.resolve(__dirname, '..');
+    const root = path.resolve(__dirname, '../..');
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/benchsight.js'), 'counts'], {
       cwd: root, env: { ...process.env, DATABASE_URL: t.url }, timeout: 60_000,
     });

@@ -12,10 +12,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdas } from '../../infra/build';
 import { readMigrations } from '../../loader/db/migrate';
-import { migrationsDir, runMigrations } from '../../loader/db/migrate-handler';
+import { migrationsDir, runMigrations } from '../../loader/entry/migrate-lambda';
 import { SecretError } from '../../loader/aws/secrets';
 import { freshDatabase, type TestDatabase } from '../support/database';
-import { startFakeSecretsManager, type FakeSecretsManager } from './support/fake-secrets-manager';
+import { startFakeSecretsManager, type FakeSecretsManager } from '../infra/support/fake-secrets-manager';
 
 const run = promisify(execFile);
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bs/database-url-migrator-AbCdEf';

@@ -3,15 +3,15 @@
  * http://127.0.0.1:<port>/slack/events, until Ctrl-C. Settings come from the
  * environment (bot/config.ts); the database is DATABASE_URL or the embedded one.
  */
-import { configFromEnv } from '../loader/config';
-import { openDatabase } from '../loader/db/connect';
-import { migrationStatus } from '../loader/db/migrate';
-import type { Extensions } from '../loader/commands/execute';
-import { folderSource, type Source } from '../loader/engine';
-import { botConfigFromEnv, BotConfigError } from './config';
-import type { JobDispatcher } from './dispatcher';
-import { startBot, type RunningBot } from './server';
-import { stopped } from '../loader/cli/stopped';
+import { botConfigFromEnv, BotConfigError } from '../../bot/config';
+import type { JobDispatcher } from '../../bot/dispatcher';
+import { startBot, type RunningBot } from '../../bot/server';
+import { stopped } from '../cli/stopped';
+import type { Extensions } from '../commands/execute';
+import { configFromEnv } from '../config';
+import { openDatabase } from '../db/connect';
+import { migrationStatus } from '../db/migrate';
+import { folderSourceOf, type SourceOf } from './context';
 
 export interface BotIo {
   stdout: NodeJS.WritableStream;
@@ -20,7 +20,7 @@ export interface BotIo {
 
 export interface RunBotOptions {
   /** Where loads read their files; --from <dir> gives a folder. */
-  source?: () => Promise<Source>;
+  source?: SourceOf;
   extensions?: Extensions;
   dispatcher?: JobDispatcher;
   /** Stops the bot (default: SIGINT or SIGTERM). */
@@ -97,7 +97,7 @@ export async function runBot(argv: string[], io: BotIo, env: NodeJS.ProcessEnv, 
   try {
     const schema = await migrationStatus(db);
     if (schema.version === 0) err('benchsight bot: the database has no schema yet: run `npx benchsight migrate` first, or every command will fail');
-    const source = opts.source ?? (flags.from ? async () => folderSource(flags.from!) : undefined);
+    const source = opts.source ?? (flags.from ? folderSourceOf(flags.from) : undefined);
     try {
       bot = await startBot({ config, db, port: flags.port, source, extensions: opts.extensions, dispatcher: opts.dispatcher, log: err });
     } catch (e) {

@@ -10,8 +10,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
-import { migrate, MIGRATIONS_DIR, readMigrations, type MigrateResult } from './migrate';
-import { openPostgres } from './postgres';
+import { migrate, MIGRATIONS_DIR, readMigrations, type MigrateResult } from '../db/migrate';
+import { openPostgres } from '../db/postgres';
 
 export interface MigrateOutcome {
   applied: string[];

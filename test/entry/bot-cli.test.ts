@@ -1,10 +1,10 @@
 /** `benchsight bot`: settings from the environment, the endpoint on 127.0.0.1, a clean stop. */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBot } from '../../bot/cli';
+import { runBot } from '../../loader/entry/bot-cli';
 import type { RunningBot } from '../../bot/server';
 import { freshDatabase, type TestDatabase } from '../support/database';
-import { SECRET, TEAM, VIEWER, leagueFolder, readable, slash } from './support/slack';
+import { SECRET, TEAM, VIEWER, leagueFolder, readable, slash } from '../bot/support/slack';
 
 let t: TestDatabase;
 beforeAll(async () => {
