@@ -7,7 +7,7 @@ const { main } = require('../loader/entry/cli.ts');
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`benchsight: ${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`benchsight: ${err?.message ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -28,7 +28,10 @@ export function createBotApp(receiver: Receiver, options: BotOptions): App {
     await handleSlashCommand(command, async (message) => ack(message), deps);
   });
 
-  for (const [actionId, kind] of [[CONFIRM_ACTION, 'confirm'], [CANCEL_ACTION, 'cancel']] as const) {
+  for (const [actionId, kind] of [
+    [CONFIRM_ACTION, 'confirm'],
+    [CANCEL_ACTION, 'cancel'],
+  ] as const) {
     app.action<BlockButtonAction>(actionId, async ({ body, action, ack }) => {
       await ack();
       await handleClick(

@@ -57,7 +57,10 @@ export async function recordCommand(db: Queryable, r: CommandRecord): Promise<nu
 export class CommandLog {
   private batch: { row: CommandRow; done: (err?: unknown) => void }[] = [];
   private scheduled = false;
-  constructor(private readonly db: Queryable, private readonly maxBatch = 200) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly maxBatch = 200,
+  ) {}
 
   record(r: CommandRecord): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -74,7 +77,10 @@ export class CommandLog {
     while (this.batch.length) {
       const rows = this.batch.splice(0, this.maxBatch);
       try {
-        await recordCommands(this.db, rows.map((r) => r.row));
+        await recordCommands(
+          this.db,
+          rows.map((r) => r.row),
+        );
         for (const r of rows) r.done();
       } catch (err) {
         for (const r of rows) r.done(err);
@@ -95,7 +101,14 @@ export async function recordAsk(db: Queryable, r: Omit<CommandRecord, 'status'> 
  * rate-limits these, so that forged requests cannot fill the table.
  */
 export async function recordUnverified(db: Queryable, a: { reason: string; details?: Record<string, unknown> }): Promise<void> {
-  await recordCommand(db, { userId: 'unverified', text: '(unverified request)', operation: 'unverified', status: 'refused', errorMessage: a.reason, details: a.details });
+  await recordCommand(db, {
+    userId: 'unverified',
+    text: '(unverified request)',
+    operation: 'unverified',
+    status: 'refused',
+    errorMessage: a.reason,
+    details: a.details,
+  });
 }
 
 /**

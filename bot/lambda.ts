@@ -53,16 +53,22 @@ function plainContentType(event: LambdaEvent): LambdaEvent {
   const value = key === undefined ? undefined : event.headers[key];
   if (key === undefined || !value) return event;
   const plain = value.split(';')[0]!.trim().toLowerCase();
-  return plain === value ? event : { ...event, headers: { ...event.headers, [key]: plain } } as LambdaEvent;
+  return plain === value ? event : ({ ...event, headers: { ...event.headers, [key]: plain } } as LambdaEvent);
 }
 
 export function createLambdaHandler(o: LambdaBotOptions): LambdaHandler {
   const log = o.log ?? ((l: string) => console.error(l));
   const receiver = new AwsLambdaReceiver({ signingSecret: o.config.signingSecret, logLevel: LogLevel.ERROR });
-  const dispatcher = o.dispatcher ?? inProcessDispatcher({
-    db: o.db, source: o.source, extensions: o.extensions, log, progressEveryMs: o.progressEveryMs,
-    client: slackClient(o.config.botToken, { slackApiUrl: o.config.slackApiUrl }),
-  });
+  const dispatcher =
+    o.dispatcher ??
+    inProcessDispatcher({
+      db: o.db,
+      source: o.source,
+      extensions: o.extensions,
+      log,
+      progressEveryMs: o.progressEveryMs,
+      client: slackClient(o.config.botToken, { slackApiUrl: o.config.slackApiUrl }),
+    });
   createBotApp(receiver, { config: o.config, db: o.db, dispatcher, extensions: o.extensions, log, now: o.now, answerWithinMs: o.answerWithinMs });
   const inner = receiver.toHandler();
   // Signature, clock and replays are checked before Bolt sees a request (request-guard.ts).

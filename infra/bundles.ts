@@ -18,7 +18,7 @@ export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 export const LAMBDA_NAMES = Object.keys(LAMBDA_ENTRIES) as LambdaName[];
 
 export function isLambdaName(name: string): name is LambdaName {
-  return Object.prototype.hasOwnProperty.call(LAMBDA_ENTRIES, name);
+  return Object.hasOwn(LAMBDA_ENTRIES, name);
 }
 
 /** `dist/<name>`: the folder the stack uploads as the function's code. */

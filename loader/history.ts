@@ -42,12 +42,7 @@ export async function startRequest(db: Queryable, r: RequestRow): Promise<number
   return Number(res.rows[0]!.id);
 }
 
-export async function startTable(
-  db: Queryable,
-  r: RequestRow,
-  parentId: number,
-  t: { table: string; operation: string; file: string },
-): Promise<number> {
+export async function startTable(db: Queryable, r: RequestRow, parentId: number, t: { table: string; operation: string; file: string }): Promise<number> {
   const res = await db.query<{ id: string }>(
     `INSERT INTO load_history (request_id, parent_id, kind, table_name, scope, operation, game_id, source, dry_run, initiated_by)
      VALUES ($1, $2, 'table', $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
@@ -73,8 +68,19 @@ export async function startRequestAndTables(
      FROM req, unnest($9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS t (table_name, operation, source, n)
      ORDER BY t.n
      RETURNING id, table_name, parent_id`,
-    [r.requestId, r.scope, r.operation, r.gameId, r.source, r.dryRun, r.initiatedBy, r.context ? JSON.stringify({ context: r.context }) : null,
-      tables.map((t) => t.table), tables.map((t) => t.operation), tables.map((t) => t.file)],
+    [
+      r.requestId,
+      r.scope,
+      r.operation,
+      r.gameId,
+      r.source,
+      r.dryRun,
+      r.initiatedBy,
+      r.context ? JSON.stringify({ context: r.context }) : null,
+      tables.map((t) => t.table),
+      tables.map((t) => t.operation),
+      tables.map((t) => t.file),
+    ],
   );
   return { requestId: Number(res.rows[0]!.parent_id), tables: new Map(res.rows.map((x) => [x.table_name, Number(x.id)])) };
 }
@@ -107,10 +113,23 @@ export async function finishTables<T extends TableCounts>(db: Queryable, tables:
      FROM jsonb_to_recordset($1::jsonb) AS t (id bigint, status text, duration_ms integer, rows_in_file bigint, inserted bigint, updated bigint,
        deleted bigint, unchanged bigint, rejected bigint, rejected_by_reason jsonb, warnings jsonb)
      WHERE h.id = t.id`,
-    [JSON.stringify(tables.map((t) => ({
-      id: t.historyId, status: statusOf(t), duration_ms: Math.round(t.durationMs), rows_in_file: t.rowsInFile, inserted: t.inserted, updated: t.updated,
-      deleted: t.deleted, unchanged: t.unchanged, rejected: t.rejected, rejected_by_reason: t.rejectedByReason, warnings: t.warnings,
-    })))],
+    [
+      JSON.stringify(
+        tables.map((t) => ({
+          id: t.historyId,
+          status: statusOf(t),
+          duration_ms: Math.round(t.durationMs),
+          rows_in_file: t.rowsInFile,
+          inserted: t.inserted,
+          updated: t.updated,
+          deleted: t.deleted,
+          unchanged: t.unchanged,
+          rejected: t.rejected,
+          rejected_by_reason: t.rejectedByReason,
+          warnings: t.warnings,
+        })),
+      ),
+    ],
   );
 }
 
@@ -120,13 +139,32 @@ export async function finishTable(db: Queryable, t: TableCounts, status: Finishe
        rows_in_file = $3::bigint, rows_inserted = $4::bigint, rows_updated = $5::bigint, rows_deleted = $6::bigint, rows_unchanged = $7::bigint,
        rows_rejected = $8, rows_affected = $4::bigint + $5::bigint + $6::bigint, rejected_by_reason = $9, warnings = $10
      WHERE id = $1`,
-    [t.historyId, t.durationMs, t.rowsInFile, t.inserted, t.updated, t.deleted, t.unchanged, t.rejected,
-      JSON.stringify(t.rejectedByReason), JSON.stringify(t.warnings), status],
+    [
+      t.historyId,
+      t.durationMs,
+      t.rowsInFile,
+      t.inserted,
+      t.updated,
+      t.deleted,
+      t.unchanged,
+      t.rejected,
+      JSON.stringify(t.rejectedByReason),
+      JSON.stringify(t.warnings),
+      status,
+    ],
   );
 }
 
 /** `extra`: more keys for the row's `warnings` (the data-quality findings, for one). */
-export async function finishRequest(db: Queryable, id: number, tables: TableCounts[], durationMs: number, warnings: string[], extra: Record<string, unknown> = {}, status: Finished = 'succeeded'): Promise<void> {
+export async function finishRequest(
+  db: Queryable,
+  id: number,
+  tables: TableCounts[],
+  durationMs: number,
+  warnings: string[],
+  extra: Record<string, unknown> = {},
+  status: Finished = 'succeeded',
+): Promise<void> {
   const sum = (f: (t: TableCounts) => number) => tables.reduce((n, t) => n + f(t), 0);
   await db.query(
     `UPDATE load_history SET status = $11, completed_at = clock_timestamp(), duration_ms = $2,
@@ -134,8 +172,19 @@ export async function finishRequest(db: Queryable, id: number, tables: TableCoun
        rows_rejected = $8, rows_affected = $4::bigint + $5::bigint + $6::bigint,
        warnings = coalesce(warnings, '{}'::jsonb) || jsonb_build_object('messages', $9::jsonb) || $10::jsonb
      WHERE id = $1`,
-    [id, durationMs, sum((t) => t.rowsInFile), sum((t) => t.inserted), sum((t) => t.updated), sum((t) => t.deleted),
-      sum((t) => t.unchanged), sum((t) => t.rejected), JSON.stringify(warnings), JSON.stringify(extra), status],
+    [
+      id,
+      durationMs,
+      sum((t) => t.rowsInFile),
+      sum((t) => t.inserted),
+      sum((t) => t.updated),
+      sum((t) => t.deleted),
+      sum((t) => t.unchanged),
+      sum((t) => t.rejected),
+      JSON.stringify(warnings),
+      JSON.stringify(extra),
+      status,
+    ],
   );
 }
 
@@ -207,13 +256,7 @@ export async function recordRunTable(
   return Number(res.rows[0]!.id);
 }
 
-export async function succeedRun(
-  db: Queryable,
-  id: number,
-  counts: RunCounts,
-  durationMs: number,
-  warnings: Record<string, unknown>,
-): Promise<void> {
+export async function succeedRun(db: Queryable, id: number, counts: RunCounts, durationMs: number, warnings: Record<string, unknown>): Promise<void> {
   await db.query(
     `UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(), duration_ms = $2,
        rows_in_file = $3::bigint, rows_inserted = $4::bigint, rows_deleted = $5::bigint,
@@ -225,10 +268,12 @@ export async function succeedRun(
 }
 
 export async function failRun(db: Queryable, id: number, status: 'failed' | 'refused', message: string, durationMs: number): Promise<void> {
-  await db.query(
-    `UPDATE load_history SET status = $2, completed_at = clock_timestamp(), duration_ms = $3, error_message = $4 WHERE id = $1`,
-    [id, status, durationMs, message],
-  );
+  await db.query(`UPDATE load_history SET status = $2, completed_at = clock_timestamp(), duration_ms = $3, error_message = $4 WHERE id = $1`, [
+    id,
+    status,
+    durationMs,
+    message,
+  ]);
 }
 
 /** A request that committed and then met a problem the person must see (rules that could not run). */
@@ -277,9 +322,17 @@ const MAX_COMMAND_TEXT = 500;
 function commandColumns(r: CommandRow) {
   const firstWord = (r.text.trim().split(/\s+/)[0] ?? '').toLowerCase().slice(0, 40) || 'help';
   return {
-    request_id: randomUUID(), scope: r.text.slice(0, MAX_COMMAND_TEXT), operation: r.operation ?? firstWord,
-    game_id: r.gameId ?? null, dry_run: r.dryRun ?? false, status: r.status, error_message: r.errorMessage?.slice(0, 2000) ?? null,
-    warnings: r.details ?? {}, initiated_by: r.userId.slice(0, 60), duration_ms: r.durationMs ?? null, source: r.source ?? 'slack',
+    request_id: randomUUID(),
+    scope: r.text.slice(0, MAX_COMMAND_TEXT),
+    operation: r.operation ?? firstWord,
+    game_id: r.gameId ?? null,
+    dry_run: r.dryRun ?? false,
+    status: r.status,
+    error_message: r.errorMessage?.slice(0, 2000) ?? null,
+    warnings: r.details ?? {},
+    initiated_by: r.userId.slice(0, 60),
+    duration_ms: r.durationMs ?? null,
+    source: r.source ?? 'slack',
   };
 }
 
@@ -345,10 +398,7 @@ export type ClaimResult = { claimed: true; id: number } | { claimed: false; stat
  * processes, the second waits for the first's row lock, re-reads the row and matches
  * nothing. The search is bounded by time (a prompt lives at most an hour).
  */
-export async function claimConfirmation(
-  db: Queryable,
-  a: { nonce: string; userId: string; use: 'confirmed' | 'cancelled' },
-): Promise<ClaimResult> {
+export async function claimConfirmation(db: Queryable, a: { nonce: string; userId: string; use: 'confirmed' | 'cancelled' }): Promise<ClaimResult> {
   const res = await db.query<{ id: string }>(
     `UPDATE load_history
         SET warnings = jsonb_set(warnings, '{confirmation,state}', to_jsonb($3::text)),

@@ -43,8 +43,14 @@ const isCore = (f: string) => f.startsWith('loader/') && !isEntry(f);
 describe('import cycles (at run time)', () => {
   it('none between files', () => {
     const found = cycles(runtime).map(name);
-    expect(found.filter((c) => !KNOWN_FILE_CYCLES.includes(c)), 'new cycles between files').toEqual([]);
-    expect(KNOWN_FILE_CYCLES.filter((c) => !found.includes(c)), 'gone: remove them from KNOWN_FILE_CYCLES').toEqual([]);
+    expect(
+      found.filter((c) => !KNOWN_FILE_CYCLES.includes(c)),
+      'new cycles between files',
+    ).toEqual([]);
+    expect(
+      KNOWN_FILE_CYCLES.filter((c) => !found.includes(c)),
+      'gone: remove them from KNOWN_FILE_CYCLES',
+    ).toEqual([]);
   });
 
   it('none between folders', () => {
@@ -87,7 +93,10 @@ describe('the import graph this test reads', () => {
 
   it('finds every cycle, and only cycles', () => {
     const e = (from: string, to: string) => ({ from, to });
-    expect(cycles([e('a', 'b'), e('b', 'c'), e('c', 'a'), e('c', 'd'), e('d', 'e'), e('e', 'd'), e('f', 'f')])).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(cycles([e('a', 'b'), e('b', 'c'), e('c', 'a'), e('c', 'd'), e('d', 'e'), e('e', 'd'), e('f', 'f')])).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
     expect(cycles([e('a', 'b'), e('b', 'c')])).toEqual([]);
   });
 

@@ -27,7 +27,12 @@ export async function runSql(config: Config, flags: Flags, io: Io): Promise<numb
       if (flags.json) io.stdout.write(`${JSON.stringify(r.rows, null, 2)}\n`);
       else if (r.rows.length || r.fields?.length) {
         const headers = r.fields ?? Object.keys(r.rows[0] ?? {});
-        io.stdout.write(`${table(headers, r.rows.map((row) => headers.map((h) => cell(row[h]))))}\n(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})\n`);
+        io.stdout.write(
+          `${table(
+            headers,
+            r.rows.map((row) => headers.map((h) => cell(row[h]))),
+          )}\n(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})\n`,
+        );
       } else io.stdout.write(`OK (${r.rowCount} row${r.rowCount === 1 ? '' : 's'})\n`);
       return 0;
     } catch (e) {

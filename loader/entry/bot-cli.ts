@@ -3,12 +3,12 @@
  * http://127.0.0.1:<port>/slack/events, until Ctrl-C. Settings come from the
  * environment (bot/config.ts); the database is DATABASE_URL or the embedded one.
  */
-import { botConfigFromEnv, BotConfigError } from '../../bot/config';
+import { type BotConfig, botConfigFromEnv, BotConfigError } from '../../bot/config';
 import type { JobDispatcher } from '../../bot/dispatcher';
 import { startBot, type RunningBot } from '../../bot/server';
 import { stopped } from '../cli/stopped';
 import type { Extensions } from '../commands/execute';
-import { configFromEnv } from '../config';
+import { type Config, configFromEnv } from '../config';
 import { openDatabase } from '../db/connect';
 import { migrationStatus } from '../db/migrate';
 import { folderSourceOf, type SourceOf } from './context';
@@ -82,8 +82,8 @@ export async function runBot(argv: string[], io: BotIo, env: NodeJS.ProcessEnv, 
     io.stdout.write(BOT_USAGE);
     return 0;
   }
-  let config;
-  let core;
+  let config: BotConfig;
+  let core: Config;
   try {
     config = botConfigFromEnv(env);
     core = configFromEnv(env);
@@ -102,7 +102,9 @@ export async function runBot(argv: string[], io: BotIo, env: NodeJS.ProcessEnv, 
       bot = await startBot({ config, db, port: flags.port, source, extensions: opts.extensions, dispatcher: opts.dispatcher, log: err });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      err(`benchsight bot: cannot listen on 127.0.0.1:${flags.port}${code === 'EADDRINUSE' ? ': the port is in use, pick another with --port' : `: ${(e as Error).message}`}`);
+      err(
+        `benchsight bot: cannot listen on 127.0.0.1:${flags.port}${code === 'EADDRINUSE' ? ': the port is in use, pick another with --port' : `: ${(e as Error).message}`}`,
+      );
       return 1;
     }
     io.stdout.write(

@@ -37,7 +37,11 @@ export function lambdaHandlerFromEnv(opts: FromEnvOptions = {}): LambdaHandler {
       console.warn('benchsight bot: no job queue dispatcher plugged in; slow commands run in this Lambda after the ack and may be frozen with it');
     }
     return createLambdaHandler({
-      config, db, dispatcher: opts.dispatcher?.(db, config), source: opts.source, extensions: opts.extensions?.(db),
+      config,
+      db,
+      dispatcher: opts.dispatcher?.(db, config),
+      source: opts.source,
+      extensions: opts.extensions?.(db),
     });
   };
   return async (event, context) => {

@@ -54,7 +54,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   }
   if (first === '--help' || first === '-h' || (first === 'help' && flags.words.length === 1 && !flags.json)) {
     const parsed = parseCommand('help');
-    if (parsed.ok) out((await executeCommand({ db: null as unknown as Database, initiatedBy: 'cli' }, parsed.command) as { text: string }).text);
+    if (parsed.ok) out(((await executeCommand({ db: null as unknown as Database, initiatedBy: 'cli' }, parsed.command)) as { text: string }).text);
     out(`\n${LOCAL_USAGE}`);
     return 0;
   }
@@ -83,7 +83,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   if (stack) {
     config = { ...config, databaseUrl: stack.databaseUrl };
     if (!env.DROP_BUCKET) {
-      env = { ...env, DROP_BUCKET: stack.bucket, AWS_ENDPOINT_URL_S3: stack.s3Endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey };
+      env = {
+        ...env,
+        DROP_BUCKET: stack.bucket,
+        AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      };
     }
   }
 
@@ -108,10 +114,18 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       err(`benchsight: --game must be a positive whole number, not ${JSON.stringify(flags.values.game)}`);
       return 2;
     }
-    const keys = await dropFiles(makeS3Client(s3c), {
-      files: flags.words.slice(1), bucket: s3c.bucket, prefix: flags.values.prefix, batch: flags.values.batch,
-      operation: flags.values.op as Operation | undefined, gameId: game,
-    }, err);
+    const keys = await dropFiles(
+      makeS3Client(s3c),
+      {
+        files: flags.words.slice(1),
+        bucket: s3c.bucket,
+        prefix: flags.values.prefix,
+        batch: flags.values.batch,
+        operation: flags.values.op as Operation | undefined,
+        gameId: game,
+      },
+      err,
+    );
     out(`dropped ${keys.length} object${keys.length === 1 ? '' : 's'} into s3://${s3c.bucket}/`);
     return 0;
   }
@@ -155,7 +169,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       loadOptions: {
         unknownColumns: flags.addColumns ? 'add' : 'refuse',
         policy: {
-          ...(flags.strict ? { duplicates: 'fail', orphans: 'fail' } as const : {}),
+          ...(flags.strict ? ({ duplicates: 'fail', orphans: 'fail' } as const) : {}),
           ...(flags.values['max-rejects'] !== undefined ? { maxRejects: parseMaxRejects(flags.values['max-rejects']) } : {}),
         },
         onProgress: flags.json && !io.stderr.isTTY ? undefined : progressPrinter(io.stderr),

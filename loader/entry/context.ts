@@ -62,7 +62,8 @@ export function trackerIngest(db: Database, onQueued?: () => Promise<void>): Tra
       return {
         ok: true,
         historyId: r.historyId,
-        text: `staged game ${r.gameId} (${r.homeTeam} vs ${r.awayTeam}): ${r.events} events, ${r.shifts} shifts` +
+        text:
+          `staged game ${r.gameId} (${r.homeTeam} vs ${r.awayTeam}): ${r.events} events, ${r.shifts} shifts` +
           (r.queued ? `; the game ended, so its ETL is queued (job ${r.queued.jobId}${r.queued.joined ? ', joined a pending one' : ''})` : ''),
       };
     } catch (err) {

@@ -100,7 +100,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       const client = () => makeS3Client({ endpoint: s3Endpoint, region: 'us-east-1', bucket, credentials: LOCAL_CREDENTIALS });
       const queue = eventQueue(async (e) => {
         await handleS3Event(e, {
-          db, s3: client(), ingestTracker: trackerIngest(db),
+          db,
+          s3: client(),
+          ingestTracker: trackerIngest(db),
           notifier: slackNotifier({ token: botToken, channel: notifyChannel, apiUrl: slackApiUrl }),
           log: (l) => {
             if (!l.startsWith('ignored:')) out(`loader: ${l}`);
@@ -131,9 +133,16 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     // Slack bot.
     const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
     const botConfig: BotConfig = {
-      signingSecret, botToken, slackApiUrl, teamId: env.SLACK_TEAM_ID ?? LOCAL_TEAM,
+      signingSecret,
+      botToken,
+      slackApiUrl,
+      teamId: env.SLACK_TEAM_ID ?? LOCAL_TEAM,
       roles: { admins: [env.SLACK_TEAM_ID ? '' : LOCAL_USER].filter(Boolean), operators: [], viewers: ['*'] },
-      channels: null, notifyChannel, confirmTtlMs: 5 * 60_000, botId: 'B0LOCAL', botUserId: 'U0LOCALBOT',
+      channels: null,
+      notifyChannel,
+      confirmTtlMs: 5 * 60_000,
+      botId: 'B0LOCAL',
+      botUserId: 'U0LOCALBOT',
     };
     const extensions = commandExtensions(db, (l) => out(`etl: ${l}`));
     let bot: RunningBot;
@@ -147,8 +156,16 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
     // What other terminals' commands connect to (the file is readable by this user only).
     const state: StackState = {
-      pid: process.pid, startedAt: new Date().toISOString(), databaseUrl, database: db.label,
-      s3Endpoint: s3Endpoint!, bucket: bucket!, botUrl: bot.url, signingSecret, teamId: botConfig.teamId, userId: LOCAL_USER,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      databaseUrl,
+      database: db.label,
+      s3Endpoint: s3Endpoint!,
+      bucket: bucket!,
+      botUrl: bot.url,
+      signingSecret,
+      teamId: botConfig.teamId,
+      userId: LOCAL_USER,
     };
     writeState(config.dataDir, state);
     stops.push(async () => removeState(config.dataDir));
@@ -182,8 +199,10 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 export async function runStack(config: Config, io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const running = readLiveState(config.dataDir);
   if (running) {
-    io.stderr.write(`benchsight: BenchSight Ops is already running here (pid ${running.pid}, since ${running.startedAt}): ` +
-      `database ${running.database}, bot ${running.botUrl}. Use it from another terminal (npx benchsight ...), or stop it with Ctrl-C first\n`);
+    io.stderr.write(
+      `benchsight: BenchSight Ops is already running here (pid ${running.pid}, since ${running.startedAt}): ` +
+        `database ${running.database}, bot ${running.botUrl}. Use it from another terminal (npx benchsight ...), or stop it with Ctrl-C first\n`,
+    );
     return 1;
   }
   const out = (l: string) => io.stdout.write(`${l}\n`);

@@ -57,10 +57,12 @@ export function createWorkerHandler(deps: WorkerLambdaDeps = {}) {
       cached = { url, db: (deps.openDb ?? ((u) => openPostgres({ url: u, max: 2, applicationName: 'benchsight-worker' })))(url) };
     }
     const db = cached.db;
-    handlers ??= deps.handlers ?? (await deployedHandlers(deps.env ?? process.env).catch((err: unknown) => {
-      log(`worker: the command handlers could not be set up (${(err as Error).message}); running the ETL only`);
-      return jobHandlers();
-    }));
+    handlers ??=
+      deps.handlers ??
+      (await deployedHandlers(deps.env ?? process.env).catch((err: unknown) => {
+        log(`worker: the command handlers could not be set up (${(err as Error).message}); running the ETL only`);
+        return jobHandlers();
+      }));
     const workerId = `lambda:${context.awsRequestId}`;
     const budget = context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 60_000);
     const signal = budget > 0 ? AbortSignal.timeout(budget) : AbortSignal.abort();

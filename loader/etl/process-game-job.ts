@@ -13,7 +13,11 @@ export const processGameHandler: JobHandler = async (job, ctx) => {
     const r = await runEtl(ctx.db, job.gameId, { initiatedBy: job.requestedBy ?? ctx.workerId });
     const f = summarizeFindings(r.findings, 10);
     return {
-      gameId: r.gameId, status: r.status, reason: r.reason, tables: r.tables, historyId: r.historyId,
+      gameId: r.gameId,
+      status: r.status,
+      reason: r.reason,
+      tables: r.tables,
+      historyId: r.historyId,
       unresolvedPlayers: r.unresolvedPlayers,
       findings: { errors: f.errors, warnings: f.warnings, first: f.items.map((x) => `${x.severity} ${x.message}`) },
       durationMs: r.durationMs,

@@ -10,8 +10,19 @@ import { freshDatabase, type TestDatabase } from '../support/database';
 import { csvFor, miniLeague } from '../support/fixtures';
 import { slowSource } from '../engine/slow-source';
 import {
-  MockSlackApi, OPERATOR, ResponseCapture, VIEWER, commandRows, eventually, functionUrlEvent, isFinal, readable, signedHeaders, slashBody,
-  testConfig, warehouseCounts,
+  MockSlackApi,
+  OPERATOR,
+  ResponseCapture,
+  VIEWER,
+  commandRows,
+  eventually,
+  functionUrlEvent,
+  isFinal,
+  readable,
+  signedHeaders,
+  slashBody,
+  testConfig,
+  warehouseCounts,
 } from './support/slack';
 
 let t: TestDatabase;
@@ -24,8 +35,17 @@ const logs: string[] = [];
 function restEvent(body: string, headers: Record<string, string>): APIGatewayProxyEvent {
   const cased = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase()), v]));
   return {
-    body, headers: cased, multiValueHeaders: {}, httpMethod: 'POST', isBase64Encoded: false, path: '/slack/events', pathParameters: null,
-    queryStringParameters: null, multiValueQueryStringParameters: null, stageVariables: null, resource: '/slack/events',
+    body,
+    headers: cased,
+    multiValueHeaders: {},
+    httpMethod: 'POST',
+    isBase64Encoded: false,
+    path: '/slack/events',
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    resource: '/slack/events',
     requestContext: { identity: { sourceIp: '198.51.100.8' } } as APIGatewayProxyEvent['requestContext'],
   };
 }

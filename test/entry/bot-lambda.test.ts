@@ -21,13 +21,18 @@ const invoke = (h: LambdaHandler, event: unknown) => h(event as LambdaEvent, {})
 describe('the deployed handler', () => {
   it('reads the Slack secrets and the database URL from Secrets Manager by ARN at the first event', async () => {
     const secrets: Record<string, string> = {
-      'arn:signing': SECRET, 'arn:token': 'xoxb-from-secrets-manager', 'arn:db': t.url,
+      'arn:signing': SECRET,
+      'arn:token': 'xoxb-from-secrets-manager',
+      'arn:db': t.url,
     };
     const reads: string[] = [];
     const deployed = lambdaHandlerFromEnv({
       env: {
-        SLACK_SIGNING_SECRET_ARN: 'arn:signing', SLACK_BOT_TOKEN_SECRET_ARN: 'arn:token', DATABASE_SECRET_ARN: 'arn:db',
-        SLACK_TEAM_ID: TEAM, SLACK_ROLES: JSON.stringify({ admins: [], operators: [], viewers: ['*'] }),
+        SLACK_SIGNING_SECRET_ARN: 'arn:signing',
+        SLACK_BOT_TOKEN_SECRET_ARN: 'arn:token',
+        DATABASE_SECRET_ARN: 'arn:db',
+        SLACK_TEAM_ID: TEAM,
+        SLACK_ROLES: JSON.stringify({ admins: [], operators: [], viewers: ['*'] }),
       },
       read: async (arn) => {
         reads.push(arn);
