@@ -9,7 +9,7 @@ import { handleSlashCommand } from './commands';
 import { botDeps, type BotOptions } from './deps';
 import { CANCEL_ACTION, CONFIRM_ACTION } from './messages';
 
-export const SLASH_COMMAND = '/benchsight';
+const SLASH_COMMAND = '/benchsight';
 
 export function createBotApp(receiver: Receiver, options: BotOptions): App {
   const deps = botDeps(options);

@@ -18,7 +18,7 @@ import { mayRun, roleOf } from './roles';
 export type Ack = (message: SlackMessage) => Promise<void>;
 
 /** Work that may take longer than Slack waits: run by the dispatcher, reported at the response_url. */
-export function isSlow(c: Command): boolean {
+function isSlow(c: Command): boolean {
   return c.kind === 'load' || c.kind === 'full-refresh' || c.kind === 'delete-game' || c.kind === 'etl-run';
 }
 

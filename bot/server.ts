@@ -15,7 +15,7 @@ import { inProcessDispatcher, type JobDispatcher } from './dispatcher';
 import { slackClient } from './report';
 import { requestGuard, type IncomingRequest } from './request-guard';
 
-export const EVENTS_PATH = '/slack/events';
+const EVENTS_PATH = '/slack/events';
 
 export interface StartBotOptions {
   config: BotConfig;

@@ -425,7 +425,7 @@ export async function claimConfirmation(db: Queryable, a: { nonce: string; userI
 }
 
 /** Prompts nobody answered in time: refused, so that no row stays 'started' for ever. */
-export async function expireUnansweredConfirmations(db: Queryable): Promise<void> {
+async function expireUnansweredConfirmations(db: Queryable): Promise<void> {
   await db.query(
     `UPDATE load_history
         SET status = 'refused', completed_at = clock_timestamp(), error_message = 'not confirmed in time',

@@ -28,7 +28,7 @@ export interface RunBotOptions {
   onListening?: (bot: RunningBot) => void;
 }
 
-export const BOT_USAGE = `usage: benchsight bot [--port <p>] [--from <dir>]
+const BOT_USAGE = `usage: benchsight bot [--port <p>] [--from <dir>]
   runs the Slack bot on http://127.0.0.1:<port>/slack/events (default port 3000)
   --from <dir>   loads read <table>.csv from this folder
 

@@ -32,12 +32,12 @@ import { handleS3Event } from '../s3/process-event';
 import { runWorker } from '../worker/run-worker';
 import { bucketSource, commandExtensions, jobHandlers, trackerIngest } from './context';
 
-export const READY_LINE = 'BenchSight Ops is ready';
-export const LOCAL_BUCKET = 'benchsight-drop';
+const READY_LINE = 'BenchSight Ops is ready';
+const LOCAL_BUCKET = 'benchsight-drop';
 const LOCAL_TEAM = 'T0LOCAL';
 const LOCAL_USER = 'U0LOCAL';
 
-export interface StackOptions {
+interface StackOptions {
   config: Config;
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
@@ -47,12 +47,12 @@ export interface StackOptions {
   sample?: boolean;
 }
 
-export interface RunningStack {
+interface RunningStack {
   state: StackState;
   stop(): Promise<void>;
 }
 
-export async function startStack(o: StackOptions): Promise<RunningStack> {
+async function startStack(o: StackOptions): Promise<RunningStack> {
   const { out, env, config } = o;
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {

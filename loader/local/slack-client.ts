@@ -13,7 +13,7 @@ interface SlackMessage {
   blocks?: { type: string; text?: { text?: string }; elements?: { text?: { text?: string } | string }[] }[];
 }
 
-export function messageText(m: SlackMessage): string {
+function messageText(m: SlackMessage): string {
   const parts: string[] = [];
   for (const b of m.blocks ?? []) {
     if (b.text?.text) parts.push(b.text.text);
@@ -25,7 +25,7 @@ export function messageText(m: SlackMessage): string {
   return (parts.length ? parts.join('\n') : (m.text ?? '')).replace(/```/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-export function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now() / 1000)): Record<string, string> {
+function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now() / 1000)): Record<string, string> {
   const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
   return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig, 'content-type': 'application/x-www-form-urlencoded' };
 }
