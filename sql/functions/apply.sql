@@ -53,6 +53,8 @@ DECLARE
   v_missing text[] := '{}';     -- nullable table columns the file lacks
   v_casts text[] := '{}';
   v_key text := t.key_columns[1];
+  -- the key and the relation columns: pandas' missing-value words are no value there
+  v_key_cols text[] := t.key_columns[1] || ARRAY(SELECT r.column_name FROM warehouse_relations r WHERE r.table_name = p_table);
   v_key_type text;
   v_key_expr text;
   v_game_expr text;
@@ -104,6 +106,8 @@ BEGIN
         WHEN v_stage_types[array_position(v_stage_cols, v_col.column_name)] = v_col.column_type
              AND (v_col.column_type <> 'text' OR v_normalized)
         THEN format('s.%I', v_col.column_name)
+        WHEN v_col.column_type = 'text' AND v_col.column_name = ANY (v_key_cols)
+        THEN format('bs_key_text(s.%I)', v_col.column_name)
         ELSE bs_cast_expr(format('s.%I', v_col.column_name), v_col.column_type) END;
       v_casts := v_casts || v_expr;
       v_exprs := v_exprs || jsonb_build_object(v_col.column_name, v_expr);

@@ -3,7 +3,7 @@
 -- the same values itself; test/engine/values.test.ts holds the two side by side).
 --
 -- Empty cells, and the missing-value spellings pandas has produced (nan, NaN, None, null,
--- NULL), are NULL in every non-text column. Integers may carry a `.0` fraction (pandas
+-- NULL), are NULL in every non-text column and in text keys and relations (bs_key_text). Integers may carry a `.0` fraction (pandas
 -- writes 1730.0); any other fraction fails the cast instead of being rounded. A value
 -- that does not fit fails the request, named by bs_raise_bad_value with its line, column
 -- and value.
@@ -42,6 +42,14 @@ $$ SELECT CASE WHEN bs_is_missing(v) THEN NULL ELSE v::numeric END $$;
 CREATE OR REPLACE FUNCTION bs_boolean(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT CASE WHEN bs_is_missing(v) THEN NULL ELSE bs_int_text(v)::boolean END $$;
+
+-- A text key or relation column: the missing-value spellings are no value there (a row
+-- without its key, a relation that points nowhere), not a key named "nan" — as the
+-- engine's reader reads them (loader/engine/csv-records.ts). Other text columns keep the
+-- words: they may be text.
+CREATE OR REPLACE FUNCTION bs_key_text(v text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT CASE WHEN bs_is_missing(v) THEN NULL ELSE v END $$;
 
 -- Only ISO dates are accepted: `01/02/2024` means different days to different people.
 -- A value that is not ISO is cast with a marker so that the cast fails and names it.

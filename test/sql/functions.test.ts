@@ -16,7 +16,9 @@ import { freshDatabase, type TestDatabase } from '../support/database';
  * Functions whose body in sql/functions is not the one the versioned migrations left,
  * and why. Anything else must come out of the function files exactly as it went in.
  */
-const CHANGED_SINCE_THE_MOVE: Record<string, string> = {};
+const CHANGED_SINCE_THE_MOVE: Record<string, string> = {
+  bs_apply: "pandas' missing-value words in a landing table's text key or relation are no value, as the engine reads them",
+};
 
 interface Fn {
   signature: string;
