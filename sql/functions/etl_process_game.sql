@@ -1,12 +1,10 @@
--- The ETL of one game (tracker → warehouse): etl_process_game runs the three steps
--- (etl_core_facts.sql, etl_stats_facts.sql, etl_analytics_facts.sql) after deleting the
--- game's rows they rebuild. loader/etl/run-etl.ts calls it in one transaction.
-
--- The ETL of one game: its rows of the 9 fact tables (read from the catalog, children
--- first) are deleted, then built again from staging. Run it inside one transaction
--- (loader/etl/run-etl.ts does): a failure leaves the game as it was. Re-running gives the
--- same rows; no other game is touched. A transaction-level advisory lock per game makes
--- two concurrent runs for one game take turns.
+-- The ETL of one game (tracker → warehouse): the game's rows of the 9 fact tables the
+-- three steps build (etl_core_facts.sql, etl_stats_facts.sql, etl_analytics_facts.sql)
+-- are deleted, children first, then built again from staging; every other table is left
+-- alone. Run it inside one transaction (loader/etl/run-etl.ts does): a failure leaves the
+-- game as it was. Re-running gives the same rows; no other game is touched. A
+-- transaction-level advisory lock per game makes two concurrent runs for one game take
+-- turns; tracker_stage_game (tracker.sql) takes the same one.
 CREATE OR REPLACE FUNCTION etl_process_game(g integer) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -30,8 +28,13 @@ BEGIN
       'deleted', '{}'::jsonb, 'inserted', '{}'::jsonb, 'unresolved_players', '[]'::jsonb);
   END IF;
 
+  -- Only the tables the three steps build (children first): a fact table they do not
+  -- build (loaded from CSV only) keeps the game's rows.
   FOR t IN SELECT w.table_name, w.game_column FROM warehouse_tables w
-           WHERE w.category <> 'dims' AND w.game_column IS NOT NULL ORDER BY w.load_order DESC LOOP
+           WHERE w.table_name = ANY (ARRAY['fact_shifts', 'fact_events', 'fact_events_player', 'fact_shifts_player',
+                                           'fact_player_game_stats', 'fact_team_game_stats', 'fact_goalie_game_stats',
+                                           'fact_h2h', 'fact_wowy'])
+           ORDER BY w.load_order DESC LOOP
     EXECUTE format('DELETE FROM %I WHERE %I = $1', t.table_name, t.game_column) USING g;
     GET DIAGNOSTICS n = ROW_COUNT;
     deleted := deleted || jsonb_build_object(t.table_name, n);
