@@ -46,7 +46,6 @@ DECLARE
   v_target_empty boolean;
   v_insert_filter text := 'true';
   v_sets text;
-  v_cond text;
   v_parked integer;
   v_work text := 'true';        -- staged rows that would change something (upsert, merge)
   v_cols text[] := '{}';        -- staged columns that the table has, in table order
@@ -60,11 +59,6 @@ DECLARE
   v_game_expr text;
   v_scope text := 'true';       -- staged rows in scope
   v_target_scope text := 'true';
-  v_rel record;
-  i integer;
-  v_joins text;
-  v_conds text[];
-  v_reasons text[];
   v_expr text;
   v_col record;
   v_rows bigint;
@@ -80,9 +74,6 @@ DECLARE
   v_bad record;
   v_dup_policy text := coalesce(p_options->>'duplicates', 'reject');
   v_orphan_policy text := coalesce(p_options->>'orphans', 'reject');
-  v_request uuid := coalesce((p_options->>'request_id')::uuid, '00000000-0000-0000-0000-000000000000');
-  v_history bigint := (p_options->>'history_id')::bigint;
-  v_source text := p_options->>'source';
 BEGIN
   IF p_operation IS NULL OR p_operation NOT IN ('replace', 'append', 'upsert', 'merge') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown operation %s', quote_literal(coalesce(p_operation, 'NULL'))),
@@ -151,38 +142,31 @@ BEGIN
       v_scope, v_scope, v_key_expr, p_stage) INTO v_total, v_in_scope, v_rows;
   END IF;
 
-  -- Rows to reject, one per line with its first reason.
-  -- (Emptied with DELETE: it is small, and TRUNCATE would make new files for it.)
-  IF to_regclass('pg_temp._bs_rejects') IS NULL THEN
-    CREATE TEMP TABLE _bs_rejects (_line bigint PRIMARY KEY, reason text, detail text, row_key text) ON COMMIT DROP;
-  ELSE
-    DELETE FROM _bs_rejects;
-  END IF;
+  -- Rows to reject, one per line with its first reason (rejects.sql).
+  PERFORM bs_rejects_start();
 
   -- Missing keys, then duplicate keys (the first occurrence of a key wins).
   IF v_rows > 0 THEN
-  EXECUTE format($q$
-    INSERT INTO _bs_rejects
-    SELECT s._line, 'missing_key', format('no value in key column %%s', %L), NULL FROM %s s WHERE %s AND %s IS NULL$q$,
-    v_key, p_stage, v_scope, v_key_expr);
+    EXECUTE format($q$
+      INSERT INTO _bs_reject_list (_line, reason, column_name)
+      SELECT s._line, 'missing_key', %L FROM %s s WHERE %s AND %s IS NULL$q$,
+      v_key, p_stage, v_scope, v_key_expr);
   END IF;
   IF coalesce((p_options->>'keys_unique')::boolean, false) THEN
     v_rows := 0;
   ELSE
     EXECUTE format($q$
       WITH dup AS (SELECT %1$s AS k FROM %2$s s WHERE %3$s GROUP BY 1 HAVING count(*) > 1)
-      INSERT INTO _bs_rejects
-      SELECT x._line, 'duplicate_key', format('key %%s appears again (first on line %%s)', x.k, x.first_line), x.k::text
+      INSERT INTO _bs_reject_list (_line, reason, column_name, value, first_line)
+      SELECT x._line, 'duplicate_key', %4$L, x.k::text, x.first_line
       FROM (SELECT s._line, %1$s AS k, min(s._line) OVER (PARTITION BY %1$s) AS first_line
             FROM %2$s s WHERE %3$s AND %1$s IN (SELECT k FROM dup)) x
       WHERE x._line > x.first_line
-      ON CONFLICT (_line) DO NOTHING$q$, v_key_expr, p_stage, v_scope);
+      ON CONFLICT DO NOTHING$q$, v_key_expr, p_stage, v_scope, v_key);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
   END IF;
   IF v_rows > 0 AND v_dup_policy = 'fail' THEN
-    SELECT * INTO v_bad FROM _bs_rejects WHERE reason = 'duplicate_key' ORDER BY _line LIMIT 1;
-    RAISE EXCEPTION USING ERRCODE = '23505', MESSAGE = format('duplicate key on line %s: %s', v_bad._line, v_bad.detail),
-      DETAIL = json_build_object('line', v_bad._line, 'column', v_key, 'value', v_bad.row_key)::text;
+    PERFORM bs_reject_raise('duplicate_key');
   END IF;
 
   -- Upsert and merge into a table that has rows: first find the rows of the file that
@@ -202,7 +186,7 @@ BEGIN
       EXECUTE format($q$
         INSERT INTO _bs_work
         SELECT s._line, t.%1$I IS NULL FROM %2$s s LEFT JOIN %3$I t ON t.%1$I = %4$s
-        WHERE %5$s AND %4$s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _bs_rejects r WHERE r._line = s._line)
+        WHERE %5$s AND %4$s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _bs_reject_list r WHERE r._line = s._line)
           AND (t.%1$I IS NULL OR %6$s)$q$,
         v_key, p_stage, p_table, v_key_expr, v_scope,
         CASE WHEN v_sets IS NULL THEN 'false' ELSE format('(%s) IS DISTINCT FROM (%s)',
@@ -212,54 +196,15 @@ BEGIN
     END IF;
   END IF;
 
-  -- Relations that point nowhere: one pass over the staged rows, a hash join per big parent.
-  v_joins := ''; v_conds := '{}'; v_reasons := '{}'; i := 0;
-  FOR v_rel IN
-    SELECT r.column_name, r.parent_table, r.parent_column, c.column_type
-    FROM warehouse_relations r JOIN bs_table_columns(p_table) c ON c.column_name = r.column_name
-    WHERE r.table_name = p_table AND r.column_name = ANY (v_cols) ORDER BY r.column_name
-  LOOP
-    i := i + 1;
-    v_expr := v_exprs->>v_rel.column_name;
-    IF pg_relation_size(format('public.%I', v_rel.parent_table)::regclass) < 1048576 THEN
-      -- A small parent (a dimension): a hashed lookup in the scan's filter, cheaper per
-      -- row than a join. (Small enough that its keys always fit the hash's memory.)
-      v_cond := format('(%1$s IS NOT NULL AND %1$s NOT IN (SELECT p.%2$I FROM %3$I p))', v_expr, v_rel.parent_column, v_rel.parent_table);
-    ELSE
-      v_joins := v_joins || format(' LEFT JOIN %I p%s ON p%s.%I = %s', v_rel.parent_table, i, i, v_rel.parent_column, v_expr);
-      v_cond := format('(%s IS NOT NULL AND p%s.%I IS NULL)', v_expr, i, v_rel.parent_column);
-    END IF;
-    v_conds := v_conds || v_cond;
-    v_reasons := v_reasons || format('CASE WHEN %s THEN format(%L, %s) END', v_cond,
-      format('%s %%s is not in %s.%s', v_rel.column_name, v_rel.parent_table, v_rel.parent_column), v_expr);
-  END LOOP;
-  IF i > 0 THEN
-    EXECUTE format($q$
-      INSERT INTO _bs_rejects
-      SELECT s._line, 'orphan', array_to_string(ARRAY[%s], '; '), NULL
-      FROM %s s %s
-      WHERE %s AND %s AND (%s)
-      ON CONFLICT (_line) DO NOTHING$q$,
-      array_to_string(v_reasons, ', '), p_stage, v_joins, v_scope, v_work, array_to_string(v_conds, ' OR '));
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    IF v_rows > 0 AND v_orphan_policy = 'fail' THEN
-      SELECT * INTO v_bad FROM _bs_rejects WHERE reason = 'orphan' ORDER BY _line LIMIT 1;
-      RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('line %s: %s', v_bad._line, v_bad.detail),
-        DETAIL = json_build_object('line', v_bad._line, 'column', split_part(v_bad.detail, ' ', 1),
-                                   'value', split_part(split_part(v_bad.detail, ' is not in', 1), ' ', 2))::text,
-        HINT = 'load the rows it points to first, or let orphans go to the rejects (the default)';
-    END IF;
+  -- Relations that point nowhere (rejects.sql): one pass over the staged rows.
+  v_rows := bs_reject_orphans(p_table, p_stage::text, '_line', format('%s AND %s', v_scope, v_work), v_exprs);
+  IF v_rows > 0 AND v_orphan_policy = 'fail' THEN
+    PERFORM bs_reject_raise('orphan');
   END IF;
 
-  SELECT coalesce(sum(n), 0), coalesce(jsonb_object_agg(reason, n), '{}') INTO v_rejected, v_by_reason
-  FROM (SELECT reason, count(*) AS n FROM _bs_rejects GROUP BY reason) x;
-  v_rejected := coalesce(v_rejected, 0);
+  SELECT * INTO v_rejected, v_by_reason FROM bs_rejects_record(p_table, p_stage::text, '_line', p_options);
   IF v_rejected > 0 THEN
-    v_not_rejected := 'NOT EXISTS (SELECT 1 FROM _bs_rejects r WHERE r._line = s._line)';
-    EXECUTE format($q$
-      INSERT INTO load_rejects (history_id, request_id, table_name, source, line, reason, detail, row_key, row_data)
-      SELECT %L, %L, %L, %L, r._line, r.reason, r.detail, r.row_key, to_jsonb(s) - '_line'
-      FROM _bs_rejects r JOIN %s s ON s._line = r._line$q$, v_history, v_request, p_table, v_source, p_stage);
+    v_not_rejected := 'NOT EXISTS (SELECT 1 FROM _bs_reject_list r WHERE r._line = s._line)';
   END IF;
 
   -- The operation.

@@ -116,12 +116,13 @@ $$
 $$;
 
 -- After COPY put a file's rows into table p_table (emptied by bs_direct_begin; any
--- operation: into an empty table, each inserts the file's rows): rows
--- with no key, repeated keys (the first occurrence stays) and rows whose relations
--- point nowhere go to load_rejects with their CSV line and reason, or fail the request
--- (p_options {"duplicates": "fail"} / {"orphans": "fail"}), as bs_apply does; then
+-- operation: into an empty table, each inserts the file's rows): rows with no key,
+-- repeated keys (the first occurrence stays) and rows whose relations point nowhere go to
+-- load_rejects with their CSV line and reason, or fail the request (p_options
+-- {"duplicates": "fail"} / {"orphans": "fail"}), as bs_apply does (rejects.sql); then
 -- parked indexes are built again. p_options: file_rows, keys_missing, keys_unique (what
--- the reader saw), lines, parked, request_id, history_id, source. Returns bs_apply's counts.
+-- the reader saw), lines, values (the distinct values of relation columns), parked,
+-- request_id, history_id, source. Returns bs_apply's counts.
 CREATE OR REPLACE FUNCTION bs_apply_loaded(p_table text, p_options jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS
 $$
@@ -130,25 +131,11 @@ DECLARE
   v_key text := t.key_columns[1];
   v_rows bigint := (p_options->>'file_rows')::bigint;
   v_lines jsonb := coalesce(p_options->'lines', '{"base": 1}');
-  v_rel record;
-  i integer := 0;
-  v_joins text := '';
-  v_conds text[] := '{}';
-  v_reasons text[] := '{}';
-  v_cond text;
-  v_vals jsonb;
-  v_missing text[];
   v_n bigint;
-  v_rejected bigint := 0;
-  v_by_reason jsonb := '{}';
-  v_bad record;
-  v_request uuid := coalesce((p_options->>'request_id')::uuid, '00000000-0000-0000-0000-000000000000');
+  v_rejected bigint;
+  v_by_reason jsonb;
 BEGIN
-  IF to_regclass('pg_temp._bs_loaded_rejects') IS NULL THEN
-    CREATE TEMP TABLE _bs_loaded_rejects (id tid PRIMARY KEY, reason text NOT NULL, detail text, row_key text, first_id tid, line bigint) ON COMMIT DROP;
-  ELSE
-    DELETE FROM _bs_loaded_rejects;
-  END IF;
+  PERFORM bs_rejects_start();
 
   -- Rows without a key (the key's NOT NULL refuses them in COPY; kept for a table without
   -- it). A table emptied with DELETE kept its unique index on the key: COPY refused any
@@ -156,98 +143,43 @@ BEGIN
   IF v_lines ? 'by_key' THEN
     NULL;
   ELSIF coalesce((p_options->>'keys_missing')::bigint, 1) > 0 THEN
-    EXECUTE format($q$INSERT INTO _bs_loaded_rejects (id, reason, detail)
+    EXECUTE format($q$INSERT INTO _bs_reject_list (id, reason, column_name)
       SELECT s.ctid, 'missing_key', %L FROM %I s WHERE s.%I IS NULL$q$,
-      format('no value in key column %s', v_key), p_table, v_key);
+      v_key, p_table, v_key);
   END IF;
   -- Repeated keys: every occurrence after the first (unless the reader saw keys only go up).
   IF NOT coalesce((p_options->>'keys_unique')::boolean, false) AND NOT v_lines ? 'by_key' THEN
     EXECUTE format($q$
-      INSERT INTO _bs_loaded_rejects (id, reason, row_key, first_id)
-      SELECT x.id, 'duplicate_key', x.k::text, x.first_id
+      INSERT INTO _bs_reject_list (id, reason, column_name, value, first_id)
+      SELECT x.id, 'duplicate_key', %1$L, x.k::text, x.first_id
       FROM (SELECT s.ctid AS id, s.%1$I AS k, min(s.ctid) OVER (PARTITION BY s.%1$I) AS first_id
             FROM %2$I s WHERE s.%1$I IN (SELECT d.%1$I FROM %2$I d GROUP BY 1 HAVING count(*) > 1)) x
       WHERE x.id <> x.first_id$q$, v_key, p_table);
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n > 0 AND p_options->>'duplicates' = 'fail' THEN
-      -- (the first repeat in the file, and its first occurrence: one numbering for both)
-      SELECT r.row_key, max(l.line) FILTER (WHERE l.id = r.id) AS line, max(l.line) FILTER (WHERE l.id = r.first_id) AS first_line INTO v_bad
-      FROM (SELECT * FROM _bs_loaded_rejects WHERE reason = 'duplicate_key' ORDER BY id LIMIT 1) r,
-        bs_loaded_lines(p_table, ARRAY[r.id, r.first_id], v_lines) l
-      GROUP BY r.row_key;
-      RAISE EXCEPTION USING ERRCODE = '23505',
-        MESSAGE = format('duplicate key on line %s: key %s appears again (first on line %s)', v_bad.line, v_bad.row_key, v_bad.first_line),
-        DETAIL = json_build_object('line', v_bad.line, 'column', v_key, 'value', v_bad.row_key)::text;
+      PERFORM bs_loaded_reject_lines(p_table, v_lines);
+      PERFORM bs_reject_raise('duplicate_key');
     END IF;
   END IF;
 
-  -- Relations that point nowhere (bs_apply's checks, over the table itself). Where the
-  -- reader gathered a column's distinct values (p_options.values), each value is looked
-  -- up once, and the table is read again only for the values that point nowhere.
-  FOR v_rel IN
-    SELECT r.column_name, r.parent_table, r.parent_column, format_type(a.atttypid, a.atttypmod) AS column_type
-    FROM warehouse_relations r
-    JOIN pg_attribute a ON a.attrelid = format('public.%I', p_table)::regclass AND a.attname = r.column_name AND NOT a.attisdropped
-    WHERE r.table_name = p_table ORDER BY r.column_name
-  LOOP
-    i := i + 1;
-    v_vals := p_options->'values'->v_rel.column_name;
-    IF jsonb_typeof(v_vals) = 'array' THEN
-      EXECUTE format('SELECT array_agg(v::text) FROM unnest($1::%s[]) v WHERE NOT EXISTS (SELECT 1 FROM %I p WHERE p.%I = v)',
-        v_rel.column_type, v_rel.parent_table, v_rel.parent_column)
-        INTO v_missing USING ARRAY(SELECT jsonb_array_elements_text(v_vals));
-      CONTINUE WHEN v_missing IS NULL;
-      v_cond := format('(s.%I IN (SELECT unnest(%L::%s[])))', v_rel.column_name, v_missing, v_rel.column_type);
-    ELSIF pg_relation_size(format('public.%I', v_rel.parent_table)::regclass) < 1048576 THEN
-      v_cond := format('(s.%1$I IS NOT NULL AND s.%1$I NOT IN (SELECT p.%2$I FROM %3$I p))', v_rel.column_name, v_rel.parent_column, v_rel.parent_table);
-    ELSE
-      v_joins := v_joins || format(' LEFT JOIN %I p%s ON p%s.%I = s.%I', v_rel.parent_table, i, i, v_rel.parent_column, v_rel.column_name);
-      v_cond := format('(s.%I IS NOT NULL AND p%s.%I IS NULL)', v_rel.column_name, i, v_rel.parent_column);
-    END IF;
-    v_conds := v_conds || v_cond;
-    v_reasons := v_reasons || format('CASE WHEN %s THEN format(%L, s.%I) END', v_cond,
-      format('%s %%s is not in %s.%s', v_rel.column_name, v_rel.parent_table, v_rel.parent_column), v_rel.column_name);
-  END LOOP;
-  IF array_length(v_conds, 1) > 0 THEN
-    EXECUTE format($q$
-      INSERT INTO _bs_loaded_rejects (id, reason, detail)
-      SELECT s.ctid, 'orphan', array_to_string(ARRAY[%s], '; ')
-      FROM %I s %s
-      WHERE %s
-      ON CONFLICT (id) DO NOTHING$q$,
-      array_to_string(v_reasons, ', '), p_table, v_joins, array_to_string(v_conds, ' OR '));
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    IF v_n > 0 AND p_options->>'orphans' = 'fail' THEN
-      SELECT r.detail, l.line INTO v_bad
-      FROM (SELECT * FROM _bs_loaded_rejects WHERE reason = 'orphan' ORDER BY id LIMIT 1) r, LATERAL bs_loaded_lines(p_table, ARRAY[r.id], v_lines) l;
-      RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('line %s: %s', v_bad.line, v_bad.detail),
-        DETAIL = json_build_object('line', v_bad.line, 'column', split_part(v_bad.detail, ' ', 1),
-                                   'value', split_part(split_part(v_bad.detail, ' is not in', 1), ' ', 2))::text,
-        HINT = 'load the rows it points to first, or let orphans go to the rejects (the default)';
-    END IF;
+  -- Relations that point nowhere, over the table itself. Where the reader gathered a
+  -- column's distinct values (p_options.values), each value is looked up once, and the
+  -- table is read again only for the values that point nowhere.
+  v_n := bs_reject_orphans(p_table, format('%I', p_table), 'ctid', 'true',
+    (SELECT jsonb_object_agg(c.column_name, format('s.%I', c.column_name)) FROM bs_table_columns(p_table) c),
+    coalesce(p_options->'values', '{}'));
+  IF v_n > 0 AND p_options->>'orphans' = 'fail' THEN
+    PERFORM bs_loaded_reject_lines(p_table, v_lines);
+    PERFORM bs_reject_raise('orphan');
   END IF;
 
-  SELECT coalesce(sum(n), 0), coalesce(jsonb_object_agg(reason, n), '{}') INTO v_rejected, v_by_reason
-  FROM (SELECT reason, count(*) AS n FROM _bs_loaded_rejects GROUP BY reason) x;
+  -- The rejected rows: their lines, then recorded (fetched by ctid) and taken out.
+  IF EXISTS (SELECT 1 FROM _bs_reject_list) THEN
+    PERFORM bs_loaded_reject_lines(p_table, v_lines);
+  END IF;
+  SELECT * INTO v_rejected, v_by_reason FROM bs_rejects_record(p_table, format('%I', p_table), 'ctid', p_options);
   IF v_rejected > 0 THEN
-    -- Their lines (and for a repeated key, the line of its first occurrence): one
-    -- numbering of the table. Then the rows themselves, fetched by ctid.
-    WITH l AS MATERIALIZED (
-      SELECT * FROM bs_loaded_lines(p_table,
-        ARRAY(SELECT id FROM _bs_loaded_rejects UNION SELECT first_id FROM _bs_loaded_rejects WHERE first_id IS NOT NULL), v_lines)
-    )
-    UPDATE _bs_loaded_rejects r SET line = x.line,
-      detail = CASE WHEN r.reason = 'duplicate_key' THEN format('key %s appears again (first on line %s)', r.row_key, x.first_line) ELSE r.detail END
-    FROM (SELECT r2.id, l1.line, l2.line AS first_line
-          FROM _bs_loaded_rejects r2 JOIN l l1 ON l1.id = r2.id LEFT JOIN l l2 ON l2.id = r2.first_id) x
-    WHERE x.id = r.id;
-    EXECUTE format($q$
-      INSERT INTO load_rejects (history_id, request_id, table_name, source, line, reason, detail, row_key, row_data)
-      SELECT %L, %L, %L, %L, r.line, r.reason, r.detail, r.row_key, x.row_data
-      FROM (SELECT s.ctid AS id, to_jsonb(s) AS row_data FROM %I s WHERE s.ctid = ANY (ARRAY(SELECT id FROM _bs_loaded_rejects))) x
-      JOIN _bs_loaded_rejects r ON r.id = x.id
-      ORDER BY r.line$q$, (p_options->>'history_id')::bigint, v_request, p_table, p_options->>'source', p_table);
-    EXECUTE format('DELETE FROM %I s WHERE s.ctid = ANY (ARRAY(SELECT id FROM _bs_loaded_rejects))', p_table);
+    EXECUTE format('DELETE FROM %I s WHERE s.ctid = ANY (ARRAY(SELECT id FROM _bs_reject_list))', p_table);
   END IF;
 
   IF coalesce((p_options->>'parked')::integer, 0) > 0 THEN
@@ -259,6 +191,23 @@ BEGIN
     'rows_in_file', v_rows, 'out_of_scope', 0,
     'inserted', v_rows - v_rejected, 'updated', 0, 'deleted', 0, 'unchanged', 0,
     'rejected', v_rejected, 'rejected_by_reason', v_by_reason, 'warnings', '[]'::jsonb);
+END
+$$;
+
+-- The CSV lines of the listed rejects of p_table (rejects.sql), and for a repeated key the
+-- line of its first occurrence: one numbering of the table (bs_loaded_lines).
+CREATE OR REPLACE FUNCTION bs_loaded_reject_lines(p_table text, p_lines jsonb) RETURNS void
+LANGUAGE plpgsql AS
+$$
+BEGIN
+  WITH l AS MATERIALIZED (
+    SELECT * FROM bs_loaded_lines(p_table,
+      ARRAY(SELECT id FROM _bs_reject_list UNION SELECT first_id FROM _bs_reject_list WHERE first_id IS NOT NULL), p_lines)
+  )
+  UPDATE _bs_reject_list r SET _line = x.line, first_line = x.first_line
+  FROM (SELECT r2.id, l1.line, l2.line AS first_line
+        FROM _bs_reject_list r2 JOIN l l1 ON l1.id = r2.id LEFT JOIN l l2 ON l2.id = r2.first_id) x
+  WHERE x.id = r.id;
 END
 $$;
 

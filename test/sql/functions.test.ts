@@ -17,7 +17,9 @@ import { freshDatabase, type TestDatabase } from '../support/database';
  * and why. Anything else must come out of the function files exactly as it went in.
  */
 const CHANGED_SINCE_THE_MOVE: Record<string, string> = {
-  bs_apply: "pandas' missing-value words in a landing table's text key or relation are no value, as the engine reads them",
+  bs_apply: "pandas' missing-value words in a landing table's text key or relation are no value, as the engine reads them; " +
+    'rejects listed, recorded and raised through rejects.sql, with structured fields',
+  bs_apply_loaded: 'rejects listed, recorded and raised through rejects.sql, with structured fields',
   etl_process_game: 'deletes the rows of the 9 fact tables it builds, not of every fact table of the catalog',
 };
 
