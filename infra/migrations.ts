@@ -110,7 +110,7 @@ export const READ_ONLY_FOR_LOADER = [
   'warehouse_tables',
   'warehouse_columns',
   'warehouse_relations',
-  'quality_rules', // changed by migrations only (000005_etl.sql)
+  'quality_rules', // declared by sql/functions/quality.sql, applied by migrate
   'bs_parked_indexes', // its definitions run with the owner's rights (000007): never the loader's to write
 ];
 

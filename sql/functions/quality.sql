@@ -1,6 +1,109 @@
--- Data quality: the measures the rules of quality_rules look at, and the findings (every
--- measure that breaks a rule). The rules are rows of quality_rules
--- (sql/migrations/000005_etl.sql); loader/quality/validate.ts reads the findings.
+-- Data quality: the rules, the measures they look at, and the findings (every measure
+-- that breaks a rule). loader/quality/validate.ts runs them. A new rule is a row below
+-- (and, when it looks at something not measured yet, a measure in quality_measures): this
+-- file is the one place to change.
+--
+-- The rules: the ETL's data dictionary (dd_validation_thresholds.csv) plus "team goals
+-- must equal the official score in dim_schedule". They are rows of quality_rules (the
+-- table: sql/migrations/000005_etl.sql), which holds exactly the rules declared here:
+-- migrate applies this file again whenever it changes. check_kind: range = value outside
+-- [low, high]; above = value > high; below = value < low; zero = value is 0; equals =
+-- value <> expected; less_than = value >= expected; at_most = value > expected. Player
+-- rules apply to skaters (goalies have their own). message placeholders: {game}
+-- {subject} {value} {expected} {low} {high}.
+WITH declared (rule, stat_name, level, measure, check_kind, low, high, severity, message, description) AS (VALUES
+  ('zone_entry_control_pct', 'zone_entry_control_pct', 'player', 'zone_entry_control_pct', 'range', 0, 100, 'ERROR',
+   'game {game}: {subject} has a zone entry control % of {value}, outside the allowed range {low}–{high}', 'Zone entry control % must be 0-100'),
+  ('zone_entry_control_pct_typical', 'zone_entry_control_pct', 'player', 'zone_entry_control_pct', 'range', 30, 70, 'WARNING',
+   'game {game}: {subject} has a zone entry control % of {value}, outside the typical range {low}–{high}', 'FLAG if outside typical range (a flag, so a WARNING: it would mark most players of every game)'),
+  ('fo_pct', 'fo_pct', 'player', 'fo_pct', 'range', 0, 100, 'ERROR',
+   'game {game}: {subject} has a faceoff win % of {value}, outside the allowed range {low}–{high}', 'Faceoff win % must be 0-100'),
+  ('pass_pct', 'pass_pct', 'player', 'pass_pct', 'range', 0, 100, 'WARNING',
+   'game {game}: {subject} has a pass completion % of {value}, outside the allowed range {low}–{high}', 'Pass completion % must be 0-100'),
+  ('pass_pct_zero', 'pass_pct', 'player', 'pass_pct_over_10_attempts', 'zero', NULL, NULL, 'WARNING',
+   'game {game}: {subject} completed {value}% of more than 10 passes (a tracking issue?)', 'FLAG if 0% with >10 attempts (tracking issue)'),
+  ('shooting_pct', 'shooting_pct', 'player', 'shooting_pct', 'range', 0, 100, 'WARNING',
+   'game {game}: {subject} has a shooting % of {value}, outside the allowed range {low}–{high}', 'Shooting % must be 0-100'),
+  ('shooting_pct_high', 'shooting_pct', 'player', 'shooting_pct', 'above', NULL, 50, 'WARNING',
+   'game {game}: {subject} has a shooting % of {value}, above {high} (a statistical anomaly)', 'FLAG if >50% (statistical anomaly)'),
+  ('save_pct', 'save_pct', 'goalie', 'save_pct', 'range', 0, 100, 'ERROR',
+   'game {game}: goalie {subject} has a save % of {value}, outside the allowed range {low}–{high}', 'Goalie save % must be 0-100'),
+  ('save_pct_low', 'save_pct', 'goalie', 'save_pct', 'below', 70, NULL, 'ERROR',
+   'game {game}: goalie {subject} has a save % of {value}, below {low} (a data issue is likely)', 'FLAG if <70% (data issue likely)'),
+  ('cf_pct', 'cf_pct', 'player', 'cf_pct', 'range', 0, 100, 'WARNING',
+   'game {game}: {subject} has a Corsi for % of {value}, outside the allowed range {low}–{high}', 'Corsi for % must be 0-100'),
+  ('team_shots', 'team_shots', 'team', 'shots', 'range', 20, 120, 'WARNING',
+   'game {game}: {subject} has {value} shots, outside the expected range {low}–{high}', 'Team shots (Corsi) per game, 40-80 typical'),
+  ('team_sog', 'team_sog', 'team', 'sog', 'range', 10, 70, 'WARNING',
+   'game {game}: {subject} has {value} shots on goal, outside the expected range {low}–{high}', 'Team SOG per game'),
+  ('team_sog_below_shots', 'team_sog', 'team', 'sog', 'less_than', NULL, NULL, 'WARNING',
+   'game {game}: {subject} has {value} shots on goal, not fewer than its {expected} shots', 'SOG should be < shots (Corsi)'),
+  ('team_goals', 'team_goals', 'team', 'goals', 'range', 0, 20, 'ERROR',
+   'game {game}: {subject} has {value} goals, outside the allowed range {low}–{high}', 'Team goals per game'),
+  ('team_goals_official', 'team_goals', 'team', 'goals', 'equals', NULL, NULL, 'ERROR',
+   'game {game}: {subject} scored {value} goals in fact_team_game_stats, but the official score in dim_schedule is {expected}', 'Team goals MUST match the dim_schedule official score'),
+  ('team_faceoffs', 'team_faceoffs', 'team', 'fo_total', 'range', 25, 80, 'WARNING',
+   'game {game}: {subject} took {value} faceoffs, outside the expected range {low}–{high}', 'Total faceoffs per game'),
+  ('team_faceoffs_equal', 'team_faceoffs', 'team', 'fo_total', 'equals', NULL, NULL, 'WARNING',
+   'game {game}: {subject} took {value} faceoffs, but the other team took {expected}', 'Both teams should have the same fo_total'),
+  ('team_passes', 'team_passes', 'team', 'pass_attempts', 'range', 50, 350, 'WARNING',
+   'game {game}: {subject} attempted {value} passes, outside the expected range {low}–{high}', 'Team passes per game'),
+  ('team_passes_completed', 'team_passes', 'team', 'pass_completed', 'zero', NULL, NULL, 'WARNING',
+   'game {game}: {subject} completed {value} passes (a tracking issue?)', 'FLAG if pass_completed = 0 (tracking issue)'),
+  ('player_shots', 'player_shots', 'player', 'shots', 'range', 0, 35, 'WARNING',
+   'game {game}: {subject} has {value} shots, outside the allowed range {low}–{high}', 'Player shots per game'),
+  ('player_shots_high', 'player_shots', 'player', 'shots', 'above', NULL, 30, 'WARNING',
+   'game {game}: {subject} has {value} shots, above {high} (an outlier)', 'FLAG if >30 (outlier)'),
+  ('player_goals', 'player_goals', 'player', 'goals', 'range', 0, 6, 'ERROR',
+   'game {game}: {subject} has {value} goals, outside the allowed range {low}–{high}', 'Player goals per game'),
+  ('player_assists', 'player_assists', 'player', 'assists', 'range', 0, 6, 'WARNING',
+   'game {game}: {subject} has {value} assists, outside the allowed range {low}–{high}', 'Player assists per game'),
+  ('player_zone_entries', 'player_zone_entries', 'player', 'zone_entries', 'range', 0, 25, 'ERROR',
+   'game {game}: {subject} has {value} zone entries, outside the allowed range {low}–{high}', 'Player zone entries per game'),
+  ('player_zone_entries_high', 'player_zone_entries', 'player', 'zone_entries', 'above', NULL, 20, 'ERROR',
+   'game {game}: {subject} has {value} zone entries, above {high}', 'FLAG if >20'),
+  ('logical_shifts', 'logical_shifts', 'player', 'logical_shifts', 'range', 3, 25, 'WARNING',
+   'game {game}: {subject} has {value} logical shifts, outside the allowed range {low}–{high}', 'Logical shifts per player'),
+  ('logical_shifts_typical', 'logical_shifts', 'player', 'logical_shifts', 'range', 5, 20, 'WARNING',
+   'game {game}: {subject} has {value} logical shifts, outside the typical range {low}–{high}', 'FLAG if outside 5-20 range'),
+  ('toi_seconds', 'toi_seconds', 'player', 'toi_seconds', 'range', 0, 3600, 'WARNING',
+   'game {game}: {subject} has a TOI of {value} s, outside the allowed range {low}–{high}', 'TOI in seconds'),
+  ('toi_seconds_game_length', 'toi_seconds', 'player', 'toi_seconds', 'at_most', NULL, NULL, 'WARNING',
+   'game {game}: {subject} has a TOI of {value} s, longer than the game''s {expected} s of shifts', 'Max = game length'),
+  ('avg_shift_seconds', 'avg_shift_seconds', 'player', 'avg_shift', 'range', 20, 300, 'WARNING',
+   'game {game}: {subject} has an average shift of {value} s, outside the allowed range {low}–{high}', 'Average shift length'),
+  ('avg_shift_seconds_typical', 'avg_shift_seconds', 'player', 'avg_shift', 'range', 30, 180, 'WARNING',
+   'game {game}: {subject} has an average shift of {value} s, outside the typical range {low}–{high}', 'FLAG if <30 or >180'),
+  ('goalie_saves', 'goalie_saves', 'goalie', 'saves', 'range', 5, 60, 'WARNING',
+   'game {game}: goalie {subject} made {value} saves, outside the expected range {low}–{high}', 'Goalie saves per game'),
+  ('goalie_saves_consistent', 'goalie_saves', 'goalie', 'saves', 'equals', NULL, NULL, 'WARNING',
+   'game {game}: goalie {subject} made {value} saves, but shots against minus goals against is {expected}', 'Validate against shots_against - goals_against'),
+  ('goalie_ga', 'goalie_ga', 'goalie', 'goals_against', 'range', 0, 12, 'WARNING',
+   'game {game}: goalie {subject} let in {value} goals, outside the expected range {low}–{high}', 'Goals against per game'),
+  ('goalie_ga_official', 'goalie_ga', 'goalie', 'goals_against', 'equals', NULL, NULL, 'WARNING',
+   'game {game}: goalie {subject} let in {value} goals, but the opponent''s official score in dim_schedule implies {expected}', 'MUST match opponent score from dim_schedule'),
+  ('goalies_per_game', 'goalies_per_game', 'game', 'goalies', 'range', 2, 2, 'ERROR',
+   'game {game} has {value} goalies in fact_goalie_game_stats, but a tracked game has exactly {low}', 'MUST be exactly 2 per game'),
+  ('events_per_game', 'events_per_game', 'game', 'events', 'range', 500, 2000, 'WARNING',
+   'game {game} has {value} events, outside the expected range {low}–{high} (incomplete tracking?)', 'FLAG if <500 (incomplete tracking)'),
+  ('shifts_per_game', 'shifts_per_game', 'game', 'shifts', 'range', 100, 300, 'WARNING',
+   'game {game} has {value} shifts, outside the expected range {low}–{high}', 'FLAG if <100'),
+  ('official_score_known', 'team_goals', 'game', 'official_score_known', 'zero', NULL, NULL, 'WARNING',
+   'game {game} has team stats but no official score in dim_schedule: its team goals cannot be checked', 'Team goals MUST match dim_schedule: the score must be there')
+), kept AS (
+  INSERT INTO quality_rules AS q (rule, stat_name, level, measure, check_kind, low, high, severity, message, description)
+  SELECT d.rule, d.stat_name, d.level, d.measure, d.check_kind, d.low::numeric, d.high::numeric, d.severity, d.message, d.description
+  FROM declared d
+  ON CONFLICT (rule) DO UPDATE SET
+    stat_name = EXCLUDED.stat_name, level = EXCLUDED.level, measure = EXCLUDED.measure, check_kind = EXCLUDED.check_kind,
+    low = EXCLUDED.low, high = EXCLUDED.high, severity = EXCLUDED.severity, message = EXCLUDED.message,
+    description = EXCLUDED.description
+  WHERE (q.stat_name, q.level, q.measure, q.check_kind, q.low, q.high, q.severity, q.message, q.description)
+        IS DISTINCT FROM (EXCLUDED.stat_name, EXCLUDED.level, EXCLUDED.measure, EXCLUDED.check_kind, EXCLUDED.low,
+                          EXCLUDED.high, EXCLUDED.severity, EXCLUDED.message, EXCLUDED.description)
+  RETURNING q.rule
+)
+DELETE FROM quality_rules q WHERE NOT EXISTS (SELECT 1 FROM declared d WHERE d.rule = q.rule);
 
 -- Numbers in messages without trailing zeros: 87.50 → 87.5, 4.0 → 4.
 CREATE OR REPLACE FUNCTION quality_num(v numeric) RETURNS text

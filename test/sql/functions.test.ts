@@ -79,6 +79,30 @@ describe('the function files', () => {
       for (const f of changed) expect(f.definition, `${f.signature} is listed as changed but is not`).not.toBe(was.get(f.signature)?.definition);
     }
     expect(await triggers(after.db)).toEqual(await triggers(before.db));
+    // quality.sql declares the data-quality rules the migrations inserted: the same rows
+    const rules = (db: Queryable) => db.query('SELECT * FROM quality_rules ORDER BY rule').then((r) => r.rows);
+    expect(await rules(after.db)).toEqual(await rules(before.db));
+  });
+
+  it('keep quality_rules to the rules quality.sql declares: added, changed and removed with the file', async () => {
+    const own = await freshDatabase();
+    dbs.push(own);
+    await migrate(own.db);
+    const files = readFunctionFiles();
+    const quality = files.find((f) => f.name === 'quality.sql')!;
+    const edited = quality.sql
+      .replace(/\n  \('fo_pct', [^\n]*\n[^\n]*\n/, '\n') // removed
+      .replace("'Pass completion % must be 0-100'", "'Pass completion % must be 0-100 (edited)'") // changed
+      .replace("WITH declared (rule, stat_name, level, measure, check_kind, low, high, severity, message, description) AS (VALUES\n",
+        "$&  ('goals_per_game_test', 'goals', 'player', 'goals', 'above', NULL, 9, 'WARNING', 'game {game}: {subject} scored {value}', 'a test rule'),\n"); // added
+    expect(edited).not.toBe(quality.sql);
+    const r = await migrate(own.db, { functions: files.map((f) => (f === quality ? { ...f, sql: edited, checksum: `${f.checksum}!` } : f)) });
+    expect(r.functions).toEqual(['quality.sql']);
+    const rules = await own.db.query<{ rule: string; description: string; high: string | null }>('SELECT rule, description, high FROM quality_rules');
+    const byRule = new Map(rules.rows.map((x) => [x.rule, x]));
+    expect(byRule.has('fo_pct')).toBe(false);
+    expect(byRule.get('pass_pct')!.description).toBe('Pass completion % must be 0-100 (edited)');
+    expect(byRule.get('goals_per_game_test')).toEqual({ rule: 'goals_per_game_test', description: 'a test rule', high: '9' });
   });
 
   it('hold the definition of every function the database has, each in one file', async () => {
@@ -88,7 +112,7 @@ describe('the function files', () => {
         expect(declared.get(m[1]!), `${m[1]} is defined in ${declared.get(m[1]!)} and in ${f.name}`).toBeUndefined();
         declared.set(m[1]!, f.name);
       }
-      // a function file holds functions only: tables and data belong to the migrations
+      // no tables, indexes, triggers or schemas in a function file: they belong to the migrations
       expect(f.sql.replace(/\$\$[\s\S]*?\$\$/g, '').replace(/--[^\n]*/g, ''), f.name).not.toMatch(/\b(CREATE|ALTER|DROP) (TABLE|INDEX|TRIGGER|SCHEMA)\b/i);
     }
     const names = [...new Set([...(await functions(after.db)).keys()].map(nameOf))].sort();
