@@ -6,6 +6,7 @@
  * move (CHANGED_SINCE_THE_MOVE). A database at an older version, migrated now, ends like
  * a new one. And no function lives outside the folder.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../loader/db/database';
@@ -137,4 +138,20 @@ describe('the function files', () => {
     expect(await functions(before.db)).toEqual(await functions(after.db));
   });
 
+
+  it('are each named in sql/README.md with their functions, and every SQL file it names exists', () => {
+    const sql = path.join(__dirname, '../../sql');
+    const readme = readFileSync(path.join(sql, 'README.md'), 'utf8');
+    const named = new Set([...readme.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+    for (const f of readFunctionFiles()) {
+      expect(named.has(f.name) || named.has(`functions/${f.name}`), `sql/README.md does not name ${f.name}`).toBe(true);
+      for (const m of f.sql.matchAll(/^CREATE OR REPLACE FUNCTION ([a-z_0-9]+)\(/gm)) {
+        expect(named.has(m[1]!), `sql/README.md ("Where each function lives") does not name ${m[1]} of ${f.name}`).toBe(true);
+      }
+    }
+    for (const file of [...named].filter((n) => /^[a-z0-9_/.-]+\.sql$/.test(n))) {
+      const found = [file, `functions/${file}`, `migrations/${file}`].some((f) => existsSync(path.join(sql, f)));
+      expect(found, `sql/README.md names ${file}, which does not exist`).toBe(true);
+    }
+  });
 });
