@@ -28,12 +28,10 @@ $$ SELECT CASE WHEN v IS NULL OR v = '' THEN NULL
                WHEN v IN ('nan', 'NaN', 'None', 'null', 'NULL') THEN NULL
                ELSE bs_int_text(v)::integer END $$;
 
+-- (bs_int's shortcuts matter for the many integer columns; no warehouse column is bigint.)
 CREATE OR REPLACE FUNCTION bs_bigint(v text) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN v IS NULL OR v = '' THEN NULL
-               WHEN v LIKE '%.0' THEN left(v, -2)::bigint
-               WHEN v IN ('nan', 'NaN', 'None', 'null', 'NULL') THEN NULL
-               ELSE bs_int_text(v)::bigint END $$;
+$$ SELECT CASE WHEN bs_is_missing(v) THEN NULL ELSE bs_int_text(v)::bigint END $$;
 
 CREATE OR REPLACE FUNCTION bs_numeric(v text) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS

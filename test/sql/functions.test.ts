@@ -21,6 +21,7 @@ const CHANGED_SINCE_THE_MOVE: Record<string, string> = {
   bs_apply: "pandas' missing-value words in a landing table's text key or relation are no value, as the engine reads them; " +
     'rejects listed, recorded and raised through rejects.sql, with structured fields',
   bs_apply_loaded: 'rejects listed, recorded and raised through rejects.sql, with structured fields',
+  bs_bigint: "bs_int_text after bs_is_missing, without bs_int's shortcuts (the same values, no second copy of bs_int)",
   etl_process_game: 'deletes the rows of the 9 fact tables it builds, not of every fact table of the catalog',
 };
 
