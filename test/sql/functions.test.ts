@@ -3,8 +3,9 @@
  * versioned migrations. A database migrated without the function files (as before they
  * existed) and one migrated with them have the same functions, owners, grants and
  * triggers; the bodies differ only where a function was changed on purpose since the
- * move (CHANGED_SINCE_THE_MOVE). A database at an older version, migrated now, ends like
- * a new one. And no function lives outside the folder.
+ * move (CHANGED_SINCE_THE_MOVE), and the data-quality rules are the same rows. A database
+ * at an older version, migrated now, ends like a new one. No function lives outside the
+ * folder, none in two files, and sql/README.md names every file and function.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
