@@ -2,8 +2,9 @@
  * A README that names a file is checked when the file moves (STYLE.md 12): every
  * backquoted path in a README that looks like a file of this repository (a name ending in
  * .ts, .js, .sql, .md, .yaml, .yml or .json) must exist. A README names files relative to
- * itself, to the repository's root, or, for a short name, to one of the folders below it
- * (loader/README.md's `naming.ts` is loader/warehouse/naming.ts). Globs must match a file.
+ * itself, to the repository's root, to one of the folders below it (loader/README.md's
+ * `naming.ts` is loader/warehouse/naming.ts), or to the folder of a path it names in full
+ * (`sql/functions/exposure.sql`, then `exposure.sql`). Globs must match a file.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,23 +31,23 @@ const readmes = folders(ROOT)
 function matches(base: string, name: string): boolean {
   if (!name.includes('*')) return existsSync(path.join(base, name));
   const dir = path.join(base, path.dirname(name));
-  const pattern = new RegExp(
-    `^${path
-      .basename(name)
-      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '[^/]*')}$`,
-  );
-  return existsSync(dir) && readdirSync(dir).some((f) => pattern.test(f));
+  const glob = path
+    .basename(name)
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*');
+  return existsSync(dir) && readdirSync(dir).some((f) => new RegExp(`^${glob}$`).test(f));
 }
 
 /** The backquoted names of a README that look like files of the repository, with where they do not resolve. */
 function missingIn(readme: string): string[] {
   const dir = path.dirname(readme);
   const below = folders(dir);
-  const names = [...readFileSync(readme, 'utf8').matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!);
-  return [...new Set(names)]
-    .filter((n) => FILE.test(n) && !NOT_REPO.some((r) => r.test(n)))
-    .filter((n) => ![dir, ROOT, ...below].some((base) => matches(base, n)));
+  const names = [...new Set([...readFileSync(readme, 'utf8').matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!))].filter(
+    (n) => FILE.test(n) && !NOT_REPO.some((r) => r.test(n)),
+  );
+  const bases = [dir, ROOT, ...below];
+  const named = names.filter((n) => n.includes('/')).flatMap((n) => bases.filter((b) => matches(b, n)).map((b) => path.dirname(path.join(b, n))));
+  return names.filter((n) => ![...bases, ...named].some((base) => matches(base, n)));
 }
 
 describe('READMEs name files that exist', () => {
