@@ -3,11 +3,11 @@
 // Node 20 is this package's runtime; the AWS SDK's notice about its future needs is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require('tsx/cjs');
-const { main } = require('../loader/cli/main.ts');
+const { main } = require('../loader/entry/cli.ts');
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`benchsight: ${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`benchsight: ${err?.message ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );

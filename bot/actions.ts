@@ -5,8 +5,8 @@
  * record can be claimed — once (README.md). Every refused click is recorded.
  */
 import { describeCommand, parseCommand, type Command } from '../loader/commands/grammar';
-import type { BotDeps } from './app';
-import { claimConfirmation, expireConfirmation } from './audit';
+import type { BotDeps } from './deps';
+import { claimConfirmation, expireConfirmation, type ClaimResult } from '../loader/history';
 import { submitJob, whereRefusal } from './commands';
 import { verifyConfirmation } from './confirmation';
 import { noteMessage, type SlackMessage } from './messages';
@@ -43,15 +43,21 @@ export class SeenNonces {
 export async function handleClick(click: Click, deps: BotDeps, seen: SeenNonces): Promise<void> {
   const say = async (message: SlackMessage, replaceOriginal = false) => {
     if (!click.responseUrl) return;
-    await postToResponseUrl(click.responseUrl, { ...message, response_type: 'ephemeral', replace_original: replaceOriginal }, deps.fetch).catch((err: unknown) =>
-      deps.log(`slack: could not answer a ${click.kind} click of ${click.userId}: ${(err as Error).message}`),
+    await postToResponseUrl(click.responseUrl, { ...message, response_type: 'ephemeral', replace_original: replaceOriginal }, deps.fetch).catch(
+      (err: unknown) => deps.log(`slack: could not answer a ${click.kind} click of ${click.userId}: ${(err as Error).message}`),
     );
   };
   const refuse = async (reason: string, text = `(${click.kind} button)`, command?: Command, nonce?: string) => {
-    await deps.commandLog.record({
-      userId: click.userId, text, command, status: 'refused', errorMessage: reason,
-      details: { slack: { team: click.teamId, channel: click.channelId }, click: click.kind, ...(nonce ? { clickedNonce: nonce } : {}) },
-    }).catch((err: unknown) => deps.log(`slack: could not record a refused click of ${click.userId}: ${(err as Error).message}`));
+    await deps.commandLog
+      .record({
+        userId: click.userId,
+        text,
+        command,
+        status: 'refused',
+        errorMessage: reason,
+        details: { slack: { team: click.teamId, channel: click.channelId }, click: click.kind, ...(nonce ? { clickedNonce: nonce } : {}) },
+      })
+      .catch((err: unknown) => deps.log(`slack: could not record a refused click of ${click.userId}: ${(err as Error).message}`));
     await say(noteMessage(reason, 'refused'));
   };
 
@@ -82,8 +88,14 @@ export async function handleClick(click: Click, deps: BotDeps, seen: SeenNonces)
 
   const use = click.kind === 'confirm' ? 'confirmed' : 'cancelled';
   const before = seen.take(c.nonce, use, c.expiresAt, now);
-  if (before) return refuse(`this confirmation of ${title} was already ${before === 'cancelled' ? 'cancelled' : 'used'}: nothing was run again`, c.text, command, c.nonce);
-  let claim;
+  if (before)
+    return refuse(
+      `this confirmation of ${title} was already ${before === 'cancelled' ? 'cancelled' : 'used'}: nothing was run again`,
+      c.text,
+      command,
+      c.nonce,
+    );
+  let claim: ClaimResult;
   try {
     claim = await claimConfirmation(deps.db, { nonce: c.nonce, userId: click.userId, use });
   } catch (err) {
@@ -92,9 +104,10 @@ export async function handleClick(click: Click, deps: BotDeps, seen: SeenNonces)
     return;
   }
   if (!claim.claimed) {
-    const reason = claim.state === 'unknown'
-      ? `there is no record of this confirmation of ${title} (older than an hour?): nothing was run`
-      : `this confirmation of ${title} was already ${claim.state === 'expired' ? 'expired' : claim.state === 'cancelled' ? 'cancelled' : 'used'}: nothing was run again`;
+    const reason =
+      claim.state === 'unknown'
+        ? `there is no record of this confirmation of ${title} (older than an hour?): nothing was run`
+        : `this confirmation of ${title} was already ${claim.state === 'expired' ? 'expired' : claim.state === 'cancelled' ? 'cancelled' : 'used'}: nothing was run again`;
     return refuse(reason, c.text, command, c.nonce);
   }
 

@@ -4,39 +4,12 @@
  * translate Slack's payloads into calls of commands.ts and actions.ts.
  */
 import { App, LogLevel, type BlockButtonAction, type Receiver } from './bolt';
-import type { Database } from '../loader/db/database';
-import type { Extensions } from '../loader/commands/execute';
 import { handleClick, SeenNonces } from './actions';
-import { CommandLog } from './audit';
 import { handleSlashCommand } from './commands';
-import type { BotConfig } from './config';
-import type { JobDispatcher } from './dispatcher';
+import { botDeps, type BotOptions } from './deps';
 import { CANCEL_ACTION, CONFIRM_ACTION } from './messages';
 
-export const SLASH_COMMAND = '/benchsight';
-
-export interface BotDeps {
-  config: BotConfig;
-  db: Database;
-  dispatcher: JobDispatcher;
-  /** ETL and data-quality commands, plugged in by their modules (absent: "not available here"). */
-  extensions?: Extensions;
-  /** A fast command still running after this long answers "working on it" and posts its result later. */
-  answerWithinMs: number;
-  now: () => number;
-  log: (line: string) => void;
-  fetch?: typeof fetch;
-  /** Where records written after the answer go (batched). */
-  commandLog: CommandLog;
-}
-
-type Defaulted = 'answerWithinMs' | 'now' | 'log' | 'commandLog';
-export type BotOptions = Omit<BotDeps, Defaulted> & Partial<Pick<BotDeps, Defaulted>>;
-
-export function botDeps(o: BotOptions): BotDeps {
-  const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as BotOptions;
-  return { answerWithinMs: 2000, now: Date.now, log: (l) => console.error(l), commandLog: new CommandLog(o.db), ...given };
-}
+const SLASH_COMMAND = '/benchsight';
 
 export function createBotApp(receiver: Receiver, options: BotOptions): App {
   const deps = botDeps(options);
@@ -55,7 +28,10 @@ export function createBotApp(receiver: Receiver, options: BotOptions): App {
     await handleSlashCommand(command, async (message) => ack(message), deps);
   });
 
-  for (const [actionId, kind] of [[CONFIRM_ACTION, 'confirm'], [CANCEL_ACTION, 'cancel']] as const) {
+  for (const [actionId, kind] of [
+    [CONFIRM_ACTION, 'confirm'],
+    [CANCEL_ACTION, 'cancel'],
+  ] as const) {
     app.action<BlockButtonAction>(actionId, async ({ body, action, ack }) => {
       await ack();
       await handleClick(

@@ -7,8 +7,9 @@
 import type { SlashCommand } from './bolt';
 import { describeCommand, isDestructive, parseCommand, type Command } from '../loader/commands/grammar';
 import { executeCommand, type Outcome } from '../loader/commands/execute';
-import type { BotDeps } from './app';
-import { recordAsk, recordCommand, finishCommand, type CommandRecord } from './audit';
+import type { BotDeps } from './deps';
+import { finishCommand } from '../loader/history';
+import { recordAsk, recordCommand, type CommandRecord } from './audit';
 import { newConfirmation, signConfirmation } from './confirmation';
 import { confirmPrompt, noteMessage, outcomeMessage, type SlackMessage } from './messages';
 import { failureOf, reportToSlack } from './report';
@@ -17,7 +18,7 @@ import { mayRun, roleOf } from './roles';
 export type Ack = (message: SlackMessage) => Promise<void>;
 
 /** Work that may take longer than Slack waits: run by the dispatcher, reported at the response_url. */
-export function isSlow(c: Command): boolean {
+function isSlow(c: Command): boolean {
   return c.kind === 'load' || c.kind === 'full-refresh' || c.kind === 'delete-game' || c.kind === 'etl-run';
 }
 
@@ -37,9 +38,9 @@ export async function handleSlashCommand(body: SlashCommand, ack: Ack, deps: Bot
   const userId = body.user_id;
   const details = { slack: { team: body.team_id, channel: body.channel_id } };
   const record = (r: Omit<CommandRecord, 'userId' | 'text' | 'details'>) =>
-    deps.commandLog.record({ userId, text, details, durationMs: Date.now() - started, ...r }).catch((err: unknown) =>
-      deps.log(`slack: could not record "${text}" by ${userId}: ${(err as Error).message}`),
-    );
+    deps.commandLog
+      .record({ userId, text, details, durationMs: Date.now() - started, ...r })
+      .catch((err: unknown) => deps.log(`slack: could not record "${text}" by ${userId}: ${(err as Error).message}`));
   const refuse = async (reason: string, command?: Command) => {
     await ack({ ...noteMessage(reason, 'refused'), response_type: 'ephemeral' });
     await record({ command, status: 'refused', errorMessage: reason });
@@ -84,17 +85,29 @@ async function askToConfirm(body: SlashCommand, text: string, command: Command, 
   try {
     // The prompt's row is what the button claims, so it must exist before the button does.
     await recordAsk(deps.db, {
-      userId: body.user_id, text, command, nonce: c.nonce, expiresAt: c.expiresAt,
+      userId: body.user_id,
+      text,
+      command,
+      nonce: c.nonce,
+      expiresAt: c.expiresAt,
       details: { slack: { team: body.team_id, channel: body.channel_id } },
     });
   } catch (err) {
-    await ack({ ...noteMessage(`could not record the request, so it cannot be confirmed; nothing was run: ${(err as Error).message}`, 'warning'), response_type: 'ephemeral' });
+    await ack({
+      ...noteMessage(`could not record the request, so it cannot be confirmed; nothing was run: ${(err as Error).message}`, 'warning'),
+      response_type: 'ephemeral',
+    });
     return;
   }
-  await ack(confirmPrompt({
-    description: describeCommand(command), userId: body.user_id,
-    value: signConfirmation(c, deps.config.signingSecret), expiresAt: c.expiresAt, ttlMs: deps.config.confirmTtlMs,
-  }));
+  await ack(
+    confirmPrompt({
+      description: describeCommand(command),
+      userId: body.user_id,
+      value: signConfirmation(c, deps.config.signingSecret),
+      expiresAt: c.expiresAt,
+      ttlMs: deps.config.confirmTtlMs,
+    }),
+  );
 }
 
 async function queue(body: SlashCommand, text: string, command: Command, ack: Ack, deps: BotDeps): Promise<void> {
@@ -102,7 +115,11 @@ async function queue(body: SlashCommand, text: string, command: Command, ack: Ac
   let auditId: number;
   try {
     auditId = await recordCommand(deps.db, {
-      userId: body.user_id, text, command, status: 'started', details: { slack: { team: body.team_id, channel: body.channel_id } },
+      userId: body.user_id,
+      text,
+      command,
+      status: 'started',
+      details: { slack: { team: body.team_id, channel: body.channel_id } },
     });
   } catch (err) {
     await ack({ ...noteMessage(`could not record ${title}, so it was not queued: ${(err as Error).message}`, 'warning'), response_type: 'ephemeral' });

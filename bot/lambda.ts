@@ -1,29 +1,20 @@
 /**
- * The bot on AWS Lambda (bundled to dist/bot/index.js, behind a Function URL or API
- * Gateway): Bolt's AwsLambdaReceiver over the same app as the local server.
+ * The bot on AWS Lambda (behind a Function URL or API Gateway): Bolt's
+ * AwsLambdaReceiver over the same app as the local server.
  * AwsLambdaReceiver returns only when the whole listener has finished, so the listener
  * must never wait for slow work: it records the command, hands it to the dispatcher and
- * acks. The environment holds the secrets' ARNs only (SLACK_SIGNING_SECRET_ARN,
- * SLACK_BOT_TOKEN_SECRET_ARN, DATABASE_SECRET_ARN); they are read once per cold start.
+ * acks. The deployed handler, which reads its settings and secrets from the environment,
+ * is loader/entry/bot-lambda.ts.
  */
 import { AwsLambdaReceiver, LogLevel } from './bolt';
-import { resolveDatabaseUrl, readSecret, type SecretReader } from '../loader/aws/secrets';
 import type { Database } from '../loader/db/database';
-import { openPostgres } from '../loader/db/postgres';
 import type { Extensions } from '../loader/commands/execute';
 import type { Source } from '../loader/engine';
 import { createBotApp } from './app';
-import { botConfigFromLambdaEnv, type BotConfig } from './config';
+import type { BotConfig } from './config';
 import { inProcessDispatcher, type JobDispatcher } from './dispatcher';
 import { slackClient } from './report';
 import { requestGuard } from './request-guard';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { etlCommandExtensions } from '../loader/etl';
-import { makeS3Client, s3ConfigFromEnv } from '../loader/s3/client';
-import { latestExportsSource } from '../loader/s3/source';
-import { defaultHandlers } from '../loader/worker/registry';
-import { wakeWorker } from '../loader/worker/wake';
-import { queueDispatcher } from './queue-dispatcher';
 
 type AwsHandler = ReturnType<AwsLambdaReceiver['toHandler']>;
 export type LambdaEvent = Parameters<AwsHandler>[0];
@@ -62,16 +53,22 @@ function plainContentType(event: LambdaEvent): LambdaEvent {
   const value = key === undefined ? undefined : event.headers[key];
   if (key === undefined || !value) return event;
   const plain = value.split(';')[0]!.trim().toLowerCase();
-  return plain === value ? event : { ...event, headers: { ...event.headers, [key]: plain } } as LambdaEvent;
+  return plain === value ? event : ({ ...event, headers: { ...event.headers, [key]: plain } } as LambdaEvent);
 }
 
 export function createLambdaHandler(o: LambdaBotOptions): LambdaHandler {
   const log = o.log ?? ((l: string) => console.error(l));
   const receiver = new AwsLambdaReceiver({ signingSecret: o.config.signingSecret, logLevel: LogLevel.ERROR });
-  const dispatcher = o.dispatcher ?? inProcessDispatcher({
-    db: o.db, source: o.source, extensions: o.extensions, log, progressEveryMs: o.progressEveryMs,
-    client: slackClient(o.config.botToken, { slackApiUrl: o.config.slackApiUrl }),
-  });
+  const dispatcher =
+    o.dispatcher ??
+    inProcessDispatcher({
+      db: o.db,
+      source: o.source,
+      extensions: o.extensions,
+      log,
+      progressEveryMs: o.progressEveryMs,
+      client: slackClient(o.config.botToken, { slackApiUrl: o.config.slackApiUrl }),
+    });
   createBotApp(receiver, { config: o.config, db: o.db, dispatcher, extensions: o.extensions, log, now: o.now, answerWithinMs: o.answerWithinMs });
   const inner = receiver.toHandler();
   // Signature, clock and replays are checked before Bolt sees a request (request-guard.ts).
@@ -91,52 +88,3 @@ export function createLambdaHandler(o: LambdaBotOptions): LambdaHandler {
     return inner(plain, context);
   };
 }
-
-export interface FromEnvOptions {
-  env?: Record<string, string | undefined>;
-  read?: SecretReader;
-  /** Plugged in by the deployment: the queue dispatcher, the drop-bucket source, the ETL extensions. */
-  dispatcher?: (db: Database, config: BotConfig) => JobDispatcher;
-  source?: () => Promise<Source>;
-  extensions?: (db: Database) => Extensions;
-}
-
-/** A handler that reads its configuration and secrets at the first event and keeps them for the container's life. */
-export function lambdaHandlerFromEnv(opts: FromEnvOptions = {}): LambdaHandler {
-  let ready: Promise<LambdaHandler> | undefined;
-  const coldStart = async (): Promise<LambdaHandler> => {
-    const env = opts.env ?? process.env;
-    const read = opts.read ?? readSecret;
-    const config = await botConfigFromLambdaEnv(env, read);
-    const db = openPostgres({ url: await resolveDatabaseUrl(env, read), max: 2, applicationName: 'benchsight-bot' });
-    if (!opts.dispatcher) {
-      console.warn('benchsight bot: no job queue dispatcher plugged in; slow commands run in this Lambda after the ack and may be frozen with it');
-    }
-    return createLambdaHandler({
-      config, db, dispatcher: opts.dispatcher?.(db, config), source: opts.source, extensions: opts.extensions?.(db),
-    });
-  };
-  return async (event, context) => {
-    ready ??= coldStart().catch((err: unknown) => {
-      ready = undefined; // the next event tries again (e.g. a secret fixed meanwhile)
-      throw err;
-    });
-    return (await ready)(event, context);
-  };
-}
-
-/** On AWS: slow commands go to the queue and wake the worker; loads read the drop bucket. */
-export const handler = lambdaHandlerFromEnv({
-  dispatcher: (db) => {
-    const worker = process.env.WORKER_FUNCTION_NAME?.trim();
-    const lambda = worker ? new LambdaClient({}) : undefined;
-    return queueDispatcher(db, async (jobId) => {
-      if (lambda && worker) await wakeWorker(lambda, worker, { reason: 'slack', jobId });
-    });
-  },
-  source: () => {
-    const s3c = s3ConfigFromEnv(process.env);
-    return s3c.bucket ? Promise.resolve(latestExportsSource(makeS3Client(s3c), s3c.bucket)) : Promise.reject(new Error('DROP_BUCKET is not set'));
-  },
-  extensions: (db) => etlCommandExtensions(db, { handlers: defaultHandlers() }),
-});

@@ -12,7 +12,8 @@ import type { Database } from '../loader/db/database';
 import { describeCommand, type Command } from '../loader/commands/grammar';
 import { executeCommand, type CommandContext, type Extensions, type Outcome } from '../loader/commands/execute';
 import { formatError, type Progress, type Source } from '../loader/engine';
-import { finishCommand, recordCommand } from './audit';
+import { finishCommand } from '../loader/history';
+import { recordCommand } from './audit';
 import { noteMessage, outcomeMessage, type Block, type SlackMessage } from './messages';
 
 /** A command to run for a Slack user: plain JSON, so a queue can carry it as a job's payload. */

@@ -15,7 +15,7 @@ import { inProcessDispatcher, type JobDispatcher } from './dispatcher';
 import { slackClient } from './report';
 import { requestGuard, type IncomingRequest } from './request-guard';
 
-export const EVENTS_PATH = '/slack/events';
+const EVENTS_PATH = '/slack/events';
 
 export interface StartBotOptions {
   config: BotConfig;
@@ -68,8 +68,12 @@ function incoming(req: IncomingMessage, rawBody: Buffer): IncomingRequest {
     return Array.isArray(v) ? undefined : v;
   };
   return {
-    rawBody: rawBody.toString('utf8'), contentType: one('content-type'), timestamp: one('x-slack-request-timestamp'),
-    signature: one('x-slack-signature'), remote: req.socket.remoteAddress, path: req.url,
+    rawBody: rawBody.toString('utf8'),
+    contentType: one('content-type'),
+    timestamp: one('x-slack-request-timestamp'),
+    signature: one('x-slack-signature'),
+    remote: req.socket.remoteAddress,
+    path: req.url,
   };
 }
 
@@ -79,7 +83,12 @@ export async function startBot(o: StartBotOptions): Promise<RunningBot> {
   const inProcess = o.dispatcher
     ? undefined
     : inProcessDispatcher({
-        db: o.db, source: o.source, extensions: o.extensions, loadOptions: o.loadOptions, log, progressEveryMs: o.progressEveryMs,
+        db: o.db,
+        source: o.source,
+        extensions: o.extensions,
+        loadOptions: o.loadOptions,
+        log,
+        progressEveryMs: o.progressEveryMs,
         client: slackClient(o.config.botToken, { slackApiUrl: o.config.slackApiUrl }),
       });
   const dispatcher = o.dispatcher ?? inProcess!;

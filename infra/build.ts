@@ -2,7 +2,7 @@
  * `npm run build [name ...]`: bundles the Lambda functions with esbuild into
  * `dist/<name>/index.js` (CommonJS, Node 20, exporting `handler`), which the stack
  * uploads. Without names it builds all of them. The migrate bundle also carries the
- * migration files, in `dist/migrate/sql/migrations`.
+ * SQL it applies: `dist/migrate/sql/migrations` and `dist/migrate/sql/functions`.
  */
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +25,9 @@ const EXTERNAL = ['pg-native'];
 const EMBEDDED = 'loader/db/embedded.ts';
 
 export class BuildError extends Error {}
+
+/** Where the migrate bundle carries the files of sql/functions (the handler reads them there). */
+const BUNDLED_FUNCTIONS = path.join('sql', 'functions');
 
 /** The name esbuild gives the generated entry of every bundle. */
 const STUB = '<stdin>';
@@ -88,6 +91,7 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
     }
     if (name === 'migrate') {
       cpSync(path.join(root, 'sql', 'migrations'), path.join(dir, BUNDLED_MIGRATIONS), { recursive: true });
+      cpSync(path.join(root, 'sql', 'functions'), path.join(dir, BUNDLED_FUNCTIONS), { recursive: true });
     }
     const bytes = result.metafile.outputs[path.relative(root, file).split(path.sep).join('/')]?.bytes ?? 0;
     built.push({ name, file, bytes });
@@ -105,7 +109,7 @@ export function parseBuildArgs(argv: string[]): LambdaName[] {
 async function main(argv: string[]): Promise<void> {
   const names = parseBuildArgs(argv);
   for (const b of await buildLambdas(names)) {
-    const extra = b.name === 'migrate' ? ` (with ${path.join('dist', 'migrate', BUNDLED_MIGRATIONS)})` : '';
+    const extra = b.name === 'migrate' ? ` (with ${path.join('dist', 'migrate', BUNDLED_MIGRATIONS)} and ${path.join('dist', 'migrate', BUNDLED_FUNCTIONS)})` : '';
     process.stdout.write(`${path.relative(ROOT, b.file)}  ${Math.round(b.bytes / 1024)} KiB${extra}\n`);
   }
 }

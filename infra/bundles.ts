@@ -8,17 +8,17 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..');
 
 export const LAMBDA_ENTRIES = {
-  loader: 'loader/s3/handler.ts',
-  worker: 'loader/worker/handler.ts',
-  bot: 'bot/lambda.ts',
-  migrate: 'loader/db/migrate-handler.ts',
+  loader: 'loader/entry/loader-lambda.ts',
+  worker: 'loader/entry/worker-lambda.ts',
+  bot: 'loader/entry/bot-lambda.ts',
+  migrate: 'loader/entry/migrate-lambda.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 export const LAMBDA_NAMES = Object.keys(LAMBDA_ENTRIES) as LambdaName[];
 
 export function isLambdaName(name: string): name is LambdaName {
-  return Object.prototype.hasOwnProperty.call(LAMBDA_ENTRIES, name);
+  return Object.hasOwn(LAMBDA_ENTRIES, name);
 }
 
 /** `dist/<name>`: the folder the stack uploads as the function's code. */

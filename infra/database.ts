@@ -145,7 +145,7 @@ export class Database extends pulumi.ComponentResource {
       {
         functionName: `${args.namePrefix}-migrate`,
         bundle: 'migrate',
-        description: 'applies sql/migrations (invoked by pulumi up)',
+        description: 'applies sql/migrations and sql/functions (invoked by pulumi up)',
         memoryMb: 512,
         timeoutSeconds: 600,
         environment: {

@@ -1,8 +1,8 @@
 /**
- * Pure helpers over sql/migrations for the Pulumi program: the hash that re-runs the
- * migrate function when a file changes, and the tables the files create, from which the
- * roles' table grants are computed (so a table added by a migration is granted in the
- * same `pulumi up` that creates it).
+ * Pure helpers over the SQL files migrate applies (sql/migrations, then sql/functions)
+ * for the Pulumi program: the hash that re-runs the migrate function when a file changes,
+ * and the tables the files create, from which the roles' table grants are computed (so a
+ * table added by a migration is granted in the same `pulumi up` that creates it).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,20 +10,28 @@ import path from 'node:path';
 import { TABLE_NAMES } from '../loader/warehouse';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../sql/migrations');
+export const FUNCTIONS_DIR = path.resolve(__dirname, '../sql/functions');
 
 export interface MigrationFile {
   name: string;
   sql: string;
 }
 
-export function readMigrationFiles(dir = MIGRATIONS_DIR): MigrationFile[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .map((name) => ({ name, sql: readFileSync(path.join(dir, name), 'utf8') }));
+/**
+ * The SQL files migrate applies: the migrations, then the function files (named
+ * `functions/<file>`), each folder in name order. (The function files create no tables:
+ * tables belong to the migrations.)
+ */
+export function readMigrationFiles(dir = MIGRATIONS_DIR, functionsDir = FUNCTIONS_DIR): MigrationFile[] {
+  const read = (folder: string, prefix: string) =>
+    readdirSync(folder)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((name) => ({ name: prefix + name, sql: readFileSync(path.join(folder, name), 'utf8') }));
+  return [...read(dir, ''), ...read(functionsDir, 'functions/')];
 }
 
-/** Changes whenever a migration file is added, removed, renamed or edited. */
+/** Changes whenever a migration or function file is added, removed, renamed or edited. */
 export function migrationsHash(files: MigrationFile[]): string {
   const h = createHash('sha256');
   for (const f of files) h.update(f.name).update('\0').update(f.sql.replace(/\r\n/g, '\n')).update('\0');
@@ -48,11 +56,11 @@ function withoutComments(sql: string): string {
 
 /**
  * The permanent tables the migrations leave in schema public, in order of creation
- * (temporary tables made inside functions are not), plus `schema_migrations`, which the
- * migrations runner creates itself.
+ * (temporary tables made inside functions are not), plus `schema_migrations` and
+ * `schema_functions`, which the migrations runner creates itself.
  */
 export function tablesCreatedBy(files: MigrationFile[]): string[] {
-  const tables: string[] = ['schema_migrations'];
+  const tables: string[] = ['schema_migrations', 'schema_functions'];
   for (const f of files) {
     const sql = withoutComments(f.sql);
     const events: { at: number; table: string; create: boolean }[] = [];
@@ -97,11 +105,12 @@ export function schemasCreatedBy(files: MigrationFile[]): string[] {
 /** Tables only the migrator writes: the loader may read them, never change them. */
 export const READ_ONLY_FOR_LOADER = [
   'schema_migrations',
+  'schema_functions',
   'bs_settings',
   'warehouse_tables',
   'warehouse_columns',
   'warehouse_relations',
-  'quality_rules', // changed by migrations only (000005_etl.sql)
+  'quality_rules', // declared by sql/functions/quality.sql, applied by migrate
   'bs_parked_indexes', // its definitions run with the owner's rights (000007): never the loader's to write
 ];
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privateServer } from './support/embedded';
 import { openPostgres } from '../loader/db/postgres';
-import { checksum, migrate, MigrationError, migrationStatus, readMigrations, type Migration } from '../loader/db/migrate';
+import { checksum, migrate, MigrationError, migrationStatus, readFunctionFiles, readMigrations, type FunctionsFile, type Migration } from '../loader/db/migrate';
 import type { Queryable } from '../loader/db/database';
 import { freshDatabase, type TestDatabase } from './support/database';
 
@@ -93,7 +93,7 @@ describe('migrate', () => {
   it('refuses to run when an applied migration was edited, naming it, and applies nothing', async () => {
     const { db } = await fresh();
     const original = readMigrations();
-    await migrate(db, { migrations: original.slice(0, 1) });
+    await migrate(db, { migrations: original.slice(0, 1), functions: [] });
     const edited: Migration[] = original.map((m, i) =>
       i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: checksum(`${m.sql}\n-- edited`) } : m,
     );
@@ -102,6 +102,50 @@ describe('migrate', () => {
     expect((err as Error).message).toContain(original[0]!.name);
     expect((err as Error).message).toMatch(/edited after it was applied/);
     expect((await migrationStatus(db)).version).toBe(1);
+  });
+
+  it('applies a changed function file again, and that one only, each in its own transaction', async () => {
+    const { db } = await fresh();
+    const files = readFunctionFiles();
+    const first = await migrate(db);
+    expect(first.functions).toEqual(files.map((f) => f.name));
+    expect((await migrate(db)).functions).toEqual([]);
+
+    const purge = files.find((f) => f.name === 'retention.sql')!;
+    const changedSql = purge.sql.replace('RETURNS bigint', 'RETURNS bigint\nSET work_mem = \'8MB\'');
+    expect(changedSql).not.toBe(purge.sql);
+    const changed: FunctionsFile[] = files.map((f) => (f === purge ? { ...f, sql: changedSql, checksum: checksum(changedSql) } : f));
+    const logs: string[] = [];
+    const r = await migrate(db, { functions: changed, log: (l) => logs.push(l) });
+    expect(r).toMatchObject({ applied: [], functions: ['retention.sql'] });
+    expect(logs.join('\n')).toMatch(/applied functions\/retention\.sql/);
+    const cfg = await db.query<{ c: string[] }>("SELECT proconfig AS c FROM pg_proc WHERE proname = 'bs_purge_rejects'");
+    expect(cfg.rows[0]!.c).toEqual(['work_mem=8MB']);
+    expect(await openToPublic(db)).toEqual([]);
+
+    // A file that fails is named; what it would change stays as it was, and so does its record.
+    const broken: FunctionsFile[] = files.map((f) =>
+      f === purge ? { ...f, sql: `${f.sql}\nCREATE OR REPLACE FUNCTION bs_purge_rejects() RETURNS bigint LANGUAGE sql AS $$ SELECT nope $$;`, checksum: 'x' } : f,
+    );
+    const err = await migrate(db, { functions: broken }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as Error).message).toMatch(/^functions file retention\.sql failed: .*nope/);
+    const still = await db.query<{ c: string[] }>("SELECT proconfig AS c FROM pg_proc WHERE proname = 'bs_purge_rejects'");
+    expect(still.rows[0]!.c).toEqual(['work_mem=8MB']);
+    const rec = await db.query<{ checksum: string }>("SELECT checksum FROM schema_functions WHERE name = 'retention.sql'");
+    expect(rec.rows[0]!.checksum).toBe(checksum(changedSql));
+    // and the files as they are put it back
+    expect((await migrate(db)).functions).toEqual(['retention.sql']);
+  });
+
+  it('applies every function file again after a run that applied a migration', async () => {
+    const { db } = await fresh();
+    await migrate(db);
+    const sql = 'CREATE TABLE bs_test_later (x integer);';
+    const later: Migration = { version: 999999, name: '999999_later.sql', sql, checksum: checksum(sql) };
+    const r = await migrate(db, { migrations: [...readMigrations(), later] });
+    expect(r.applied).toEqual([later.name]);
+    expect(r.functions).toEqual(readFunctionFiles().map((f) => f.name));
   });
 
   it('reads the migration files in order, with checksums of their contents', () => {

@@ -4,11 +4,17 @@
  * one transaction-level advisory lock, so two migrators run one after the other and
  * the second finds nothing to do; an applied migration whose file changed is refused.
  *
- * Then, every run, what no migration file can know in advance (000011_grants.sql): no
- * function of the project is left executable by PUBLIC (also in each migration's own
- * transaction, so none ever commits open to everyone), and the exposure to Supabase's API
- * roles is applied again when it is out of date — roles that appeared since, tables
- * added since.
+ * Then the files of sql/functions, the current definition of every function (the
+ * "repeatable" migrations of Flyway): each file whose checksum differs from the one
+ * recorded in schema_functions is applied again, in name order, each in its own
+ * transaction under the same lock — and every file after a run that applied a versioned
+ * migration, so that a database migrated step by step ends exactly like a new one (the
+ * versioned migrations create the functions as they were; the files replace them).
+ *
+ * Then, every run, what no migration file can know in advance (grants.sql): no function
+ * of the project is left executable by PUBLIC (also in each file's own transaction, so
+ * none ever commits open to everyone), and the exposure to Supabase's API roles is
+ * applied again when it is out of date — roles that appeared since, tables added since.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,8 +28,17 @@ export interface Migration {
   checksum: string;
 }
 
+/** A file of sql/functions: applied again whenever it changes. */
+export interface FunctionsFile {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../sql/migrations');
+export const FUNCTIONS_DIR = path.resolve(__dirname, '../../sql/functions');
 const FILE = /^(\d{6})_([a-z0-9_]+)\.sql$/;
+const FUNCTIONS_FILE = /^[a-z0-9_]+\.sql$/;
 /** Key of the advisory lock every migration transaction takes ("bsmigrat"). */
 const LOCK_KEY = 0x62736d6967726174n;
 
@@ -51,6 +66,18 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return out;
 }
 
+/** The files of sql/functions, in the order migrate applies them (by name). */
+export function readFunctionFiles(dir = FUNCTIONS_DIR): FunctionsFile[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => {
+      if (!FUNCTIONS_FILE.test(file)) throw new MigrationError(`${file}: function files are named like name.sql (a-z, 0-9, _)`);
+      const sql = readFileSync(path.join(dir, file), 'utf8');
+      return { name: file, sql, checksum: checksum(sql) };
+    });
+}
+
 interface Applied {
   version: number;
   name: string;
@@ -62,6 +89,11 @@ async function lockAndRead(tx: Queryable): Promise<Applied[]> {
   await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY,
     name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  await tx.query(`CREATE TABLE IF NOT EXISTS schema_functions (
+    name text PRIMARY KEY,
     checksum text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
   )`);
@@ -89,6 +121,8 @@ function verify(applied: Applied[], known: Migration[]): void {
 export interface MigrateResult {
   applied: string[];
   version: number;
+  /** The files of sql/functions applied in this run. */
+  functions: string[];
   /** apply_exposure() (000006): run now, already current, or not in the schema (yet). */
   exposure: 'applied' | 'current' | 'absent';
 }
@@ -125,6 +159,8 @@ export async function migrate(
   db: Database,
   opts: {
     migrations?: Migration[];
+    /** The files of sql/functions (default: read from there; [] applies none). */
+    functions?: FunctionsFile[];
     log?: (line: string) => void;
     /** 'always' runs apply_exposure() even when nothing seems to need it (the deploy's migrate function). */
     exposure?: 'when-needed' | 'always';
@@ -162,8 +198,37 @@ export async function migrate(
     if (!next) break;
     applied.push(next.name);
   }
+  const functions = await applyFunctions(db, opts.functions ?? readFunctionFiles(), applied.length > 0, opts.log);
   const exposure = await db.transaction((tx) => secure(tx, opts.exposure === 'always', opts.log));
-  return { applied, version: migrations.length ? migrations[migrations.length - 1]!.version : 0, exposure };
+  return { applied, version: migrations.length ? migrations[migrations.length - 1]!.version : 0, functions, exposure };
+}
+
+/** Each functions file that changed (every one when `all`), in its own transaction. */
+async function applyFunctions(db: Database, files: FunctionsFile[], all: boolean, log?: (line: string) => void): Promise<string[]> {
+  const applied: string[] = [];
+  for (const file of files) {
+    const done = await db.transaction(async (tx) => {
+      await lockAndRead(tx);
+      const recorded = await tx.query<{ checksum: string }>('SELECT checksum FROM schema_functions WHERE name = $1', [file.name]);
+      if (!all && recorded.rows[0]?.checksum === file.checksum) return false;
+      const started = Date.now();
+      try {
+        await tx.query(file.sql);
+        await restrictFunctions(tx);
+      } catch (err) {
+        throw new MigrationError(`functions file ${file.name} failed: ${(err as Error).message}`);
+      }
+      await tx.query(
+        `INSERT INTO schema_functions (name, checksum) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()`,
+        [file.name, file.checksum],
+      );
+      log?.(`applied functions/${file.name} (${Date.now() - started} ms)`);
+      return true;
+    });
+    if (done) applied.push(file.name);
+  }
+  return applied;
 }
 
 export async function migrationStatus(db: Queryable): Promise<{ version: number; name: string | null }> {

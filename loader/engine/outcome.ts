@@ -41,14 +41,17 @@ export async function concernsOf(tx: Queryable, requestId: string, results: Tabl
       out.push({ table: r.table, message: `${r.table}: ${r.rejected} of ${inScope} rows rejected, more than ${a.says} (see \`benchsight sql "select line, reason, detail from load_rejects where request_id = '${requestId}'"\`; --max-rejects sets the allowance)` });
     }
   }
-  // Children rejected as orphans of a parent that lost rows in this very request.
-  for (const rel of RELATIONS) {
+  // Children rejected as orphans of a parent that lost rows in this very request: each
+  // child row once, however many of its relations point to that parent
+  // (load_rejects.relations: every relation an orphan breaks, sql/functions/rejects.sql).
+  const pairs = new Map(RELATIONS.map((rel) => [`${rel.table} ${rel.parent}`, rel]));
+  for (const rel of pairs.values()) {
     const child = byTable.get(rel.table);
     const parent = byTable.get(rel.parent);
     if (!child || !parent || !child.rejectedByReason.orphan || lostKeys(parent) === 0) continue;
     const n = await tx.query<{ n: string }>(
-      "SELECT count(*) AS n FROM load_rejects WHERE request_id = $1 AND table_name = $2 AND reason = 'orphan' AND detail LIKE $3",
-      [requestId, rel.table, `%${rel.column} % is not in ${rel.parent}.%`],
+      "SELECT count(*) AS n FROM load_rejects WHERE request_id = $1 AND table_name = $2 AND reason = 'orphan' AND relations @> $3::jsonb",
+      [requestId, rel.table, JSON.stringify([{ parent_table: rel.parent }])],
     );
     const k = Number(n.rows[0]!.n);
     if (k === 0) continue;
@@ -59,10 +62,5 @@ export async function concernsOf(tx: Queryable, requestId: string, results: Tabl
         `(${lost} ${rel.parent} row${lost === 1 ? '' : 's'} of ${parent.file}: ${Object.entries(parent.rejectedByReason).filter(([x]) => x !== 'duplicate_key').map(([x, v]) => `${v} ${x}`).join(', ')}): fix ${rel.parent} and load again`,
     });
   }
-  return dedupe(out);
-}
-
-function dedupe(cs: Concern[]): Concern[] {
-  const seen = new Set<string>();
-  return cs.filter((c) => !seen.has(c.message) && (seen.add(c.message), true));
+  return out;
 }

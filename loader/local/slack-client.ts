@@ -13,7 +13,7 @@ interface SlackMessage {
   blocks?: { type: string; text?: { text?: string }; elements?: { text?: { text?: string } | string }[] }[];
 }
 
-export function messageText(m: SlackMessage): string {
+function messageText(m: SlackMessage): string {
   const parts: string[] = [];
   for (const b of m.blocks ?? []) {
     if (b.text?.text) parts.push(b.text.text);
@@ -22,19 +22,20 @@ export function messageText(m: SlackMessage): string {
       if (t) parts.push(`[${t}]`);
     }
   }
-  return (parts.length ? parts.join('\n') : m.text ?? '')
-    .replace(/```/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+  return (parts.length ? parts.join('\n') : (m.text ?? '')).replace(/```/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-export function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now() / 1000)): Record<string, string> {
+function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now() / 1000)): Record<string, string> {
   const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
   return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig, 'content-type': 'application/x-www-form-urlencoded' };
 }
 
-export async function sendSlash(state: StackState, text: string, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, opts: { waitMs?: number } = {}): Promise<number> {
+export async function sendSlash(
+  state: StackState,
+  text: string,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  opts: { waitMs?: number } = {},
+): Promise<number> {
   const later: SlackMessage[] = [];
   let notify: (() => void) | undefined;
   const server = http.createServer((req, res) => {
@@ -54,9 +55,18 @@ export async function sendSlash(state: StackState, text: string, io: { stdout: N
   try {
     const responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`;
     const body = new URLSearchParams({
-      token: 'local', team_id: state.teamId, team_domain: 'local', channel_id: 'C0LOCAL', channel_name: 'local',
-      user_id: state.userId, user_name: 'you', command: '/benchsight', text: text.replace(/^\/benchsight\s*/, ''),
-      response_url: responseUrl, trigger_id: randomBytes(8).toString('hex'), api_app_id: 'A0LOCAL',
+      token: 'local',
+      team_id: state.teamId,
+      team_domain: 'local',
+      channel_id: 'C0LOCAL',
+      channel_name: 'local',
+      user_id: state.userId,
+      user_name: 'you',
+      command: '/benchsight',
+      text: text.replace(/^\/benchsight\s*/, ''),
+      response_url: responseUrl,
+      trigger_id: randomBytes(8).toString('hex'),
+      api_app_id: 'A0LOCAL',
     }).toString();
     const res = await fetch(state.botUrl, { method: 'POST', headers: signSlackRequest(state.signingSecret, body), body });
     const raw = await res.text();

@@ -20,7 +20,11 @@ export async function startSlackStandin(print: (line: string) => void): Promise<
         body = {};
       }
       if (method === 'chat.postMessage') {
-        print(`[slack #${String(body.channel ?? '?')}] ${String(body.text ?? '').split('\n').join('\n    ')}`);
+        print(
+          `[slack #${String(body.channel ?? '?')}] ${String(body.text ?? '')
+            .split('\n')
+            .join('\n    ')}`,
+        );
       }
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ ok: true, ts: `${Date.now() / 1000}`, channel: body.channel }));
@@ -29,9 +33,10 @@ export async function startSlackStandin(print: (line: string) => void): Promise<
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
-    stop: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

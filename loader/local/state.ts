@@ -22,7 +22,7 @@ export interface StackState {
   userId: string;
 }
 
-export function statePath(dataDir: string): string {
+function statePath(dataDir: string): string {
   return path.resolve(dataDir, 'stack.json');
 }
 

@@ -5,6 +5,7 @@
  */
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Queryable } from '../db/database';
+import { recordObjectRefused } from '../history';
 import type { SlackNotifier } from './notify';
 import { s3Url } from './objects';
 import type { S3ObjectEvent } from './tracking';
@@ -21,11 +22,10 @@ export function copySource(o: S3ObjectEvent): string {
 
 /** A refused object leaves a history row too, with the object in its context. */
 export async function refuse(db: Queryable, obj: S3ObjectEvent, by: string, message: string): Promise<void> {
-  await db.query(
-    `INSERT INTO load_history (request_id, kind, scope, operation, source, status, error_message, initiated_by, completed_at, duration_ms, warnings)
-     VALUES (gen_random_uuid(), 'request', 'drop', 'load', $1, 'refused', $2, $3, now(), 0, $4)`,
-    [s3Url(obj), message, by, JSON.stringify({ context: { bucket: obj.bucket, key: obj.key, etag: obj.etag ?? obj.head?.etag, sequencer: obj.sequencer } })],
-  );
+  await recordObjectRefused(db, {
+    object: s3Url(obj), message, initiatedBy: by,
+    context: { bucket: obj.bucket, key: obj.key, etag: obj.etag ?? obj.head?.etag, sequencer: obj.sequencer },
+  });
 }
 
 export interface OutcomeDeps {

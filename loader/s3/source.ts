@@ -115,17 +115,3 @@ function notLoaded(objects: _Object[]): (o: _Object) => boolean {
     return Boolean(last?.failed);
   };
 }
-
-/** The files `<prefix><table>.csv` of a bucket folder (e.g. an export kept under exports/2025-12-29/). */
-export function prefixSource(s3: S3Client, bucket: string, prefix: string): Source {
-  const folder = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-  let listing: Promise<Map<string, _Object>> | undefined;
-  const objects = () => (listing ??= listAll(s3, bucket, folder).then((all) => new Map(all.map((o) => [o.Key!, o]))));
-  return {
-    describe: () => `s3://${bucket}/${folder}`,
-    async fileFor(table) {
-      const o = (await objects()).get(`${folder}${table}.csv`);
-      return o ? objectFile(s3, table, { bucket, key: o.Key!, size: o.Size }) : null;
-    },
-  };
-}

@@ -15,6 +15,7 @@
  *   is older than a loaded export of the same table (per game for game-scoped files).
  */
 import type { Database, Queryable } from '../db/database';
+import { abandonLoaderAttempt } from '../history';
 import { formatExportDate, type ExportDate } from './keys';
 
 export interface S3ObjectEvent {
@@ -98,7 +99,8 @@ export async function claimObject(db: Database, o: S3ObjectEvent, kind: string, 
       return { claimed: false, state: 'busy', why: `${name} is being loaded by another loader (its lease runs until ${prior.lease_until ?? '?'})` };
     }
     const tookOver = prior?.status === 'loading' && prior.holder ? prior.holder : undefined;
-    if (prior?.status === 'loading') await abandonAttempt(tx, o, prior.holder);
+    // The dead attempt's history rows still `started` are marked abandoned.
+    if (prior?.status === 'loading' && prior.holder) await abandonLoaderAttempt(tx, { holder: prior.holder, object: url(o) });
 
     if (o.sequencer) {
       const newer = await tx.query<{ sequencer: string; history_id: string | null }>(
@@ -132,27 +134,6 @@ export async function claimObject(db: Database, o: S3ObjectEvent, kind: string, 
     );
     return { claimed: true, id: Number(r.rows[0]!.id), holder: r.rows[0]!.holder, ...(tookOver ? { tookOver } : {}) };
   });
-}
-
-/**
- * The history of a dead loader's attempt: its rows still `started` (rolled back by the
- * server when its connection died) are marked abandoned. Rows locked by a transaction
- * still running (a loader that lapsed but is committing now) are left to it: its
- * commit is refused (000010), and it records its own outcome; waiting for them here
- * would deadlock with that commit, which waits for this claim.
- */
-async function abandonAttempt(tx: Queryable, o: S3ObjectEvent, holder: string | null): Promise<void> {
-  if (!holder) return;
-  await tx.query(
-    `UPDATE load_history SET status = 'abandoned', completed_at = clock_timestamp(),
-       error_message = 'its loader stopped before it ended (its claim on ' || $2 || ' was not renewed); nothing of it was kept, and the object is loaded again'
-     WHERE id IN (
-       SELECT id FROM load_history
-       WHERE status = 'started' AND request_id IN (
-         SELECT request_id FROM load_history WHERE kind = 'request' AND warnings->'context'->'s3_claim'->>'holder' = $1)
-       FOR UPDATE SKIP LOCKED)`,
-    [holder, url(o)],
-  );
 }
 
 /**

@@ -1,5 +1,3 @@
 export { runWorker, runJob, newWorkerId, DEFAULT_LOCK_TIMEOUT_MS } from './run-worker';
 export type { WorkerOptions, WorkerSummary, JobOutcome, RunJobResult } from './run-worker';
-export { processGameHandler, loadJobHandler, deleteGameJobHandler } from './handlers';
-export { defaultHandlers } from './registry';
 export { wakeWorker, type WakeEvent } from './wake';

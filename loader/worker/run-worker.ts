@@ -1,7 +1,8 @@
 /**
  * The worker loop: claim a job, run its handler (renewing the lock meanwhile), record the
- * outcome, repeat. It runs inside the Lambda (handler.ts), in `benchsight etl run`, or as a
- * long-lived local loop. Several workers may run at once: the queue hands each job to one.
+ * outcome, repeat. It runs inside the Lambda (loader/entry/worker-lambda.ts), in
+ * `benchsight etl run`, or as a long-lived local loop. Several workers may run at once:
+ * the queue hands each job to one.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';

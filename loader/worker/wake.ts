@@ -12,7 +12,5 @@ export interface WakeEvent {
 }
 
 export async function wakeWorker(client: Pick<LambdaClient, 'send'>, functionName: string, event: WakeEvent): Promise<void> {
-  await client.send(
-    new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }),
-  );
+  await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
 }

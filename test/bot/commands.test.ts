@@ -14,8 +14,7 @@ import { generateExport, type GenerateResult } from '../../loader/generate';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { csvFor, miniLeague } from '../support/fixtures';
 import { startHarness, type Harness } from './support/harness';
-import { etlCommandExtensions } from '../../loader/etl';
-import { defaultHandlers } from '../../loader/worker/registry';
+import { commandExtensions } from '../../loader/entry/context';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { syntheticExport } from '../tracker/synthetic-export';
 import {
@@ -35,7 +34,7 @@ beforeAll(async () => {
   league = await generateExport({ games: 2, outDir: exportDir });
   folder = exportDir;
   t = await freshDatabase({ migrated: true });
-  h = await startHarness(t.db, { source: async () => folderSource(folder), bot: { extensions: etlCommandExtensions(t.db, { handlers: defaultHandlers() }) } });
+  h = await startHarness(t.db, { source: async () => folderSource(folder), bot: { extensions: commandExtensions(t.db) } });
 });
 afterAll(async () => {
   await h?.stop();

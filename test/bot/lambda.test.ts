@@ -3,16 +3,26 @@
  * the listener must hand slow work off. Invoked here with real event shapes (Function
  * URL, API Gateway REST) against a real database.
  */
-import type { APIGatewayProxyEvent, LambdaFunctionURLEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { folderSource } from '../../loader/engine';
-import { createLambdaHandler, lambdaHandlerFromEnv, type LambdaEvent, type LambdaHandler } from '../../bot/lambda';
+import { createLambdaHandler, type LambdaEvent, type LambdaHandler } from '../../bot/lambda';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { csvFor, miniLeague } from '../support/fixtures';
 import { slowSource } from '../engine/slow-source';
 import {
-  MockSlackApi, OPERATOR, ResponseCapture, SECRET, TEAM, VIEWER, commandRows, eventually, isFinal, leagueFolder, readable, signedHeaders,
-  slashBody, testConfig, warehouseCounts,
+  MockSlackApi,
+  OPERATOR,
+  ResponseCapture,
+  VIEWER,
+  commandRows,
+  eventually,
+  functionUrlEvent,
+  isFinal,
+  readable,
+  signedHeaders,
+  slashBody,
+  testConfig,
+  warehouseCounts,
 } from './support/slack';
 
 let t: TestDatabase;
@@ -21,27 +31,21 @@ let api: MockSlackApi;
 let handler: LambdaHandler;
 const logs: string[] = [];
 
-/** A Lambda Function URL event, as AWS delivers a form POST: base64 body, lower-case headers. */
-function functionUrlEvent(body: string, headers: Record<string, string>): LambdaFunctionURLEvent {
-  return {
-    version: '2.0', routeKey: '$default', rawPath: '/', rawQueryString: '',
-    headers: { ...headers, host: 'abc123.lambda-url.eu-west-1.on.aws', 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
-    requestContext: {
-      accountId: 'anonymous', apiId: 'abc123', domainName: 'abc123.lambda-url.eu-west-1.on.aws', domainPrefix: 'abc123',
-      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'Slackbot 1.0' },
-      requestId: 'req-1', routeKey: '$default', stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: Date.now(),
-    },
-    body: Buffer.from(body).toString('base64'),
-    isBase64Encoded: true,
-  };
-}
-
 /** An API Gateway REST (v1) proxy event: header names as sent, body as text. */
 function restEvent(body: string, headers: Record<string, string>): APIGatewayProxyEvent {
   const cased = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase()), v]));
   return {
-    body, headers: cased, multiValueHeaders: {}, httpMethod: 'POST', isBase64Encoded: false, path: '/slack/events', pathParameters: null,
-    queryStringParameters: null, multiValueQueryStringParameters: null, stageVariables: null, resource: '/slack/events',
+    body,
+    headers: cased,
+    multiValueHeaders: {},
+    httpMethod: 'POST',
+    isBase64Encoded: false,
+    path: '/slack/events',
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    resource: '/slack/events',
     requestContext: { identity: { sourceIp: '198.51.100.8' } } as APIGatewayProxyEvent['requestContext'],
   };
 }
@@ -137,38 +141,5 @@ describe('replays and clocks on Lambda', () => {
     expect(row).toMatchObject({ status: 'refused' });
     expect(row.warnings.remote).toBe('198.51.100.7');
     expect(await commandRows(t.db, "scope = 'history limit 1' AND initiated_by = $1", [VIEWER])).toHaveLength(1);
-  });
-});
-
-describe('the deployed handler', () => {
-  it('reads the Slack secrets and the database URL from Secrets Manager by ARN at the first event', async () => {
-    const secrets: Record<string, string> = {
-      'arn:signing': SECRET, 'arn:token': 'xoxb-from-secrets-manager', 'arn:db': t.url,
-    };
-    const reads: string[] = [];
-    const deployed = lambdaHandlerFromEnv({
-      env: {
-        SLACK_SIGNING_SECRET_ARN: 'arn:signing', SLACK_BOT_TOKEN_SECRET_ARN: 'arn:token', DATABASE_SECRET_ARN: 'arn:db',
-        SLACK_TEAM_ID: TEAM, SLACK_ROLES: JSON.stringify({ admins: [], operators: [], viewers: ['*'] }),
-      },
-      read: async (arn) => {
-        reads.push(arn);
-        return secrets[arn]!;
-      },
-      source: async () => folderSource(leagueFolder()),
-    });
-    for (let i = 0; i < 2; i++) {
-      const body = slashBody({ text: 'health', userId: 'U0ANYONE' });
-      const res = await invoke(deployed, functionUrlEvent(body, signedHeaders(body)));
-      expect(res.statusCode).toBe(200);
-      expect(readable(JSON.parse(res.body))).toContain('database: reachable');
-    }
-    expect(reads.sort()).toEqual(['arn:db', 'arn:signing', 'arn:token']);
-  });
-
-  it('says which setting is missing', async () => {
-    const broken = lambdaHandlerFromEnv({ env: { SLACK_TEAM_ID: TEAM }, read: async () => 'x' });
-    const body = slashBody({ text: 'health' });
-    await expect(invoke(broken, functionUrlEvent(body, signedHeaders(body)))).rejects.toThrow(/SLACK_SIGNING_SECRET_ARN is not set/);
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../loader/cli/main';
+import { main, type Io } from '../../loader/entry/cli';
 import { isDestructive, parseCommand } from '../../loader/commands/grammar';
 import { folderSource, load } from '../../loader/engine';
 import { generateExport, type GenerateResult } from '../../loader/generate';

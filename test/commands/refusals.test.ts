@@ -5,7 +5,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../loader/cli/main';
+import { main, type Io } from '../../loader/entry/cli';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { startHarness, type Harness } from '../bot/support/harness';
 import { OPERATOR, commandRows, eventually, slash } from '../bot/support/slack';

@@ -63,3 +63,27 @@ describe('load_table, load_category, delete_game', () => {
     expect(r.rows).toContainEqual(expect.objectContaining({ table_name: 'fact_events_player', column_name: 'player_id', parent_table: 'dim_player' }));
   });
 });
+
+describe('load_table and pandas\' missing values', () => {
+  it('reads nan, NaN, None, null and NULL in a text key or relation as no value, as the engine\'s reader does', async () => {
+    // a key that is one of those words is a row without its key, not a key named "nan"
+    await t.db.query(`INSERT INTO landing.dim_team (index, team_name, team_id, league) VALUES
+      ('7', 'Nan', 'nan', 'X'), ('8', 'None', 'None', 'X'), ('9', 'Null', 'NULL', 'X'), ('10', 'Ok', 'N10011', 'X')`);
+    const teams = await one<Record<string, unknown>>("SELECT load_table('dim_team', 'upsert') AS r");
+    expect(teams).toMatchObject({ success: true, inserted: 1, rejected: 3, rejected_by_reason: { missing_key: 3 } });
+    expect(await one<number>("SELECT count(*)::int AS r FROM dim_team WHERE team_id IN ('nan', 'None', 'NULL')")).toBe(0);
+
+    // a relation that is one of those words points nowhere because it has no value: NULL, not an orphan
+    await t.db.query(`INSERT INTO landing.fact_events (event_key, game_id, home_team_id, away_team_id) VALUES
+      ('EV100200901', '1002', 'NaN', 'null')`);
+    const events = await one<Record<string, unknown>>("SELECT load_table('fact_events', 'upsert', 1002) AS r");
+    expect(events).toMatchObject({ success: true, inserted: 1, rejected: 0 });
+    const row = await t.db.query("SELECT home_team_id, away_team_id FROM fact_events WHERE event_key = 'EV100200901'");
+    expect(row.rows).toEqual([{ home_team_id: null, away_team_id: null }]);
+    // (other text columns keep the words: they may be text)
+    await t.db.query("INSERT INTO landing.dim_team (index, team_name, team_id, league) VALUES ('11', 'None', 'N10012', 'nan')");
+    await one("SELECT load_table('dim_team', 'upsert') AS r");
+    const kept = await t.db.query("SELECT team_name, league FROM dim_team WHERE team_id = 'N10012'");
+    expect(kept.rows).toEqual([{ team_name: 'None', league: 'nan' }]);
+  });
+});

@@ -4,7 +4,7 @@ import {
   EtlCommandError, etlCommandExtensions, etlQueue, etlRun, etlStatus, formatEtlQueue, formatEtlRun, formatEtlStatus,
 } from '../../loader/etl';
 import { ingestTrackerExport } from '../../loader/tracker';
-import { defaultHandlers } from '../../loader/worker';
+import { jobHandlers } from '../../loader/entry/context';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { syntheticExport } from '../tracker/synthetic-export';
 
@@ -42,18 +42,18 @@ describe('etl commands', () => {
 
   it('etl run <id>: runs just that job', async () => {
     const q = await etlQueue(t.db, { gameId: 94003, priority: 1, requestedBy: 'cli' });
-    const r = await etlRun(t.db, { queueId: q.jobId, initiatedBy: 'alice', handlers: defaultHandlers() });
+    const r = await etlRun(t.db, { queueId: q.jobId, initiatedBy: 'alice', handlers: jobHandlers() });
     expect(r.outcomes.map((o) => [o.job.gameId, o.status])).toEqual([[94003, 'succeeded']]);
     expect(formatEtlRun(r)).toMatch(new RegExp(`^etl run: 1 job\\n#${q.jobId} process_game game 94003: succeeded in [\\d.]+ s \\(rows: fact_shifts 18, fact_events \\d+, .*\\); data quality: \\d+ errors, \\d+ warnings$`));
     expect((await etlStatus(t.db)).counts.pending).toBe(2);
-    const twice = await etlRun(t.db, { queueId: q.jobId, initiatedBy: 'alice', handlers: defaultHandlers() });
+    const twice = await etlRun(t.db, { queueId: q.jobId, initiatedBy: 'alice', handlers: jobHandlers() });
     expect(formatEtlRun(twice)).toMatch(new RegExp(`^etl run: job ${q.jobId} already succeeded`));
   });
 
   it('etl run: works through the queue until it is empty', async () => {
-    const r = await etlRun(t.db, { initiatedBy: 'alice', handlers: defaultHandlers() });
+    const r = await etlRun(t.db, { initiatedBy: 'alice', handlers: jobHandlers() });
     expect(r.outcomes.map((o) => [o.job.gameId, o.status])).toEqual([[94002, 'succeeded'], [94001, 'succeeded']]);
-    expect(formatEtlRun(await etlRun(t.db, { initiatedBy: 'alice', handlers: defaultHandlers() }))).toBe('etl run: the queue has no job to run now');
+    expect(formatEtlRun(await etlRun(t.db, { initiatedBy: 'alice', handlers: jobHandlers() }))).toBe('etl run: the queue has no job to run now');
     const s = await etlStatus(t.db);
     expect(s.counts).toEqual({ pending: 0, running: 0, succeeded: 3, failed: 0 });
     expect(formatEtlStatus(s)).toContain('recent:');
@@ -62,7 +62,7 @@ describe('etl commands', () => {
   });
 
   it('plugs into the command executor as its extensions', async () => {
-    const ext = etlCommandExtensions(t.db, { handlers: defaultHandlers() });
+    const ext = etlCommandExtensions(t.db, { handlers: jobHandlers() });
     expect(await ext.etlQueue(5, undefined, 'cli')).toEqual({ kind: 'text', ok: false, text: expect.stringContaining('game 5 has not been received') });
     const q = await ext.etlQueue(94001, 3, 'cli');
     expect(q).toMatchObject({ kind: 'text', ok: true, text: expect.stringMatching(/^etl queue: game 94001 queued as job #\d+ \(priority 3\)$/) });

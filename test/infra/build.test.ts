@@ -73,18 +73,18 @@ describe('keeping the embedded database out of the Lambdas', () => {
 
   it('fails a bundle that loads the embedded server when it starts, showing the chain of imports', async () => {
     const root = tempRoot({
-      'loader/s3/handler.ts': `import { open } from '../db/connect';\nexport const handler = async () => open();\n`,
+      'loader/entry/loader-lambda.ts': `import { open } from '../db/connect';\nexport const handler = async () => open();\n`,
       'loader/db/connect.ts': db,
       'loader/db/embedded.ts': embedded,
     });
     await expect(buildLambdas(['loader'], { root })).rejects.toThrow(
-      'the loader bundle loads the embedded database, which Lambdas do not ship: loader/s3/handler.ts → loader/db/connect.ts → loader/db/embedded.ts',
+      'the loader bundle loads the embedded database, which Lambdas do not ship: loader/entry/loader-lambda.ts → loader/db/connect.ts → loader/db/embedded.ts',
     );
   });
 
   it('accepts a lazy import() that a Lambda never takes', async () => {
     const root = tempRoot({
-      'loader/s3/handler.ts': `export const handler = async (local: boolean) => (local ? (await import('../db/connect')).open() : null);\n`,
+      'loader/entry/loader-lambda.ts': `export const handler = async (local: boolean) => (local ? (await import('../db/connect')).open() : null);\n`,
       'loader/db/connect.ts': db,
       'loader/db/embedded.ts': embedded,
     });
@@ -106,14 +106,14 @@ describe('keeping the embedded database out of the Lambdas', () => {
   });
 
   it('fails a bundle whose entry does not export handler, naming it', async () => {
-    const root = tempRoot({ 'loader/worker/handler.ts': 'export const main = async () => 1;\n' });
-    await expect(buildLambdas(['worker'], { root })).rejects.toThrow('cannot build the worker bundle: loader/worker/handler.ts does not export handler');
+    const root = tempRoot({ 'loader/entry/worker-lambda.ts': 'export const main = async () => 1;\n' });
+    await expect(buildLambdas(['worker'], { root })).rejects.toThrow('cannot build the worker bundle: loader/entry/worker-lambda.ts does not export handler');
   });
 
   it('names a missing entry without building anything', async () => {
     const root = tempRoot({});
     await expect(buildLambdas(['bot', 'migrate'], { root })).rejects.toThrow(
-      'cannot build the bot bundle: its entry bot/lambda.ts does not exist\ncannot build the migrate bundle: its entry loader/db/migrate-handler.ts does not exist',
+      'cannot build the bot bundle: its entry loader/entry/bot-lambda.ts does not exist\ncannot build the migrate bundle: its entry loader/entry/migrate-lambda.ts does not exist',
     );
     expect(existsSync(path.join(root, 'dist'))).toBe(false);
   });

@@ -1,6 +1,7 @@
 /**
- * The stack's reading of sql/migrations: the hash that re-runs the migrate function and
- * the table list the grants follow, checked against a really migrated database.
+ * The stack's reading of the SQL migrate applies (sql/migrations, sql/functions): the hash
+ * that re-runs the migrate function and the table list the grants follow, checked against
+ * a really migrated database.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { TABLE_NAMES } from '../../loader/warehouse';
@@ -21,6 +22,10 @@ describe('migrations seen by the stack', () => {
     expect(migrationsHash([...files, { name: '000099_more.sql', sql: 'SELECT 1;' }])).not.toBe(hash);
     expect(migrationsHash([{ ...first!, name: '000000_renamed.sql' }, ...rest])).not.toBe(hash);
     expect(migrationsHash(files.map((f) => ({ ...f, sql: f.sql.replace(/\n/g, '\r\n') })))).toBe(hash);
+    // a function file is one of them: changing it re-runs the migrate function too
+    const fn = files.findIndex((f) => f.name === 'functions/apply.sql');
+    expect(fn).toBeGreaterThan(0);
+    expect(migrationsHash(files.map((f, i) => (i === fn ? { ...f, sql: `${f.sql}\n-- edit` } : f)))).not.toBe(hash);
   });
 
   it('lists exactly the tables a migrated database has', async () => {
@@ -40,10 +45,10 @@ describe('migrations seen by the stack', () => {
       { name: '1.sql', sql: 'CREATE TABLE a (x int);\n-- CREATE TABLE not_me (x int);\nCREATE UNLOGGED TABLE IF NOT EXISTS public.b (x int);' },
       { name: '2.sql', sql: 'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE TEMP TABLE t ON COMMIT DROP AS SELECT 1; END $$;\nDROP TABLE IF EXISTS a;' },
     ]);
-    expect(tables).toEqual(['schema_migrations', 'b']);
+    expect(tables).toEqual(['schema_migrations', 'schema_functions', 'b']);
     expect(
       tablesCreatedBy([{ name: '3.sql', sql: "CREATE SCHEMA landing;\nEXECUTE format('CREATE TABLE landing.%I (x int)', t);\nCREATE TABLE landing.fixed (x int);" }]),
-    ).toEqual(['schema_migrations']);
+    ).toEqual(['schema_migrations', 'schema_functions']);
     expect(schemasCreatedBy([{ name: '1.sql', sql: 'CREATE SCHEMA landing; CREATE SCHEMA IF NOT EXISTS old; DROP SCHEMA old CASCADE;' }])).toEqual(['landing']);
   });
 

@@ -6,6 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { TABLE_NAMES } from '../../../loader/warehouse';
 import type { Queryable } from '../../../loader/db/database';
 import type { BotConfig } from '../../../bot/config';
@@ -52,6 +53,21 @@ export function signedHeaders(body: string, opts: { ts?: number; secret?: string
     'content-type': 'application/x-www-form-urlencoded',
     'x-slack-request-timestamp': String(ts),
     'x-slack-signature': signature(body, ts, opts.secret),
+  };
+}
+
+/** A Lambda Function URL event, as AWS delivers a form POST: base64 body, lower-case headers. */
+export function functionUrlEvent(body: string, headers: Record<string, string>): LambdaFunctionURLEvent {
+  return {
+    version: '2.0', routeKey: '$default', rawPath: '/', rawQueryString: '',
+    headers: { ...headers, host: 'abc123.lambda-url.eu-west-1.on.aws', 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
+    requestContext: {
+      accountId: 'anonymous', apiId: 'abc123', domainName: 'abc123.lambda-url.eu-west-1.on.aws', domainPrefix: 'abc123',
+      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'Slackbot 1.0' },
+      requestId: 'req-1', routeKey: '$default', stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: Date.now(),
+    },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
   };
 }
 

@@ -3,15 +3,15 @@
  * http://127.0.0.1:<port>/slack/events, until Ctrl-C. Settings come from the
  * environment (bot/config.ts); the database is DATABASE_URL or the embedded one.
  */
-import { configFromEnv } from '../loader/config';
-import { openDatabase } from '../loader/db/connect';
-import { migrationStatus } from '../loader/db/migrate';
-import type { Extensions } from '../loader/commands/execute';
-import { folderSource, type Source } from '../loader/engine';
-import { botConfigFromEnv, BotConfigError } from './config';
-import type { JobDispatcher } from './dispatcher';
-import { startBot, type RunningBot } from './server';
-import { stopped } from '../loader/cli/stopped';
+import { type BotConfig, botConfigFromEnv, BotConfigError } from '../../bot/config';
+import type { JobDispatcher } from '../../bot/dispatcher';
+import { startBot, type RunningBot } from '../../bot/server';
+import { stopped } from '../cli/stopped';
+import type { Extensions } from '../commands/execute';
+import { type Config, configFromEnv } from '../config';
+import { openDatabase } from '../db/connect';
+import { migrationStatus } from '../db/migrate';
+import { folderSourceOf, type SourceOf } from './context';
 
 export interface BotIo {
   stdout: NodeJS.WritableStream;
@@ -20,7 +20,7 @@ export interface BotIo {
 
 export interface RunBotOptions {
   /** Where loads read their files; --from <dir> gives a folder. */
-  source?: () => Promise<Source>;
+  source?: SourceOf;
   extensions?: Extensions;
   dispatcher?: JobDispatcher;
   /** Stops the bot (default: SIGINT or SIGTERM). */
@@ -28,7 +28,7 @@ export interface RunBotOptions {
   onListening?: (bot: RunningBot) => void;
 }
 
-export const BOT_USAGE = `usage: benchsight bot [--port <p>] [--from <dir>]
+const BOT_USAGE = `usage: benchsight bot [--port <p>] [--from <dir>]
   runs the Slack bot on http://127.0.0.1:<port>/slack/events (default port 3000)
   --from <dir>   loads read <table>.csv from this folder
 
@@ -82,8 +82,8 @@ export async function runBot(argv: string[], io: BotIo, env: NodeJS.ProcessEnv, 
     io.stdout.write(BOT_USAGE);
     return 0;
   }
-  let config;
-  let core;
+  let config: BotConfig;
+  let core: Config;
   try {
     config = botConfigFromEnv(env);
     core = configFromEnv(env);
@@ -97,12 +97,14 @@ export async function runBot(argv: string[], io: BotIo, env: NodeJS.ProcessEnv, 
   try {
     const schema = await migrationStatus(db);
     if (schema.version === 0) err('benchsight bot: the database has no schema yet: run `npx benchsight migrate` first, or every command will fail');
-    const source = opts.source ?? (flags.from ? async () => folderSource(flags.from!) : undefined);
+    const source = opts.source ?? (flags.from ? folderSourceOf(flags.from) : undefined);
     try {
       bot = await startBot({ config, db, port: flags.port, source, extensions: opts.extensions, dispatcher: opts.dispatcher, log: err });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      err(`benchsight bot: cannot listen on 127.0.0.1:${flags.port}${code === 'EADDRINUSE' ? ': the port is in use, pick another with --port' : `: ${(e as Error).message}`}`);
+      err(
+        `benchsight bot: cannot listen on 127.0.0.1:${flags.port}${code === 'EADDRINUSE' ? ': the port is in use, pick another with --port' : `: ${(e as Error).message}`}`,
+      );
       return 1;
     }
     io.stdout.write(

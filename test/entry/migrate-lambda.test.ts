@@ -1,8 +1,8 @@
 /**
  * The migrate Lambda as `pulumi up` runs it: the bundle `npm run build` makes, in a
  * process of its own with a Lambda-like environment (only the secret's ARN), reading
- * the connection string from Secrets Manager (a local stand-in) and the migrations
- * shipped next to it, against a real PostgreSQL database.
+ * the connection string from Secrets Manager (a local stand-in) and the migrations and
+ * function files shipped next to it, against a real PostgreSQL database.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,11 +11,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdas } from '../../infra/build';
-import { readMigrations } from '../../loader/db/migrate';
-import { migrationsDir, runMigrations } from '../../loader/db/migrate-handler';
+import { readFunctionFiles, readMigrations } from '../../loader/db/migrate';
+import { runMigrations, sqlDirs } from '../../loader/entry/migrate-lambda';
 import { SecretError } from '../../loader/aws/secrets';
 import { freshDatabase, type TestDatabase } from '../support/database';
-import { startFakeSecretsManager, type FakeSecretsManager } from './support/fake-secrets-manager';
+import { startFakeSecretsManager, type FakeSecretsManager } from '../infra/support/fake-secrets-manager';
 
 const run = promisify(execFile);
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bs/database-url-migrator-AbCdEf';
@@ -68,15 +68,17 @@ async function invoke(secretArn: string): Promise<{ result?: unknown; error?: st
 }
 
 describe('the migrate function', () => {
-  it('applies every migration shipped in its bundle, then the exposure rules, and says so', async () => {
+  it('applies every migration and function file shipped in its bundle, then the exposure rules, and says so', async () => {
     const first = await invoke(ARN);
     expect(first.error).toBeUndefined();
     expect(first.result).toEqual({
       applied: readMigrations().map((m) => m.name),
       version: readMigrations().at(-1)!.version,
+      functions: readFunctionFiles().map((f) => f.name),
       exposure: 'applied',
     });
     expect(first.logs).toContain('applied 000001_warehouse.sql');
+    expect(first.logs).toContain('applied functions/apply.sql');
     expect(first.logs).not.toContain(PASSWORD);
     const tables = await test.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'fact_events'");
     expect(tables.rows[0]!.n).toBe(1);
@@ -84,7 +86,7 @@ describe('the migrate function', () => {
 
   it('finds nothing to do when invoked again', async () => {
     const again = await invoke(ARN);
-    expect(again.result).toMatchObject({ applied: [], exposure: 'applied' });
+    expect(again.result).toMatchObject({ applied: [], functions: [], exposure: 'applied' });
     expect(sm.calls.filter((c) => c === ARN)).toHaveLength(2); // one read per cold start
   }, 60_000);
 
@@ -116,8 +118,11 @@ describe('the migrate function', () => {
     );
   });
 
-  it('reads the shipped migrations next to the bundle, and sql/migrations when run from source', () => {
-    expect(migrationsDir(path.dirname(bundle))).toBe(path.join(path.dirname(bundle), 'sql', 'migrations'));
-    expect(migrationsDir(path.join(tmpdir(), 'nowhere'))).toBe(path.resolve(__dirname, '../../sql/migrations'));
+  it('reads the shipped SQL next to the bundle, and sql/ when run from source', () => {
+    const shipped = path.join(path.dirname(bundle), 'sql');
+    expect(sqlDirs(path.dirname(bundle))).toEqual({ migrations: path.join(shipped, 'migrations'), functions: path.join(shipped, 'functions') });
+    expect(readFunctionFiles(path.join(shipped, 'functions'))).toEqual(readFunctionFiles());
+    const source = path.resolve(__dirname, '../../sql');
+    expect(sqlDirs(path.join(tmpdir(), 'nowhere'))).toEqual({ migrations: path.join(source, 'migrations'), functions: path.join(source, 'functions') });
   });
 });

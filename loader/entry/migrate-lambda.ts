@@ -1,29 +1,34 @@
 /**
  * The migrate Lambda (`dist/migrate/index.js`): `pulumi up` invokes it whenever a file
- * of sql/migrations changes, so the schema is current when the deploy returns. It
- * connects as the migrator role (the secret named by DATABASE_SECRET_ARN), applies the
- * pending migrations shipped next to the bundle, then re-applies the API exposure
- * rules (sql/migrations/000006_exposure.sql) so that later tables and roles are covered
- * (always here: migrate() alone re-applies them when they are out of date).
+ * of sql/migrations or sql/functions changes, so the schema is current when the deploy
+ * returns. It connects as the migrator role (the secret named by DATABASE_SECRET_ARN),
+ * applies the pending migrations and the changed function files shipped next to the
+ * bundle, then re-applies the API exposure rules (sql/functions/exposure.sql) so that
+ * later tables and roles are covered (always here: migrate() alone re-applies them when
+ * they are out of date).
  * A failure throws: the invocation, and so the deploy, fails with its message.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
-import { migrate, MIGRATIONS_DIR, readMigrations, type MigrateResult } from './migrate';
-import { openPostgres } from './postgres';
+import { FUNCTIONS_DIR, migrate, MIGRATIONS_DIR, readFunctionFiles, readMigrations, type MigrateResult } from '../db/migrate';
+import { openPostgres } from '../db/postgres';
 
 export interface MigrateOutcome {
   applied: string[];
   version: number;
+  /** The files of sql/functions applied (those that changed). */
+  functions: string[];
   /** Whether apply_exposure() ran (it exists from migration 000006 on). */
   exposure: MigrateResult['exposure'];
 }
 
-/** The migration files: next to the bundle on Lambda, sql/migrations from source. */
-export function migrationsDir(bundleDir = __dirname): string {
-  const shipped = path.join(bundleDir, 'sql', 'migrations');
-  return existsSync(shipped) ? shipped : MIGRATIONS_DIR;
+/** The SQL files: next to the bundle on Lambda (`sql/migrations`, `sql/functions`), sql/ from source. */
+export function sqlDirs(bundleDir = __dirname): { migrations: string; functions: string } {
+  const shipped = path.join(bundleDir, 'sql');
+  return existsSync(path.join(shipped, 'migrations'))
+    ? { migrations: path.join(shipped, 'migrations'), functions: path.join(shipped, 'functions') }
+    : { migrations: MIGRATIONS_DIR, functions: FUNCTIONS_DIR };
 }
 
 /**
@@ -50,7 +55,7 @@ async function databaseUrl(
 
 export async function runMigrations(opts: {
   env?: Record<string, string | undefined>;
-  dir?: string;
+  dirs?: { migrations: string; functions: string };
   read?: SecretReader;
   log?: (line: string) => void;
   /** Retries of an AccessDenied on the secret (default 8, 5 s apart). */
@@ -58,13 +63,18 @@ export async function runMigrations(opts: {
 }): Promise<MigrateOutcome> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const url = await databaseUrl(opts.env ?? process.env, opts.read, log, opts.retry ?? { attempts: 8, delayMs: 5000 });
-  const dir = opts.dir ?? migrationsDir();
+  const dirs = opts.dirs ?? sqlDirs();
   const db = openPostgres({ url, max: 1, applicationName: 'benchsight-migrate' });
   try {
-    log(`migrating ${db.label} from ${dir}`);
-    const { applied, version, exposure } = await migrate(db, { migrations: readMigrations(dir), log, exposure: 'always' });
-    log(`at version ${version}; ${applied.length} applied; exposure ${exposure}`);
-    return { applied, version, exposure };
+    log(`migrating ${db.label} from ${dirs.migrations} and ${dirs.functions}`);
+    const { applied, version, functions, exposure } = await migrate(db, {
+      migrations: readMigrations(dirs.migrations),
+      functions: readFunctionFiles(dirs.functions),
+      log,
+      exposure: 'always',
+    });
+    log(`at version ${version}; ${applied.length} applied; ${functions.length} function file(s) applied; exposure ${exposure}`);
+    return { applied, version, functions, exposure };
   } finally {
     await db.close();
   }

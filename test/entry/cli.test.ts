@@ -7,12 +7,12 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main, type Io } from '../loader/cli/main';
-import { folderSource, load } from '../loader/engine';
-import { TABLE_NAMES, WAREHOUSE } from '../loader/warehouse';
-import { freshDatabase, type TestDatabase } from './support/database';
-import { csvFor, folderWith, miniLeagueFiles } from './support/fixtures';
-import { Capture } from './support/capture';
+import { main, type Io } from '../../loader/entry/cli';
+import { folderSource, load } from '../../loader/engine';
+import { TABLE_NAMES, WAREHOUSE } from '../../loader/warehouse';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import { csvFor, folderWith, miniLeagueFiles } from '../support/fixtures';
+import { Capture } from '../support/capture';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -42,9 +42,18 @@ function leagueFiles(): Record<string, string> {
 }
 
 const EXPECTED_COUNTS: Record<string, number> = {
-  dim_player: 4, dim_team: 2, dim_schedule: 3,
-  fact_shifts: 2, fact_events: 6, fact_events_player: 6, fact_shifts_player: 2,
-  fact_player_game_stats: 1, fact_team_game_stats: 1, fact_goalie_game_stats: 1, fact_h2h: 1, fact_wowy: 1,
+  dim_player: 4,
+  dim_team: 2,
+  dim_schedule: 3,
+  fact_shifts: 2,
+  fact_events: 6,
+  fact_events_player: 6,
+  fact_shifts_player: 2,
+  fact_player_game_stats: 1,
+  fact_team_game_stats: 1,
+  fact_goalie_game_stats: 1,
+  fact_h2h: 1,
+  fact_wowy: 1,
 };
 const FACTS = TABLE_NAMES.filter((n) => n.startsWith('fact_'));
 
@@ -75,7 +84,9 @@ async function counts(): Promise<Record<string, number>> {
 async function gameCounts(op: '=' | '<>', gameId: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of WAREHOUSE.filter((x) => x.gameColumn)) {
-    out[table.name] = Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table.name} WHERE ${table.gameColumn} ${op} $1`, [gameId])).rows[0]!.n);
+    out[table.name] = Number(
+      (await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table.name} WHERE ${table.gameColumn} ${op} $1`, [gameId])).rows[0]!.n,
+    );
   }
   return out;
 }
@@ -83,7 +94,9 @@ async function gameCounts(op: '=' | '<>', gameId: number): Promise<Record<string
 async function snapshot(): Promise<string[]> {
   const out: string[] = [];
   for (const table of TABLE_NAMES) {
-    out.push((await t.db.query<{ h: string | null }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`)).rows[0]!.h ?? `${table} empty`);
+    out.push(
+      (await t.db.query<{ h: string | null }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`)).rows[0]!.h ?? `${table} empty`,
+    );
   }
   return out;
 }
@@ -120,7 +133,10 @@ describe('loads', () => {
     await loadLeague();
     const r = await run('load', 'all', 'replace', '--from', league, '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout) as { status: string; tables: { table: string; rowsInFile: number; inserted: number; deleted: number; rejected: number }[] };
+    const result = JSON.parse(r.stdout) as {
+      status: string;
+      tables: { table: string; rowsInFile: number; inserted: number; deleted: number; rejected: number }[];
+    };
     expect(result.status).toBe('succeeded');
     expect(Object.fromEntries(result.tables.map((x) => [x.table, x.rowsInFile]))).toEqual(EXPECTED_COUNTS);
     expect(Object.fromEntries(result.tables.map((x) => [x.table, x.inserted]))).toEqual(EXPECTED_COUNTS);
@@ -157,7 +173,10 @@ describe('loads', () => {
   it('--dry-run changes nothing and says so', async () => {
     await loadLeague();
     const before = await snapshot();
-    const changed = folderWith({ ...leagueFiles(), 'fact_events.csv': csvFor('fact_events', [{ event_key: 'EV100100001', game_id: 1001, event_type: 'Goal' }]) });
+    const changed = folderWith({
+      ...leagueFiles(),
+      'fact_events.csv': csvFor('fact_events', [{ event_key: 'EV100100001', game_id: 1001, event_type: 'Goal' }]),
+    });
     const r = await run('load', 'all', 'replace', '--from', changed, '--dry-run');
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/^DRY RUN \(nothing changed\): all \(replace\)/);
@@ -219,7 +238,9 @@ describe('history and counts', () => {
 
   it('history prints the loads, newest first, with what they did', async () => {
     expect((await run('load', 'all', 'replace', '--from', league, '--yes')).code).toBe(0);
-    expect((await run('load', 'table', 'dim_player', 'replace', '--from', folderWith({ 'dim_player.csv': 'player_id,birth_year\nP1,abc\n' }), '--yes')).code).toBe(1);
+    expect(
+      (await run('load', 'table', 'dim_player', 'replace', '--from', folderWith({ 'dim_player.csv': 'player_id,birth_year\nP1,abc\n' }), '--yes')).code,
+    ).toBe(1);
     expect((await run('delete', 'game', '1001', '--yes')).code).toBe(0);
 
     const r = await run('history', 'limit', '3');
@@ -269,9 +290,11 @@ describe('the rest of the command line', () => {
   });
 
   it('the real bin runs: node bin/benchsight.js counts', async () => {
-    const root = path.resolve(__dirname, '..');
+    const root = path.resolve(__dirname, '../..');
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/benchsight.js'), 'counts'], {
-      cwd: root, env: { ...process.env, DATABASE_URL: t.url }, timeout: 60_000,
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: t.url },
+      timeout: 60_000,
     });
     expect(stdout).toMatch(/^table\s+rows$/m);
     for (const table of TABLE_NAMES) expect(stdout).toMatch(new RegExp(`^${table}\\s+\\d+$`, 'm'));

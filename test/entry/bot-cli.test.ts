@@ -1,10 +1,10 @@
 /** `benchsight bot`: settings from the environment, the endpoint on 127.0.0.1, a clean stop. */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBot } from '../../bot/cli';
+import { runBot } from '../../loader/entry/bot-cli';
 import type { RunningBot } from '../../bot/server';
 import { freshDatabase, type TestDatabase } from '../support/database';
-import { SECRET, TEAM, VIEWER, leagueFolder, readable, slash } from './support/slack';
+import { SECRET, TEAM, VIEWER, leagueFolder, readable, slash } from '../bot/support/slack';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -23,8 +23,11 @@ function io() {
 }
 
 const env = () => ({
-  SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: 'xoxb-local', SLACK_TEAM_ID: TEAM,
-  BENCHSIGHT_ROLES: JSON.stringify({ viewers: [VIEWER] }), DATABASE_URL: t.url,
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_BOT_TOKEN: 'xoxb-local',
+  SLACK_TEAM_ID: TEAM,
+  BENCHSIGHT_ROLES: JSON.stringify({ viewers: [VIEWER] }),
+  DATABASE_URL: t.url,
 });
 
 describe('runBot', () => {
@@ -34,7 +37,11 @@ describe('runBot', () => {
     let bot: RunningBot | undefined;
     const running = runBot(['--from', leagueFolder(), 'bot', '--port', '0'], o.io, env(), { signal: stop.signal, onListening: (b) => (bot = b) });
     const b = await new Promise<RunningBot>((resolve) => {
-      const poll = setInterval(() => bot && (clearInterval(poll), resolve(bot)), 10);
+      const poll = setInterval(() => {
+        if (!bot) return;
+        clearInterval(poll);
+        resolve(bot);
+      }, 10);
     });
     expect(b.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/slack\/events$/);
     expect(o.out()).toContain(`BenchSight bot listening on ${b.url}`);

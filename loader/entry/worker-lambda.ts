@@ -2,17 +2,21 @@
  * The worker Lambda (bundled to dist/worker/index.js). Woken by the Slack bot and the S3
  * loader (an async invoke after they queue work) and by a schedule (retries, taken-back
  * jobs): it works through the queue until nothing is runnable or its time is nearly up.
- * Everything else lives in runWorker; this only translates the invocation.
+ * Everything else lives in runWorker; this only translates the invocation. It runs the
+ * ETL (process_game) and queued Slack commands, whose loads read the drop bucket
+ * (DROP_BUCKET) and whose answers go to Slack with the bot token
+ * (SLACK_BOT_TOKEN_SECRET_ARN).
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { commandJobHandler, COMMAND_JOB } from '../../bot/worker-jobs';
+import { slackClient } from '../../bot/report';
 import { resolveDatabaseUrl } from '../aws/secrets';
 import type { Database } from '../db/database';
 import { openPostgres } from '../db/postgres';
 import type { Handlers } from '../queue/job';
-import { defaultHandlers } from './registry';
-import { deployedHandlers } from './deployed';
-import { runJob, runWorker, type JobOutcome, type WorkerOptions, type WorkerSummary } from './run-worker';
+import { runJob, runWorker, type JobOutcome, type WorkerOptions, type WorkerSummary } from '../worker/run-worker';
+import { bucketSourceFromEnv, commandExtensions, jobHandlers, slackApiUrlFromEnv, slackTokenFromEnv } from './context';
 
 /** What the bot and the S3 loader send (wake.ts); a scheduled event carries other fields, ignored. */
 const WorkerEvent = z
@@ -53,10 +57,12 @@ export function createWorkerHandler(deps: WorkerLambdaDeps = {}) {
       cached = { url, db: (deps.openDb ?? ((u) => openPostgres({ url: u, max: 2, applicationName: 'benchsight-worker' })))(url) };
     }
     const db = cached.db;
-    handlers ??= deps.handlers ?? (await deployedHandlers(deps.env ?? process.env).catch((err: unknown) => {
-      log(`worker: the command handlers could not be set up (${(err as Error).message}); running the ETL only`);
-      return defaultHandlers();
-    }));
+    handlers ??=
+      deps.handlers ??
+      (await deployedHandlers(deps.env ?? process.env).catch((err: unknown) => {
+        log(`worker: the command handlers could not be set up (${(err as Error).message}); running the ETL only`);
+        return jobHandlers();
+      }));
     const workerId = `lambda:${context.awsRequestId}`;
     const budget = context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 60_000);
     const signal = budget > 0 ? AbortSignal.timeout(budget) : AbortSignal.abort();
@@ -80,6 +86,19 @@ export function createWorkerHandler(deps: WorkerLambdaDeps = {}) {
       lost: count('lost'),
       jobs: outcomes.map((o) => ({ id: o.job.id, operation: o.job.operation, gameId: o.job.gameId, status: o.status, ...(o.error ? { error: o.error } : {}) })),
     };
+  };
+}
+
+/** The ETL's handlers, and Slack's queued commands: their loads read the drop bucket, their answers go to Slack. */
+async function deployedHandlers(env: NodeJS.ProcessEnv): Promise<Handlers> {
+  const token = await slackTokenFromEnv(env);
+  return {
+    ...jobHandlers(),
+    [COMMAND_JOB]: commandJobHandler({
+      source: bucketSourceFromEnv(env),
+      client: token ? slackClient(token, { slackApiUrl: slackApiUrlFromEnv(env) }) : undefined,
+      extensions: (db) => commandExtensions(db),
+    }),
   };
 }
 

@@ -3,11 +3,9 @@
  * the test database; the database URL comes through resolveDatabaseUrl from the environment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InvokeCommand } from '@aws-sdk/client-lambda';
 import { enqueue, getJob } from '../../loader/queue';
 import { ingestTrackerExport } from '../../loader/tracker';
-import { createWorkerHandler } from '../../loader/worker/handler';
-import { wakeWorker } from '../../loader/worker/wake';
+import { createWorkerHandler } from '../../loader/entry/worker-lambda';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { syntheticExport } from '../tracker/synthetic-export';
 
@@ -48,12 +46,5 @@ describe('the worker Lambda', () => {
     const handler = createWorkerHandler({ env: { DATABASE_URL: t.url }, log: () => undefined, safetyMarginMs: 60_000 });
     const r = await handler({}, context(30_000)); // less than the safety margin left
     expect(r.processed).toBe(0);
-  });
-
-  it('is woken by an asynchronous invoke', async () => {
-    const sent: InvokeCommand[] = [];
-    await wakeWorker({ send: async (c: unknown) => { sent.push(c as InvokeCommand); return {}; } } as never, 'benchsight-dev-worker', { reason: 'slack', jobId: 7 });
-    expect(sent[0]!.input).toMatchObject({ FunctionName: 'benchsight-dev-worker', InvocationType: 'Event' });
-    expect(JSON.parse(Buffer.from(sent[0]!.input.Payload as Uint8Array).toString())).toEqual({ reason: 'slack', jobId: 7 });
   });
 });

@@ -11,34 +11,33 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { BotConfig } from '../../bot/config';
+import { startBot, type RunningBot } from '../../bot/server';
+import type { Io } from '../cli/io';
+import { stopped } from '../cli/stopped';
+import { counts } from '../commands/execute';
+import type { Config } from '../config';
 import type { Database } from '../db/database';
 import { useEmbedded } from '../db/embedded';
-import { openPostgres } from '../db/postgres';
 import { migrate } from '../db/migrate';
-import { counts } from '../commands/execute';
-import { etlCommandExtensions } from '../etl';
+import { openPostgres } from '../db/postgres';
 import { generateExport } from '../generate';
+import { startSlackStandin } from '../local/slack-standin';
+import { readLiveState, removeState, writeState, type StackState } from '../local/state';
 import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
 import { dropFiles } from '../s3/drop';
 import { eventQueue, LOCAL_CREDENTIALS, startLocalS3 } from '../s3/local';
-import { handleS3Event } from '../s3/process-event';
 import { slackNotifier } from '../s3/notify';
-import { trackerIngest } from '../s3/deps';
-import { latestExportsSource } from '../s3/source';
+import { handleS3Event } from '../s3/process-event';
 import { runWorker } from '../worker/run-worker';
-import { defaultHandlers } from '../worker/registry';
-import { startBot, type RunningBot } from '../../bot/server';
-import type { BotConfig } from '../../bot/config';
-import type { Config } from '../config';
-import { startSlackStandin } from './slack-standin';
-import { removeState, writeState, type StackState } from './state';
+import { bucketSource, commandExtensions, jobHandlers, trackerIngest } from './context';
 
-export const READY_LINE = 'BenchSight Ops is ready';
-export const LOCAL_BUCKET = 'benchsight-drop';
+const READY_LINE = 'BenchSight Ops is ready';
+const LOCAL_BUCKET = 'benchsight-drop';
 const LOCAL_TEAM = 'T0LOCAL';
 const LOCAL_USER = 'U0LOCAL';
 
-export interface StackOptions {
+interface StackOptions {
   config: Config;
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
@@ -48,12 +47,12 @@ export interface StackOptions {
   sample?: boolean;
 }
 
-export interface RunningStack {
+interface RunningStack {
   state: StackState;
   stop(): Promise<void>;
 }
 
-export async function startStack(o: StackOptions): Promise<RunningStack> {
+async function startStack(o: StackOptions): Promise<RunningStack> {
   const { out, env, config } = o;
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -101,7 +100,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       const client = () => makeS3Client({ endpoint: s3Endpoint, region: 'us-east-1', bucket, credentials: LOCAL_CREDENTIALS });
       const queue = eventQueue(async (e) => {
         await handleS3Event(e, {
-          db, s3: client(), ingestTracker: trackerIngest(db),
+          db,
+          s3: client(),
+          ingestTracker: trackerIngest(db),
           notifier: slackNotifier({ token: botToken, channel: notifyChannel, apiUrl: slackApiUrl }),
           log: (l) => {
             if (!l.startsWith('ignored:')) out(`loader: ${l}`);
@@ -118,12 +119,11 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       return client();
     })();
     Object.assign(s3Env, { DROP_BUCKET: bucket!, AWS_ENDPOINT_URL_S3: s3Endpoint!, AWS_REGION: env.AWS_REGION ?? 'us-east-1' });
-    const source = async () => latestExportsSource(s3, bucket);
+    const source = bucketSource(s3, bucket!);
 
     // Worker loop.
-    const handlers = defaultHandlers();
     const workerStop = new AbortController();
-    const worker = runWorker(db, { handlers, until: workerStop.signal, pollMs: 1000, log: (l) => out(`worker: ${l}`) });
+    const worker = runWorker(db, { handlers: jobHandlers(), until: workerStop.signal, pollMs: 1000, log: (l) => out(`worker: ${l}`) });
     stops.push(async () => {
       workerStop.abort();
       await worker.catch(() => undefined);
@@ -133,11 +133,18 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     // Slack bot.
     const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
     const botConfig: BotConfig = {
-      signingSecret, botToken, slackApiUrl, teamId: env.SLACK_TEAM_ID ?? LOCAL_TEAM,
+      signingSecret,
+      botToken,
+      slackApiUrl,
+      teamId: env.SLACK_TEAM_ID ?? LOCAL_TEAM,
       roles: { admins: [env.SLACK_TEAM_ID ? '' : LOCAL_USER].filter(Boolean), operators: [], viewers: ['*'] },
-      channels: null, notifyChannel, confirmTtlMs: 5 * 60_000, botId: 'B0LOCAL', botUserId: 'U0LOCALBOT',
+      channels: null,
+      notifyChannel,
+      confirmTtlMs: 5 * 60_000,
+      botId: 'B0LOCAL',
+      botUserId: 'U0LOCALBOT',
     };
-    const extensions = etlCommandExtensions(db, { handlers, log: (l) => out(`etl: ${l}`) });
+    const extensions = commandExtensions(db, (l) => out(`etl: ${l}`));
     let bot: RunningBot;
     try {
       bot = await startBot({ config: botConfig, db, port: o.botPort ?? 3000, source, extensions, log: (l) => out(`bot: ${l}`) });
@@ -149,8 +156,16 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
     // What other terminals' commands connect to (the file is readable by this user only).
     const state: StackState = {
-      pid: process.pid, startedAt: new Date().toISOString(), databaseUrl, database: db.label,
-      s3Endpoint: s3Endpoint!, bucket: bucket!, botUrl: bot.url, signingSecret, teamId: botConfig.teamId, userId: LOCAL_USER,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      databaseUrl,
+      database: db.label,
+      s3Endpoint: s3Endpoint!,
+      bucket: bucket!,
+      botUrl: bot.url,
+      signingSecret,
+      teamId: botConfig.teamId,
+      userId: LOCAL_USER,
     };
     writeState(config.dataDir, state);
     stops.push(async () => removeState(config.dataDir));
@@ -178,4 +193,23 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     await stop();
     throw err;
   }
+}
+
+/** `npm start`: runs the local stack until Ctrl-C (SIGINT) or SIGTERM. */
+export async function runStack(config: Config, io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const running = readLiveState(config.dataDir);
+  if (running) {
+    io.stderr.write(
+      `benchsight: BenchSight Ops is already running here (pid ${running.pid}, since ${running.startedAt}): ` +
+        `database ${running.database}, bot ${running.botUrl}. Use it from another terminal (npx benchsight ...), or stop it with Ctrl-C first\n`,
+    );
+    return 1;
+  }
+  const out = (l: string) => io.stdout.write(`${l}\n`);
+  const stack = await startStack({ config, env, out });
+  await stopped();
+  out('stopping BenchSight Ops ...');
+  await stack.stop();
+  out('stopped');
+  return 0;
 }

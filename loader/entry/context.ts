@@ -1,0 +1,92 @@
+/**
+ * The wiring the entry points share, written once: the queue's job handlers, the ETL and
+ * data-quality commands as the command executor's extensions, where a command's loads
+ * read their files (a folder, or the drop bucket's latest exports), tracker ingestion,
+ * the bot token and the worker's wake-up from the environment. Each entry point (this
+ * folder) takes what it needs from here and adds only what is its own.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { secretFromEnv } from '../aws/secrets';
+import type { Extensions } from '../commands/execute';
+import type { Database } from '../db/database';
+import { folderSource, type Source } from '../engine';
+import { etlCommandExtensions } from '../etl';
+import { processGameHandler } from '../etl/process-game-job';
+import type { Handlers } from '../queue/job';
+import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
+import type { TrackerIngest } from '../s3/process-event';
+import { latestExportsSource } from '../s3/source';
+import { ingestTrackerExport } from '../tracker';
+import { type WakeEvent, wakeWorker } from '../worker/wake';
+
+/** Where a command's loads read their files, opened when a load asks. */
+export type SourceOf = () => Promise<Source>;
+
+/** The queue's job handlers: the ETL of a game (`process_game`). */
+export function jobHandlers(): Handlers {
+  return { process_game: processGameHandler };
+}
+
+/** `etl queue|run|status` and `validate` for executeCommand; `etl run` runs the jobHandlers() jobs. */
+export function commandExtensions(db: Database, log?: (line: string) => void): Required<Extensions> {
+  return etlCommandExtensions(db, log ? { handlers: jobHandlers(), log } : { handlers: jobHandlers() });
+}
+
+/** The files `<table>.csv` of a local folder. */
+export function folderSourceOf(dir: string): SourceOf {
+  return async () => folderSource(dir);
+}
+
+/** The drop bucket's latest exports (loader/s3/source.ts). */
+export function bucketSource(s3: S3Client, bucket: string): SourceOf {
+  return async () => latestExportsSource(s3, bucket);
+}
+
+/** The drop bucket the environment names (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3), if any. */
+export function bucketSourceFromEnv(env: NodeJS.ProcessEnv): SourceOf | undefined {
+  const s3c = s3ConfigFromEnv(env);
+  const bucket = s3c.bucket;
+  return bucket ? async () => latestExportsSource(makeS3Client(s3c), bucket) : undefined;
+}
+
+/**
+ * Tracker exports (a `.json` drop, `benchsight ingest`): staged for their game and told in
+ * words. `onQueued` runs when the export ended the game, so that its ETL was queued.
+ */
+export function trackerIngest(db: Database, onQueued?: () => Promise<void>): TrackerIngest {
+  return async (input, ctx) => {
+    try {
+      const r = await ingestTrackerExport(db, input, ctx);
+      if (r.queued) await onQueued?.();
+      return {
+        ok: true,
+        historyId: r.historyId,
+        text:
+          `staged game ${r.gameId} (${r.homeTeam} vs ${r.awayTeam}): ${r.events} events, ${r.shifts} shifts` +
+          (r.queued ? `; the game ended, so its ETL is queued (job ${r.queued.jobId}${r.queued.joined ? ', joined a pending one' : ''})` : ''),
+      };
+    } catch (err) {
+      return { ok: false, text: `tracker export not staged: ${(err as Error).message}` };
+    }
+  };
+}
+
+/** The Slack bot token: SLACK_BOT_TOKEN, else the secret SLACK_BOT_TOKEN_SECRET_ARN names; undefined without either. */
+export async function slackTokenFromEnv(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const token = env.SLACK_BOT_TOKEN?.trim() || (env.SLACK_BOT_TOKEN_SECRET_ARN ? await secretFromEnv('SLACK_BOT_TOKEN_SECRET_ARN', env) : '');
+  return token || undefined;
+}
+
+/** SLACK_API_URL: another Slack Web API (a local stand-in), if set. */
+export function slackApiUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  return env.SLACK_API_URL?.trim() || undefined;
+}
+
+/** Wakes the worker Lambda WORKER_FUNCTION_NAME (an async invoke); a no-op where none is configured. */
+export function workerWakerFromEnv(env: NodeJS.ProcessEnv): (event: WakeEvent) => Promise<void> {
+  const name = env.WORKER_FUNCTION_NAME?.trim();
+  if (!name) return async () => undefined;
+  const lambda = new LambdaClient({});
+  return (event) => wakeWorker(lambda, name, event);
+}

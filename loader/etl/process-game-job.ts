@@ -1,0 +1,29 @@
+/**
+ * The queue's `process_game` job: the ETL of job.gameId (a game the tracker finished,
+ * or `etl queue <game>`). Its result (counts, findings) is the job's result; a game that
+ * was never received fails for good (no retries).
+ */
+import { PermanentJobError, type JobHandler } from '../queue/job';
+import { summarizeFindings } from '../quality/validate';
+import { EtlError, runEtl } from './run-etl';
+
+export const processGameHandler: JobHandler = async (job, ctx) => {
+  if (job.gameId === null) throw new PermanentJobError('a process_game job needs a game id');
+  try {
+    const r = await runEtl(ctx.db, job.gameId, { initiatedBy: job.requestedBy ?? ctx.workerId });
+    const f = summarizeFindings(r.findings, 10);
+    return {
+      gameId: r.gameId,
+      status: r.status,
+      reason: r.reason,
+      tables: r.tables,
+      historyId: r.historyId,
+      unresolvedPlayers: r.unresolvedPlayers,
+      findings: { errors: f.errors, warnings: f.warnings, first: f.items.map((x) => `${x.severity} ${x.message}`) },
+      durationMs: r.durationMs,
+    };
+  } catch (err) {
+    if (err instanceof EtlError && err.permanent) throw new PermanentJobError(err.message);
+    throw err;
+  }
+};

@@ -1,0 +1,96 @@
+-- ETL step 3: core facts → fact_h2h and fact_wowy of one game.
+
+-- Core facts → fact_h2h (opponents: every home player × away player who shared a shift)
+-- and fact_wowy (teammates: every pair of players of one side, with and without each other).
+CREATE OR REPLACE FUNCTION etl_analytics_facts(g integer) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  n_h2h integer; n_wowy integer;
+BEGIN
+  -- One row per player and shift, with what each side attempted during the shift.
+  CREATE TEMP TABLE etl_player_shifts ON COMMIT DROP AS
+  WITH ev AS (
+    SELECT f.shift_index, lower(f.team_venue) AS venue,
+           count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal'))::integer AS cf,
+           count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal') AND coalesce(f.event_detail, '') NOT LIKE 'Shot\_Blocked%')::integer AS ff,
+           count(*) FILTER (WHERE f.event_type = 'Shot' AND etl_is_on_net(f.event_detail))::integer AS sog
+    FROM fact_events f WHERE f.game_id = g AND f.shift_index IS NOT NULL
+    GROUP BY 1, 2
+  )
+  SELECT s.shift_index, s.venue, s.player_id, s.player_name, s.player_number, s.logical_shift_number,
+         coalesce(s.shift_duration, 0) AS d, coalesce(s.goal_for, 0) AS gf, coalesce(s.goal_against, 0) AS ga,
+         coalesce(mine.cf, 0) AS cf, coalesce(theirs.cf, 0) AS ca, coalesce(mine.ff, 0) AS ff, coalesce(theirs.ff, 0) AS fa,
+         coalesce(mine.sog, 0) AS sf, coalesce(theirs.sog, 0) AS sa
+  FROM fact_shifts_player s
+  LEFT JOIN ev mine ON mine.shift_index = s.shift_index AND mine.venue = s.venue
+  LEFT JOIN ev theirs ON theirs.shift_index = s.shift_index AND theirs.venue <> s.venue
+  WHERE s.game_id = g AND s.player_id IS NOT NULL;
+  ANALYZE etl_player_shifts;
+
+  INSERT INTO fact_h2h (
+    game_id, player_1_id, player_2_id, shifts_together, home_team_id, away_team_id, toi_together, goals_for, goals_against,
+    plus_minus, corsi_for, corsi_against, cf_pct, fenwick_for, fenwick_against, ff_pct, shots_for, shots_against,
+    h2h_key, player_1_name, player_2_name)
+  WITH pairs AS (
+    SELECT a.player_id AS p1, b.player_id AS p2, max(a.player_name) AS n1, max(b.player_name) AS n2,
+           count(*)::integer AS shifts, sum(a.d) AS toi, sum(a.gf) AS gf, sum(a.ga) AS ga,
+           sum(a.cf) AS cf, sum(a.ca) AS ca, sum(a.ff) AS ff, sum(a.fa) AS fa, sum(a.sf) AS sf, sum(a.sa) AS sa
+    FROM etl_player_shifts a
+    JOIN etl_player_shifts b ON b.shift_index = a.shift_index AND b.venue = 'away'
+    WHERE a.venue = 'home'
+    GROUP BY a.player_id, b.player_id
+  )
+  SELECT g, p.p1, p.p2, p.shifts, t.home_team_id, t.away_team_id, p.toi, p.gf, p.ga, p.gf - p.ga,
+         p.cf, p.ca, CASE WHEN p.cf + p.ca > 0 THEN round(100.0 * p.cf / (p.cf + p.ca), 1) END,
+         p.ff, p.fa, CASE WHEN p.ff + p.fa > 0 THEN round(100.0 * p.ff / (p.ff + p.fa), 1) END,
+         p.sf, p.sa, etl_key('HH', g, row_number() OVER (ORDER BY p.p1, p.p2)), p.n1, p.n2
+  FROM pairs p CROSS JOIN etl_fact_teams(g) t;
+  GET DIAGNOSTICS n_h2h = ROW_COUNT;
+
+  INSERT INTO fact_wowy (
+    game_id, player_1_id, player_2_id, venue, shifts_together, p1_shifts_without_p2, p2_shifts_without_p1,
+    p1_logical_shifts, p2_logical_shifts, venue_id, home_team_id, away_team_id, toi_together, toi_apart,
+    gf_pct_together, gf_pct_apart, gf_pct_delta, cf_pct_together, cf_pct_apart, cf_pct_delta,
+    relative_corsi, relative_fenwick, wowy_key, player_1_name, player_2_name)
+  WITH pl AS (
+    SELECT s.venue, s.player_id, max(s.player_name) AS name, min(s.player_number) AS num, count(*)::integer AS shifts,
+           count(DISTINCT s.logical_shift_number)::integer AS logical, sum(s.d) AS toi, sum(s.gf) AS gf, sum(s.ga) AS ga,
+           sum(s.cf) AS cf, sum(s.ca) AS ca, sum(s.ff) AS ff, sum(s.fa) AS fa
+    FROM etl_player_shifts s GROUP BY s.venue, s.player_id
+  ), together AS (
+    SELECT a.player_id AS p1, b.player_id AS p2, count(*)::integer AS shifts, sum(a.d) AS toi, sum(a.gf) AS gf,
+           sum(a.ga) AS ga, sum(a.cf) AS cf, sum(a.ca) AS ca, sum(a.ff) AS ff, sum(a.fa) AS fa
+    FROM etl_player_shifts a
+    JOIN etl_player_shifts b ON b.shift_index = a.shift_index AND b.venue = a.venue AND b.player_id <> a.player_id
+    GROUP BY a.player_id, b.player_id
+  ), w AS (
+    SELECT a.venue, a.player_id AS p1, b.player_id AS p2, a.name AS n1, b.name AS n2, a.num AS num1, b.num AS num2,
+           coalesce(t.shifts, 0) AS shifts, a.shifts - coalesce(t.shifts, 0) AS p1_without, b.shifts - coalesce(t.shifts, 0) AS p2_without,
+           a.logical AS l1, b.logical AS l2, coalesce(t.toi, 0) AS toi, a.toi - coalesce(t.toi, 0) AS toi_apart,
+           coalesce(t.gf, 0) AS gf, coalesce(t.ga, 0) AS ga, a.gf - coalesce(t.gf, 0) AS gf_apart, a.ga - coalesce(t.ga, 0) AS ga_apart,
+           coalesce(t.cf, 0) AS cf, coalesce(t.ca, 0) AS ca, a.cf - coalesce(t.cf, 0) AS cf_apart, a.ca - coalesce(t.ca, 0) AS ca_apart,
+           coalesce(t.ff, 0) AS ff, coalesce(t.fa, 0) AS fa, a.ff - coalesce(t.ff, 0) AS ff_apart, a.fa - coalesce(t.fa, 0) AS fa_apart
+    FROM pl a
+    JOIN pl b ON b.venue = a.venue AND (a.num, a.player_id) < (b.num, b.player_id)
+    LEFT JOIN together t ON t.p1 = a.player_id AND t.p2 = b.player_id
+  ), pct AS (
+    SELECT w.*,
+           CASE WHEN w.gf + w.ga > 0 THEN round(100.0 * w.gf / (w.gf + w.ga), 1) END AS gf_t,
+           CASE WHEN w.gf_apart + w.ga_apart > 0 THEN round(100.0 * w.gf_apart / (w.gf_apart + w.ga_apart), 1) END AS gf_a,
+           CASE WHEN w.cf + w.ca > 0 THEN round(100.0 * w.cf / (w.cf + w.ca), 1) END AS cf_t,
+           CASE WHEN w.cf_apart + w.ca_apart > 0 THEN round(100.0 * w.cf_apart / (w.cf_apart + w.ca_apart), 1) END AS cf_a,
+           CASE WHEN w.ff + w.fa > 0 THEN round(100.0 * w.ff / (w.ff + w.fa), 1) END AS ff_t,
+           CASE WHEN w.ff_apart + w.fa_apart > 0 THEN round(100.0 * w.ff_apart / (w.ff_apart + w.fa_apart), 1) END AS ff_a
+    FROM w
+  )
+  SELECT g, p.p1, p.p2, p.venue, p.shifts, p.p1_without, p.p2_without, p.l1, p.l2,
+         CASE p.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END, t.home_team_id, t.away_team_id,
+         p.toi, p.toi_apart, p.gf_t, p.gf_a, p.gf_t - p.gf_a, p.cf_t, p.cf_a, p.cf_t - p.cf_a,
+         p.cf_t - p.cf_a, p.ff_t - p.ff_a,
+         etl_key('WY', g, row_number() OVER (ORDER BY p.venue = 'away', p.num1, p.p1, p.num2, p.p2)), p.n1, p.n2
+  FROM pct p CROSS JOIN etl_fact_teams(g) t;
+  GET DIAGNOSTICS n_wowy = ROW_COUNT;
+
+  DROP TABLE etl_player_shifts;
+  RETURN jsonb_build_object('fact_h2h', n_h2h, 'fact_wowy', n_wowy);
+END $$;

@@ -1,0 +1,246 @@
+-- ETL step 2: core facts → the box scores of one game (fact_player_game_stats,
+-- fact_team_game_stats, fact_goalie_game_stats). It reads only the fact tables, so its rules
+-- also hold for core facts loaded from CSV.
+
+-- The game's teams as the core facts name them (fact_events, else fact_shifts), ids
+-- completed from dim_schedule. The stats steps read only the fact tables, so they give the
+-- same answer for a game whose core facts were loaded from CSV.
+CREATE OR REPLACE FUNCTION etl_fact_teams(g integer)
+RETURNS TABLE (home_team text, away_team text, home_team_id text, away_team_id text)
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce((SELECT max(e.home_team) FROM fact_events e WHERE e.game_id = g), (SELECT max(s.home_team) FROM fact_shifts s WHERE s.game_id = g), ds.home_team_name),
+         coalesce((SELECT max(e.away_team) FROM fact_events e WHERE e.game_id = g), (SELECT max(s.away_team) FROM fact_shifts s WHERE s.game_id = g), ds.away_team_name),
+         coalesce((SELECT max(e.home_team_id) FROM fact_events e WHERE e.game_id = g), (SELECT max(s.home_team_id) FROM fact_shifts s WHERE s.game_id = g), ds.home_team_id),
+         coalesce((SELECT max(e.away_team_id) FROM fact_events e WHERE e.game_id = g), (SELECT max(s.away_team_id) FROM fact_shifts s WHERE s.game_id = g), ds.away_team_id)
+  FROM (SELECT g AS game_id) x
+  LEFT JOIN dim_schedule ds ON ds.game_id = x.game_id
+$$;
+
+-- Shot details that reached the goalie (shots on goal).
+CREATE OR REPLACE FUNCTION etl_is_on_net(detail text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT coalesce(detail IN ('Shot_OnNetSaved', 'Shot_Goal', 'Shot_TippedOnNetSaved', 'Shot_DeflectedOnNetSaved'), false) $$;
+
+-- Core facts → fact_player_game_stats, fact_team_game_stats, fact_goalie_game_stats.
+CREATE OR REPLACE FUNCTION etl_stats_facts(g integer) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  n_players integer; n_teams integer; n_goalies integer;
+BEGIN
+  INSERT INTO fact_player_game_stats (
+    player_game_key, game_id, player_id, player_name, goals, assists, points, shots, sog, shots_blocked, shots_missed,
+    shooting_pct, pass_attempts, pass_completed, pass_pct, fo_wins, fo_losses, fo_total, fo_pct, zone_entries, zone_exits,
+    giveaways, takeaways, toi_seconds, toi_minutes, playing_toi_seconds, playing_toi_minutes, stoppage_seconds, shift_count,
+    logical_shifts, avg_shift, avg_playing_shift, goals_per_60, assists_per_60, points_per_60, shots_per_60,
+    goals_per_60_playing, assists_per_60_playing, points_per_60_playing, shots_per_60_playing,
+    corsi_for, corsi_against, fenwick_for, fenwick_against, cf_pct, ff_pct,
+    plus_ev, minus_ev, plus_minus_ev, plus_total, minus_total, plus_minus_total, plus_en_adj, minus_en_adj, plus_minus_en_adj,
+    home_team_id, away_team_id, secondary_assists,
+    zone_entry_carry, zone_entry_pass, zone_entry_dump, zone_entries_controlled, zone_entries_uncontrolled)
+  WITH sp AS (
+    SELECT s.player_id, max(s.player_name) AS player_name, count(*)::integer AS shift_count,
+           coalesce(sum(s.shift_duration), 0)::integer AS toi, coalesce(sum(s.playing_duration), 0)::integer AS ptoi,
+           coalesce(sum(s.stoppage_time), 0)::integer AS stoppage, count(DISTINCT s.logical_shift_number)::integer AS logical,
+           coalesce(sum(s.pm_plus_ev), 0)::integer AS plus_ev, coalesce(sum(s.pm_minus_ev), 0)::integer AS minus_ev,
+           coalesce(sum(s.goal_for), 0)::integer AS gf, coalesce(sum(s.goal_against), 0)::integer AS ga,
+           coalesce(sum(s.goal_for) FILTER (WHERE coalesce(s.opp_en, 0) = 0), 0)::integer AS gf_adj,
+           coalesce(sum(s.goal_against) FILTER (WHERE coalesce(s.team_en, 0) = 0), 0)::integer AS ga_adj
+    FROM fact_shifts_player s WHERE s.game_id = g AND s.player_id IS NOT NULL
+    GROUP BY s.player_id
+  ), ep AS (
+    SELECT p.player_id, max(p.player_name) AS player_name,
+           count(*) FILTER (WHERE p.event_type = 'Goal' AND p.player_role = 'event_team_player_1') AS goals,
+           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1') AS shots,
+           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND etl_is_on_net(p.event_detail)) AS sog,
+           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND p.event_detail = 'Shot_Blocked') AS blocked,
+           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND p.event_detail = 'Shot_Missed') AS missed,
+           count(*) FILTER (WHERE p.event_type = 'Pass' AND p.player_role = 'event_team_player_1') AS passes,
+           count(*) FILTER (WHERE p.event_type = 'Pass' AND p.player_role = 'event_team_player_1' AND p.event_detail = 'Pass_Completed') AS passes_completed,
+           count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'event_team_player_1') AS fo_wins,
+           count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'opp_team_player_1') AS fo_losses,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%') AS entries,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Zone_Entry' AND p.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush)$') AS entries_carry,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Zone_Entry' AND p.event_detail_2 ~* '^ZoneEntry[-_]Pass$') AS entries_pass,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Zone_Entry' AND p.event_detail_2 ~* '^ZoneEntry[-_]DumpIn$') AS entries_dump,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Exit%') AS exits,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Turnover_Giveaway') AS giveaways,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Turnover_Takeaway') AS takeaways
+    FROM fact_events_player p WHERE p.game_id = g AND p.player_id IS NOT NULL
+    GROUP BY p.player_id
+  ), assist_tags AS (
+    -- An assist tag (AssistPrimary / AssistSecondary on a player of the event's team) credits
+    -- the player with the next goal of that team in the period; once per goal, however many
+    -- of the player's plays leading to it are tagged.
+    SELECT p.player_id, (p.play_detail1 = 'AssistSecondary' OR p.play_detail_2 = 'AssistSecondary') AS secondary,
+           (SELECT min(e.event_index) FROM fact_events e
+            WHERE e.game_id = g AND e.event_type = 'Goal' AND e.team_venue = p.team_venue AND e.period = p.period
+              AND e.event_index > p.event_index) AS goal_index
+    FROM fact_events_player p
+    WHERE p.game_id = g AND p.player_id IS NOT NULL AND p.player_role LIKE 'event\_team\_player\_%'
+      AND (p.play_detail1 IN ('AssistPrimary', 'AssistSecondary') OR p.play_detail_2 IN ('AssistPrimary', 'AssistSecondary'))
+  ), assists AS (
+    SELECT a.player_id, count(DISTINCT a.goal_index) AS assists,
+           count(DISTINCT a.goal_index) FILTER (WHERE a.secondary) AS secondary_assists
+    FROM assist_tags a WHERE a.goal_index IS NOT NULL
+    GROUP BY a.player_id
+  ), onice AS (
+    -- Shot attempts while on the ice: Shot and Goal events (a goal counts as its Shot_Goal
+    -- shot plus its Goal event, as in the real export); Fenwick leaves out blocked shots.
+    SELECT s.player_id,
+           count(*) FILTER (WHERE lower(e.team_venue) = s.venue) AS cf,
+           count(*) FILTER (WHERE lower(e.team_venue) <> s.venue) AS ca,
+           count(*) FILTER (WHERE lower(e.team_venue) = s.venue AND coalesce(e.event_detail, '') NOT LIKE 'Shot\_Blocked%') AS ff,
+           count(*) FILTER (WHERE lower(e.team_venue) <> s.venue AND coalesce(e.event_detail, '') NOT LIKE 'Shot\_Blocked%') AS fa
+    FROM fact_shifts_player s
+    JOIN fact_events e ON e.game_id = g AND e.shift_index = s.shift_index AND e.event_type IN ('Shot', 'Goal')
+    WHERE s.game_id = g AND s.player_id IS NOT NULL
+    GROUP BY s.player_id
+  ), players AS (
+    SELECT player_id FROM sp UNION SELECT player_id FROM ep
+  ), x AS (
+    SELECT pl.player_id, coalesce(sp.player_name, ep.player_name) AS player_name,
+           coalesce(ep.goals, 0)::integer AS goals, coalesce(a.assists, 0)::integer AS assists,
+           coalesce(a.secondary_assists, 0)::integer AS secondary_assists,
+           coalesce(ep.shots, 0)::integer AS shots, coalesce(ep.sog, 0)::integer AS sog,
+           coalesce(ep.blocked, 0)::integer AS blocked, coalesce(ep.missed, 0)::integer AS missed,
+           coalesce(ep.passes, 0)::integer AS passes, coalesce(ep.passes_completed, 0)::integer AS passes_completed,
+           coalesce(ep.fo_wins, 0)::integer AS fo_wins, coalesce(ep.fo_losses, 0)::integer AS fo_losses,
+           coalesce(ep.entries, 0)::integer AS entries, coalesce(ep.exits, 0)::integer AS exits,
+           coalesce(ep.entries_carry, 0)::integer AS entries_carry, coalesce(ep.entries_pass, 0)::integer AS entries_pass,
+           coalesce(ep.entries_dump, 0)::integer AS entries_dump,
+           coalesce(ep.giveaways, 0)::integer AS giveaways, coalesce(ep.takeaways, 0)::integer AS takeaways,
+           coalesce(sp.toi, 0) AS toi, coalesce(sp.ptoi, 0) AS ptoi, coalesce(sp.stoppage, 0) AS stoppage,
+           coalesce(sp.shift_count, 0) AS shift_count, coalesce(sp.logical, 0) AS logical,
+           coalesce(sp.plus_ev, 0) AS plus_ev, coalesce(sp.minus_ev, 0) AS minus_ev,
+           coalesce(sp.gf, 0) AS gf, coalesce(sp.ga, 0) AS ga, coalesce(sp.gf_adj, 0) AS gf_adj, coalesce(sp.ga_adj, 0) AS ga_adj,
+           coalesce(oi.cf, 0)::integer AS cf, coalesce(oi.ca, 0)::integer AS ca,
+           coalesce(oi.ff, 0)::integer AS ff, coalesce(oi.fa, 0)::integer AS fa
+    FROM players pl
+    LEFT JOIN sp ON sp.player_id = pl.player_id
+    LEFT JOIN ep ON ep.player_id = pl.player_id
+    LEFT JOIN assists a ON a.player_id = pl.player_id
+    LEFT JOIN onice oi ON oi.player_id = pl.player_id
+  )
+  SELECT etl_key('PG', g, row_number() OVER (ORDER BY x.player_id)), g, x.player_id, x.player_name,
+         x.goals, x.assists, x.goals + x.assists, x.shots, x.sog, x.blocked, x.missed,
+         CASE WHEN x.shots > 0 THEN round(100.0 * x.goals / x.shots, 1) ELSE 0 END,
+         x.passes, x.passes_completed, CASE WHEN x.passes > 0 THEN round(100.0 * x.passes_completed / x.passes, 1) ELSE 0 END,
+         x.fo_wins, x.fo_losses, x.fo_wins + x.fo_losses,
+         CASE WHEN x.fo_wins + x.fo_losses > 0 THEN round(100.0 * x.fo_wins / (x.fo_wins + x.fo_losses), 1) ELSE 0 END,
+         x.entries, x.exits, x.giveaways, x.takeaways,
+         x.toi, round(x.toi / 60.0, 1), x.ptoi, round(x.ptoi / 60.0, 1), x.stoppage, x.shift_count, x.logical,
+         CASE WHEN x.logical > 0 THEN round(x.toi::numeric / x.logical, 1) END,
+         CASE WHEN x.logical > 0 THEN round(x.ptoi::numeric / x.logical, 1) END,
+         CASE WHEN x.toi > 0 THEN round(x.goals * 3600.0 / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.toi > 0 THEN round(x.assists * 3600.0 / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.toi > 0 THEN round((x.goals + x.assists) * 3600.0 / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.toi > 0 THEN round(x.shots * 3600.0 / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN round(x.goals * 3600.0 / x.ptoi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN round(x.assists * 3600.0 / x.ptoi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN round((x.goals + x.assists) * 3600.0 / x.ptoi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN round(x.shots * 3600.0 / x.ptoi, 2) ELSE 0 END,
+         x.cf, x.ca, x.ff, x.fa,
+         CASE WHEN x.cf + x.ca > 0 THEN round(100.0 * x.cf / (x.cf + x.ca), 1) ELSE 0 END,
+         CASE WHEN x.ff + x.fa > 0 THEN round(100.0 * x.ff / (x.ff + x.fa), 1) ELSE 0 END,
+         x.plus_ev, x.minus_ev, x.plus_ev + x.minus_ev,
+         x.gf, -x.ga, x.gf - x.ga, x.gf_adj, -x.ga_adj, x.gf_adj - x.ga_adj,
+         t.home_team_id, t.away_team_id, x.secondary_assists,
+         x.entries_carry, x.entries_pass, x.entries_dump, x.entries_carry + x.entries_pass, x.entries_dump
+  FROM x CROSS JOIN etl_fact_teams(g) t;
+  GET DIAGNOSTICS n_players = ROW_COUNT;
+
+  -- Teams: counted from the events of each side (so a scorer missing from the roster
+  -- still counts for the team). Only for a game that has core facts.
+  INSERT INTO fact_team_game_stats (
+    team_game_key, game_id, venue, goals, shots, fo_wins, giveaways, takeaways, zone_entries, zone_exits, pass_attempts,
+    pass_completed, fo_losses, sog, fo_total, fo_pct, pass_pct, shooting_pct, venue_id, home_team_id, away_team_id, team_id,
+    controlled_entries, corsi_for, corsi_against, cf_pct, team_name,
+    total_sog, total_passes, total_pass_completed, team_pass_pct, total_zone_entries, total_zone_exits,
+    total_giveaways, total_takeaways, turnover_diff, total_fo_wins)
+  WITH v(venue, n) AS (VALUES ('home', 1), ('away', 2)),
+  e AS (SELECT lower(f.team_venue) AS venue, f.event_type, f.event_detail, f.event_detail_2 FROM fact_events f WHERE f.game_id = g),
+  c AS (
+    SELECT v.venue, v.n,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Goal')::integer AS goals,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Shot')::integer AS shots,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Shot' AND etl_is_on_net(e.event_detail))::integer AS sog,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Faceoff')::integer AS fo_wins,
+           count(*) FILTER (WHERE e.venue <> v.venue AND e.event_type = 'Faceoff')::integer AS fo_losses,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Turnover_Giveaway')::integer AS giveaways,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Turnover_Takeaway')::integer AS takeaways,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail LIKE 'Zone\_Entry%')::integer AS entries,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Zone_Entry' AND e.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush|Pass)$')::integer AS controlled,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail LIKE 'Zone\_Exit%')::integer AS exits,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Pass')::integer AS passes,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Pass_Completed')::integer AS passes_completed,
+           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type IN ('Shot', 'Goal'))::integer AS cf,
+           count(*) FILTER (WHERE e.venue <> v.venue AND e.event_type IN ('Shot', 'Goal'))::integer AS ca
+    FROM v LEFT JOIN e ON true
+    GROUP BY v.venue, v.n
+  )
+  SELECT etl_key('TG', g, c.n), g, CASE c.venue WHEN 'home' THEN 'Home' ELSE 'Away' END,
+         c.goals, c.shots, c.fo_wins, c.giveaways, c.takeaways, c.entries, c.exits, c.passes, c.passes_completed,
+         c.fo_losses, c.sog, c.fo_wins + c.fo_losses,
+         CASE WHEN c.fo_wins + c.fo_losses > 0 THEN round(100.0 * c.fo_wins / (c.fo_wins + c.fo_losses), 1) ELSE 0 END,
+         CASE WHEN c.passes > 0 THEN round(100.0 * c.passes_completed / c.passes, 1) ELSE 0 END,
+         CASE WHEN c.sog > 0 THEN round(100.0 * c.goals / c.sog, 1) ELSE 0 END,  -- per shot on goal, as the real export
+         CASE c.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END,
+         t.home_team_id, t.away_team_id, CASE c.venue WHEN 'home' THEN t.home_team_id ELSE t.away_team_id END,
+         c.controlled, c.cf, c.ca, CASE WHEN c.cf + c.ca > 0 THEN round(100.0 * c.cf / (c.cf + c.ca), 1) ELSE 0 END,
+         CASE c.venue WHEN 'home' THEN t.home_team ELSE t.away_team END,
+         -- total_*: the game's totals, both teams together (the same on both rows, as in the real export)
+         sum(c.sog) OVER (), sum(c.passes) OVER (), sum(c.passes_completed) OVER (),
+         CASE WHEN sum(c.passes) OVER () > 0 THEN round(100.0 * sum(c.passes_completed) OVER () / sum(c.passes) OVER (), 1) ELSE 0 END,
+         sum(c.entries) OVER (), sum(c.exits) OVER (), sum(c.giveaways) OVER (), sum(c.takeaways) OVER (),
+         sum(c.takeaways) OVER () - sum(c.giveaways) OVER (), sum(c.fo_wins) OVER ()
+  FROM c CROSS JOIN etl_fact_teams(g) t
+  WHERE EXISTS (SELECT 1 FROM fact_events f WHERE f.game_id = g) OR EXISTS (SELECT 1 FROM fact_shifts f WHERE f.game_id = g);
+  GET DIAGNOSTICS n_teams = ROW_COUNT;
+
+  -- Goalies: whoever played the goalie slot, or made a save.
+  INSERT INTO fact_goalie_game_stats (
+    goalie_game_key, game_id, player_id, player_name, team_name, saves, goals_against, shots_against, save_pct, toi_seconds,
+    empty_net_ga, saves_rebound, saves_freeze, saves_glove, saves_blocker, saves_left_pad, saves_right_pad,
+    rebound_control_pct, total_save_events)
+  WITH gk AS (
+    SELECT s.player_id, max(s.player_name) AS player_name, max(s.venue) AS venue,
+           sum(s.shift_duration)::integer AS toi, coalesce(sum(s.goal_against), 0)::integer AS ga
+    FROM fact_shifts_player s WHERE s.game_id = g AND s.slot = 'goalie' AND s.player_id IS NOT NULL
+    GROUP BY s.player_id
+  ), sv AS (
+    SELECT p.player_id, max(p.player_name) AS player_name, max(lower(p.team_venue)) AS venue,
+           count(*)::integer AS saves,
+           count(*) FILTER (WHERE p.event_detail = 'Save_Rebound')::integer AS rebound,
+           count(*) FILTER (WHERE p.event_detail = 'Save_Freeze')::integer AS freeze,
+           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]Glove$')::integer AS glove,
+           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]Blocker$')::integer AS blocker,
+           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]LeftPad$')::integer AS left_pad,
+           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]RightPad$')::integer AS right_pad
+    FROM fact_events_player p
+    WHERE p.game_id = g AND p.event_type = 'Save' AND p.player_role = 'event_team_player_1' AND p.player_id IS NOT NULL
+    GROUP BY p.player_id
+  ), en AS (
+    -- goals into an empty net, by the side that conceded them
+    SELECT CASE lower(f.team_venue) WHEN 'home' THEN 'away' ELSE 'home' END AS venue, count(*)::integer AS n
+    FROM fact_events f WHERE f.game_id = g AND f.event_type = 'Goal' AND f.empty_net_goal = 1
+    GROUP BY 1
+  ), x AS (
+    SELECT coalesce(gk.player_id, sv.player_id) AS player_id, coalesce(gk.player_name, sv.player_name) AS player_name,
+           coalesce(gk.venue, sv.venue) AS venue, coalesce(sv.saves, 0) AS saves, coalesce(gk.ga, 0) AS ga, gk.toi,
+           coalesce(sv.rebound, 0) AS rebound, coalesce(sv.freeze, 0) AS freeze, coalesce(sv.glove, 0) AS glove,
+           coalesce(sv.blocker, 0) AS blocker, coalesce(sv.left_pad, 0) AS left_pad, coalesce(sv.right_pad, 0) AS right_pad
+    FROM gk FULL JOIN sv ON sv.player_id = gk.player_id
+  )
+  SELECT etl_key('GK', g, row_number() OVER (ORDER BY x.venue = 'away', x.player_id)), g, x.player_id, x.player_name,
+         CASE x.venue WHEN 'home' THEN t.home_team WHEN 'away' THEN t.away_team END,
+         x.saves, x.ga, x.saves + x.ga,
+         CASE WHEN x.saves + x.ga > 0 THEN round(100.0 * x.saves / (x.saves + x.ga), 1) END,
+         x.toi, coalesce(en.n, 0), x.rebound, x.freeze, x.glove, x.blocker, x.left_pad, x.right_pad,
+         CASE WHEN x.saves > 0 THEN round(100.0 * x.freeze / x.saves, 1) END, x.saves
+  FROM x CROSS JOIN etl_fact_teams(g) t
+  LEFT JOIN en ON en.venue = x.venue;
+  GET DIAGNOSTICS n_goalies = ROW_COUNT;
+
+  RETURN jsonb_build_object('fact_player_game_stats', n_players, 'fact_team_game_stats', n_teams,
+                            'fact_goalie_game_stats', n_goalies);
+END $$;

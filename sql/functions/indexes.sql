@@ -1,0 +1,88 @@
+-- Bulk inserts without indexes. Filling an empty table with many rows is faster without
+-- its indexes: one sorted build per index after the insert instead of an index entry (and
+-- its WAL) per row. bs_apply (apply.sql) and bs_direct_begin (direct.sql) do that for
+-- whole-table requests into empty tables. Dropping indexes needs the table's owner, so two
+-- checked functions run with the owner's rights: bs_indexes_park drops a warehouse table's
+-- indexes and keeps their definitions in bs_parked_indexes (no role but the owner can read
+-- or write it: the definitions are executed with the owner's rights); bs_indexes_restore
+-- builds them again. A deferred constraint trigger on bs_parked_indexes
+-- (bs_parked_indexes_restored → bs_parked_check) refuses to commit a transaction that
+-- parked indexes and did not restore them, so no table can ever be left without its
+-- indexes.
+
+-- The deferred check at commit: a parked index still waiting here was never built again.
+CREATE OR REPLACE FUNCTION bs_parked_check() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$
+BEGIN
+  IF EXISTS (SELECT 1 FROM bs_parked_indexes WHERE id = NEW.id) THEN
+    RAISE EXCEPTION 'index % of % was dropped for a bulk insert and not built again: the transaction cannot commit',
+      NEW.index_name, NEW.table_name;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+-- Drops the indexes of warehouse table p_table, keeping their definitions; returns how
+-- many. Nothing is dropped (0) for a caller that may not insert into the table, or
+-- when an index cannot go (another object depends on it).
+CREATE OR REPLACE FUNCTION bs_indexes_park(p_table text) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$
+DECLARE
+  t warehouse_tables := bs_check_table(p_table);
+  r record;
+  n integer := 0;
+BEGIN
+  -- Only for a caller that may insert into the table (its login role: inside this
+  -- function the current role is the owner). Anyone else gets 0: nothing is dropped,
+  -- and a load under a role switched to with SET ROLE still runs, with its indexes.
+  IF NOT has_table_privilege(session_user, format('public.%I', t.table_name), 'INSERT') THEN
+    RETURN 0;
+  END IF;
+  -- A table whose replica identity is an index would lose it with the index: leave it be.
+  IF (SELECT relreplident FROM pg_class WHERE oid = format('public.%I', t.table_name)::regclass) = 'i' THEN
+    RETURN 0;
+  END IF;
+  BEGIN
+    FOR r IN
+      SELECT i.indexrelid::regclass::text AS index_name, c.conname,
+        CASE WHEN c.oid IS NOT NULL
+          THEN format('ALTER TABLE public.%I ADD CONSTRAINT %I %s', t.table_name, c.conname, pg_get_constraintdef(c.oid))
+          ELSE pg_get_indexdef(i.indexrelid) END AS definition
+      FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+      WHERE i.indrelid = format('public.%I', t.table_name)::regclass
+      ORDER BY c.oid IS NULL, i.indexrelid
+    LOOP
+      INSERT INTO bs_parked_indexes (table_name, index_name, definition) VALUES (t.table_name, r.index_name, r.definition);
+      IF r.conname IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT %I', t.table_name, r.conname);
+      ELSE
+        EXECUTE format('DROP INDEX %s', r.index_name);
+      END IF;
+      n := n + 1;
+    END LOOP;
+  EXCEPTION WHEN dependent_objects_still_exist OR feature_not_supported THEN
+    RETURN 0; -- the block's changes are undone: every index is still there
+  END;
+  RETURN n;
+END
+$$;
+
+-- Builds again the indexes bs_indexes_park dropped from p_table in this transaction.
+CREATE OR REPLACE FUNCTION bs_indexes_restore(p_table text) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$
+DECLARE
+  r record;
+  n integer := 0;
+BEGIN
+  PERFORM set_config('maintenance_work_mem', '256MB', true);
+  FOR r IN SELECT id, definition FROM bs_parked_indexes WHERE xid = txid_current() AND table_name = p_table ORDER BY id LOOP
+    EXECUTE r.definition;
+    DELETE FROM bs_parked_indexes WHERE id = r.id;
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$$;
