@@ -60,7 +60,7 @@ export interface CopiedFile {
   direct?: { parked: number; lines: DirectLines; values: Record<string, string[] | null> };
 }
 
-/** How bs_apply_loaded tells a row's line (000008): records in file order, or each key's line. */
+/** How bs_apply_loaded tells a row's line (sql/functions/direct.sql): records in file order, or each key's line. */
 export type DirectLines = NonNullable<CsvRecords['recordLines']> | { by_key: Record<string, number> };
 
 /** Reads the file's header and matches it to the table's columns (a bad header is refused here). */

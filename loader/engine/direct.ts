@@ -1,12 +1,12 @@
 /**
  * The direct way: a file COPYed straight into its emptied table, and bs_apply_loaded
- * takes out what may not stay (000008). Each row is written once instead of twice
+ * takes out what may not stay (sql/functions/direct.sql). Each row is written once instead of twice
  * (staging table, then table), and no staging table is made.
  *
  * A whole-table replace goes this way, and so does any whole-table load into an empty
  * table (append, upsert, merge: all insert). A file from DIRECT_PARK_BYTES (or of unknown
  * size) has its table TRUNCATEd and its indexes dropped for the COPY and built after
- * (000007); TRUNCATE locks readers out until the request commits, and the COPY writes the
+ * (sql/functions/indexes.sql); TRUNCATE locks readers out until the request commits, and the COPY writes the
  * rows frozen (FREEZE). A smaller file's table is emptied with DELETE (readers see the old
  * rows meanwhile), and the reader keeps each key's line. A table that refuses a row on the
  * way in has the request run again with its file staged (Restage). Measured:

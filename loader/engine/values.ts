@@ -16,7 +16,7 @@
  * and relations, where those spellings are NULL too: csv-records.ts); its empty cells
  * are NULL by the COPY's FORCE_NULL.
  *
- * The rules are those the SQL casts of 000003_loading.sql apply to text that reaches
+ * The rules are those the SQL casts of sql/functions/casts.sql apply to text that reaches
  * the database another way (landing tables, load_table()): the same file loads to the
  * same values whichever path it takes (test/engine/values.test.ts holds them side by side).
  * Every check works on the bytes of one field; nothing is allocated per cell unless the
@@ -66,7 +66,7 @@ const isDigit = (b: number) => b >= ZERO && b <= NINE;
 const isSpace = (b: number) => b === SPACE || b === TAB;
 
 /**
- * nan, NaN, None, null, NULL: exactly bs_is_missing() of 000003_loading.sql. (The reader
+ * nan, NaN, None, null, NULL: exactly bs_is_missing() of sql/functions/casts.sql. (The reader
  * also reads them as missing in text keys and relations: csv-records.ts.)
  */
 export function isMissingWord(buf: Uint8Array, s: number, e: number): boolean {

@@ -6,7 +6,8 @@
 import type { Extensions, Outcome } from '../commands/execute';
 import type { Database } from '../db/database';
 import type { Handlers } from '../queue/job';
-import { formatFindings, validate } from '../quality/validate';
+import { formatFindings } from '../quality/findings';
+import { validate } from '../quality/validate';
 import type { WorkerOptions } from '../worker/run-worker';
 import { EtlCommandError, etlQueue, etlRun, etlStatus, formatEtlQueue, formatEtlRun, formatEtlStatus } from './commands';
 

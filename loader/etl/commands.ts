@@ -89,11 +89,13 @@ export function formatEtlQueue(r: EtlQueueResult): string {
 function outcomeLine(o: JobOutcome): string {
   const base = `${jobLabel(o.job)}: ${o.status} in ${(o.durationMs / 1000).toFixed(1)} s`;
   if (o.status === 'succeeded') {
-    const r = o.result as { status?: string; reason?: string; tables?: Record<string, { inserted: number; deleted: number }>; findings?: { errors: number; warnings: number } } | null;
+    const r = o.result as { status?: string; reason?: string; tables?: Record<string, { inserted: number; deleted: number }>; findings?: { errors: number; warnings: number }; warnings?: string[] } | null;
     if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
     const rows = r?.tables ? Object.entries(r.tables).map(([t, c]) => `${t} ${c.inserted}`).join(', ') : '';
     const f = r?.findings ? `; data quality: ${r.findings.errors} errors, ${r.findings.warnings} warnings` : '';
-    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}`;
+    // A run that committed but whose checks could not run says so (partial).
+    const partial = r?.status === 'partial' ? `; PARTIAL: ${(r.warnings ?? []).join('; ')}` : '';
+    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}${partial}`;
   }
   if (o.status === 'retrying') return `${base}: ${o.error}; next attempt at ${o.nextRunAt}`;
   return `${base}: ${o.error}`;

@@ -4,7 +4,7 @@
  * was never received fails for good (no retries).
  */
 import { PermanentJobError, type JobHandler } from '../queue/job';
-import { summarizeFindings } from '../quality/validate';
+import { summarizeFindings } from '../quality/findings';
 import { EtlError, runEtl } from './run-etl';
 
 export const processGameHandler: JobHandler = async (job, ctx) => {
@@ -20,6 +20,7 @@ export const processGameHandler: JobHandler = async (job, ctx) => {
       historyId: r.historyId,
       unresolvedPlayers: r.unresolvedPlayers,
       findings: { errors: f.errors, warnings: f.warnings, first: f.items.map((x) => `${x.severity} ${x.message}`) },
+      warnings: r.warnings,
       durationMs: r.durationMs,
     };
   } catch (err) {

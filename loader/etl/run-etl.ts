@@ -1,6 +1,6 @@
 /**
  * The ETL of one game, from the tracker's staging rows to the 9 fact tables: one call of
- * etl_process_game() (sql/migrations/000005_etl.sql) in one transaction, recorded in
+ * etl_process_game() (sql/functions/etl_process_game.sql) in one transaction, recorded in
  * load_history (a request row and a row per fact table), then the data-quality rules for
  * the game. Re-running gives the same rows and touches no other game.
  */

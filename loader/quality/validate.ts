@@ -1,13 +1,12 @@
 /**
- * Data-quality checks. The rules are declared once, in the database (quality_rules, filled
- * by sql/migrations/000005_etl.sql from the ETL's data dictionary); quality_findings()
+ * Data-quality checks. The rules are declared once, in sql/functions/quality.sql (beside
+ * the measures they read; migrate keeps quality_rules in step with it); quality_findings()
  * applies them. This module runs them and lists them.
  */
 import type { Queryable } from '../db/database';
 import type { Finding, Level, Severity } from './findings';
 
 // (for loader/etl/command-extensions.ts and loader/worker/handlers.ts, which import them from here)
-export { formatFindings, summarizeFindings } from './findings';
 
 export interface Rule {
   rule: string;

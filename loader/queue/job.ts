@@ -1,7 +1,7 @@
 /**
  * What a queued job is, and what a worker does with one. The queue itself is the table
  * etl_queue (sql/migrations/000002_operations.sql) and its functions in
- * sql/migrations/000005_etl.sql; queue.ts calls them.
+ * sql/functions/queue.sql; queue.ts calls them.
  */
 import type { Database } from '../db/database';
 

@@ -1,5 +1,5 @@
 /**
- * The job queue's operations, each one call of its SQL function (000005_etl.sql):
+ * The job queue's operations, each one call of its SQL function (sql/functions/queue.sql):
  * enqueue (or join the pending duplicate), claim (FOR UPDATE SKIP LOCKED, taking back the
  * jobs of dead workers), heartbeat, complete, fail (retry with backoff or give up), and
  * the reads behind `etl status`.

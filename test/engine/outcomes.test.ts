@@ -105,6 +105,28 @@ describe('a load whose process is killed', () => {
   });
 });
 
+describe('a cancelled load', () => {
+  it('whose file stalls (a network that stopped sending): rolls back at once, history says cancelled', async () => {
+    const { Readable } = await import('node:stream');
+    const { filesSource, streamFile } = await import('../../loader/engine');
+    const m = miniLeague();
+    const head = csvFor('fact_events', m.events).split('\n').slice(0, 3).join('\n');
+    // The first rows arrive, then nothing more, ever.
+    const stalled = () => new Readable({ read() {} }).once('resume', function (this: InstanceType<typeof Readable>) { this.push(`${head}\n`); });
+    const before = (await t.db.query('SELECT count(*)::int AS n FROM fact_events')).rows[0];
+    const ac = new AbortController();
+    const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'upsert', initiatedBy: 'test:cancel', signal: ac.signal,
+      source: filesSource([streamFile('fact_events', 'fact_events.csv (stalled)', stalled)]),
+      onProgress: (p) => p.phase === 'reading' && setTimeout(() => ac.abort(), 200) });
+    const r = await running;
+    expect(r.status).toBe('cancelled');
+    expect(r.error!.message).toMatch(/cancelled while loading fact_events: nothing was changed/);
+    expect((await t.db.query('SELECT count(*)::int AS n FROM fact_events')).rows[0]).toEqual(before);
+    const h = await t.db.query<{ status: string; kind: string }>('SELECT status, kind FROM load_history WHERE request_id = $1 ORDER BY id', [r.requestId]);
+    expect(h.rows).toEqual([{ status: 'cancelled', kind: 'request' }, { status: 'cancelled', kind: 'table' }]);
+  }, 30_000);
+});
+
 describe('the data-quality rules of a load', () => {
   async function deadlocking(times: number, fn: () => Promise<void>): Promise<void> {
     // The rules raise a deadlock the first `times` times they run (a sequence counts
