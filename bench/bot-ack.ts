@@ -43,27 +43,52 @@ async function sink(): Promise<{ url: string; count: () => number; close: () => 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, count: () => n, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) };
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    count: () => n,
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 function signedSlash(url: string, text: string, responseUrl: string): Promise<{ ms: number; status: number; text: string }> {
   const body = new URLSearchParams({
-    team_id: TEAM, channel_id: 'C0BENCH', user_id: USER, command: '/benchsight', text, response_url: responseUrl, trigger_id: randomBytes(8).toString('hex'), api_app_id: 'A0',
+    team_id: TEAM,
+    channel_id: 'C0BENCH',
+    user_id: USER,
+    command: '/benchsight',
+    text,
+    response_url: responseUrl,
+    trigger_id: randomBytes(8).toString('hex'),
+    api_app_id: 'A0',
   }).toString();
   const ts = Math.floor(Date.now() / 1000);
   const sig = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST', agent,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig, 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-slack-request-timestamp': String(ts),
+          'x-slack-signature': sig,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -77,16 +102,25 @@ async function main(): Promise<void> {
   const hooks = await sink();
   const slackApi = await sink();
   const config: BotConfig = {
-    signingSecret: SECRET, botToken: 'xoxb-bench', slackApiUrl: `${slackApi.url}api/`, teamId: TEAM,
-    roles: { admins: [USER], operators: [], viewers: [] }, channels: null, notifyChannel: 'C0NOTIFY', confirmTtlMs: 300_000,
-    botId: 'B0BENCH', botUserId: 'U0BOT',
+    signingSecret: SECRET,
+    botToken: 'xoxb-bench',
+    slackApiUrl: `${slackApi.url}api/`,
+    teamId: TEAM,
+    roles: { admins: [USER], operators: [], viewers: [] },
+    channels: null,
+    notifyChannel: 'C0NOTIFY',
+    confirmTtlMs: 300_000,
+    botId: 'B0BENCH',
+    botUserId: 'U0BOT',
   };
   const errors: string[] = [];
   const bot = await startBot({ config, db: scratch.db, port: 0, source: async () => folderSource(games), log: (l) => errors.push(l) });
   try {
     // Warm up as a running bot is warm: JIT, the HTTP keep-alive sockets, the database pool.
     for (let r = 0; r < 2; r++) {
-      await Promise.all(Array.from({ length: concurrency }, (_, i) => signedSlash(bot.url, ['help', 'history limit 10', 'load category dims upsert'][i % 3]!, hooks.url)));
+      await Promise.all(
+        Array.from({ length: concurrency }, (_, i) => signedSlash(bot.url, ['help', 'history limit 10', 'load category dims upsert'][i % 3]!, hooks.url)),
+      );
       await (bot.dispatcher as { drain?: () => Promise<void> }).drain?.();
     }
 
@@ -113,7 +147,9 @@ async function main(): Promise<void> {
       all[kind] = samples;
       rows.push(
         `${kind.padEnd(8)} ${String(samples.length).padStart(5)}  ${median(samples).toFixed(1).padStart(7)}  ${percentile(samples, 95).toFixed(1).padStart(7)}  ` +
-          `${percentile(samples, 99).toFixed(1).padStart(7)}  ${Math.max(...samples).toFixed(1).padStart(7)}  ${percentile(samples, 99) < 300 ? 'ok' : 'OVER 300 ms'}`,
+          `${percentile(samples, 99).toFixed(1).padStart(7)}  ${Math.max(...samples)
+            .toFixed(1)
+            .padStart(7)}  ${percentile(samples, 99) < 300 ? 'ok' : 'OVER 300 ms'}`,
       );
     }
     process.stdout.write(

@@ -26,7 +26,8 @@ if (!bench || bench.startsWith('--') || !existsSync(path.join(__dirname, `${benc
   process.exit(2);
 }
 const rounds = Number(opt('rounds') ?? 2);
-const baseline = opt('baseline') ?? `${execFileSync('git', ['log', '-1', '--format=%H', '--', 'loader/db/pglite.ts'], { cwd: REPO, encoding: 'utf8' }).trim()}^`;
+const baseline =
+  opt('baseline') ?? `${execFileSync('git', ['log', '-1', '--format=%H', '--', 'loader/db/pglite.ts'], { cwd: REPO, encoding: 'utf8' }).trim()}^`;
 const sha = execFileSync('git', ['rev-parse', '--short', baseline], { cwd: REPO, encoding: 'utf8' }).trim();
 
 // Beside this checkout, so that the baseline finds ../shared (the real export) where this one does.
@@ -38,12 +39,19 @@ try {
   mkdirSync(path.join(REPO, '.benchsight', 'bench-data'), { recursive: true });
   mkdirSync(path.join(old, '.benchsight'), { recursive: true });
   symlinkSync(path.join(REPO, '.benchsight', 'bench-data'), path.join(old, '.benchsight', 'bench-data'));
-  const sides = [{ name: `${sha} (baseline)`, repo: old }, { name: 'this checkout', repo: REPO }];
+  const sides = [
+    { name: `${sha} (baseline)`, repo: old },
+    { name: 'this checkout', repo: REPO },
+  ];
   for (let r = 1; r <= rounds; r++) {
     // Turns alternate which side goes first.
     for (const s of r % 2 ? sides : [...sides].reverse()) {
       process.stdout.write(`\n======== round ${r} of ${rounds}: ${s.name} ========\n`);
-      const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(s.repo, 'bench', `${bench}.ts`), ...passed], { cwd: s.repo, stdio: 'inherit', env: process.env });
+      const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(s.repo, 'bench', `${bench}.ts`), ...passed], {
+        cwd: s.repo,
+        stdio: 'inherit',
+        env: process.env,
+      });
       if (run.status !== 0) process.stdout.write(`(${s.name}: the bench exited ${run.status})\n`);
     }
   }

@@ -35,12 +35,21 @@ function textTableSql(file: string, name: string): string {
   const buf = Buffer.alloc(1 << 20);
   const n = readSync(fd, buf, 0, buf.length, 0);
   closeSync(fd);
-  const header = buf.toString('utf8', 0, n).split('\n', 1)[0]!.replace(/^\uFEFF/, '').replace(/\r$/, '');
-  return `CREATE TABLE ${name} (${header.split(',').map((h) => `${columnNameFor(h)} text`).join(', ')});`;
+  const header = buf
+    .toString('utf8', 0, n)
+    .split('\n', 1)[0]!
+    .replace(/^\uFEFF/, '')
+    .replace(/\r$/, '');
+  return `CREATE TABLE ${name} (${header
+    .split(',')
+    .map((h) => `${columnNameFor(h)} text`)
+    .join(', ')});`;
 }
 
 function textTablesSql(dir: string, schema: string): string {
-  return csvFiles(dir).map((f) => textTableSql(path.join(dir, f), `${schema}.${f.replace('.csv', '')}`)).join('\n');
+  return csvFiles(dir)
+    .map((f) => textTableSql(path.join(dir, f), `${schema}.${f.replace('.csv', '')}`))
+    .join('\n');
 }
 
 async function realDataset(runs: number): Promise<void> {
@@ -53,7 +62,9 @@ async function realDataset(runs: number): Promise<void> {
   try {
     await s.db.query('CREATE SCHEMA raw');
     await s.db.query(textTablesSql(REAL, 'raw'));
-    const copyScript = csvFiles(REAL).map((f) => `TRUNCATE raw.${f.replace('.csv', '')};\n\\copy raw.${f.replace('.csv', '')} FROM '${path.join(REAL, f)}' CSV HEADER`).join('\n');
+    const copyScript = csvFiles(REAL)
+      .map((f) => `TRUNCATE raw.${f.replace('.csv', '')};\n\\copy raw.${f.replace('.csv', '')} FROM '${path.join(REAL, f)}' CSV HEADER`)
+      .join('\n');
     const psqlMs: number[] = [];
     const statementsMs: number[] = [];
     const engineMs: number[] = [];
@@ -79,12 +90,17 @@ async function realDataset(runs: number): Promise<void> {
     const p = median(psqlMs);
     const st = median(statementsMs);
     const e = median(engineMs);
-    report(`1. real export (12 files, 25,139 rows, ${csvFiles(REAL).reduce((n, f) => n + fileMb(path.join(REAL, f)), 0).toFixed(1)} MB), median of ${runs}`, [
-      ['psql \\copy into all-text tables', `${p.toFixed(0)} ms (includes starting psql)`],
-      ['benchsight load all replace', `${e.toFixed(0)} ms (typed, checked, with history and rejects)`],
-      ['ratio engine / psql', `${(e / p).toFixed(2)}x`],
-      ['psql\'s statements alone (its \\timing)', `${st.toFixed(0)} ms: ratio ${(e / st).toFixed(2)}x`],
-    ]);
+    report(
+      `1. real export (12 files, 25,139 rows, ${csvFiles(REAL)
+        .reduce((n, f) => n + fileMb(path.join(REAL, f)), 0)
+        .toFixed(1)} MB), median of ${runs}`,
+      [
+        ['psql \\copy into all-text tables', `${p.toFixed(0)} ms (includes starting psql)`],
+        ['benchsight load all replace', `${e.toFixed(0)} ms (typed, checked, with history and rejects)`],
+        ['ratio engine / psql', `${(e / p).toFixed(2)}x`],
+        ["psql's statements alone (its \\timing)", `${st.toFixed(0)} ms: ratio ${(e / st).toFixed(2)}x`],
+      ],
+    );
   } finally {
     psql.close();
     await s.drop();
@@ -116,14 +132,19 @@ async function bigUpsert(games: number, rounds: number): Promise<void> {
       const t0 = Date.now();
       let last = t0;
       const marks: string[] = [];
-      return timed(() => load(s.db, {
-        scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'bench',
-        onProgress: (p) => {
-          if (p.phase === 'reading') return;
-          marks.push(`${p.phase === 'applying' ? 'read' : 'applied'} ${Date.now() - last} ms`);
-          last = Date.now();
-        },
-      })).then((r) => {
+      return timed(() =>
+        load(s.db, {
+          scope: { kind: 'tables', tables: ['fact_events_player'] },
+          operation: 'upsert',
+          source: folderSource(dir),
+          initiatedBy: 'bench',
+          onProgress: (p) => {
+            if (p.phase === 'reading') return;
+            marks.push(`${p.phase === 'applying' ? 'read' : 'applied'} ${Date.now() - last} ms`);
+            last = Date.now();
+          },
+        }),
+      ).then((r) => {
         process.stderr.write(`  ${marks.join(', ')}, then ${Date.now() - last} ms\n`);
         return r;
       });
@@ -158,11 +179,20 @@ async function bigUpsert(games: number, rounds: number): Promise<void> {
     const raw = median(raws);
     const first = median(firsts);
     const again = median(agains);
-    report(`2. fact_events_player upsert, ${rows.toLocaleString('en-US')} rows, ${fileMb(file).toFixed(0)} MB (${games} generated games), median of ${rounds} rounds`, [
-      ['raw COPY into an all-text table', `${raw.toFixed(0)} ms (${Math.round(rows / (raw / 1000)).toLocaleString('en-US')} rows/s)`],
-      ['upsert into the empty table (every row new)', `${first.toFixed(0)} ms (${Math.round(rows / (first / 1000)).toLocaleString('en-US')} rows/s), inserted ${t1!.inserted}, ratio ${(first / raw).toFixed(2)}x`],
-      ['upsert again, every row unchanged', `${again.toFixed(0)} ms (${Math.round(rows / (again / 1000)).toLocaleString('en-US')} rows/s), unchanged ${t2!.unchanged}, ratio ${(again / raw).toFixed(2)}x`],
-    ]);
+    report(
+      `2. fact_events_player upsert, ${rows.toLocaleString('en-US')} rows, ${fileMb(file).toFixed(0)} MB (${games} generated games), median of ${rounds} rounds`,
+      [
+        ['raw COPY into an all-text table', `${raw.toFixed(0)} ms (${Math.round(rows / (raw / 1000)).toLocaleString('en-US')} rows/s)`],
+        [
+          'upsert into the empty table (every row new)',
+          `${first.toFixed(0)} ms (${Math.round(rows / (first / 1000)).toLocaleString('en-US')} rows/s), inserted ${t1!.inserted}, ratio ${(first / raw).toFixed(2)}x`,
+        ],
+        [
+          'upsert again, every row unchanged',
+          `${again.toFixed(0)} ms (${Math.round(rows / (again / 1000)).toLocaleString('en-US')} rows/s), unchanged ${t2!.unchanged}, ratio ${(again / raw).toFixed(2)}x`,
+        ],
+      ],
+    );
   } finally {
     await s.drop();
   }
@@ -171,15 +201,24 @@ async function bigUpsert(games: number, rounds: number): Promise<void> {
 /** Loads one file in a child process (this script with --child) and reads its peak RSS. */
 async function peakRss(): Promise<void> {
   const rows: [string, string][] = [];
-  for (const [label, games] of [['~80 MB', 66], ['~400 MB', 330]] as const) {
+  for (const [label, games] of [
+    ['~80 MB', 66],
+    ['~400 MB', 330],
+  ] as const) {
     const dir = await generatedGames(games);
     const file = path.join(dir, 'fact_events_player.csv');
     const s = await scratchDatabase('bench_rss');
     try {
       await loadParents(s.db, dir);
-      const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', s.url, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', s.url, file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const r = JSON.parse(out.trim().split('\n').pop()!) as { maxRssMb: number; ms: number; rows: number; baselineMb: number };
-      rows.push([`${label} file (${fileMb(file).toFixed(0)} MB, ${r.rows.toLocaleString('en-US')} rows)`, `peak RSS ${r.maxRssMb.toFixed(0)} MB (process at start ${r.baselineMb.toFixed(0)} MB), ${r.ms.toFixed(0)} ms`]);
+      rows.push([
+        `${label} file (${fileMb(file).toFixed(0)} MB, ${r.rows.toLocaleString('en-US')} rows)`,
+        `peak RSS ${r.maxRssMb.toFixed(0)} MB (process at start ${r.baselineMb.toFixed(0)} MB), ${r.ms.toFixed(0)} ms`,
+      ]);
     } finally {
       await s.drop();
     }
@@ -191,10 +230,14 @@ async function child(url: string, file: string): Promise<void> {
   const { openPostgres } = await import('../loader/db/postgres');
   const db = openPostgres({ url });
   const baselineMb = process.memoryUsage().rss / 1e6;
-  const r = await timed(() => load(db, {
-    scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', initiatedBy: 'bench',
-    source: filesSource([streamFile('fact_events_player', file, () => createReadStream(file, { highWaterMark: 1 << 16 }))]),
-  }));
+  const r = await timed(() =>
+    load(db, {
+      scope: { kind: 'tables', tables: ['fact_events_player'] },
+      operation: 'replace',
+      initiatedBy: 'bench',
+      source: filesSource([streamFile('fact_events_player', file, () => createReadStream(file, { highWaterMark: 1 << 16 }))]),
+    }),
+  );
   await db.close();
   if (r.value.status !== 'succeeded') throw new Error(JSON.stringify(r.value.error));
   process.stdout.write(`${JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, baselineMb, ms: r.ms, rows: r.value.tables[0]!.rowsInFile })}\n`);

@@ -17,29 +17,34 @@ const opt = (name: string, dflt: number) => {
 };
 const REAL = path.resolve(__dirname, '../../shared/data/benchsight-2025-12-29/csv');
 
-interface Step { sql: string; before: number; ms: number }
+interface Step {
+  sql: string;
+  before: number;
+  ms: number;
+}
 
 /** The database, timing every statement sent through it (and through its transactions). */
 function timing(db: Database, steps: Step[], clock: { last: number }): Database {
-  const wrap = <Q extends Queryable>(q: Q): Q => new Proxy(q, {
-    get(target, p) {
-      const v = Reflect.get(target, p) as unknown;
-      if (p === 'query' || p === 'copyFrom') {
-        return async (sql: string, arg: unknown) => {
-          const t0 = performance.now();
-          const before = t0 - clock.last;
-          try {
-            return await (v as (a: string, b: unknown) => Promise<unknown>).call(target, sql, arg);
-          } finally {
-            clock.last = performance.now();
-            steps.push({ sql: sql.replace(/\s+/g, ' ').slice(0, 70), before, ms: clock.last - t0 });
-          }
-        };
-      }
-      if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)));
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
+  const wrap = <Q extends Queryable>(q: Q): Q =>
+    new Proxy(q, {
+      get(target, p) {
+        const v = Reflect.get(target, p) as unknown;
+        if (p === 'query' || p === 'copyFrom') {
+          return async (sql: string, arg: unknown) => {
+            const t0 = performance.now();
+            const before = t0 - clock.last;
+            try {
+              return await (v as (a: string, b: unknown) => Promise<unknown>).call(target, sql, arg);
+            } finally {
+              clock.last = performance.now();
+              steps.push({ sql: sql.replace(/\s+/g, ' ').slice(0, 70), before, ms: clock.last - t0 });
+            }
+          };
+        }
+        if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)));
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
   return wrap(db);
 }
 

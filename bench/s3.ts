@@ -38,7 +38,13 @@ async function bigFile(games: number): Promise<void> {
     step('loading the parents (dims, fact_events)');
     await loadParents(s.db, dir);
     step('uploading the file');
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: s3srv.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3srv.endpoint,
+      forcePathStyle: true,
+      credentials: LOCAL_CREDENTIALS,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
     const size = statSync(file).size;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'replace/fact_events_player.csv', Body: createReadStream(file), ContentLength: size }));
     while (!events.length) await new Promise((r) => setTimeout(r, 20));
@@ -54,8 +60,17 @@ async function bigFile(games: number): Promise<void> {
       }, (e) => { console.error(e.message); process.exit(1); });`;
     // Asynchronously: the local S3 serving the object runs in this process.
     const { stdout: res } = await promisify(execFile)(process.execPath, ['-e', script, JSON.stringify(events[0])], {
-      encoding: 'utf8', maxBuffer: 1 << 20,
-      env: { ...process.env, DATABASE_URL: s.url, AWS_ENDPOINT_URL_S3: s3srv.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+      env: {
+        ...process.env,
+        DATABASE_URL: s.url,
+        AWS_ENDPOINT_URL_S3: s3srv.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
     });
     const r = JSON.parse(res.trim().split('\n').pop()!) as { ms: number; maxRssMb: number; outcomes: { status: string }[] };
     const rows = Number((await s.db.query<{ n: string }>('SELECT count(*) AS n FROM fact_events_player')).rows[0]!.n);
@@ -76,8 +91,18 @@ async function latency(runs: number): Promise<void> {
   const g = await generateExport({ games: runs, outDir: dir, seed: 3, firstGameId: 80001 });
   const dims = await load(s.db, { scope: { kind: 'category', category: 'dims' }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
   if (dims.status !== 'succeeded') throw new Error(JSON.stringify(dims.error));
-  const s3 = () => new S3Client({ region: 'us-east-1', endpoint: s3srv.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
-  const queue = eventQueue((e) => handleS3Event(e, { db: s.db, s3: s3() }), (l) => process.stderr.write(`${l}\n`));
+  const s3 = () =>
+    new S3Client({
+      region: 'us-east-1',
+      endpoint: s3srv.endpoint,
+      forcePathStyle: true,
+      credentials: LOCAL_CREDENTIALS,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+  const queue = eventQueue(
+    (e) => handleS3Event(e, { db: s.db, s3: s3() }),
+    (l) => process.stderr.write(`${l}\n`),
+  );
   const s3srv = await startLocalS3({ dir: mkdtempSync(path.join(tmpdir(), 'bs-bench-s3-')), bucket: BUCKET, onEvent: (e) => queue.push(e) });
   try {
     const times: number[] = [];
@@ -90,7 +115,9 @@ async function latency(runs: number): Promise<void> {
       const t0 = Date.now();
       await dropFiles(s3(), { files: facts.map((f) => f.path), bucket: BUCKET, batch: `game-${gameId}`, operation: 'replace', gameId });
       for (;;) {
-        const r = await s.db.query<{ status: string }>("SELECT status FROM load_history WHERE kind = 'request' AND source = $1", [`s3://${BUCKET}/batches/game-${gameId}/`]);
+        const r = await s.db.query<{ status: string }>("SELECT status FROM load_history WHERE kind = 'request' AND source = $1", [
+          `s3://${BUCKET}/batches/game-${gameId}/`,
+        ]);
         if (r.rows[0] && r.rows[0].status !== 'started') {
           if (r.rows[0].status !== 'succeeded') throw new Error(`batch for game ${gameId} ${r.rows[0].status}`);
           break;

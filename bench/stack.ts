@@ -51,9 +51,9 @@ function tree(roots: number[]): number[] {
     }
   }
   const out = new Set(roots.filter((p) => parent.has(p)));
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, pp] of parent) if (!out.has(pid) && out.has(pp)) (out.add(pid), (grew = true));
+    for (const [pid, pp] of parent) if (!out.has(pid) && out.has(pp)) out.add(pid), (grew = true);
   }
   return [...out];
 }
@@ -134,7 +134,11 @@ async function measure(v: Variant, exportDir: string): Promise<[string, string][
 
   // The ×N load from another terminal, memory sampled every 100 ms.
   const t0 = performance.now();
-  const cli = spawn(process.execPath, ['bin/benchsight.js', 'load', 'all', 'replace', '--from', exportDir, '--yes'], { cwd: v.repo, env: env(v), stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = spawn(process.execPath, ['bin/benchsight.js', 'load', 'all', 'replace', '--from', exportDir, '--yes'], {
+    cwd: v.repo,
+    env: env(v),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   cli.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   cli.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -153,9 +157,17 @@ async function measure(v: Variant, exportDir: string): Promise<[string, string][
 
   // The README's own example, into the warehouse the ×N load left: upsert of the real export.
   const t1 = performance.now();
-  const up = spawnSync(process.execPath, ['bin/benchsight.js', 'load', 'all', 'upsert', '--from', REAL_CSV], { cwd: v.repo, env: env(v), encoding: 'utf8', timeout: UPSERT_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  const up = spawnSync(process.execPath, ['bin/benchsight.js', 'load', 'all', 'upsert', '--from', REAL_CSV], {
+    cwd: v.repo,
+    env: env(v),
+    encoding: 'utf8',
+    timeout: UPSERT_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+  });
   const upMs = performance.now() - t1;
-  const upsert = up.error ? `did not finish in ${UPSERT_TIMEOUT_MS / 1000} s (killed)` : `${(upMs / 1000).toFixed(2)} s (exit ${up.status}) ${/^(OK|FAILED)[^\n]*/m.exec(up.stdout)?.[0] ?? up.stderr.slice(-300)}`;
+  const upsert = up.error
+    ? `did not finish in ${UPSERT_TIMEOUT_MS / 1000} s (killed)`
+    : `${(upMs / 1000).toFixed(2)} s (exit ${up.status}) ${/^(OK|FAILED)[^\n]*/m.exec(up.stdout)?.[0] ?? up.stderr.slice(-300)}`;
   await stop(again.child, 20_000);
   return [
     ['first start (to the ready line)', `${(first.ms / 1000).toFixed(2)} s`],
@@ -164,7 +176,7 @@ async function measure(v: Variant, exportDir: string): Promise<[string, string][
     ['memory at peak during the load: stack / stack + the command', `${peakStack.toFixed(0)} / ${peak.toFixed(0)} MB`],
     ['`load all replace` of the export, from another terminal', `${(loadMs / 1000).toFixed(2)} s (exit ${code}) ${/^(OK|FAILED)[^\n]*/m.exec(out)?.[0] ?? ''}`],
     ['database folder after the load', `${folder.toFixed(0)} MB (${path.relative(v.dataDir, v.dbFolder)})`],
-    ['then `load all upsert --from <the real export>` (the README\'s example)', upsert],
+    ["then `load all upsert --from <the real export>` (the README's example)", upsert],
   ];
 }
 
@@ -179,7 +191,8 @@ async function main(): Promise<void> {
   const variants: Variant[] = [];
   try {
     if (!args.includes('--skip-baseline')) {
-      const baseline = opt('baseline') ?? `${execFileSync('git', ['log', '-1', '--format=%H', '--', 'loader/db/pglite.ts'], { cwd: REPO, encoding: 'utf8' }).trim()}^`;
+      const baseline =
+        opt('baseline') ?? `${execFileSync('git', ['log', '-1', '--format=%H', '--', 'loader/db/pglite.ts'], { cwd: REPO, encoding: 'utf8' }).trim()}^`;
       const sha = execFileSync('git', ['rev-parse', '--short', baseline], { cwd: REPO, encoding: 'utf8' }).trim();
       const old = path.join(work, `old-${sha}`);
       execFileSync('git', ['worktree', 'add', '--detach', '-f', old, baseline], { cwd: REPO, stdio: 'ignore' });
@@ -192,7 +205,8 @@ async function main(): Promise<void> {
     variants.push({ name: 'this checkout (embedded PostgreSQL)', repo: REPO, dataDir, dbFolder: path.join(dataDir, 'postgres') });
     for (const v of variants) report(v.name, await measure(v, exportDir));
   } finally {
-    for (const v of variants) if (v.repo !== REPO && existsSync(v.repo)) execFileSync('git', ['worktree', 'remove', '--force', v.repo], { cwd: REPO, stdio: 'ignore' });
+    for (const v of variants)
+      if (v.repo !== REPO && existsSync(v.repo)) execFileSync('git', ['worktree', 'remove', '--force', v.repo], { cwd: REPO, stdio: 'ignore' });
     rmSync(work, { recursive: true, force: true });
   }
 }

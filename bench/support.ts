@@ -73,12 +73,19 @@ export function fileMb(file: string): number {
 }
 
 export function csvFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort();
 }
 
 /** Loads what fact_events_player's rows point to (the dims and fact_events) from `dir`. */
 export async function loadParents(db: Database, dir: string): Promise<void> {
-  const r = await load(db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'bench' });
+  const r = await load(db, {
+    scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] },
+    operation: 'replace',
+    source: folderSource(dir),
+    initiatedBy: 'bench',
+  });
   if (r.status !== 'succeeded') throw new Error(JSON.stringify(r.error));
 }
 

@@ -47,7 +47,10 @@ const RolesSchema = z
   .strict();
 
 const EnvSchema = z.object({
-  SLACK_SIGNING_SECRET: z.string({ error: 'is not set: the Signing Secret of the Slack app (Basic Information)' }).trim().min(8, 'is too short to be a Slack signing secret'),
+  SLACK_SIGNING_SECRET: z
+    .string({ error: 'is not set: the Signing Secret of the Slack app (Basic Information)' })
+    .trim()
+    .min(8, 'is too short to be a Slack signing secret'),
   SLACK_BOT_TOKEN: z
     .string({ error: 'is not set: the Bot User OAuth Token (xoxb-…) of the Slack app' })
     .trim()
@@ -56,21 +59,39 @@ const EnvSchema = z.object({
     .url('must be a URL such as https://slack.com/api/')
     .transform((u) => (u.endsWith('/') ? u : `${u}/`))
     .optional(),
-  SLACK_TEAM_ID: z.string({ error: 'is not set: the id (T…) of the one workspace the bot serves' }).trim().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id (T…)'),
+  SLACK_TEAM_ID: z
+    .string({ error: 'is not set: the id (T…) of the one workspace the bot serves' })
+    .trim()
+    .regex(/^T[A-Z0-9]+$/, 'must be a Slack team id (T…)'),
   SLACK_CHANNELS: z
     .string()
-    .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[CGD][A-Z0-9]+$/, 'must be channel ids (C…), comma-separated, not names')).min(1))
     .optional(),
-  SLACK_NOTIFY_CHANNEL: z.string().trim().regex(/^[CG][A-Z0-9]+$/, 'must be a channel id (C…), not its name').optional(),
+  SLACK_NOTIFY_CHANNEL: z
+    .string()
+    .trim()
+    .regex(/^[CG][A-Z0-9]+$/, 'must be a channel id (C…), not its name')
+    .optional(),
   BENCHSIGHT_CONFIRM_MINUTES: z
     .string()
     .regex(/^\d+(\.\d+)?$/, 'must be a number of minutes')
     .transform(Number)
     .pipe(z.number().gt(0, 'must be more than 0').max(60, 'must be at most 60 minutes'))
     .default(5),
-  SLACK_BOT_ID: z.string().regex(/^B[A-Z0-9]+$/, 'must be a bot id (B…)').optional(),
-  SLACK_BOT_USER_ID: z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a user id (U…)').optional(),
+  SLACK_BOT_ID: z
+    .string()
+    .regex(/^B[A-Z0-9]+$/, 'must be a bot id (B…)')
+    .optional(),
+  SLACK_BOT_USER_ID: z
+    .string()
+    .regex(/^[UW][A-Z0-9]+$/, 'must be a user id (U…)')
+    .optional(),
 });
 
 type Env = Record<string, string | undefined>;

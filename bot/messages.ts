@@ -65,13 +65,14 @@ export function outcomeMessage(outcome: Outcome, opts: { title: string; userId?:
   let headline: string;
   if (outcome.kind === 'load') {
     const r = outcome.result;
-    headline = r.status === 'succeeded'
-      ? `:white_check_mark: *${escapeMrkdwn(opts.title)}* ${r.dryRun ? 'dry run done (nothing changed)' : 'done'}${by}`
-      : r.status === 'partial'
-        ? `:warning: *${escapeMrkdwn(opts.title)}* PARTIAL: ${r.dryRun ? 'the dry run found problems (nothing changed)' : 'committed, but not all is well (see the warnings)'}${by}`
-        : r.status === 'cancelled'
-          ? `:no_entry: *${escapeMrkdwn(opts.title)}* cancelled, nothing was changed${by}`
-          : `:x: *${escapeMrkdwn(opts.title)}* failed, nothing was changed${by}`;
+    headline =
+      r.status === 'succeeded'
+        ? `:white_check_mark: *${escapeMrkdwn(opts.title)}* ${r.dryRun ? 'dry run done (nothing changed)' : 'done'}${by}`
+        : r.status === 'partial'
+          ? `:warning: *${escapeMrkdwn(opts.title)}* PARTIAL: ${r.dryRun ? 'the dry run found problems (nothing changed)' : 'committed, but not all is well (see the warnings)'}${by}`
+          : r.status === 'cancelled'
+            ? `:no_entry: *${escapeMrkdwn(opts.title)}* cancelled, nothing was changed${by}`
+            : `:x: *${escapeMrkdwn(opts.title)}* failed, nothing was changed${by}`;
   } else {
     headline = `${outcome.ok ? '' : ':warning: '}*${escapeMrkdwn(opts.title)}*${by}`;
   }

@@ -13,7 +13,7 @@ import { COMMAND_JOB } from './worker-jobs';
 export function queueDispatcher(db: Database, wake: (jobId: number) => Promise<void>, log: (l: string) => void = console.error): JobDispatcher {
   return {
     async submit(job: SlackJob) {
-      const gameId = 'gameId' in job.command ? job.command.gameId ?? null : null;
+      const gameId = 'gameId' in job.command ? (job.command.gameId ?? null) : null;
       const q = await enqueue(db, {
         operation: COMMAND_JOB,
         gameId,

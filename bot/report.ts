@@ -188,6 +188,8 @@ function progressNotes(target: SlackTarget, deps: RunDeps, started: number): (p:
     sent++;
     const pct = p.totalBytes ? ` (${Math.round((100 * p.bytes) / p.totalBytes)}% of the file)` : '';
     const what = p.phase === 'reading' ? `reading ${p.table}: ${p.rows.toLocaleString('en-US')} rows${pct}` : `${p.phase} ${p.table}`;
-    void deliver(noteMessage(`still working on ${target.title}: ${what}, ${Math.round((now - started) / 1000)} s so far`, 'working'), target, { channel: false });
+    void deliver(noteMessage(`still working on ${target.title}: ${what}, ${Math.round((now - started) / 1000)} s so far`, 'working'), target, {
+      channel: false,
+    });
   };
 }

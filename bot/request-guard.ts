@@ -46,8 +46,9 @@ export function requestGuard(
     log(`slack: ${reason}${r.remote ? ` from ${r.remote}` : ''}`);
     const dropped = limit();
     if (dropped !== null) {
-      await recordUnverified(db, { reason, details: { remote: r.remote, path: r.path, ...(dropped ? { notRecordedBefore: dropped } : {}) } })
-        .catch((err: unknown) => log(`slack: could not record a refused request: ${(err as Error).message}`));
+      await recordUnverified(db, { reason, details: { remote: r.remote, path: r.path, ...(dropped ? { notRecordedBefore: dropped } : {}) } }).catch(
+        (err: unknown) => log(`slack: could not record a refused request: ${(err as Error).message}`),
+      );
     }
     return { ok: false, status: 401, text: 'the request is not signed by Slack, or not now' };
   };
@@ -77,8 +78,11 @@ export function requestGuard(
     log(`slack: ${reason}${r.remote ? ` from ${r.remote}` : ''}`);
     const dropped = limit();
     if (dropped !== null) {
-      await recordReplay(db, { reason, text: what.text, details: { slack: what.slack, remote: r.remote, path: r.path, ...(dropped ? { notRecordedBefore: dropped } : {}) } })
-        .catch((err: unknown) => log(`slack: could not record a replay: ${(err as Error).message}`));
+      await recordReplay(db, {
+        reason,
+        text: what.text,
+        details: { slack: what.slack, remote: r.remote, path: r.path, ...(dropped ? { notRecordedBefore: dropped } : {}) },
+      }).catch((err: unknown) => log(`slack: could not record a replay: ${(err as Error).message}`));
     }
     return { ok: false, status: 409, text: 'this request was already received; it is not run twice' };
   };

@@ -24,7 +24,11 @@ export function commandJobHandler(deps: CommandJobDeps): JobHandler {
       throw new PermanentJobError(`job ${job.id} carries no Slack command`);
     }
     const outcome = await runAndReport(slackJob, {
-      db: ctx.db, source: deps.source, client: deps.client, extensions: deps.extensions?.(ctx.db), log: ctx.log,
+      db: ctx.db,
+      source: deps.source,
+      client: deps.client,
+      extensions: deps.extensions?.(ctx.db),
+      log: ctx.log,
     });
     if (!outcome.ok) throw new PermanentJobError(failureOf(outcome) ?? 'the command failed');
     return outcome.kind === 'load' ? { historyId: outcome.result.historyId, status: outcome.result.status } : { ok: true };

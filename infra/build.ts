@@ -7,16 +7,7 @@
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import {
-  BUNDLED_MIGRATIONS,
-  isLambdaName,
-  LAMBDA_ENTRIES,
-  LAMBDA_NAMES,
-  ROOT,
-  staticImportChain,
-  type LambdaName,
-  type Metafile,
-} from './bundles';
+import { BUNDLED_MIGRATIONS, isLambdaName, LAMBDA_ENTRIES, LAMBDA_NAMES, ROOT, staticImportChain, type LambdaName, type Metafile } from './bundles';
 
 /** Not shipped: pg-native is pg's optional binding. */
 const EXTERNAL = ['pg-native'];
@@ -50,9 +41,7 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
   const outDir = opts.outDir ?? path.join(root, 'dist');
   const missing = names.filter((n) => !existsSync(path.join(root, LAMBDA_ENTRIES[n])));
   if (missing.length) {
-    throw new BuildError(
-      missing.map((n) => `cannot build the ${n} bundle: its entry ${LAMBDA_ENTRIES[n]} does not exist`).join('\n'),
-    );
+    throw new BuildError(missing.map((n) => `cannot build the ${n} bundle: its entry ${LAMBDA_ENTRIES[n]} does not exist`).join('\n'));
   }
   const built: BuiltBundle[] = [];
   for (const name of names) {
@@ -109,7 +98,8 @@ export function parseBuildArgs(argv: string[]): LambdaName[] {
 async function main(argv: string[]): Promise<void> {
   const names = parseBuildArgs(argv);
   for (const b of await buildLambdas(names)) {
-    const extra = b.name === 'migrate' ? ` (with ${path.join('dist', 'migrate', BUNDLED_MIGRATIONS)} and ${path.join('dist', 'migrate', BUNDLED_FUNCTIONS)})` : '';
+    const extra =
+      b.name === 'migrate' ? ` (with ${path.join('dist', 'migrate', BUNDLED_MIGRATIONS)} and ${path.join('dist', 'migrate', BUNDLED_FUNCTIONS)})` : '';
     process.stdout.write(`${path.relative(ROOT, b.file)}  ${Math.round(b.bytes / 1024)} KiB${extra}\n`);
   }
 }

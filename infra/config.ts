@@ -78,43 +78,36 @@ const HOW_TO_SET: Record<string, string> = {
 
 const RawConfig = z
   .object({
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
-    namePrefix: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, 'must be 3–24 characters: lower-case letters, digits and hyphens, starting with a letter'),
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
+    namePrefix: z.string().regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, 'must be 3–24 characters: lower-case letters, digits and hyphens, starting with a letter'),
     databaseMode: z.enum(['supabase', 'postgres', 'rds'], {
       error: 'must be supabase (an existing Supabase project), postgres (an existing PostgreSQL) or rds (created by the stack)',
     }),
     databaseUrl: postgresUrl.optional(),
-    databasePasswordSeed: secret('a random string of 32+ characters').pipe(
-      z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)'),
-    ),
-    rdsInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS instance class such as db.t4g.micro').default('db.t4g.micro'),
+    databasePasswordSeed: secret('a random string of 32+ characters').pipe(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')),
+    rdsInstanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS instance class such as db.t4g.micro')
+      .default('db.t4g.micro'),
     rdsAllocatedStorageGb: integer(20, 1000).default(20),
-    rdsEngineVersion: z.string().regex(/^1[5-9](\.\d+)?$/, 'must be a PostgreSQL version, 15 or later (e.g. 16)').default('16'),
+    rdsEngineVersion: z
+      .string()
+      .regex(/^1[5-9](\.\d+)?$/, 'must be a PostgreSQL version, 15 or later (e.g. 16)')
+      .default('16'),
     rdsAllowedCidrs: json(
-      z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'each entry must be an IPv4 CIDR such as 203.0.113.0/24')).min(1, 'must list at least one CIDR'),
+      z
+        .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'each entry must be an IPv4 CIDR such as 203.0.113.0/24'))
+        .min(1, 'must list at least one CIDR'),
       '["0.0.0.0/0"]',
     ).default(['0.0.0.0/0']),
     rdsDeletionProtection: bool.default(false),
     slackSigningSecret: secret("the app's Signing Secret (Basic Information)").pipe(
-      z.string().regex(/^[0-9a-f]{32}$/i, 'must be the 32 hexadecimal characters of the Slack app\'s Signing Secret'),
+      z.string().regex(/^[0-9a-f]{32}$/i, "must be the 32 hexadecimal characters of the Slack app's Signing Secret"),
     ),
-    slackBotToken: secret("the Bot User OAuth Token (OAuth & Permissions)").pipe(
-      z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)'),
-    ),
+    slackBotToken: secret('the Bot User OAuth Token (OAuth & Permissions)').pipe(z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)')),
     slackTeamId: z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id (T…)'),
-    slackRoles: json(
-      z
-        .object({ admins: z.array(slackUser), operators: z.array(slackUser), viewers: z.array(slackUser) })
-        .strict(),
-      ROLES_EXAMPLE,
-    ),
-    slackNotifyChannel: z
-      .string()
-      .regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id (C…), not its name'),
+    slackRoles: json(z.object({ admins: z.array(slackUser), operators: z.array(slackUser), viewers: z.array(slackUser) }).strict(), ROLES_EXAMPLE),
+    slackNotifyChannel: z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id (C…), not its name'),
     logRetentionDays: integer(1, 3653)
       .refine((d) => RETENTION_DAYS.includes(d), `must be one of CloudWatch's retentions: ${RETENTION_DAYS.join(', ')}`)
       .default(30),

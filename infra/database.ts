@@ -88,16 +88,8 @@ export class Database extends pulumi.ComponentResource {
     const pg = { parent: this, provider };
 
     const service = new postgresql.Role(`${name}-service`, { name: roles.service, login: false }, pg);
-    const migrator = new postgresql.Role(
-      `${name}-migrator`,
-      { name: roles.migrator, login: true, password: password(roles.migrator) },
-      pg,
-    );
-    const loader = new postgresql.Role(
-      `${name}-loader`,
-      { name: roles.loader, login: true, password: password(roles.loader), roles: [service.name] },
-      pg,
-    );
+    const migrator = new postgresql.Role(`${name}-migrator`, { name: roles.migrator, login: true, password: password(roles.migrator) }, pg);
+    const loader = new postgresql.Role(`${name}-loader`, { name: roles.loader, login: true, password: password(roles.loader), roles: [service.name] }, pg);
     const reader = new postgresql.Role(
       `${name}-reader`,
       { name: roles.reader, login: true, password: password(roles.reader), roles: [service.name], statementTimeout: 60_000 },
@@ -176,7 +168,17 @@ export class Database extends pulumi.ComponentResource {
     const tables = tableGrants(tablesCreatedBy(args.migrations));
     const after = [invocation];
     // TRUNCATE: a whole-table replace empties the table with it (bs_delete_scope, 000007).
-    grant('loader-tables', { role: loader.name, objectType: 'table', schema: 'public', objects: tables.loaderWrites, privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] }, after);
+    grant(
+      'loader-tables',
+      {
+        role: loader.name,
+        objectType: 'table',
+        schema: 'public',
+        objects: tables.loaderWrites,
+        privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'],
+      },
+      after,
+    );
     grant('loader-catalog', { role: loader.name, objectType: 'table', schema: 'public', objects: tables.loaderReads, privileges: ['SELECT'] }, after);
     grant('loader-sequences', { role: loader.name, objectType: 'sequence', schema: 'public', objects: [], privileges: ['SELECT', 'USAGE'] }, after);
     grant('loader-functions', { role: loader.name, objectType: 'function', schema: 'public', objects: [], privileges: ['EXECUTE'] }, after);

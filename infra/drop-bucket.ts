@@ -26,11 +26,7 @@ export class DropBucket extends pulumi.ComponentResource {
   constructor(name: string, args: DropBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super('benchsight:infra:DropBucket', name, {}, opts);
     const parent = { parent: this };
-    const bucket = (this.bucket = new aws.s3.Bucket(
-      name,
-      { bucketPrefix: `${args.namePrefix}-drop-`, forceDestroy: args.forceDestroy },
-      parent,
-    ));
+    const bucket = (this.bucket = new aws.s3.Bucket(name, { bucketPrefix: `${args.namePrefix}-drop-`, forceDestroy: args.forceDestroy }, parent));
     this.name = bucket.bucket;
     this.arn = bucket.arn;
 
@@ -45,11 +41,7 @@ export class DropBucket extends pulumi.ComponentResource {
       { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
       parent,
     );
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-versioning`,
-      { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } },
-      parent,
-    );
+    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, parent);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       {

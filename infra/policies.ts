@@ -84,11 +84,7 @@ export interface BotPolicyArgs {
 }
 
 export function botPolicy(a: BotPolicyArgs): PolicyDocument {
-  return doc(
-    logStatement(a.logGroupArn),
-    readSecretsStatement(a.secretArns),
-    allow('HandOffToWorker', ['lambda:InvokeFunction'], [a.workerFunctionArn]),
-  );
+  return doc(logStatement(a.logGroupArn), readSecretsStatement(a.secretArns), allow('HandOffToWorker', ['lambda:InvokeFunction'], [a.workerFunctionArn]));
 }
 
 export interface MigratePolicyArgs {

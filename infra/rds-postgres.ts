@@ -73,17 +73,15 @@ export class RdsPostgres extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.admin = pulumi
-      .all([this.instance.address, this.instance.port, args.masterPassword])
-      .apply(([host, port, password]) => ({
-        host,
-        port,
-        database: RDS_DATABASE,
-        username: RDS_ADMIN_USER,
-        password,
-        sslmode: 'verify-full',
-        search: '?sslmode=verify-full',
-      }));
+    this.admin = pulumi.all([this.instance.address, this.instance.port, args.masterPassword]).apply(([host, port, password]) => ({
+      host,
+      port,
+      database: RDS_DATABASE,
+      username: RDS_ADMIN_USER,
+      password,
+      sslmode: 'verify-full',
+      search: '?sslmode=verify-full',
+    }));
     this.registerOutputs({ address: this.instance.address });
   }
 }

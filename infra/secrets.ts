@@ -13,11 +13,7 @@ export class StoredSecret extends pulumi.ComponentResource {
   /** Changes with the value: used to restart functions that cached the old one. */
   readonly versionId: pulumi.Output<string>;
 
-  constructor(
-    name: string,
-    args: { namePrefix: string; description: string; value: pulumi.Input<string> },
-    opts?: pulumi.ComponentResourceOptions,
-  ) {
+  constructor(name: string, args: { namePrefix: string; description: string; value: pulumi.Input<string> }, opts?: pulumi.ComponentResourceOptions) {
     super('benchsight:infra:StoredSecret', name, {}, opts);
     const secret = new aws.secretsmanager.Secret(
       name,
@@ -25,11 +21,7 @@ export class StoredSecret extends pulumi.ComponentResource {
       { namePrefix: `${args.namePrefix}/${name}-`, description: args.description },
       { parent: this },
     );
-    const version = new aws.secretsmanager.SecretVersion(
-      `${name}-value`,
-      { secretId: secret.id, secretString: pulumi.secret(args.value) },
-      { parent: this },
-    );
+    const version = new aws.secretsmanager.SecretVersion(`${name}-value`, { secretId: secret.id, secretString: pulumi.secret(args.value) }, { parent: this });
     this.arn = secret.arn;
     this.versionId = version.versionId;
     this.registerOutputs({ arn: this.arn });

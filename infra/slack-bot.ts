@@ -61,11 +61,7 @@ export class SlackBot extends pulumi.ComponentResource {
     );
     const fn = this.fn.function;
 
-    const url = new aws.lambda.FunctionUrl(
-      `${name}-url`,
-      { functionName: fn.name, authorizationType: 'NONE', invokeMode: 'BUFFERED' },
-      { parent: this },
-    );
+    const url = new aws.lambda.FunctionUrl(`${name}-url`, { functionName: fn.name, authorizationType: 'NONE', invokeMode: 'BUFFERED' }, { parent: this });
     // A public Function URL needs both statements in the function's resource policy.
     new aws.lambda.Permission(
       `${name}-url-invoke`,

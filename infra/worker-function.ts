@@ -60,11 +60,7 @@ export class WorkerFunction extends pulumi.ComponentResource {
     this.functionArn = fn.arn;
 
     // A failed hand-off is not retried: the job stays queued and the next scheduled run takes it.
-    new aws.lambda.FunctionEventInvokeConfig(
-      `${name}-async`,
-      { functionName: fn.name, maximumRetryAttempts: 0 },
-      { parent: this },
-    );
+    new aws.lambda.FunctionEventInvokeConfig(`${name}-async`, { functionName: fn.name, maximumRetryAttempts: 0 }, { parent: this });
 
     const rule = new aws.cloudwatch.EventRule(
       `${name}-schedule`,

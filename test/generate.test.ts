@@ -5,8 +5,16 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  floatWrittenIntegers, GAME_KEY_PREFIX, gameKeyPattern, generateExport, PLAYER_ID_PATTERN, styleOf, TEAM_ID_PATTERN, unplayedGamesFor,
-  type GameKeyTable, type GenerateResult,
+  floatWrittenIntegers,
+  GAME_KEY_PREFIX,
+  gameKeyPattern,
+  generateExport,
+  PLAYER_ID_PATTERN,
+  styleOf,
+  TEAM_ID_PATTERN,
+  unplayedGamesFor,
+  type GameKeyTable,
+  type GenerateResult,
 } from '../loader/generate';
 import { runGenerate } from '../loader/generate/cli';
 import { rowFormatter } from '../loader/generate/row-format';
@@ -191,7 +199,9 @@ describe('generateExport, clean', () => {
       expect([count('Home'), count('Away')], `game ${id}`).toEqual([home, away]);
       const periods = ['1', '2', '3'].map((p) => Number(col(schedule, `home_team_period${p}_goals`)[schedule.rows.indexOf(s)]));
       expect(periods.reduce((a, b) => a + b, 0)).toBe(home);
-      const teamGoals = teams.rows.filter((r) => r[1] === id).map((r) => [col(teams, 'venue')[teams.rows.indexOf(r)], Number(col(teams, 'goals')[teams.rows.indexOf(r)])]);
+      const teamGoals = teams.rows
+        .filter((r) => r[1] === id)
+        .map((r) => [col(teams, 'venue')[teams.rows.indexOf(r)], Number(col(teams, 'goals')[teams.rows.indexOf(r)])]);
       expect(Object.fromEntries(teamGoals)).toEqual({ Home: home, Away: away });
       const against = goalies.rows.filter((r) => r[1] === id).map((r) => Number(col(goalies, 'goals_against')[goalies.rows.indexOf(r)]));
       expect(against).toEqual([away, home]);
@@ -302,7 +312,11 @@ describe('value styles', () => {
 
   it('formats booleans, dates and times of any declared column as the export does', () => {
     const t: TableDecl = defineTable({
-      name: 'sample', category: 'dims', key: ['id'], gameColumn: null, defaultOperation: 'upsert',
+      name: 'sample',
+      category: 'dims',
+      key: ['id'],
+      gameColumn: null,
+      defaultOperation: 'upsert',
       columns: columns`
         id    integer not null
         flag  boolean
@@ -314,7 +328,9 @@ describe('value styles', () => {
     });
     const f = rowFormatter(t);
     expect(f.header).toBe('id,flag,day,at,ratio,note');
-    expect(f.format({ id: 1, flag: false, day: '2024-09-15 00:00:00', at: '18:45:00', ratio: 2, note: 'a, b' })).toBe('1,False,2024-09-15 00:00:00,18:45:00,2.0,"a, b"');
+    expect(f.format({ id: 1, flag: false, day: '2024-09-15 00:00:00', at: '18:45:00', ratio: 2, note: 'a, b' })).toBe(
+      '1,False,2024-09-15 00:00:00,18:45:00,2.0,"a, b"',
+    );
     expect(f.format({ id: 2, flag: true })).toBe('2,True,,,,');
     expect(() => f.format({ id: 1.5 })).toThrow(/integer column id got 1.5/);
     expect(() => f.check({ id: 1, nope: 2 })).toThrow(/has no column "nope"/);
@@ -364,7 +380,10 @@ describe.skipIf(!hasRealData)('the real export (../shared/data)', () => {
     for (const table of Object.keys(GAME_KEY_PREFIX) as GameKeyTable[]) {
       const t = tableNamed(table);
       const header = t.columns.find((c) => c.name === t.key[0])!.header;
-      for (const [source, csv] of [['real', real.get(table)!], ['generated', generated.get(table)!]] as const) {
+      for (const [source, csv] of [
+        ['real', real.get(table)!],
+        ['generated', generated.get(table)!],
+      ] as const) {
         const ids = col(csv, 'game_id');
         const wrong = col(csv, header).filter((k, i) => !gameKeyPattern(table, Number(ids[i])).test(k));
         expect(wrong.slice(0, 3), `${source} ${table}.${header}`).toEqual([]);
@@ -372,7 +391,11 @@ describe.skipIf(!hasRealData)('the real export (../shared/data)', () => {
     }
     expect(col(real.get('dim_player')!, 'player_id').every((id) => PLAYER_ID_PATTERN.test(id))).toBe(true);
     // The real league has one team of another federation (C1xxxxx); every N-team fits.
-    expect(col(real.get('dim_team')!, 'team_id').filter((id) => id.startsWith('N')).every((id) => TEAM_ID_PATTERN.test(id))).toBe(true);
+    expect(
+      col(real.get('dim_team')!, 'team_id')
+        .filter((id) => id.startsWith('N'))
+        .every((id) => TEAM_ID_PATTERN.test(id)),
+    ).toBe(true);
     expect(col(real.get('dim_schedule')!, 'date').every((d) => /^\d{4}-\d{2}-\d{2} 00:00:00$/.test(d))).toBe(true);
   });
 });

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privateServer } from './support/embedded';
 import { openPostgres } from '../loader/db/postgres';
-import { checksum, migrate, MigrationError, migrationStatus, readFunctionFiles, readMigrations, type FunctionsFile, type Migration } from '../loader/db/migrate';
+import {
+  checksum,
+  migrate,
+  MigrationError,
+  migrationStatus,
+  readFunctionFiles,
+  readMigrations,
+  type FunctionsFile,
+  type Migration,
+} from '../loader/db/migrate';
 import type { Queryable } from '../loader/db/database';
 import { freshDatabase, type TestDatabase } from './support/database';
 
@@ -94,9 +103,7 @@ describe('migrate', () => {
     const { db } = await fresh();
     const original = readMigrations();
     await migrate(db, { migrations: original.slice(0, 1), functions: [] });
-    const edited: Migration[] = original.map((m, i) =>
-      i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: checksum(`${m.sql}\n-- edited`) } : m,
-    );
+    const edited: Migration[] = original.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: checksum(`${m.sql}\n-- edited`) } : m));
     const err = await migrate(db, { migrations: edited }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MigrationError);
     expect((err as Error).message).toContain(original[0]!.name);
@@ -112,7 +119,7 @@ describe('migrate', () => {
     expect((await migrate(db)).functions).toEqual([]);
 
     const purge = files.find((f) => f.name === 'retention.sql')!;
-    const changedSql = purge.sql.replace('RETURNS bigint', 'RETURNS bigint\nSET work_mem = \'8MB\'');
+    const changedSql = purge.sql.replace('RETURNS bigint', "RETURNS bigint\nSET work_mem = '8MB'");
     expect(changedSql).not.toBe(purge.sql);
     const changed: FunctionsFile[] = files.map((f) => (f === purge ? { ...f, sql: changedSql, checksum: checksum(changedSql) } : f));
     const logs: string[] = [];
@@ -125,7 +132,9 @@ describe('migrate', () => {
 
     // A file that fails is named; what it would change stays as it was, and so does its record.
     const broken: FunctionsFile[] = files.map((f) =>
-      f === purge ? { ...f, sql: `${f.sql}\nCREATE OR REPLACE FUNCTION bs_purge_rejects() RETURNS bigint LANGUAGE sql AS $$ SELECT nope $$;`, checksum: 'x' } : f,
+      f === purge
+        ? { ...f, sql: `${f.sql}\nCREATE OR REPLACE FUNCTION bs_purge_rejects() RETURNS bigint LANGUAGE sql AS $$ SELECT nope $$;`, checksum: 'x' }
+        : f,
     );
     const err = await migrate(db, { functions: broken }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MigrationError);

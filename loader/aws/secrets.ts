@@ -54,10 +54,7 @@ export function readSecret(arnOrName: string, opts: { client?: SecretsManagerCli
  * The PostgreSQL connection string: DATABASE_URL when set (local runs), otherwise the
  * value of the secret named by DATABASE_SECRET_ARN (the functions on AWS).
  */
-export async function resolveDatabaseUrl(
-  env: Record<string, string | undefined> = process.env,
-  read: SecretReader = readSecret,
-): Promise<string> {
+export async function resolveDatabaseUrl(env: Record<string, string | undefined> = process.env, read: SecretReader = readSecret): Promise<string> {
   const direct = env.DATABASE_URL?.trim();
   if (direct) return direct;
   const arn = env.DATABASE_SECRET_ARN?.trim();
@@ -72,11 +69,7 @@ export async function resolveDatabaseUrl(
 }
 
 /** The value of the secret whose ARN or name is in environment variable `variable`. */
-export async function secretFromEnv(
-  variable: string,
-  env: Record<string, string | undefined> = process.env,
-  read: SecretReader = readSecret,
-): Promise<string> {
+export async function secretFromEnv(variable: string, env: Record<string, string | undefined> = process.env, read: SecretReader = readSecret): Promise<string> {
   const arn = env[variable]?.trim();
   if (!arn) throw new SecretError(`${variable} is not set: it names the Secrets Manager secret to read`);
   return read(arn);

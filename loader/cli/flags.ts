@@ -18,7 +18,8 @@ const VALUE_FLAGS = ['batch', 'op', 'game', 'prefix', 'port', 'games', 'out', 's
 /** `--max-rejects 50` (rows) or `--max-rejects 5%` (of a file's rows). */
 export function parseMaxRejects(v: string): { count?: number; ratio?: number } {
   const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(v.trim());
-  if (!m || (!m[2] && !Number.isSafeInteger(Number(m[1])))) throw new Error(`--max-rejects takes a number of rows (50) or a share of a file's rows (5%), not ${JSON.stringify(v)}`);
+  if (!m || (!m[2] && !Number.isSafeInteger(Number(m[1]))))
+    throw new Error(`--max-rejects takes a number of rows (50) or a share of a file's rows (5%), not ${JSON.stringify(v)}`);
   return m[2] ? { ratio: Math.min(1, Number(m[1]) / 100) } : { count: Number(m[1]) };
 }
 

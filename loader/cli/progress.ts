@@ -11,9 +11,12 @@ export function progressPrinter(stream: NodeJS.WritableStream & { isTTY?: boolea
     const mb = p.bytes / 1e6;
     const rate = p.elapsedMs > 0 ? mb / (p.elapsedMs / 1000) : 0;
     const pct = p.totalBytes ? ` ${Math.min(100, Math.round((p.bytes / p.totalBytes) * 100))}%` : '';
-    const text = p.phase === 'reading'
-      ? `${p.table}: ${p.rows.toLocaleString('en-US')} rows, ${mb.toFixed(1)} MB at ${rate.toFixed(1)} MB/s${pct}`
-      : p.phase === 'applying' ? `${p.table}: applying ${p.rows.toLocaleString('en-US')} rows` : `${p.table}: done`;
+    const text =
+      p.phase === 'reading'
+        ? `${p.table}: ${p.rows.toLocaleString('en-US')} rows, ${mb.toFixed(1)} MB at ${rate.toFixed(1)} MB/s${pct}`
+        : p.phase === 'applying'
+          ? `${p.table}: applying ${p.rows.toLocaleString('en-US')} rows`
+          : `${p.table}: done`;
     if (stream.isTTY) {
       stream.write(`\r\x1b[2K${text}${p.phase === 'done' ? '\n' : ''}`);
       shown = p.phase !== 'done';

@@ -69,11 +69,15 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
         return { kind: 'text', ok: false, text: `nowhere to load from: give a folder (--from <dir>) or configure the drop bucket` };
       }
       const scope: Scope =
-        command.kind === 'full-refresh' ? { kind: 'full-refresh' }
-        : command.target.type === 'table' ? { kind: 'tables', tables: [command.target.table] }
-        : command.target.type === 'category' ? { kind: 'category', category: command.target.category }
-        : command.target.type === 'game' ? { kind: 'category', category: 'all_facts' }
-        : { kind: 'all' };
+        command.kind === 'full-refresh'
+          ? { kind: 'full-refresh' }
+          : command.target.type === 'table'
+            ? { kind: 'tables', tables: [command.target.table] }
+            : command.target.type === 'category'
+              ? { kind: 'category', category: command.target.category }
+              : command.target.type === 'game'
+                ? { kind: 'category', category: 'all_facts' }
+                : { kind: 'all' };
       const result = await load(ctx.db, {
         ...ctx.loadOptions,
         scope,
@@ -143,7 +147,13 @@ export async function health(db: Database): Promise<Health> {
   try {
     await db.query('SELECT 1');
   } catch (err) {
-    return { database: { reachable: false, label: db.label, error: (err as Error).message }, schemaVersion: 0, latestMigration: null, queue: null, lastLoad: null };
+    return {
+      database: { reachable: false, label: db.label, error: (err as Error).message },
+      schemaVersion: 0,
+      latestMigration: null,
+      queue: null,
+      lastLoad: null,
+    };
   }
   const m = await migrationStatus(db);
   let queue: Health['queue'] = null;
@@ -153,7 +163,9 @@ export async function health(db: Database): Promise<Health> {
     const n = (s: string) => Number(q.rows.find((x) => x.status === s)?.n ?? 0);
     queue = { pending: n('pending'), running: n('running'), failed: n('failed') };
     await history_.markAbandoned(db);
-    lastLoad = (await db.query<HistoryRow>(`SELECT ${HISTORY_COLUMNS} FROM load_history WHERE kind = 'request' AND NOT dry_run ORDER BY id DESC LIMIT 1`)).rows[0] ?? null;
+    lastLoad =
+      (await db.query<HistoryRow>(`SELECT ${HISTORY_COLUMNS} FROM load_history WHERE kind = 'request' AND NOT dry_run ORDER BY id DESC LIMIT 1`)).rows[0] ??
+      null;
   }
   return { database: { reachable: true, label: db.label }, schemaVersion: m.version, latestMigration: m.name, queue, lastLoad };
 }

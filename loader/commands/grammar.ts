@@ -11,12 +11,18 @@ const GameId = z.number().int().positive().max(2147483647);
 const OperationSchema = z.enum(OPERATIONS);
 
 export const CommandSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('load'), target: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('table'), table: z.enum(TABLE_NAMES as [string, ...string[]]) }),
-    z.object({ type: z.literal('category'), category: z.enum(GROUPS) }),
-    z.object({ type: z.literal('game') }),
-    z.object({ type: z.literal('all') }),
-  ]), operation: OperationSchema.optional(), gameId: GameId.optional(), dryRun: z.boolean() }),
+  z.object({
+    kind: z.literal('load'),
+    target: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('table'), table: z.enum(TABLE_NAMES as [string, ...string[]]) }),
+      z.object({ type: z.literal('category'), category: z.enum(GROUPS) }),
+      z.object({ type: z.literal('game') }),
+      z.object({ type: z.literal('all') }),
+    ]),
+    operation: OperationSchema.optional(),
+    gameId: GameId.optional(),
+    dryRun: z.boolean(),
+  }),
   z.object({ kind: z.literal('full-refresh'), dryRun: z.boolean() }),
   z.object({ kind: z.literal('delete-game'), gameId: GameId, dryRun: z.boolean() }),
   z.object({ kind: z.literal('etl-queue'), gameId: GameId, priority: z.number().int().min(-100).max(100).optional() }),
@@ -38,13 +44,54 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
  * suggestions read this; isDestructive() and requiredRole() decide for a parsed command.
  */
 export const COMMANDS: readonly { word: string; syntax: string; does: string; example: string; role: Role; asks?: 'always' | 'when it deletes rows' }[] = [
-  { word: 'load', syntax: 'load table <table> [replace|append|upsert|merge] [game <id>]', does: 'load one table from the latest export', example: 'load table fact_events upsert game 18969', role: 'operator', asks: 'when it deletes rows' },
-  { word: 'load', syntax: 'load category <category> [operation] [game <id>]', does: `load a group of tables in dependency order (${GROUPS.join(', ')})`, example: 'load category core_facts upsert game 18969', role: 'operator', asks: 'when it deletes rows' },
-  { word: 'load', syntax: 'load game <id> [operation]', does: 'load every fact table, that game only', example: 'load game 18969 upsert', role: 'operator', asks: 'when it deletes rows' },
-  { word: 'load', syntax: 'load all [operation]', does: 'load every table in dependency order', example: 'load all upsert', role: 'operator', asks: 'when it deletes rows' },
+  {
+    word: 'load',
+    syntax: 'load table <table> [replace|append|upsert|merge] [game <id>]',
+    does: 'load one table from the latest export',
+    example: 'load table fact_events upsert game 18969',
+    role: 'operator',
+    asks: 'when it deletes rows',
+  },
+  {
+    word: 'load',
+    syntax: 'load category <category> [operation] [game <id>]',
+    does: `load a group of tables in dependency order (${GROUPS.join(', ')})`,
+    example: 'load category core_facts upsert game 18969',
+    role: 'operator',
+    asks: 'when it deletes rows',
+  },
+  {
+    word: 'load',
+    syntax: 'load game <id> [operation]',
+    does: 'load every fact table, that game only',
+    example: 'load game 18969 upsert',
+    role: 'operator',
+    asks: 'when it deletes rows',
+  },
+  {
+    word: 'load',
+    syntax: 'load all [operation]',
+    does: 'load every table in dependency order',
+    example: 'load all upsert',
+    role: 'operator',
+    asks: 'when it deletes rows',
+  },
   { word: 'full-refresh', syntax: 'full-refresh', does: 'empty every table and reload everything', example: 'full-refresh', role: 'admin', asks: 'always' },
-  { word: 'delete', syntax: 'delete game <id>', does: "delete one game's rows from every fact table", example: 'delete game 18969', role: 'admin', asks: 'always' },
-  { word: 'etl', syntax: 'etl queue <game> [priority <n>]', does: 'queue the ETL of a tracked game (higher priority runs first)', example: 'etl queue 18969 priority 10', role: 'operator' },
+  {
+    word: 'delete',
+    syntax: 'delete game <id>',
+    does: "delete one game's rows from every fact table",
+    example: 'delete game 18969',
+    role: 'admin',
+    asks: 'always',
+  },
+  {
+    word: 'etl',
+    syntax: 'etl queue <game> [priority <n>]',
+    does: 'queue the ETL of a tracked game (higher priority runs first)',
+    example: 'etl queue 18969 priority 10',
+    role: 'operator',
+  },
   { word: 'etl', syntax: 'etl run [<queue id>]', does: 'run queued jobs now (or one job)', example: 'etl run', role: 'operator' },
   { word: 'etl', syntax: 'etl status', does: 'the queue: pending, running, failed jobs', example: 'etl status', role: 'viewer' },
   { word: 'history', syntax: 'history [<table>] [limit <n>]', does: 'recent loads and what they did', example: 'history fact_events limit 5', role: 'viewer' },
@@ -76,7 +123,11 @@ const shown = (w: string) => (w.length > 40 ? `${w.slice(0, 40)}…` : w);
 
 function tokenize(input: string): string[] {
   if (input.length > MAX_INPUT) throw new SyntaxError(`that command is ${input.length} characters long; commands are short (try \`help\`)`);
-  const words = input.trim().replace(/^\/benchsight\s*/, '').split(/\s+/).filter(Boolean);
+  const words = input
+    .trim()
+    .replace(/^\/benchsight\s*/, '')
+    .split(/\s+/)
+    .filter(Boolean);
   for (const w of words) {
     const bad = [...w].find((ch) => !/[A-Za-z0-9_-]/.test(ch));
     if (bad !== undefined) {
@@ -202,7 +253,10 @@ class Parser {
       else if ((OPERATIONS as readonly string[]).includes(w)) throw new SyntaxError(`two operations given ("${operation}" and "${w}"): a load takes one`);
       else if (w === 'game' && what === 'all') throw new SyntaxError('"load all" covers every game; for one game, use "load game <id>"');
       else if (w === 'game') throw new SyntaxError('the game is given twice');
-      else throw new SyntaxError(`unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`);
+      else
+        throw new SyntaxError(
+          `unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`,
+        );
     }
     return { kind: 'load', target, operation, gameId, dryRun };
   }
@@ -235,10 +289,14 @@ const REPLACED_BY_DEFAULT = WAREHOUSE.filter((t) => t.defaultOperation === 'repl
 /** The tables a load command touches. */
 function tablesLoaded(c: Extract<Command, { kind: 'load' }>): string[] {
   switch (c.target.type) {
-    case 'table': return [c.target.table];
-    case 'category': return tablesOf(c.target.category).map((t) => t.name);
-    case 'game': return tablesOf('all_facts').map((t) => t.name);
-    case 'all': return [...TABLE_NAMES];
+    case 'table':
+      return [c.target.table];
+    case 'category':
+      return tablesOf(c.target.category).map((t) => t.name);
+    case 'game':
+      return tablesOf('all_facts').map((t) => t.name);
+    case 'all':
+      return [...TABLE_NAMES];
   }
 }
 
@@ -284,18 +342,33 @@ export function describeCommand(c: Command): string {
   const dry = 'dryRun' in c && c.dryRun ? ', dry run' : '';
   switch (c.kind) {
     case 'load': {
-      const what = c.target.type === 'table' ? `table ${c.target.table}` : c.target.type === 'category' ? `category ${c.target.category}` : c.target.type === 'game' ? `game ${c.gameId}` : 'all tables';
+      const what =
+        c.target.type === 'table'
+          ? `table ${c.target.table}`
+          : c.target.type === 'category'
+            ? `category ${c.target.category}`
+            : c.target.type === 'game'
+              ? `game ${c.gameId}`
+              : 'all tables';
       const game = c.gameId !== undefined && c.target.type !== 'game' ? `, game ${c.gameId}` : '';
       return `load of ${what}${game} (${c.operation ?? 'default operations'}${dry})`;
     }
-    case 'full-refresh': return `full refresh of every table${dry}`;
-    case 'delete-game': return `delete of game ${c.gameId}${dry}`;
-    case 'etl-queue': return `ETL of game ${c.gameId}${c.priority !== undefined ? ` (priority ${c.priority})` : ''}`;
-    case 'etl-run': return c.queueId ? `ETL job ${c.queueId}` : 'queued ETL jobs';
-    case 'etl-status': return 'ETL queue status';
-    case 'history': return `history${c.table ? ` of ${c.table}` : ''}`;
-    case 'validate': return `validation${c.gameId ? ` of game ${c.gameId}` : ''}`;
-    default: return c.kind;
+    case 'full-refresh':
+      return `full refresh of every table${dry}`;
+    case 'delete-game':
+      return `delete of game ${c.gameId}${dry}`;
+    case 'etl-queue':
+      return `ETL of game ${c.gameId}${c.priority !== undefined ? ` (priority ${c.priority})` : ''}`;
+    case 'etl-run':
+      return c.queueId ? `ETL job ${c.queueId}` : 'queued ETL jobs';
+    case 'etl-status':
+      return 'ETL queue status';
+    case 'history':
+      return `history${c.table ? ` of ${c.table}` : ''}`;
+    case 'validate':
+      return `validation${c.gameId ? ` of game ${c.gameId}` : ''}`;
+    default:
+      return c.kind;
   }
 }
 
@@ -303,9 +376,7 @@ export function helpText(topic?: string): string {
   const list = topic ? COMMANDS.filter((c) => c.word === topic || c.syntax.startsWith(topic)) : COMMANDS;
   if (topic && !list.length) return `no command "${topic}"${didYouMean(topic, COMMAND_WORDS)}. Type \`help\` for the list.`;
   const who = (c: (typeof COMMANDS)[number]) =>
-    c.asks === 'always' ? `${c.role}s; asks first`
-    : c.asks ? `${c.role}s; ${c.asks}: admins, after a confirmation (see below)`
-    : `${c.role}s`;
+    c.asks === 'always' ? `${c.role}s; asks first` : c.asks ? `${c.role}s; ${c.asks}: admins, after a confirmation (see below)` : `${c.role}s`;
   const lines = list.map((c) => `${c.syntax}\n    ${c.does}  (${who(c)})\n    e.g. ${c.example}`);
   return [
     ...lines,

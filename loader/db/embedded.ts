@@ -193,14 +193,19 @@ function serverUser(log: (l: string) => void): { uid: number; gid: number } | un
       execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SUPERUSER], { stdio: 'ignore' });
       return ids();
     } catch (err) {
-      throw new EmbeddedError(`running as root, and the OS user \`postgres\` the embedded server must run as could not be created (${(err as Error).message}): run as another user, or set DATABASE_URL`);
+      throw new EmbeddedError(
+        `running as root, and the OS user \`postgres\` the embedded server must run as could not be created (${(err as Error).message}): run as another user, or set DATABASE_URL`,
+      );
     }
   }
 }
 
 /** As root, the server's user must reach its folder and binaries: say which directory stops it. */
 function checkReachable(user: { uid: number; gid: number }, bin: string, pgdata: string): void {
-  for (const [what, target, test] of [['the PostgreSQL binaries', bin, '-x'], ['the data folder', pgdata, '-w']] as const) {
+  for (const [what, target, test] of [
+    ['the PostgreSQL binaries', bin, '-x'],
+    ['the data folder', pgdata, '-w'],
+  ] as const) {
     const r = spawnSync('test', [test, target], { uid: user.uid, gid: user.gid });
     if (r.status === 0) continue;
     let blocker = target;
@@ -264,7 +269,13 @@ function logTail(p: Paths, lines = 12): string {
   }
 }
 
-async function initialise(p: Paths, bin: { initdb: string }, user: { uid: number; gid: number } | undefined, ephemeral: boolean, log: (l: string) => void): Promise<void> {
+async function initialise(
+  p: Paths,
+  bin: { initdb: string },
+  user: { uid: number; gid: number } | undefined,
+  ephemeral: boolean,
+  log: (l: string) => void,
+): Promise<void> {
   mkdirSync(p.pgdata, { recursive: true, mode: 0o700 });
   chmodSync(p.pgdata, 0o700);
   const password = randomBytes(24).toString('base64url');
@@ -279,16 +290,33 @@ async function initialise(p: Paths, bin: { initdb: string }, user: { uid: number
   }
   log(`initialising the embedded PostgreSQL in ${p.pgdata}`);
   if (existsSync(path.join(path.dirname(p.pgdata), 'pglite'))) {
-    log(`${path.join(path.dirname(p.pgdata), 'pglite')} holds the embedded database of older versions (PGlite), which is not read any more: load your exports again, then delete that folder`);
+    log(
+      `${path.join(path.dirname(p.pgdata), 'pglite')} holds the embedded database of older versions (PGlite), which is not read any more: load your exports again, then delete that folder`,
+    );
   }
   try {
-    const r = spawnSync(bin.initdb, [
-      '-D', p.pgdata, '-U', SUPERUSER, '--pwfile', pwfile,
-      '--auth-host=scram-sha-256', '--auth-local=scram-sha-256',
-      // UTF-8 text whatever the machine's locales: PostgreSQL 17's builtin provider.
-      '-E', 'UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--lc-messages=C',
-      ...(ephemeral ? ['--no-sync'] : []),
-    ], { ...user, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+    const r = spawnSync(
+      bin.initdb,
+      [
+        '-D',
+        p.pgdata,
+        '-U',
+        SUPERUSER,
+        '--pwfile',
+        pwfile,
+        '--auth-host=scram-sha-256',
+        '--auth-local=scram-sha-256',
+        // UTF-8 text whatever the machine's locales: PostgreSQL 17's builtin provider.
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--locale-provider=builtin',
+        '--builtin-locale=C.UTF-8',
+        '--lc-messages=C',
+        ...(ephemeral ? ['--no-sync'] : []),
+      ],
+      { ...user, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+    );
     if (r.status !== 0) {
       rmSync(p.pgdata, { recursive: true, force: true });
       throw new EmbeddedError(`initdb failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' ')}`);
@@ -317,7 +345,10 @@ export async function useEmbedded(o: EmbeddedOptions): Promise<EmbeddedServer> {
       const ownerAlive = Boolean(owner && owner.serverPid === running.pid && alive(owner.ownerPid));
       if (running.status === 'stopping' || (o.owner === 'stack' && ownerAlive && owner!.owner === 'command')) {
         // A server on its way down, or one a command runs on: the stack starts its own after.
-        if (attempt === 0) log(`the embedded PostgreSQL is in use by ${ownerAlive ? `a benchsight command (pid ${owner!.ownerPid})` : 'a server that is stopping'}: waiting for it to stop`);
+        if (attempt === 0)
+          log(
+            `the embedded PostgreSQL is in use by ${ownerAlive ? `a benchsight command (pid ${owner!.ownerPid})` : 'a server that is stopping'}: waiting for it to stop`,
+          );
         await waitForExit(running.pid, waitMs, `the embedded PostgreSQL (pid ${running.pid}) in ${p.pgdata}`);
         continue;
       }
@@ -342,8 +373,10 @@ export async function useEmbedded(o: EmbeddedOptions): Promise<EmbeddedServer> {
       if (!fresh) {
         const major = Number(readFileSync(path.join(p.pgdata, 'PG_VERSION'), 'utf8').trim());
         if (major !== EMBEDDED_MAJOR) {
-          throw new EmbeddedError(`${p.pgdata} holds a PostgreSQL ${major} database; the embedded server is PostgreSQL ${EMBEDDED_MAJOR}: ` +
-            'move that folder away (or set DATABASE_URL to a server of its version)');
+          throw new EmbeddedError(
+            `${p.pgdata} holds a PostgreSQL ${major} database; the embedded server is PostgreSQL ${EMBEDDED_MAJOR}: ` +
+              'move that folder away (or set DATABASE_URL to a server of its version)',
+          );
         }
       }
       const user = serverUser(log);
@@ -354,7 +387,8 @@ export async function useEmbedded(o: EmbeddedOptions): Promise<EmbeddedServer> {
       if (user) checkReachable(user, bin.postgres, p.pgdata);
       if (fresh) await initialise(p, bin, user, Boolean(o.ephemeral), log);
       const password = readPassword(p);
-      if (!password) throw new EmbeddedError(`${p.pgdata} exists but its password file ${p.password} is missing: delete the folder to start afresh, or set DATABASE_URL`);
+      if (!password)
+        throw new EmbeddedError(`${p.pgdata} exists but its password file ${p.password} is missing: delete the folder to start afresh, or set DATABASE_URL`);
       const port = await freePort();
       const pid = await launch(p, bin.postgres, user, port, Boolean(o.ephemeral));
       writeOwner(p, { serverPid: pid, ownerPid: process.pid, owner: o.owner, port, startedAt: new Date().toISOString() });
@@ -378,7 +412,12 @@ export async function useEmbedded(o: EmbeddedOptions): Promise<EmbeddedServer> {
 function server(p: Paths, pid: number, port: number, password: string, version: string, startedBy: Owner | null): EmbeddedServer {
   let released = false;
   return {
-    url: urlOf(port, password), port, pid, dir: p.pgdata, version, started: startedBy !== null,
+    url: urlOf(port, password),
+    port,
+    pid,
+    dir: p.pgdata,
+    version,
+    started: startedBy !== null,
     async release() {
       if (!startedBy || released) return;
       released = true;
@@ -409,7 +448,10 @@ async function launch(p: Paths, bin: string, user: { uid: number; gid: number } 
     ...(ephemeral ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
   };
   const child = spawn(bin, ['-D', p.pgdata, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
-    ...user, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, LC_MESSAGES: 'C' },
+    ...user,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, LC_MESSAGES: 'C' },
   });
   closeSync(logFd);
   child.unref();

@@ -146,7 +146,10 @@ async function secure(tx: Queryable, always: boolean, log?: (line: string) => vo
   const f = fns.rows[0]!;
   if (f.open) {
     const open = (await tx.query<{ fns: string[] }>('SELECT bs_functions_open_to_public() AS fns')).rows[0]!.fns;
-    if (open.length) log?.(`warning: every role may execute ${open.join(', ')}: owned by another role, so not restricted here; its owner should REVOKE EXECUTE ... FROM PUBLIC`);
+    if (open.length)
+      log?.(
+        `warning: every role may execute ${open.join(', ')}: owned by another role, so not restricted here; its owner should REVOKE EXECUTE ... FROM PUBLIC`,
+      );
   }
   if (!f.exposure) return 'absent';
   if (!always && f.pending && !(await tx.query<{ p: boolean }>('SELECT exposure_pending() AS p')).rows[0]!.p) return 'current';
@@ -176,9 +179,7 @@ export async function migrate(
       if (!pending) return null;
       const newest = done[done.length - 1];
       if (newest && newest.version > pending.version) {
-        throw new MigrationError(
-          `migration ${pending.name} is older than ${newest.name}, which is already applied; give it a version above ${newest.version}`,
-        );
+        throw new MigrationError(`migration ${pending.name} is older than ${newest.name}, which is already applied; give it a version above ${newest.version}`);
       }
       const started = Date.now();
       try {
@@ -187,11 +188,7 @@ export async function migrate(
       } catch (err) {
         throw new MigrationError(`migration ${pending.name} failed: ${(err as Error).message}`);
       }
-      await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-        pending.version,
-        pending.name,
-        pending.checksum,
-      ]);
+      await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [pending.version, pending.name, pending.checksum]);
       opts.log?.(`applied ${pending.name} (${Date.now() - started} ms)`);
       return pending;
     });
@@ -234,8 +231,6 @@ async function applyFunctions(db: Database, files: FunctionsFile[], all: boolean
 export async function migrationStatus(db: Queryable): Promise<{ version: number; name: string | null }> {
   const exists = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
   if (!exists.rows[0]?.t) return { version: 0, name: null };
-  const r = await db.query<{ version: number; name: string }>(
-    'SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1',
-  );
+  const r = await db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1');
   return r.rows[0] ?? { version: 0, name: null };
 }

@@ -24,36 +24,58 @@ export interface ApplyFile {
 }
 
 interface ApplyJson {
-  rows_in_file: number; out_of_scope: number; inserted: number; updated: number; deleted: number;
-  unchanged: number; rejected: number; rejected_by_reason: Record<string, number>;
+  rows_in_file: number;
+  out_of_scope: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  rejected: number;
+  rejected_by_reason: Record<string, number>;
 }
 
 export async function applyFile({ tx, f, requestId, gameId, policy, deletedBefore }: ApplyFile): Promise<TableResult> {
   const table = f.planned.decl.name;
   const operation = f.planned.operation;
   const options = {
-    duplicates: policy?.duplicates ?? 'reject', orphans: policy?.orphans ?? 'reject',
-    request_id: requestId, history_id: f.historyId, source: f.file.name,
+    duplicates: policy?.duplicates ?? 'reject',
+    orphans: policy?.orphans ?? 'reject',
+    request_id: requestId,
+    history_id: f.historyId,
+    source: f.file.name,
     // What the reader already knows spares bs_apply a pass over the stage.
-    file_rows: f.rows, ...(f.keys.increasing ? { keys_unique: true, keys_missing: f.keys.missing } : {}),
+    file_rows: f.rows,
+    ...(f.keys.increasing ? { keys_unique: true, keys_missing: f.keys.missing } : {}),
   };
   const r = f.direct
     ? await tx.query<{ r: ApplyJson }>('SELECT bs_apply_loaded($1, $2::jsonb) AS r', [
-      table, JSON.stringify({ ...options, operation, parked: f.direct.parked, lines: f.direct.lines, values: f.direct.values }),
-    ])
+        table,
+        JSON.stringify({ ...options, operation, parked: f.direct.parked, lines: f.direct.lines, values: f.direct.values }),
+      ])
     : await tx.query<{ r: ApplyJson }>('SELECT bs_apply($1, $2, $3, $4::regclass, $5::jsonb) AS r', [
-      table, operation, gameId, f.stage,
-      JSON.stringify({ ...options, scope_deleted: operation === 'replace', normalized: true }),
-    ]);
+        table,
+        operation,
+        gameId,
+        f.stage,
+        JSON.stringify({ ...options, scope_deleted: operation === 'replace', normalized: true }),
+      ]);
   const a = r.rows[0]!.r;
   return {
-    table, operation, gameId, file: f.file.name,
-    rowsInFile: Number(a.rows_in_file), outOfScope: Number(a.out_of_scope),
-    inserted: Number(a.inserted), updated: Number(a.updated),
+    table,
+    operation,
+    gameId,
+    file: f.file.name,
+    rowsInFile: Number(a.rows_in_file),
+    outOfScope: Number(a.out_of_scope),
+    inserted: Number(a.inserted),
+    updated: Number(a.updated),
     deleted: Number(a.deleted) + deletedBefore,
-    unchanged: Number(a.unchanged), rejected: Number(a.rejected), rejectedByReason: numbers(a.rejected_by_reason),
+    unchanged: Number(a.unchanged),
+    rejected: Number(a.rejected),
+    rejectedByReason: numbers(a.rejected_by_reason),
     warnings: [...f.warnings, ...(a.out_of_scope > 0 ? [`${a.out_of_scope} rows of ${f.file.name} belong to other games and were left alone`] : [])],
-    historyId: f.historyId, durationMs: Date.now() - f.startedAt,
+    historyId: f.historyId,
+    durationMs: Date.now() - f.startedAt,
   };
 }
 

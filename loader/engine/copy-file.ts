@@ -87,10 +87,13 @@ export async function readColumns(a: FileLoad): Promise<FileColumns> {
     const typeOf = new Map(a.columns.map((k) => [k.column_name, k.column_type]));
     const names = plan.columns.map((c) => c.name);
     return {
-      plan, names,
+      plan,
+      names,
       types: new Map(plan.columns.map((c) => [c.name, added.has(c.name) ? 'text' : typeOf.get(c.name)!])),
       headers: new Map(plan.columns.map((c) => [c.name, c.header])),
-      relations: relationsOf(table).map((r) => names.indexOf(r.column)).filter((i) => i >= 0),
+      relations: relationsOf(table)
+        .map((r) => names.indexOf(r.column))
+        .filter((i) => i >= 0),
     };
   });
 }
@@ -135,10 +138,14 @@ export async function copyRows(a: FileLoad, cols: FileColumns, way: CopyWay): Pr
     // a relation that points nowhere), not a key named "nan"
     missingAsNull: [...key.map((k) => names.indexOf(k)), ...cols.relations],
   };
-  records.release(plan.columns.map((c) => {
-    const kind = valueKind(types.get(c.name)!);
-    return kind ? { kind, header: c.header } : undefined;
-  }), plan.columns.map((c) => c.header), release);
+  records.release(
+    plan.columns.map((c) => {
+      const kind = valueKind(types.get(c.name)!);
+      return kind ? { kind, header: c.header } : undefined;
+    }),
+    plan.columns.map((c) => c.header),
+    release,
+  );
   // Cancelled: COPY's input ends in an error, so the client tells the server the COPY
   // failed (a server waiting for COPY data does not act on a cancel request).
   const onAbort = () => {
@@ -146,8 +153,9 @@ export async function copyRows(a: FileLoad, cols: FileColumns, way: CopyWay): Pr
     input.destroy();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  const [read, copy] = await Promise.allSettled([orCancelled(reading, signal), orCancelled(copying, signal)])
-    .finally(() => signal?.removeEventListener('abort', onAbort));
+  const [read, copy] = await Promise.allSettled([orCancelled(reading, signal), orCancelled(copying, signal)]).finally(() =>
+    signal?.removeEventListener('abort', onAbort),
+  );
   if (signal?.aborted) throw new Cancelled();
   return { read, copy };
 }
@@ -160,7 +168,12 @@ export function throwIfFailed(a: FileLoad, cols: FileColumns, { read, copy }: Co
   if (read.status === 'rejected') throw toLoadError(read.reason, ctx);
   if (copy.status === 'rejected') throw toLoadError(copy.reason, ctx);
   if (records.rows === 0) {
-    throw new LoadError({ table, file: a.file.name, message: 'the file has a header but no rows', hint: 'an empty export would empty the table; nothing was loaded' });
+    throw new LoadError({
+      table,
+      file: a.file.name,
+      message: 'the file has a header but no rows',
+      hint: 'an empty export would empty the table; nothing was loaded',
+    });
   }
 }
 
@@ -170,7 +183,13 @@ export function copiedFile(a: FileLoad, cols: FileColumns, warnings: string[], w
   const table = a.planned.decl.name;
   report(a.req, { table, phase: 'reading', rows: records.rows, bytes: records.bytes, totalBytes: a.file.size, elapsedMs: Date.now() - startedAt });
   return {
-    planned: a.planned, file: a.file, rows: records.rows, historyId: a.historyId, warnings, headers: cols.headers, startedAt,
+    planned: a.planned,
+    file: a.file,
+    rows: records.rows,
+    historyId: a.historyId,
+    warnings,
+    headers: cols.headers,
+    startedAt,
     keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
     ...way,
   };

@@ -231,7 +231,10 @@ function isMissingField(buf: Buffer, s: number, e: number): boolean {
 
 /** A record whose quoting is wrong; the message says how, `hint` what to do. */
 export class RecordSyntaxError extends Error {
-  constructor(message: string, readonly hint: string) {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
     super(message);
   }
 }

@@ -166,12 +166,20 @@ export class CsvRecords extends Transform {
       if (!this.headerDone) {
         const all = Buffer.concat(this.headerBuf);
         if (this.headerLen === 0 || isSepLine(all)) throw this.fail(undefined, 'the file is empty', 'an export has a header line and at least one row');
-        if (all.includes(CR)) throw this.fail(this.headerLine, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
+        if (all.includes(CR))
+          throw this.fail(
+            this.headerLine,
+            'the lines of this file end with a carriage return only (old Mac line endings)',
+            'save it with LF or CRLF line endings',
+          );
         this.finishHeader(all);
       }
       if (this.inQuote) {
-        throw this.fail(this.quoteLine, 'a quoted field starts on this line and is never closed: the file ends inside it',
-          'every " that opens a field needs a closing "; if the file was cut short (an interrupted copy or upload), export it again');
+        throw this.fail(
+          this.quoteLine,
+          'a quoted field starts on this line and is never closed: the file ends inside it',
+          'every " that opens a field needs a closing "; if the file was cut short (an interrupted copy or upload), export it again',
+        );
       }
       if (!this.atRecordStart) this.endLastRecord();
       done();
@@ -188,7 +196,11 @@ export class CsvRecords extends Transform {
       const b = chunk[i]!;
       if (b === QUOTE) inQuote = !inQuote;
       else if (b === CR && !inQuote && i + 1 < chunk.length && chunk[i + 1] !== NL) {
-        throw this.fail(this.headerLine, 'the lines of this file end with a carriage return only (old Mac line endings)', 'save it with LF or CRLF line endings');
+        throw this.fail(
+          this.headerLine,
+          'the lines of this file end with a carriage return only (old Mac line endings)',
+          'save it with LF or CRLF line endings',
+        );
       } else if (b === NL && !inQuote) {
         const header = Buffer.concat([...this.headerBuf, chunk.subarray(0, i + 1)]);
         this.headerBuf = [];
@@ -219,8 +231,11 @@ export class CsvRecords extends Transform {
     const sep = String.fromCharCode(line[4]!);
     if (sep !== ',') {
       const shown = sep === '\t' ? 'tabs' : JSON.stringify(sep);
-      throw this.fail(1, `the file's values are separated by ${shown} (Excel's "sep=${sep === '\t' ? '\\t' : sep}" line), not by commas`,
-        'save it as a comma-separated file (in Excel: Save As "CSV UTF-8 (Comma delimited)")');
+      throw this.fail(
+        1,
+        `the file's values are separated by ${shown} (Excel's "sep=${sep === '\t' ? '\\t' : sep}" line), not by commas`,
+        'save it as a comma-separated file (in Excel: Save As "CSV UTF-8 (Comma delimited)")',
+      );
     }
     this.linesBeforeHeader = 1;
     this.warnings.push(`${this.fileName}: line 1 is Excel's separator line "sep=,": skipped, the header is line 2`);
@@ -261,8 +276,11 @@ export class CsvRecords extends Transform {
     this.atRecordStart = true;
     const fields = countFields(record, 0, record.length - 1);
     if (fields < this.headers.length) {
-      throw this.fail(this.lastRecordLine, `the file ends in the middle of this row: it has ${fields} of the header's ${this.headers.length} values, and no newline at its end`,
-        'the file was probably cut short (an interrupted copy or upload): export or copy it again');
+      throw this.fail(
+        this.lastRecordLine,
+        `the file ends in the middle of this row: it has ${fields} of the header's ${this.headers.length} values, and no newline at its end`,
+        'the file was probably cut short (an interrupted copy or upload): export or copy it again',
+      );
     }
     if (this.writer === undefined) {
       this.push(NEWLINE); // (the record itself went out as it came)
@@ -316,7 +334,11 @@ export class CsvRecords extends Transform {
         if (!this.inQuote) {
           // A quote opens a field only at its start (or doubles a quote inside one).
           if (before !== COMMA && before !== NL && before !== QUOTE) {
-            throw this.fail(this.line, 'a quote in the middle of a field', 'a field with quotes in it must be quoted as a whole, and each " inside written twice ("")');
+            throw this.fail(
+              this.line,
+              'a quote in the middle of a field',
+              'a field with quotes in it must be quoted as a whole, and each " inside written twice ("")',
+            );
           }
           this.inQuote = true;
           this.quoteLine = this.line;
@@ -387,9 +409,17 @@ export class CsvRecords extends Transform {
   private checkAfterClose(next: number): void {
     if (next === COMMA || next === NL || next === CR || next === QUOTE) return;
     if (this.quoteLine < this.line) {
-      throw this.fail(this.quoteLine, `the quoted field that starts on this line does not end where it should (a quote on line ${this.line} closes it)`, 'a closing " is probably missing on this line');
+      throw this.fail(
+        this.quoteLine,
+        `the quoted field that starts on this line does not end where it should (a quote on line ${this.line} closes it)`,
+        'a closing " is probably missing on this line',
+      );
     }
-    throw this.fail(this.line, 'text follows the closing quote of a field', 'a field with quotes in it must be quoted as a whole, and each " inside written twice ("")');
+    throw this.fail(
+      this.line,
+      'text follows the closing quote of a field',
+      'a field with quotes in it must be quoted as a whole, and each " inside written twice ("")',
+    );
   }
 
   /**
@@ -452,8 +482,11 @@ export class CsvRecords extends Transform {
   /** Bytes that are not UTF-8 text: a UTF-16 file is named as such, anything else as `message` says. */
   private notText(line: number, message: string, hint?: string): LoadError {
     if (looksUtf16(this.head)) {
-      return this.fail(1, 'the file is UTF-16 text, not UTF-8 (as Excel\'s "Unicode Text" and Windows PowerShell write it)',
-        'save it as UTF-8: in Excel, Save As "CSV UTF-8 (Comma delimited)"; in an editor, choose the encoding UTF-8');
+      return this.fail(
+        1,
+        'the file is UTF-16 text, not UTF-8 (as Excel\'s "Unicode Text" and Windows PowerShell write it)',
+        'save it as UTF-8: in Excel, Save As "CSV UTF-8 (Comma delimited)"; in an editor, choose the encoding UTF-8',
+      );
     }
     return this.fail(line, message, hint);
   }

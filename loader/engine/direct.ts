@@ -47,7 +47,8 @@ export async function emptyWholeTables(tx: Queryable, plan: Plan, files: Map<str
   const whole = plan.gameId === null ? plan.tables.map((t) => t.decl.name).filter((t) => !restaged.has(t)) : [];
   if (!whole.length) return {};
   const r = await tx.query<{ r: Record<string, Emptied> }>('SELECT bs_direct_begin($1::text[], $2::text[], $3::text[]) AS r', [
-    whole, whole.filter((t) => (files.get(t)!.size ?? Infinity) >= DIRECT_PARK_BYTES),
+    whole,
+    whole.filter((t) => (files.get(t)!.size ?? Infinity) >= DIRECT_PARK_BYTES),
     plan.tables.filter((t) => t.operation !== 'replace').map((t) => t.decl.name),
   ]);
   return r.rows[0]!.r;
@@ -96,7 +97,8 @@ export async function loadDirect(a: LoadDirect): Promise<CopiedFile> {
   return copiedFile(a, cols, [...records.warnings, ...cols.plan.warnings], {
     emptied: Number(emptied.deleted),
     direct: {
-      parked: Number(emptied.parked), lines: lines!,
+      parked: Number(emptied.parked),
+      lines: lines!,
       values: Object.fromEntries(cols.relations.map((i) => [cols.names[i]!, records.distinctValues(i)])),
     },
   });

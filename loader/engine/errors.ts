@@ -57,7 +57,10 @@ export function badValue(file: string, line: number, column: string, kind: Value
   // A whole number refused by a whole-number column is too big for it: say so, and the range.
   const range = kind in LIMITS && /^\s*[+-]?\d+(\.0*)?\s*$/.test(value) ? LIMITS[kind as keyof typeof LIMITS] : undefined;
   return new LoadError({
-    file, line, column, value,
+    file,
+    line,
+    column,
+    value,
     message: range
       ? `${quoteValue(value)} is out of range for a whole-number column of type ${kind}: it takes ${range[0]} to ${range[1]}`
       : `${quoteValue(value)} is not ${KIND_WORDS[kind]}`,
@@ -90,7 +93,8 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
   const lost = lostConnection(err);
   if (lost) {
     return new LoadError({
-      table: ctx.table, file: ctx.file,
+      table: ctx.table,
+      file: ctx.file,
       message: `the connection to the database was lost${ctx.table ? ` while loading ${ctx.table}` : ''} (${lost}): nothing was changed`,
       hint: 'the server restarted or the connection was closed, and the load was rolled back with it; run the command again once the database answers',
     });
@@ -100,7 +104,7 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
     const message = err instanceof Error ? err.message : String(err);
     return new LoadError({ message, table: ctx.table, file: ctx.file });
   }
-  const header = (col?: string) => (col ? ctx.headers?.get(col) ?? col : undefined);
+  const header = (col?: string) => (col ? (ctx.headers?.get(col) ?? col) : undefined);
   const base = { table: ctx.table, file: ctx.file };
 
   // bs_apply and friends put {line, column, value} in DETAIL.
@@ -132,7 +136,8 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
     let hint = 'check the quoting and the number of commas on that line';
     let message = pgErr.message;
     if (/^extra data after last expected column$/.test(message)) message = 'this row has more values than the header has columns';
-    else if (/^missing data for column "(.*)"$/.test(message)) message = `this row has fewer values than the header: nothing for column ${header(/"(.*)"/.exec(message)![1])}`;
+    else if (/^missing data for column "(.*)"$/.test(message))
+      message = `this row has fewer values than the header: nothing for column ${header(/"(.*)"/.exec(message)![1])}`;
     else if (/^unquoted (newline|carriage return) found in data$/.test(message)) {
       message = 'this line ends differently from the lines before it (a mix of CRLF and LF line endings)';
       hint = 'save the file with one kind of line ending';

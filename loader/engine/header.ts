@@ -42,8 +42,14 @@ export function planHeader(
     const earlier = seen.get(name);
     if (earlier !== undefined) {
       throw new LoadError({
-        file, table, line, column: header,
-        message: earlier === header ? `the header names column ${JSON.stringify(header)} twice` : `the headers ${JSON.stringify(earlier)} and ${JSON.stringify(header)} both mean column ${name}`,
+        file,
+        table,
+        line,
+        column: header,
+        message:
+          earlier === header
+            ? `the header names column ${JSON.stringify(header)} twice`
+            : `the headers ${JSON.stringify(earlier)} and ${JSON.stringify(header)} both mean column ${name}`,
       });
     }
     seen.set(name, header);
@@ -54,8 +60,14 @@ export function planHeader(
   const unknown = columns.filter((c) => !known.has(c.name));
   if (unknown.length && unknownColumns === 'refuse') {
     throw new LoadError({
-      file, table, line, column: unknown[0]!.header,
-      message: `${table} has no column${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 20).map((c) => c.header).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`,
+      file,
+      table,
+      line,
+      column: unknown[0]!.header,
+      message: `${table} has no column${unknown.length > 1 ? 's' : ''} ${unknown
+        .slice(0, 20)
+        .map((c) => c.header)
+        .join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`,
       hint: 'the export has columns the warehouse does not know: check the file is for this table, or load with the option that adds new columns (--add-columns)',
     });
   }
@@ -64,13 +76,17 @@ export function planHeader(
   const required = missing.filter((c) => c.not_null);
   if (required.length) {
     throw new LoadError({
-      file, table, line,
+      file,
+      table,
+      line,
       message: `the file has no column ${required.map((c) => c.column_name).join(', ')}, which ${table} needs`,
       hint: 'is this the right file for the table?',
     });
   }
   const warnings = missing.length
-    ? [`${file}: no column${missing.length > 1 ? 's' : ''} ${missing.map((c) => c.column_name).join(', ')} in the file; new rows get NULL there, existing rows keep their values`]
+    ? [
+        `${file}: no column${missing.length > 1 ? 's' : ''} ${missing.map((c) => c.column_name).join(', ')} in the file; new rows get NULL there, existing rows keep their values`,
+      ]
     : [];
   return { columns, added: unknown, warnings };
 }

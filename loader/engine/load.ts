@@ -63,8 +63,14 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     return refused(db, req, requestId, started, toLoadError(err));
   }
   const row: history.RequestRow = {
-    requestId, scope: plan.scope, operation: plan.operation, gameId: plan.gameId,
-    source: req.source.describe(), dryRun, initiatedBy: req.initiatedBy, context: req.context,
+    requestId,
+    scope: plan.scope,
+    operation: plan.operation,
+    gameId: plan.gameId,
+    source: req.source.describe(),
+    dryRun,
+    initiatedBy: req.initiatedBy,
+    context: req.context,
   };
 
   // Every file must be there before anything starts.
@@ -76,14 +82,24 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     else missing.push(t.decl.name);
   }
   if (missing.length) {
-    return refused(db, req, requestId, started, new LoadError({
-      message: `no file for ${missing.join(', ')} in ${req.source.describe()}`,
-      hint: `the source needs one file per table, named <table>.csv`,
-    }), row);
+    return refused(
+      db,
+      req,
+      requestId,
+      started,
+      new LoadError({
+        message: `no file for ${missing.join(', ')} in ${req.source.describe()}`,
+        hint: `the source needs one file per table, named <table>.csv`,
+      }),
+      row,
+    );
   }
 
-  const { requestId: historyId, tables: tableHistory } = await history.startRequestAndTables(db, row,
-    plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })));
+  const { requestId: historyId, tables: tableHistory } = await history.startRequestAndTables(
+    db,
+    row,
+    plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })),
+  );
   const run: Run = { db, req, plan, files, requestId, historyId, tableHistory, started, dryRun, ctx: {}, restaged: new Set(), partial: [] };
   const warnings = [...plan.warnings];
   const result = { requestId, historyId, dryRun, scope: plan.scope, operation: plan.operation, gameId: plan.gameId };
@@ -92,8 +108,12 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     for (const t of tables) warnings.push(...t.warnings);
     if (!dryRun) await purgeOldRejects(db);
     return {
-      ...result, status: run.partial.length ? 'partial' : 'succeeded', durationMs: Date.now() - started, tables,
-      warnings: [...run.partial, ...warnings], findings: run.findings && errorsFirst(run.findings),
+      ...result,
+      status: run.partial.length ? 'partial' : 'succeeded',
+      durationMs: Date.now() - started,
+      tables,
+      warnings: [...run.partial, ...warnings],
+      findings: run.findings && errorsFirst(run.findings),
     };
   } catch (err) {
     const { ctx } = run;
@@ -122,21 +142,26 @@ async function runRestaging(run: Run): Promise<TableResult[]> {
 }
 
 async function runOnce(run: Run): Promise<TableResult[]> {
-  return run.db.transaction(async (tx) => {
-    await lockRequest(tx, run);
-    const copied = await readFiles(tx, run);
-    const deleted = await deleteScopes(tx, run, copied);
-    const results = await applyFiles(tx, run, copied, deleted);
-    if (run.dryRun) throw new DryRunDone(results);
-    await finish(tx, run, results);
-    return results;
-  }, { signal: run.req.signal }).catch(async (err: unknown) => {
-    if (!(err instanceof DryRunDone)) throw err;
-    // A dry run changed nothing; its record says what it would have done.
-    await history.finishTables(run.db, err.tables);
-    await history.finishRequest(run.db, run.historyId, err.tables, Date.now() - run.started, run.plan.warnings);
-    return err.tables;
-  });
+  return run.db
+    .transaction(
+      async (tx) => {
+        await lockRequest(tx, run);
+        const copied = await readFiles(tx, run);
+        const deleted = await deleteScopes(tx, run, copied);
+        const results = await applyFiles(tx, run, copied, deleted);
+        if (run.dryRun) throw new DryRunDone(results);
+        await finish(tx, run, results);
+        return results;
+      },
+      { signal: run.req.signal },
+    )
+    .catch(async (err: unknown) => {
+      if (!(err instanceof DryRunDone)) throw err;
+      // A dry run changed nothing; its record says what it would have done.
+      await history.finishTables(run.db, err.tables);
+      await history.finishRequest(run.db, run.historyId, err.tables, Date.now() - run.started, run.plan.warnings);
+      return err.tables;
+    });
 }
 
 async function lockRequest(tx: Queryable, run: Run): Promise<void> {
@@ -144,8 +169,10 @@ async function lockRequest(tx: Queryable, run: Run): Promise<void> {
   // it saves on these statements (measured: bench/README.md).
   // The request's own lock first: while it is held, the request is alive (history
   // shows a request whose lock is free and that never finished as abandoned).
-  await tx.query("SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true), pg_advisory_xact_lock(bs_request_lock($3::uuid)), bs_lock($1::text[], $2::integer)",
-    [run.plan.tables.map((t) => t.decl.name), run.plan.gameId, run.requestId]);
+  await tx.query(
+    "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true), pg_advisory_xact_lock(bs_request_lock($3::uuid)), bs_lock($1::text[], $2::integer)",
+    [run.plan.tables.map((t) => t.decl.name), run.plan.gameId, run.requestId],
+  );
 }
 
 /**
@@ -164,7 +191,10 @@ async function readFiles(tx: Queryable, run: Run): Promise<CopiedFile[]> {
   let next = open(0);
   const copied: CopiedFile[] = [];
   try {
-    const columns = await tableColumns(tx, plan.tables.map((t) => t.decl.name));
+    const columns = await tableColumns(
+      tx,
+      plan.tables.map((t) => t.decl.name),
+    );
     const emptied = await emptyWholeTables(tx, plan, files, run.restaged);
     for (const [i, planned] of plan.tables.entries()) {
       const table = planned.decl.name;
@@ -172,10 +202,22 @@ async function readFiles(tx: Queryable, run: Run): Promise<CopiedFile[]> {
       run.ctx = { table, file: file.name };
       const opened = await next!;
       next = open(i + 1);
-      copied.push(await loadFile({
-        tx, req, planned, file, opened, columns: columns.get(table) ?? [], historyId: run.tableHistory.get(table)!,
-        onHeaders: (h) => (run.ctx.headers = h),
-      }, `bs_stage_${i + 1}`, emptied[table]));
+      copied.push(
+        await loadFile(
+          {
+            tx,
+            req,
+            planned,
+            file,
+            opened,
+            columns: columns.get(table) ?? [],
+            historyId: run.tableHistory.get(table)!,
+            onHeaders: (h) => (run.ctx.headers = h),
+          },
+          `bs_stage_${i + 1}`,
+          emptied[table],
+        ),
+      );
     }
   } finally {
     await closeFile(next, req.signal);
@@ -210,7 +252,14 @@ async function applyFiles(tx: Queryable, run: Run, copied: CopiedFile[], deleted
     const table = f.planned.decl.name;
     run.ctx = { table, file: f.file.name, headers: f.headers };
     report(run.req, { table, phase: 'applying', rows: f.rows, bytes: f.file.size ?? 0, elapsedMs: Date.now() - run.started });
-    const result = await applyFile({ tx, f, requestId: run.requestId, gameId: run.plan.gameId, policy: run.req.policy, deletedBefore: deleted.get(table) ?? 0 });
+    const result = await applyFile({
+      tx,
+      f,
+      requestId: run.requestId,
+      gameId: run.plan.gameId,
+      policy: run.req.policy,
+      deletedBefore: deleted.get(table) ?? 0,
+    });
     results.push(result);
     report(run.req, { table, phase: 'done', rows: result.rowsInFile, bytes: f.file.size ?? 0, elapsedMs: Date.now() - run.started });
   }
@@ -229,8 +278,15 @@ async function finish(tx: Queryable, run: Run, results: TableResult[]): Promise<
   run.partial = [...concerns.map((c) => c.message), ...(quality.failed ? [quality.failed] : [])];
   const partialTables = new Set(concerns.map((c) => c.table));
   await history.finishTables(tx, results, (t) => (partialTables.has(t.table) ? 'partial' : 'succeeded'));
-  await history.finishRequest(tx, run.historyId, results, Date.now() - run.started, [...run.partial, ...run.plan.warnings],
-    run.findings ? { findings: summarizeFindings(run.findings) } : {}, run.partial.length ? 'partial' : 'succeeded');
+  await history.finishRequest(
+    tx,
+    run.historyId,
+    results,
+    Date.now() - run.started,
+    [...run.partial, ...run.plan.warnings],
+    run.findings ? { findings: summarizeFindings(run.findings) } : {},
+    run.partial.length ? 'partial' : 'succeeded',
+  );
 }
 
 /** The columns of the request's tables as they are now (one query for all). */
@@ -264,9 +320,14 @@ async function recordFailure(db: Queryable, requestId: string, e: LoadError, dur
 /** A request refused before it started still leaves a history row. */
 async function refused(db: Database, req: LoadRequest, requestId: string, started: number, e: LoadError, row?: history.RequestRow): Promise<LoadResult> {
   const r: history.RequestRow = row ?? {
-    requestId, scope: describeScope(req), operation: String(req.operation ?? 'default').slice(0, 50),
+    requestId,
+    scope: describeScope(req),
+    operation: String(req.operation ?? 'default').slice(0, 50),
     gameId: Number.isSafeInteger(req.gameId) && req.gameId! > 0 && req.gameId! <= 2147483647 ? req.gameId! : null,
-    source: safeDescribe(req), dryRun: Boolean(req.dryRun), initiatedBy: req.initiatedBy, context: req.context,
+    source: safeDescribe(req),
+    dryRun: Boolean(req.dryRun),
+    initiatedBy: req.initiatedBy,
+    context: req.context,
   };
   let historyId = 0;
   try {
@@ -276,8 +337,17 @@ async function refused(db: Database, req: LoadRequest, requestId: string, starte
     /* recorded where possible */
   }
   return {
-    requestId, historyId, status: 'failed', dryRun: Boolean(req.dryRun), scope: r.scope, operation: r.operation,
-    gameId: r.gameId, durationMs: Date.now() - started, tables: [], warnings: [], error: e.info,
+    requestId,
+    historyId,
+    status: 'failed',
+    dryRun: Boolean(req.dryRun),
+    scope: r.scope,
+    operation: r.operation,
+    gameId: r.gameId,
+    durationMs: Date.now() - started,
+    tables: [],
+    warnings: [],
+    error: e.info,
   };
 }
 

@@ -38,7 +38,10 @@ export async function concernsOf(tx: Queryable, requestId: string, results: Tabl
     if (r.rejected === 0) continue;
     const a = allowance(maxRejects, inScope);
     if (r.rejected > a.allowed) {
-      out.push({ table: r.table, message: `${r.table}: ${r.rejected} of ${inScope} rows rejected, more than ${a.says} (see \`benchsight sql "select line, reason, detail from load_rejects where request_id = '${requestId}'"\`; --max-rejects sets the allowance)` });
+      out.push({
+        table: r.table,
+        message: `${r.table}: ${r.rejected} of ${inScope} rows rejected, more than ${a.says} (see \`benchsight sql "select line, reason, detail from load_rejects where request_id = '${requestId}'"\`; --max-rejects sets the allowance)`,
+      });
     }
   }
   // Children rejected as orphans of a parent that lost rows in this very request: each
@@ -58,8 +61,12 @@ export async function concernsOf(tx: Queryable, requestId: string, results: Tabl
     const lost = lostKeys(parent);
     out.push({
       table: rel.table,
-      message: `${rel.table}: ${k} row${k === 1 ? '' : 's'} rejected because the ${rel.parent} row${lost === 1 ? '' : 's'} they point to ${lost === 1 ? 'was' : 'were'} rejected ` +
-        `(${lost} ${rel.parent} row${lost === 1 ? '' : 's'} of ${parent.file}: ${Object.entries(parent.rejectedByReason).filter(([x]) => x !== 'duplicate_key').map(([x, v]) => `${v} ${x}`).join(', ')}): fix ${rel.parent} and load again`,
+      message:
+        `${rel.table}: ${k} row${k === 1 ? '' : 's'} rejected because the ${rel.parent} row${lost === 1 ? '' : 's'} they point to ${lost === 1 ? 'was' : 'were'} rejected ` +
+        `(${lost} ${rel.parent} row${lost === 1 ? '' : 's'} of ${parent.file}: ${Object.entries(parent.rejectedByReason)
+          .filter(([x]) => x !== 'duplicate_key')
+          .map(([x, v]) => `${v} ${x}`)
+          .join(', ')}): fix ${rel.parent} and load again`,
     });
   }
   return out;

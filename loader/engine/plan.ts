@@ -37,15 +37,25 @@ export function planRequest(req: LoadRequest): Plan {
       if (!s.tables.length) throw new LoadError({ message: 'no table given' });
       const unknown = s.tables.filter((t) => !isTableName(t));
       if (unknown.length) {
-        throw new LoadError({ message: `unknown table ${unknown.map((t) => JSON.stringify(t)).join(', ')}`, hint: `tables are: ${tablesOf('all').map((t) => t.name).join(', ')}` });
+        throw new LoadError({
+          message: `unknown table ${unknown.map((t) => JSON.stringify(t)).join(', ')}`,
+          hint: `tables are: ${tablesOf('all')
+            .map((t) => t.name)
+            .join(', ')}`,
+        });
       }
       decls = inLoadOrder([...new Set(s.tables)].map(tableNamed));
-      scope = decls.length === tablesOf('all').length ? 'all tables'
-        : decls.length > 3 ? `${decls.length} tables (${decls[0]!.name} … ${decls[decls.length - 1]!.name})`
-        : `table ${decls.map((d) => d.name).join(', ')}`;
+      scope =
+        decls.length === tablesOf('all').length
+          ? 'all tables'
+          : decls.length > 3
+            ? `${decls.length} tables (${decls[0]!.name} … ${decls[decls.length - 1]!.name})`
+            : `table ${decls.map((d) => d.name).join(', ')}`;
       const noGame = decls.filter((d) => !d.gameColumn);
       if (gameId !== null && noGame.length) {
-        throw new LoadError({ message: `${noGame.map((d) => d.name).join(', ')} cannot be loaded for one game: ${noGame.length > 1 ? 'they have' : 'it has'} no game column` });
+        throw new LoadError({
+          message: `${noGame.map((d) => d.name).join(', ')} cannot be loaded for one game: ${noGame.length > 1 ? 'they have' : 'it has'} no game column`,
+        });
       }
       break;
     }

@@ -30,7 +30,9 @@ export async function stageFile(a: StageFile): Promise<CopiedFile> {
   const added = cols.plan.added;
   if (added.length) {
     const r = await tx.query<{ r: { column: string; type: string }[] }>('SELECT bs_add_columns($1, $2::regclass, $3::text[]) AS r', [
-      table, stage, added.map((c) => c.name),
+      table,
+      stage,
+      added.map((c) => c.name),
     ]);
     warnings.push(`added column${added.length > 1 ? 's' : ''} to ${table}: ${r.rows[0]!.r.map((c) => `${c.column} ${c.type}`).join(', ')}`);
   }

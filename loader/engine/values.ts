@@ -145,10 +145,16 @@ export function writeValue(kind: ValueKind, buf: Buffer, s: number, e: number, o
       let p = a;
       if (p < b && (buf[p] === PLUS || buf[p] === MINUS)) p++;
       let digits = 0;
-      while (p < b && isDigit(buf[p]!)) { p++; digits++; }
+      while (p < b && isDigit(buf[p]!)) {
+        p++;
+        digits++;
+      }
       if (p < b && buf[p] === DOT) {
         p++;
-        while (p < b && isDigit(buf[p]!)) { p++; digits++; }
+        while (p < b && isDigit(buf[p]!)) {
+          p++;
+          digits++;
+        }
       }
       if (digits > 0 && p < b && (buf[p] === LOWER_E || buf[p] === UPPER_E)) {
         p++;

@@ -99,7 +99,13 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     return withDatabase(config, io, async (db) => {
       const r = await migrate(db, { log: (l) => err(l) });
       const fns = r.functions.length ? `; ${r.functions.length} function file${r.functions.length === 1 ? '' : 's'} of sql/functions applied` : '';
-      out(r.applied.length ? `migrated to version ${r.version} (${r.applied.length} applied${fns})` : r.functions.length ? `at version ${r.version}${fns}` : `already at version ${r.version}; nothing to do`);
+      out(
+        r.applied.length
+          ? `migrated to version ${r.version} (${r.applied.length} applied${fns})`
+          : r.functions.length
+            ? `at version ${r.version}${fns}`
+            : `already at version ${r.version}; nothing to do`,
+      );
       return 0;
     });
   }

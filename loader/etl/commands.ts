@@ -35,12 +35,14 @@ export async function etlQueue(
   }
   const known = await db.query('SELECT 1 FROM staging_games WHERE game_id = $1', [opts.gameId]);
   if (!known.rows.length) {
-    throw new EtlCommandError(
-      `game ${opts.gameId} has not been received from the tracker, so there is nothing to process; send its tracker export first`,
-    );
+    throw new EtlCommandError(`game ${opts.gameId} has not been received from the tracker, so there is nothing to process; send its tracker export first`);
   }
   const r = await enqueue(db, {
-    operation: 'process_game', gameId: opts.gameId, priority: opts.priority ?? 5, requestedBy: opts.requestedBy, payload: opts.payload,
+    operation: 'process_game',
+    gameId: opts.gameId,
+    priority: opts.priority ?? 5,
+    requestedBy: opts.requestedBy,
+    payload: opts.payload,
   });
   const job = await db.query<{ priority: number }>('SELECT priority FROM etl_queue WHERE id = $1', [r.jobId]);
   return { ...r, gameId: opts.gameId, priority: job.rows[0]?.priority ?? opts.priority ?? 5 };
@@ -89,9 +91,19 @@ export function formatEtlQueue(r: EtlQueueResult): string {
 function outcomeLine(o: JobOutcome): string {
   const base = `${jobLabel(o.job)}: ${o.status} in ${(o.durationMs / 1000).toFixed(1)} s`;
   if (o.status === 'succeeded') {
-    const r = o.result as { status?: string; reason?: string; tables?: Record<string, { inserted: number; deleted: number }>; findings?: { errors: number; warnings: number }; warnings?: string[] } | null;
+    const r = o.result as {
+      status?: string;
+      reason?: string;
+      tables?: Record<string, { inserted: number; deleted: number }>;
+      findings?: { errors: number; warnings: number };
+      warnings?: string[];
+    } | null;
     if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
-    const rows = r?.tables ? Object.entries(r.tables).map(([t, c]) => `${t} ${c.inserted}`).join(', ') : '';
+    const rows = r?.tables
+      ? Object.entries(r.tables)
+          .map(([t, c]) => `${t} ${c.inserted}`)
+          .join(', ')
+      : '';
     const f = r?.findings ? `; data quality: ${r.findings.errors} errors, ${r.findings.warnings} warnings` : '';
     // A run that committed but whose checks could not run says so (partial).
     const partial = r?.status === 'partial' ? `; PARTIAL: ${(r.warnings ?? []).join('; ')}` : '';
@@ -112,9 +124,16 @@ export function formatEtlStatus(s: QueueStatus): string {
   const lines = [
     `etl status: ${c.pending} pending${s.waitingForRetry ? ` (${s.waitingForRetry} waiting to retry)` : ''}, ${c.running} running, ${c.succeeded} succeeded, ${c.failed} failed`,
   ];
-  if (s.running.length) lines.push('running:', ...s.running.map((j) => `  ${jobLabel(j)} on ${j.lockedBy} since ${j.startedAt} (attempt ${j.attempts}/${j.maxAttempts})`));
+  if (s.running.length)
+    lines.push('running:', ...s.running.map((j) => `  ${jobLabel(j)} on ${j.lockedBy} since ${j.startedAt} (attempt ${j.attempts}/${j.maxAttempts})`));
   if (s.next.length) {
-    lines.push('next (priority, then oldest):', ...s.next.map((j) => `  ${jobLabel(j)} priority ${j.priority}, requested ${j.requestedAt} by ${j.requestedBy ?? '?'}${j.attempts ? `, retry after ${j.runAfter} (${j.errorMessage})` : ''}`));
+    lines.push(
+      'next (priority, then oldest):',
+      ...s.next.map(
+        (j) =>
+          `  ${jobLabel(j)} priority ${j.priority}, requested ${j.requestedAt} by ${j.requestedBy ?? '?'}${j.attempts ? `, retry after ${j.runAfter} (${j.errorMessage})` : ''}`,
+      ),
+    );
   }
   if (s.recent.length) {
     lines.push('recent:', ...s.recent.map((j) => `  ${jobLabel(j)} ${j.status} ${j.completedAt ?? ''}${j.status === 'failed' ? `: ${j.errorMessage}` : ''}`));

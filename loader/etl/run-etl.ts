@@ -70,8 +70,12 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
     throw new EtlError(`game id ${JSON.stringify(String(gameId))} is not a positive whole number`, gameId, null, true);
   }
   const rec: history.RunRecord = {
-    requestId: randomUUID(), operation: 'etl', scope: `game ${gameId}`, gameId,
-    source: 'tracker staging (staging_games, staging_events, staging_shifts)', initiatedBy: opts.initiatedBy,
+    requestId: randomUUID(),
+    operation: 'etl',
+    scope: `game ${gameId}`,
+    gameId,
+    source: 'tracker staging (staging_games, staging_events, staging_shifts)',
+    initiatedBy: opts.initiatedBy,
   };
   const historyId = await history.startRun(db, rec);
 
@@ -81,25 +85,26 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
       const r = await tx.query<{ r: ProcessResult }>('SELECT etl_process_game($1) AS r', [gameId]);
       const res = r.rows[0]!.r;
       if (!res.skipped) {
-        const tables = await tx.query<{ table_name: string }>(
-          "SELECT table_name FROM warehouse_tables WHERE category <> 'dims' ORDER BY load_order",
-        );
+        const tables = await tx.query<{ table_name: string }>("SELECT table_name FROM warehouse_tables WHERE category <> 'dims' ORDER BY load_order");
         for (const { table_name: table } of tables.rows) {
           await history.recordRunTable(tx, rec, historyId, {
-            table, operation: 'replace', deleted: res.deleted[table] ?? 0, inserted: res.inserted[table] ?? 0, durationMs: Date.now() - started,
+            table,
+            operation: 'replace',
+            deleted: res.deleted[table] ?? 0,
+            inserted: res.inserted[table] ?? 0,
+            durationMs: Date.now() - started,
           });
         }
       }
       const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + Number(b), 0);
-      await history.succeedRun(
-        tx, historyId, { inserted: sum(res.inserted), deleted: sum(res.deleted) }, Date.now() - started,
-        {
-          messages: [
-            ...(res.skipped && res.reason ? [res.reason] : []),
-            ...res.unresolved_players.map((u) => `${u.venue} #${u.number}${u.name ? ` (${u.name})` : ''} is not on the ${u.venue} roster: ${u.rows} rows have no player_id`),
-          ],
-        },
-      );
+      await history.succeedRun(tx, historyId, { inserted: sum(res.inserted), deleted: sum(res.deleted) }, Date.now() - started, {
+        messages: [
+          ...(res.skipped && res.reason ? [res.reason] : []),
+          ...res.unresolved_players.map(
+            (u) => `${u.venue} #${u.number}${u.name ? ` (${u.name})` : ''} is not on the ${u.venue} roster: ${u.rows} rows have no player_id`,
+          ),
+        ],
+      });
       return res;
     });
   } catch (err) {

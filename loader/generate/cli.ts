@@ -54,8 +54,13 @@ export async function runGenerate(argv: string[], io: GenerateIo): Promise<numbe
     values = parseArgs({
       args: argv,
       options: {
-        games: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, 'first-game': { type: 'string' },
-        dirty: { type: 'boolean' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        games: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        'first-game': { type: 'string' },
+        dirty: { type: 'boolean' },
+        workers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
@@ -75,7 +80,12 @@ export async function runGenerate(argv: string[], io: GenerateIo): Promise<numbe
   const progress = progressLine(io.stderr, started);
   try {
     const result = await generateExport({
-      games: args.games, outDir: args.out, seed: args.seed, firstGameId: args['first-game'], dirty: args.dirty, workers: args.workers,
+      games: args.games,
+      outDir: args.out,
+      seed: args.seed,
+      firstGameId: args['first-game'],
+      dirty: args.dirty,
+      workers: args.workers,
       onProgress: progress.update,
     });
     progress.finish();
@@ -100,7 +110,8 @@ function progressLine(stream: GenerateIo['stderr'], started: number) {
       if (now - last < (stream.isTTY ? 250 : 2000) || now - started < 1000) return;
       last = now;
       const seconds = (now - started) / 1000;
-      const text = `generate: ${p.gamesDone.toLocaleString('en-US')}/${p.games.toLocaleString('en-US')} games, ` +
+      const text =
+        `generate: ${p.gamesDone.toLocaleString('en-US')}/${p.games.toLocaleString('en-US')} games, ` +
         `${p.rows.toLocaleString('en-US')} rows, ${(p.bytes / 1e6).toFixed(1)} MB at ${(p.bytes / 1e6 / seconds).toFixed(1)} MB/s`;
       if (stream.isTTY) {
         stream.write(`\r\x1b[2K${text}`);

@@ -3,14 +3,26 @@
  * fact_shifts and fact_shifts_player, keyed as the ETL keys them.
  */
 import {
-  EVEN_STRENGTH, EVENT_DETAIL_2_ID, EVENT_DETAIL_ID, EVENT_TYPE_ID, PLAY_DETAIL_2_ID, PLAY_DETAIL_ID, SHIFT_START_TYPE_ID,
-  SHIFT_STOP_TYPE_ID, SLOT_ID, SUCCESS_ID, VENUE_ID, ZONE_ID, periodId, roleId,
+  EVEN_STRENGTH,
+  EVENT_DETAIL_2_ID,
+  EVENT_DETAIL_ID,
+  EVENT_TYPE_ID,
+  PLAY_DETAIL_2_ID,
+  PLAY_DETAIL_ID,
+  SHIFT_START_TYPE_ID,
+  SHIFT_STOP_TYPE_ID,
+  SLOT_ID,
+  SUCCESS_ID,
+  VENUE_ID,
+  ZONE_ID,
+  periodId,
+  roleId,
 } from './codes';
 import type { Player } from './league';
 import { flipZone, PERIOD_SECONDS, type SimEvent, type SimGame, type SimShift, type Venue, type Zone } from './game';
 import type { Row } from './value-style';
 
-const code = (table: ReadonlyMap<string, string>, name: string | null): string | null => (name === null ? null : table.get(name) ?? null);
+const code = (table: ReadonlyMap<string, string>, name: string | null): string | null => (name === null ? null : (table.get(name) ?? null));
 const zoneFor = (zoneHome: Zone | null, venue: Venue | null): Zone | null =>
   zoneHome === null || venue === null ? null : venue === 'Home' ? zoneHome : flipZone(zoneHome);
 
@@ -106,7 +118,13 @@ export function eventPlayerRows(e: SimEvent, event: Row, nextKey: () => string):
   });
 }
 
-const slotLabels = (prefix: 'home' | 'away') => [`${prefix}_forward_1`, `${prefix}_forward_2`, `${prefix}_forward_3`, `${prefix}_defense_1`, `${prefix}_defense_2`];
+const slotLabels = (prefix: 'home' | 'away') => [
+  `${prefix}_forward_1`,
+  `${prefix}_forward_2`,
+  `${prefix}_forward_3`,
+  `${prefix}_defense_1`,
+  `${prefix}_defense_2`,
+];
 
 export function shiftRow(sim: SimGame, s: SimShift): Row {
   const { game } = sim;

@@ -55,7 +55,8 @@ export interface GenerateResult {
 export class GenerateError extends Error {}
 
 function checkOptions(o: GenerateOptions): Required<Omit<GenerateOptions, 'onProgress'>> {
-  if (!Number.isInteger(o.games) || o.games < 1 || o.games > MAX_GAMES) throw new GenerateError(`games must be a whole number from 1 to ${MAX_GAMES}, not ${o.games}`);
+  if (!Number.isInteger(o.games) || o.games < 1 || o.games > MAX_GAMES)
+    throw new GenerateError(`games must be a whole number from 1 to ${MAX_GAMES}, not ${o.games}`);
   const seed = o.seed ?? DEFAULT_SEED;
   const firstGameId = o.firstGameId ?? DEFAULT_FIRST_GAME_ID;
   const workers = o.workers ?? defaultWorkers(o.games);

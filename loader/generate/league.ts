@@ -69,8 +69,15 @@ export function buildLeague(seed: number, games: number): League {
     const first = rng.pick(FIRST_NAMES);
     const last = rng.pick(LAST_NAMES);
     const p: Player = {
-      n: players.length + 1, id: playerId(players.length + 1), first, last, full: `${first} ${last}`,
-      position, number, rating: rng.int(2, 6), team,
+      n: players.length + 1,
+      id: playerId(players.length + 1),
+      first,
+      last,
+      full: `${first} ${last}`,
+      position,
+      number,
+      rating: rng.int(2, 6),
+      team,
     };
     players.push(p);
     team.players.push(p);
@@ -79,8 +86,18 @@ export function buildLeague(seed: number, games: number): League {
     const [name, longName, code] = TEAM_NAMES[i % TEAM_NAMES.length]!;
     const round = Math.floor(i / TEAM_NAMES.length);
     const suffix = ROMAN[round] ?? ` ${round + 1}`;
-    const team: Team = { n: i + 1, id: teamId(i + 1), name: name + suffix, longName: longName + suffix, code: round ? `${code}${round + 1}` : code, players: [] };
-    const skaterNumbers = rng.sample(Array.from({ length: 97 }, (_, k) => k + 2).filter((k) => !GOALIE_NUMBERS.includes(k)), ROSTER.length);
+    const team: Team = {
+      n: i + 1,
+      id: teamId(i + 1),
+      name: name + suffix,
+      longName: longName + suffix,
+      code: round ? `${code}${round + 1}` : code,
+      players: [],
+    };
+    const skaterNumbers = rng.sample(
+      Array.from({ length: 97 }, (_, k) => k + 2).filter((k) => !GOALIE_NUMBERS.includes(k)),
+      ROSTER.length,
+    );
     const goalieNumbers = rng.sample(GOALIE_NUMBERS, 2);
     ROSTER.forEach((pos, k) => addPlayer(team, pos, pos === 'Goalie' ? goalieNumbers[k]! : skaterNumbers[k]!));
     teams.push(team);

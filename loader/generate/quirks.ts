@@ -44,7 +44,12 @@ export function orphanEventPlayerRows(sim: SimGame, count: number, nextKey: () =
   quirks.orphanEventPlayerRows += count;
   const missing = gameKey('fact_events', sim.game.gameId, 0);
   return Array.from({ length: count }, () => ({
-    event_player_key: nextKey(), event_key: missing, game_id: sim.game.gameId, role_abrev: 'o', side_of_puck: 'Defensive', shift_key: missingShift(sim),
+    event_player_key: nextKey(),
+    event_key: missing,
+    game_id: sim.game.gameId,
+    role_abrev: 'o',
+    side_of_puck: 'Defensive',
+    shift_key: missingShift(sim),
   }));
 }
 

@@ -9,9 +9,7 @@ import { EVENT_ONLY, eventColumns, eventPlayerRows, shiftPlayerRows, shiftRow, s
 import { scheduleRow } from './dim-rows';
 import { gameKey, type GameKeyTable } from './keys';
 import { buildLeague, Schedule } from './league';
-import {
-  blankPlayer, duplicateEventRow, noQuirks, orphanEventPlayerRows, playerlessEventRow, unknownSkater, type InjectedQuirks,
-} from './quirks';
+import { blankPlayer, duplicateEventRow, noQuirks, orphanEventPlayerRows, playerlessEventRow, unknownSkater, type InjectedQuirks } from './quirks';
 import { mixSeed, Random } from './random';
 import type { SimGame } from './game';
 import { simulateGame } from './simulate';

@@ -11,7 +11,16 @@
  */
 import type { TableDecl } from '../warehouse';
 import {
-  CACHED, CELL_FORMATTERS, FLOAT_INT_TEXT, floatWrittenIntegers, INT_TEXT, NEEDS_QUOTES, quoteIfNeeded, styleOf, type Row, type ValueStyle,
+  CACHED,
+  CELL_FORMATTERS,
+  FLOAT_INT_TEXT,
+  floatWrittenIntegers,
+  INT_TEXT,
+  NEEDS_QUOTES,
+  quoteIfNeeded,
+  styleOf,
+  type Row,
+  type ValueStyle,
 } from './value-style';
 
 /** A row's values already written as CSV text, in the column order of the table that prepared them. */
@@ -74,10 +83,13 @@ export function rowFormatter(table: TableDecl): RowFormatter {
 function cellText(style: ValueStyle, i: number, k: string): string {
   const general = `f${i}(v, ${k})`;
   const fast =
-    style === 'text' ? `typeof v === 'string' && !NQ.test(v) ? v : ${general}`
-    : style === 'int' ? `typeof v === 'number' && v >= 0 && v < N && (v | 0) === v ? INT[v] : ${general}`
-    : style === 'float' ? `typeof v === 'number' && v >= 0 && v < N && (v | 0) === v ? FLT[v] : ${general}`
-    : general;
+    style === 'text'
+      ? `typeof v === 'string' && !NQ.test(v) ? v : ${general}`
+      : style === 'int'
+        ? `typeof v === 'number' && v >= 0 && v < N && (v | 0) === v ? INT[v] : ${general}`
+        : style === 'float'
+          ? `typeof v === 'number' && v >= 0 && v < N && (v | 0) === v ? FLT[v] : ${general}`
+          : general;
   return `v === null || v === '' ? '' : ${fast}`;
 }
 
@@ -100,12 +112,16 @@ function compileFormat(headers: readonly string[], styles: ReadonlyMap<string, V
     return `v = row[${k}]; c[${i}] = v === undefined ? ${fromBase} : ${cellText(styles.get(h)!, i, k)};`;
   });
   // One array of cells, reused: join copies them out.
-  return compile(headers, styles, `const c = new Array(${headers.length}).fill('');
+  return compile(
+    headers,
+    styles,
+    `const c = new Array(${headers.length}).fill('');
 return function format(row, base) {
   let v;
   ${cells.join('\n  ')}
   return c.join(',');
-};`);
+};`,
+  );
 }
 
 function compilePrepare(headers: readonly string[], styles: ReadonlyMap<string, ValueStyle>): (row: Row) => PreparedTexts {
@@ -113,10 +129,14 @@ function compilePrepare(headers: readonly string[], styles: ReadonlyMap<string, 
     const k = JSON.stringify(h);
     return `v = row[${k}]; if (v !== undefined) c[${i}] = ${cellText(styles.get(h)!, i, k)};`;
   });
-  return compile(headers, styles, `return function prepare(row) {
+  return compile(
+    headers,
+    styles,
+    `return function prepare(row) {
   const c = new Array(${headers.length});
   let v;
   ${cells.join('\n  ')}
   return c;
-};`);
+};`,
+  );
 }

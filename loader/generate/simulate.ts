@@ -10,8 +10,19 @@
 import { DETAIL_2, PLAY_DETAILS, PLAY_DETAILS_2 } from './codes';
 import { FIRST_EVENT_INDEX, gameKey } from './keys';
 import {
-  flip, flipZone, PERIOD_SECONDS, PERIODS, type EventPlayer, type Lineup, type SideState, type SimEvent, type SimGame, type SimGoal,
-  type SimShift, type Venue, type Zone,
+  flip,
+  flipZone,
+  PERIOD_SECONDS,
+  PERIODS,
+  type EventPlayer,
+  type Lineup,
+  type SideState,
+  type SimEvent,
+  type SimGame,
+  type SimGoal,
+  type SimShift,
+  type Venue,
+  type Zone,
 } from './game';
 import type { Player, ScheduledGame, Team } from './league';
 import { mixSeed, Random } from './random';
@@ -21,26 +32,77 @@ export function simulateGame(game: ScheduledGame, seed: number): SimGame {
 }
 
 /** Clock seconds between plays: ~1,500 events a game, as in the tracked games. */
-const STEP_SECONDS: readonly (readonly [number, number])[] = [[0, 14], [1, 18], [2, 20], [3, 17], [4, 13], [5, 9], [6, 6], [8, 3]];
+const STEP_SECONDS: readonly (readonly [number, number])[] = [
+  [0, 14],
+  [1, 18],
+  [2, 20],
+  [3, 17],
+  [4, 13],
+  [5, 9],
+  [6, 6],
+  [8, 3],
+];
 type Kind = 'possession' | 'pass' | 'zone' | 'turnover' | 'shot' | 'play' | 'loose' | 'penalty' | 'stoppage';
 const IN_ZONE: Record<Zone, readonly (readonly [Kind, number])[]> = {
-  o: [['possession', 30], ['pass', 22], ['zone', 5], ['turnover', 12], ['shot', 20], ['play', 2], ['loose', 0.4], ['penalty', 0.3], ['stoppage', 1.5]],
-  n: [['possession', 30], ['pass', 22], ['zone', 25], ['turnover', 12], ['play', 1], ['loose', 0.4], ['penalty', 0.2], ['stoppage', 1]],
-  d: [['possession', 30], ['pass', 22], ['zone', 25], ['turnover', 14], ['play', 1], ['stoppage', 1.2]],
+  o: [
+    ['possession', 30],
+    ['pass', 22],
+    ['zone', 5],
+    ['turnover', 12],
+    ['shot', 20],
+    ['play', 2],
+    ['loose', 0.4],
+    ['penalty', 0.3],
+    ['stoppage', 1.5],
+  ],
+  n: [
+    ['possession', 30],
+    ['pass', 22],
+    ['zone', 25],
+    ['turnover', 12],
+    ['play', 1],
+    ['loose', 0.4],
+    ['penalty', 0.2],
+    ['stoppage', 1],
+  ],
+  d: [
+    ['possession', 30],
+    ['pass', 22],
+    ['zone', 25],
+    ['turnover', 14],
+    ['play', 1],
+    ['stoppage', 1.2],
+  ],
 };
-const GOALS: readonly (readonly [number, number])[] = [[0, 8], [1, 16], [2, 20], [3, 18], [4, 14], [5, 10], [6, 7], [7, 4], [8, 3]];
+const GOALS: readonly (readonly [number, number])[] = [
+  [0, 8],
+  [1, 16],
+  [2, 20],
+  [3, 18],
+  [4, 14],
+  [5, 10],
+  [6, 7],
+  [7, 4],
+  [8, 3],
+];
 
 function dress(team: Team, venue: Venue, rng: Random): SideState {
   const goalies = team.players.filter((p) => p.position === 'Goalie');
-  const forwards = rng.sample(team.players.filter((p) => p.position === 'Forward'), 9);
+  const forwards = rng.sample(
+    team.players.filter((p) => p.position === 'Forward'),
+    9,
+  );
   const defense = team.players.filter((p) => p.position === 'Defense').slice(0, 4);
   const goalie = (rng.chance(0.8) ? goalies[0] : goalies[1]) ?? goalies[0]!;
   return {
-    venue, team, goalie,
+    venue,
+    team,
+    goalie,
     lines: [forwards.slice(0, 3), forwards.slice(3, 6), forwards.slice(6, 9)],
     pairs: [defense.slice(0, 2), defense.slice(2, 4)],
     dressed: [goalie, ...forwards, ...defense],
-    line: 0, pair: 0,
+    line: 0,
+    pair: 0,
   };
 }
 
@@ -123,20 +185,34 @@ class GameSimulation {
     const off = this.possession;
     const z = this.zoneOf(off);
     switch (this.rng.weighted(IN_ZONE[z])) {
-      case 'possession': return this.possessionEvent(off);
-      case 'pass': return this.pass(off);
-      case 'zone': return this.zonePlay(off, z);
-      case 'turnover': return this.turnover(off);
-      case 'shot': return this.shot(off);
-      case 'play': return this.playEvent(off);
-      case 'loose': return this.loosePuck(off);
-      case 'penalty': return this.penalty(off);
-      case 'stoppage': return this.randomStoppage(off, z);
+      case 'possession':
+        return this.possessionEvent(off);
+      case 'pass':
+        return this.pass(off);
+      case 'zone':
+        return this.zonePlay(off, z);
+      case 'turnover':
+        return this.turnover(off);
+      case 'shot':
+        return this.shot(off);
+      case 'play':
+        return this.playEvent(off);
+      case 'loose':
+        return this.loosePuck(off);
+      case 'penalty':
+        return this.penalty(off);
+      case 'stoppage':
+        return this.randomStoppage(off, z);
     }
   }
 
   private possessionEvent(off: Venue): void {
-    const detail = this.rng.weighted([[null, 60], ['PuckRetrieval', 23], ['PuckRecovery', 14], ['Regroup', 3]] as const);
+    const detail = this.rng.weighted([
+      [null, 60],
+      ['PuckRetrieval', 23],
+      ['PuckRecovery', 14],
+      ['Regroup', 3],
+    ] as const);
     const players = this.withOpponents([this.ep(this.skater(off), 'e', 1)], off, 0.5, 0.1);
     const success = detail === 'PuckRetrieval' || detail === 'PuckRecovery' ? (this.rng.chance(0.7) ? 's' : 'u') : null;
     this.emit('Possession', detail, { venue: off, players, success, duration: this.rng.chance(0.35) ? this.rng.int(1, 6) : 0 });
@@ -144,11 +220,18 @@ class GameSimulation {
 
   private pass(off: Venue): void {
     const passer = this.skater(off);
-    const outcome = this.rng.weighted([['Pass_Completed', 65], ['Pass_Missed', 21], ['Pass_Deflected', 9], ['Pass_Intercepted', 5]] as const);
+    const outcome = this.rng.weighted([
+      ['Pass_Completed', 65],
+      ['Pass_Missed', 21],
+      ['Pass_Deflected', 9],
+      ['Pass_Intercepted', 5],
+    ] as const);
     const players = [this.ep(passer, 'e', 1)];
     if (this.rng.chance(0.93)) players.push(this.ep(this.skater(off, passer), 'e', 2));
     this.emit('Pass', outcome, {
-      venue: off, players: this.withOpponents(players, off, 0.55, 0.1), detail2: this.rng.pick(DETAIL_2.Pass!),
+      venue: off,
+      players: this.withOpponents(players, off, 0.55, 0.1),
+      detail2: this.rng.pick(DETAIL_2.Pass!),
       success: outcome === 'Pass_Completed' ? 's' : 'u',
     });
     if (outcome === 'Pass_Intercepted' || (outcome !== 'Pass_Completed' && this.rng.chance(0.5))) this.changePossession();
@@ -164,7 +247,12 @@ class GameSimulation {
     const entry = z === 'n';
     const ok = this.rng.chance(0.92);
     const detail = entry ? (ok ? 'Zone_Entry' : 'Zone_Entryfailed') : ok ? 'Zone_Exit' : 'Zone_ExitFailed';
-    this.emit('Zone_Entry_Exit', detail, { venue: off, players, detail2: this.rng.pick(DETAIL_2[entry ? 'Zone_Entry' : 'Zone_Exit']!), success: ok ? 's' : 'u' });
+    this.emit('Zone_Entry_Exit', detail, {
+      venue: off,
+      players,
+      detail2: this.rng.pick(DETAIL_2[entry ? 'Zone_Entry' : 'Zone_Exit']!),
+      success: ok ? 's' : 'u',
+    });
     if (ok) this.moveTo(off, entry ? 'o' : 'n');
     else this.changePossession();
   }
@@ -184,7 +272,12 @@ class GameSimulation {
   private shot(off: Venue): void {
     const def = flip(off);
     const shooter = this.skater(off);
-    const outcome = this.rng.weighted([['Shot_OnNetSaved', 50], ['Shot_Blocked', 23], ['Shot_Missed', 21], ['Shot_TippedOnNetSaved', 3]] as const);
+    const outcome = this.rng.weighted([
+      ['Shot_OnNetSaved', 50],
+      ['Shot_Blocked', 23],
+      ['Shot_Missed', 21],
+      ['Shot_TippedOnNetSaved', 3],
+    ] as const);
     const onNet = outcome === 'Shot_OnNetSaved' || outcome === 'Shot_TippedOnNetSaved';
     const players = [this.ep(shooter, 'e', 1)];
     if (onNet) players.push(this.ep(this.sides[def].goalie, 'o', 1));
@@ -201,7 +294,10 @@ class GameSimulation {
     const goalie = this.sides[def].goalie;
     const rebound = this.rng.chance(0.67);
     this.emit('Save', rebound ? 'Save_Rebound' : 'Save_Freeze', {
-      venue: def, players: [this.ep(goalie, 'e', 1), this.ep(shooter, 'o', 1)], detail2: this.rng.pick(DETAIL_2.Save!), linked,
+      venue: def,
+      players: [this.ep(goalie, 'e', 1), this.ep(shooter, 'o', 1)],
+      detail2: this.rng.pick(DETAIL_2.Save!),
+      linked,
     });
     if (!rebound) {
       this.stoppage(def, goalie, 'Stoppage-GoalieStoppage', `${def} Goalie Stopped (after ${off} SOG)`, def === 'Home' ? 'd' : 'o');
@@ -246,7 +342,15 @@ class GameSimulation {
   }
 
   /** Whistle: the shift ends, the next one starts with a faceoff in `zoneHome`. */
-  private stoppage(venue: Venue, actor: Player, detail2: string, stopType: string, zoneHome: Zone, startType = 'OtherFaceoff', faceoffDetail = 'Faceoff_AfterStoppage'): void {
+  private stoppage(
+    venue: Venue,
+    actor: Player,
+    detail2: string,
+    stopType: string,
+    zoneHome: Zone,
+    startType = 'OtherFaceoff',
+    faceoffDetail = 'Faceoff_AfterStoppage',
+  ): void {
     this.emit('Stoppage', 'Stoppage_Play', { venue, players: [this.ep(actor, 'e', 1)], detail2 });
     this.emit('DeadIce', null, { venue, players: [this.ep(this.skater(venue), 'e', 1)] });
     this.endShift(stopType, this.rng.int(5, 35));
@@ -262,12 +366,24 @@ class GameSimulation {
     this.moveTo(venue, 'o');
     const scorer = this.skater(venue);
     const assist = this.rng.chance(0.8) ? this.skater(venue, scorer) : null;
-    if (assist) this.emit('Pass', 'Pass_Completed', { venue, players: [this.ep(assist, 'e', 1), this.ep(scorer, 'e', 2)], detail2: this.rng.pick(DETAIL_2.Pass!), success: 's' });
+    if (assist)
+      this.emit('Pass', 'Pass_Completed', {
+        venue,
+        players: [this.ep(assist, 'e', 1), this.ep(scorer, 'e', 2)],
+        detail2: this.rng.pick(DETAIL_2.Pass!),
+        success: 's',
+      });
     const goalie = this.sides[def].goalie;
     const linked = ++this.link;
     const players = [this.ep(scorer, 'e', 1), this.ep(goalie, 'o', 1)];
     this.emit('Shot', 'Shot_Goal', { venue, players, detail2: this.rng.pick(DETAIL_2.Shot!), success: 's', linked });
-    this.emit('Goal', 'Goal_Scored', { venue, players: [this.ep(scorer, 'e', 1), this.ep(goalie, 'o', 1)], detail2: this.rng.pick(DETAIL_2.Goal!), success: 's', linked });
+    this.emit('Goal', 'Goal_Scored', {
+      venue,
+      players: [this.ep(scorer, 'e', 1), this.ep(goalie, 'o', 1)],
+      detail2: this.rng.pick(DETAIL_2.Goal!),
+      success: 's',
+      linked,
+    });
     this.goals.push({ venue, period: this.period, scorer, assist });
     this.score[venue]++;
     if (venue === 'Home') this.shift.homeScored++;
@@ -294,7 +410,11 @@ class GameSimulation {
     this.clock = 0;
     const venue = this.possession;
     const last = p === PERIODS;
-    this.emit('Stoppage', last ? 'Stoppage_GameEnd' : 'Stoppage_Period', { venue, players: [this.ep(this.skater(venue), 'e', 1)], detail2: 'Stoppage-PeriodEnd' });
+    this.emit('Stoppage', last ? 'Stoppage_GameEnd' : 'Stoppage_Period', {
+      venue,
+      players: [this.ep(this.skater(venue), 'e', 1)],
+      detail2: 'Stoppage-PeriodEnd',
+    });
     this.endShift(last ? 'GameEnd' : 'Period End', 0);
     this.emit(last ? 'GameEnd' : 'Intermission', null, { venue: null, zone: null, structural: true });
   }
@@ -355,9 +475,23 @@ class GameSimulation {
 
   private startShift(startType: string | null, zoneHome: Zone | null): void {
     this.shift = {
-      key: gameKey('fact_shifts', this.game.gameId, this.shifts.length + 1), index: this.shifts.length + 1, period: this.period, start: this.clock, end: this.clock, startType, stopType: null, stoppage: 0,
-      home: this.lineupOf(this.sides.Home), away: this.lineupOf(this.sides.Away), startZone: zoneHome, endZone: this.zone,
-      homeGoals: this.score.Home, awayGoals: this.score.Away, homeScored: 0, awayScored: 0, periodStart: this.periodStart,
+      key: gameKey('fact_shifts', this.game.gameId, this.shifts.length + 1),
+      index: this.shifts.length + 1,
+      period: this.period,
+      start: this.clock,
+      end: this.clock,
+      startType,
+      stopType: null,
+      stoppage: 0,
+      home: this.lineupOf(this.sides.Home),
+      away: this.lineupOf(this.sides.Away),
+      startZone: zoneHome,
+      endZone: this.zone,
+      homeGoals: this.score.Home,
+      awayGoals: this.score.Away,
+      homeScored: 0,
+      awayScored: 0,
+      periodStart: this.periodStart,
     };
     this.shifts.push(this.shift);
   }
@@ -376,8 +510,14 @@ class GameSimulation {
     type: string,
     detail: string | null,
     o: {
-      venue: Venue | null; players?: EventPlayer[]; detail2?: string; success?: 's' | 'u' | null; duration?: number;
-      linked?: number | null; zone?: Zone | null; structural?: boolean;
+      venue: Venue | null;
+      players?: EventPlayer[];
+      detail2?: string;
+      success?: 's' | 'u' | null;
+      duration?: number;
+      linked?: number | null;
+      zone?: Zone | null;
+      structural?: boolean;
     },
   ): void {
     const rng = this.rng;
@@ -386,14 +526,29 @@ class GameSimulation {
     const playDetail = !structural && playDetails && rng.chance(0.25) ? rng.pick(playDetails) : null;
     const index = FIRST_EVENT_INDEX + this.events.length;
     this.events.push({
-      key: gameKey('fact_events', this.game.gameId, index), index, period: this.period, type, detail,
-      detail2: o.detail2 ?? null, success: o.success ?? null, venue: o.venue, zone: o.zone === undefined ? this.zone : o.zone,
-      clock: this.clock, duration: Math.min(o.duration ?? 0, this.clock), periodStart: this.periodStart, intermission: this.intermission,
-      shift: this.shift, linked: o.linked ?? null,
-      sequence: structural ? null : this.sequence, play: structural ? null : this.play,
-      playDetail, playDetail2: !structural && rng.chance(0.02) ? rng.pick(PLAY_DETAILS_2) : null,
+      key: gameKey('fact_events', this.game.gameId, index),
+      index,
+      period: this.period,
+      type,
+      detail,
+      detail2: o.detail2 ?? null,
+      success: o.success ?? null,
+      venue: o.venue,
+      zone: o.zone === undefined ? this.zone : o.zone,
+      clock: this.clock,
+      duration: Math.min(o.duration ?? 0, this.clock),
+      periodStart: this.periodStart,
+      intermission: this.intermission,
+      shift: this.shift,
+      linked: o.linked ?? null,
+      sequence: structural ? null : this.sequence,
+      play: structural ? null : this.play,
+      playDetail,
+      playDetail2: !structural && rng.chance(0.02) ? rng.pick(PLAY_DETAILS_2) : null,
       playSuccess: playDetail ? (rng.chance(0.6) ? 's' : 'u') : null,
-      pressured: !structural && rng.chance(0.17), zoneChange: this.zoneChange, players: o.players ?? [],
+      pressured: !structural && rng.chance(0.17),
+      zoneChange: this.zoneChange,
+      players: o.players ?? [],
     });
   }
 

@@ -69,11 +69,43 @@ export interface GameTally {
 
 function blank(player: Player, venue: Venue): PlayerTally {
   return {
-    player, venue, goals: 0, assists: 0, shots: 0, sog: 0, shotsBlocked: 0, shotsMissed: 0, passAttempts: 0, passCompleted: 0,
-    foWins: 0, foLosses: 0, zoneEntries: 0, zoneEntriesRush: 0, zoneExits: 0, zoneExitsRush: 0, giveaways: 0, takeaways: 0,
-    blocks: 0, retrievals: 0, battles: 0, saves: 0, savesFrozen: 0, saveDetails: {}, periodShots: [0, 0, 0], periodPoints: [0, 0, 0],
-    toi: 0, playingToi: 0, stoppage: 0, shiftCount: 0, logicalShifts: 0, plus: 0, minus: 0,
-    corsiFor: 0, corsiAgainst: 0, fenwickFor: 0, fenwickAgainst: 0,
+    player,
+    venue,
+    goals: 0,
+    assists: 0,
+    shots: 0,
+    sog: 0,
+    shotsBlocked: 0,
+    shotsMissed: 0,
+    passAttempts: 0,
+    passCompleted: 0,
+    foWins: 0,
+    foLosses: 0,
+    zoneEntries: 0,
+    zoneEntriesRush: 0,
+    zoneExits: 0,
+    zoneExitsRush: 0,
+    giveaways: 0,
+    takeaways: 0,
+    blocks: 0,
+    retrievals: 0,
+    battles: 0,
+    saves: 0,
+    savesFrozen: 0,
+    saveDetails: {},
+    periodShots: [0, 0, 0],
+    periodPoints: [0, 0, 0],
+    toi: 0,
+    playingToi: 0,
+    stoppage: 0,
+    shiftCount: 0,
+    logicalShifts: 0,
+    plus: 0,
+    minus: 0,
+    corsiFor: 0,
+    corsiAgainst: 0,
+    fenwickFor: 0,
+    fenwickAgainst: 0,
   };
 }
 
@@ -182,8 +214,14 @@ export function tallyGame(sim: SimGame, byPlayer: { player: Player; venue: Venue
   });
 
   const pairs: PairTally = {
-    shifts: new Int32Array(n * n), seconds: new Float64Array(n * n), goalsFor: new Int32Array(n * n), goalsAgainst: new Int32Array(n * n),
-    attemptsFor: new Int32Array(n * n), attemptsAgainst: new Int32Array(n * n), blockedFor: new Int32Array(n * n), blockedAgainst: new Int32Array(n * n),
+    shifts: new Int32Array(n * n),
+    seconds: new Float64Array(n * n),
+    goalsFor: new Int32Array(n * n),
+    goalsAgainst: new Int32Array(n * n),
+    attemptsFor: new Int32Array(n * n),
+    attemptsAgainst: new Int32Array(n * n),
+    blockedFor: new Int32Array(n * n),
+    blockedAgainst: new Int32Array(n * n),
   };
   for (const s of sim.shifts) {
     const on = [s.home.goalie, ...s.home.forwards, ...s.home.defense, s.away.goalie, ...s.away.forwards, ...s.away.defense];

@@ -20,7 +20,11 @@ const FLOAT_WRITTEN_INTEGERS: Readonly<Record<string, readonly (readonly [string
   fact_shifts: [['Period', 'shift_end_running_time']],
   fact_events: [['period', 'event_running_end']],
   fact_events_player: [['event_index', 'event_running_end']],
-  fact_shifts_player: [['period', 'pm_minus_ev'], ['team_en', 'team_pk'], ['cumulative_shift_duration', 'running_playing_toi']],
+  fact_shifts_player: [
+    ['period', 'pm_minus_ev'],
+    ['team_en', 'team_pk'],
+    ['cumulative_shift_duration', 'running_playing_toi'],
+  ],
   fact_player_game_stats: [
     ['toi_seconds', 'stoppage_seconds'],
     ['zone_entry_carry', 'zone_exits_uncontrolled'],

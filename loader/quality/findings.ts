@@ -42,7 +42,10 @@ export function summarizeFindings(findings: Finding[], limit = 50): FindingsSumm
 
 /** For a load's or a delete's result: ERRORs first, at most 20. */
 export function errorsFirst(findings: Finding[]): FindingsSummary {
-  return summarizeFindings([...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'ERROR' ? -1 : 1)), 20);
+  return summarizeFindings(
+    [...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'ERROR' ? -1 : 1)),
+    20,
+  );
 }
 
 /** Text for the CLI and Slack: a count line, then one line per finding (ERRORs first). */

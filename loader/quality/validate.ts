@@ -53,11 +53,25 @@ export async function validate(db: Queryable, opts: { gameIds?: number[] | null 
 
 export async function listRules(db: Queryable): Promise<Rule[]> {
   const res = await db.query<{
-    rule: string; stat_name: string; level: Level; measure: string; check_kind: string;
-    low: string | null; high: string | null; severity: Severity; description: string;
+    rule: string;
+    stat_name: string;
+    level: Level;
+    measure: string;
+    check_kind: string;
+    low: string | null;
+    high: string | null;
+    severity: Severity;
+    description: string;
   }>('SELECT rule, stat_name, level, measure, check_kind, low, high, severity, description FROM quality_rules ORDER BY level, rule');
   return res.rows.map((r) => ({
-    rule: r.rule, statName: r.stat_name, level: r.level, measure: r.measure, check: r.check_kind,
-    low: num(r.low), high: num(r.high), severity: r.severity, description: r.description,
+    rule: r.rule,
+    statName: r.stat_name,
+    level: r.level,
+    measure: r.measure,
+    check: r.check_kind,
+    low: num(r.low),
+    high: num(r.high),
+    severity: r.severity,
+    description: r.description,
   }));
 }

@@ -25,10 +25,14 @@ export interface Enqueued {
 }
 
 export async function enqueue(db: Queryable, r: EnqueueRequest): Promise<Enqueued> {
-  const res = await db.query<{ job_id: string; joined: boolean }>(
-    'SELECT job_id, joined FROM etl_queue_enqueue($1, $2, $3::jsonb, $4, $5, $6)',
-    [r.operation, r.gameId ?? null, JSON.stringify(r.payload ?? {}), r.priority ?? null, r.requestedBy, r.maxAttempts ?? null],
-  );
+  const res = await db.query<{ job_id: string; joined: boolean }>('SELECT job_id, joined FROM etl_queue_enqueue($1, $2, $3::jsonb, $4, $5, $6)', [
+    r.operation,
+    r.gameId ?? null,
+    JSON.stringify(r.payload ?? {}),
+    r.priority ?? null,
+    r.requestedBy,
+    r.maxAttempts ?? null,
+  ]);
   const row = res.rows[0]!;
   return { jobId: Number(row.job_id), joined: row.joined };
 }
@@ -36,11 +40,7 @@ export async function enqueue(db: Queryable, r: EnqueueRequest): Promise<Enqueue
 const interval = (ms: number) => `${Math.max(0, Math.round(ms))} milliseconds`;
 
 /** The next runnable job among `operations` (all when omitted), now running for `workerId`; null when none. */
-export async function claim(
-  db: Queryable,
-  workerId: string,
-  opts: { operations?: string[]; lockTimeoutMs: number },
-): Promise<Job | null> {
+export async function claim(db: Queryable, workerId: string, opts: { operations?: string[]; lockTimeoutMs: number }): Promise<Job | null> {
   const res = await db.query<JobRow>('SELECT * FROM etl_queue_claim($1, $2::text[], $3::interval)', [
     workerId,
     opts.operations ?? null,
@@ -129,10 +129,9 @@ export async function queueStatus(db: Queryable, opts: { limit?: number } = {}):
   const limit = opts.limit ?? 10;
   const counts = await db.query<{ status: JobStatus; n: string }>('SELECT status, count(*) AS n FROM etl_queue GROUP BY status');
   const waiting = await db.query<{ n: string }>("SELECT count(*) AS n FROM etl_queue WHERE status = 'pending' AND run_after > now()");
-  const next = await db.query<JobRow>(
-    "SELECT * FROM etl_queue WHERE status = 'pending' ORDER BY run_after > now(), priority DESC, requested_at, id LIMIT $1",
-    [limit],
-  );
+  const next = await db.query<JobRow>("SELECT * FROM etl_queue WHERE status = 'pending' ORDER BY run_after > now(), priority DESC, requested_at, id LIMIT $1", [
+    limit,
+  ]);
   const running = await db.query<JobRow>("SELECT * FROM etl_queue WHERE status = 'running' ORDER BY started_at LIMIT $1", [limit]);
   const recent = await db.query<JobRow>(
     "SELECT * FROM etl_queue WHERE status IN ('succeeded', 'failed') ORDER BY completed_at DESC NULLS LAST, id DESC LIMIT $1",

@@ -8,7 +8,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
 const S3EnvSchema = z.object({
-  DROP_BUCKET: z.string().trim().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, 'DROP_BUCKET must be an S3 bucket name').optional(),
+  DROP_BUCKET: z
+    .string()
+    .trim()
+    .min(3)
+    .max(63)
+    .regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, 'DROP_BUCKET must be an S3 bucket name')
+    .optional(),
   AWS_ENDPOINT_URL_S3: z.string().trim().url('AWS_ENDPOINT_URL_S3 must be a URL').optional(),
   AWS_REGION: z.string().trim().min(1).optional(),
   AWS_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
@@ -30,10 +36,13 @@ export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3Config 
   if (!parsed.success) throw new Error(`invalid S3 configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   const d = parsed.data;
   return {
-    bucket: d.DROP_BUCKET, endpoint: d.AWS_ENDPOINT_URL_S3, region: d.AWS_REGION ?? 'us-east-1',
-    credentials: d.AWS_ENDPOINT_URL_S3 && d.AWS_ACCESS_KEY_ID && d.AWS_SECRET_ACCESS_KEY
-      ? { accessKeyId: d.AWS_ACCESS_KEY_ID, secretAccessKey: d.AWS_SECRET_ACCESS_KEY, ...(d.AWS_SESSION_TOKEN ? { sessionToken: d.AWS_SESSION_TOKEN } : {}) }
-      : undefined,
+    bucket: d.DROP_BUCKET,
+    endpoint: d.AWS_ENDPOINT_URL_S3,
+    region: d.AWS_REGION ?? 'us-east-1',
+    credentials:
+      d.AWS_ENDPOINT_URL_S3 && d.AWS_ACCESS_KEY_ID && d.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: d.AWS_ACCESS_KEY_ID, secretAccessKey: d.AWS_SECRET_ACCESS_KEY, ...(d.AWS_SESSION_TOKEN ? { sessionToken: d.AWS_SESSION_TOKEN } : {}) }
+        : undefined,
   };
 }
 

@@ -30,7 +30,9 @@ export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string
     o.batch !== undefined ? `batches/${o.batch}` : undefined,
     o.operation && o.batch === undefined ? `op=${o.operation}` : undefined,
     o.gameId !== undefined && o.batch === undefined ? `game=${o.gameId}` : undefined,
-  ].filter(Boolean).join('/');
+  ]
+    .filter(Boolean)
+    .join('/');
   const planned = o.files.map((file) => ({ file, key: `${base ? `${base}/` : ''}${path.basename(file)}` }));
   for (const { key } of planned) {
     const why = unsafeKey(key);
@@ -44,7 +46,11 @@ export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string
     keys.push(key);
   }
   if (o.batch !== undefined) {
-    const manifest = { files: o.files.map((f) => path.basename(f)), ...(o.operation ? { operation: o.operation } : {}), ...(o.gameId !== undefined ? { game: o.gameId } : {}) };
+    const manifest = {
+      files: o.files.map((f) => path.basename(f)),
+      ...(o.operation ? { operation: o.operation } : {}),
+      ...(o.gameId !== undefined ? { game: o.gameId } : {}),
+    };
     const key = `${base}/${MANIFEST}`;
     await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: key, Body: JSON.stringify(manifest, null, 2), ContentType: 'application/json' }));
     log(`uploaded the batch manifest → s3://${o.bucket}/${key}`);

@@ -129,7 +129,10 @@ export function classifyKey(key: string): KeyKind {
   const stem = name.slice(0, -4);
   const table = [...TABLE_NAMES].sort((a, b) => b.length - a.length).find((t) => stem === t || (stem.startsWith(t) && DATE_SUFFIX.test(stem.slice(t.length))));
   if (!table) {
-    return { kind: 'unknown', reason: `cannot tell which table "${name}" is for: name it <table>.csv or <table>_<YYYY-MM-DD>.csv (tables: ${TABLE_NAMES.join(', ')})` };
+    return {
+      kind: 'unknown',
+      reason: `cannot tell which table "${name}" is for: name it <table>.csv or <table>_<YYYY-MM-DD>.csv (tables: ${TABLE_NAMES.join(', ')})`,
+    };
   }
   const exportedAt = exportDateOf(key, stem.slice(table.length));
   return { kind: 'csv', table, operation, gameId, ...(exportedAt ? { exportedAt } : {}) };

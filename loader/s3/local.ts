@@ -8,7 +8,9 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as new (opts: Record<string, unknown>) => {
+const S3rver = require('s3rver') as new (
+  opts: Record<string, unknown>,
+) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   on(event: 'event', fn: (e: S3EventLike) => void): void;
@@ -19,7 +21,10 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RV
 
 /** How real S3 writes a key in an event: URL-encoded, space as `+`, slashes kept. */
 export function encodeS3Key(key: string): string {
-  return key.split('/').map((seg) => encodeURIComponent(seg).replace(/%20/g, '+')).join('/');
+  return key
+    .split('/')
+    .map((seg) => encodeURIComponent(seg).replace(/%20/g, '+'))
+    .join('/');
 }
 
 export function asRealS3Event(e: S3EventLike): S3EventLike {
@@ -36,12 +41,7 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
-export async function startLocalS3(opts: {
-  dir: string;
-  bucket: string;
-  port?: number;
-  onEvent?: (e: S3EventLike) => void;
-}): Promise<LocalS3> {
+export async function startLocalS3(opts: { dir: string; bucket: string; port?: number; onEvent?: (e: S3EventLike) => void }): Promise<LocalS3> {
   mkdirSync(opts.dir, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',

@@ -13,11 +13,13 @@ import { OPERATIONS, type Operation } from '../warehouse';
 import { classifyKey, exportDateOf, MANIFEST, type ExportDate } from './keys';
 import { listAll, type ObjectRef } from './objects';
 
-const ManifestSchema = z.object({
-  files: z.array(z.string().min(1).max(1024)).min(1).optional(),
-  operation: z.enum(OPERATIONS).optional(),
-  game: z.number().int().positive().max(2147483647).optional(),
-}).strict();
+const ManifestSchema = z
+  .object({
+    files: z.array(z.string().min(1).max(1024)).min(1).optional(),
+    operation: z.enum(OPERATIONS).optional(),
+    game: z.number().int().positive().max(2147483647).optional(),
+  })
+  .strict();
 
 export interface Batch {
   operation?: Operation;

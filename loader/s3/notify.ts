@@ -14,7 +14,11 @@ export function slackNotifier(opts: { token: string; channel: string; apiUrl?: s
       const r = await doFetch(`${base}chat.postMessage`, {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${opts.token}` },
-        body: JSON.stringify({ channel: opts.channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '```' + text.slice(0, 2900) + '```' } }] }),
+        body: JSON.stringify({
+          channel: opts.channel,
+          text,
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '```' + text.slice(0, 2900) + '```' } }],
+        }),
       });
       const body = (await r.json().catch(() => ({}))) as { ok?: boolean; error?: string };
       if (!r.ok || body.ok === false) throw new Error(`Slack chat.postMessage failed: ${body.error ?? r.status}`);

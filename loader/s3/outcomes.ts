@@ -23,7 +23,9 @@ export function copySource(o: S3ObjectEvent): string {
 /** A refused object leaves a history row too, with the object in its context. */
 export async function refuse(db: Queryable, obj: S3ObjectEvent, by: string, message: string): Promise<void> {
   await recordObjectRefused(db, {
-    object: s3Url(obj), message, initiatedBy: by,
+    object: s3Url(obj),
+    message,
+    initiatedBy: by,
     context: { bucket: obj.bucket, key: obj.key, etag: obj.etag ?? obj.head?.etag, sequencer: obj.sequencer },
   });
 }
@@ -54,10 +56,14 @@ export async function afterwards(
     try {
       await deps.s3.send(new CopyObjectCommand({ Bucket: o.bucket, Key: folder + o.key, CopySource: copySource(o) }));
       if (where === 'failed') {
-        await deps.s3.send(new PutObjectCommand({
-          Bucket: o.bucket, Key: `${folder}${o.key}.error.json`, ContentType: 'application/json',
-          Body: JSON.stringify({ object: s3Url(o), error: info.error ?? text, historyId: info.historyId, requestId: info.requestId }, null, 2),
-        }));
+        await deps.s3.send(
+          new PutObjectCommand({
+            Bucket: o.bucket,
+            Key: `${folder}${o.key}.error.json`,
+            ContentType: 'application/json',
+            Body: JSON.stringify({ object: s3Url(o), error: info.error ?? text, historyId: info.historyId, requestId: info.requestId }, null, 2),
+          }),
+        );
       }
     } catch (err) {
       deps.log?.(`could not copy ${s3Url(o)} to ${where}/: ${(err as Error).message}`);

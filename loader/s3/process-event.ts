@@ -20,8 +20,18 @@ import type { SlackNotifier } from './notify';
 import { afterwards, refuse } from './outcomes';
 import { objectFile, s3Url } from './objects';
 import {
-  claimObject, claimState, DEFAULT_LEASE_MS, finishObject, holdClaim, newerExport, registerExport, skipStale,
-  type Claim, type ExportEntry, type NewerExport, type S3ObjectEvent,
+  claimObject,
+  claimState,
+  DEFAULT_LEASE_MS,
+  finishObject,
+  holdClaim,
+  newerExport,
+  registerExport,
+  skipStale,
+  type Claim,
+  type ExportEntry,
+  type NewerExport,
+  type S3ObjectEvent,
 } from './tracking';
 
 export interface S3EventRecord {
@@ -75,15 +85,21 @@ export async function handleS3Event(event: S3EventLike, deps: LoaderDeps): Promi
   }
   const outcomes: RecordOutcome[] = [];
   for (const record of event.Records) {
-    const o = await handleRecord(record, deps).catch((err: unknown): RecordOutcome => ({
-      key: record.s3?.object?.key ?? '?', status: 'failed', message: (err as Error).message,
-    }));
+    const o = await handleRecord(record, deps).catch(
+      (err: unknown): RecordOutcome => ({
+        key: record.s3?.object?.key ?? '?',
+        status: 'failed',
+        message: (err as Error).message,
+      }),
+    );
     log(`${o.status}: ${o.key}: ${o.message.split('\n')[0]}`);
     outcomes.push(o);
   }
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (failed.length) {
-    throw new LoadFailedError(`${failed.length} of ${outcomes.length} objects failed to load: ${failed.map((f) => `${f.key}: ${f.message.split('\n')[0]}`).join(' | ')}`);
+    throw new LoadFailedError(
+      `${failed.length} of ${outcomes.length} objects failed to load: ${failed.map((f) => `${f.key}: ${f.message.split('\n')[0]}`).join(' | ')}`,
+    );
   }
   return outcomes;
 }
@@ -238,8 +254,15 @@ async function loadObject(
   // its success stands, and the claim is ended here.)
   if (now.status === 'loaded' || (result.status === 'succeeded' && now.status === 'loading')) {
     await finishObject(deps.db, claim, 'loaded', { requestId: result.requestId, historyId: result.historyId });
-    await afterwards(deps, members, 'processed', text, { historyId: result.historyId, requestId: result.requestId }, members,
-      result.status === 'partial' ? 'Loaded, PARTIAL (rows rejected or checks that did not run: see the warnings)' : 'Loaded');
+    await afterwards(
+      deps,
+      members,
+      'processed',
+      text,
+      { historyId: result.historyId, requestId: result.requestId },
+      members,
+      result.status === 'partial' ? 'Loaded, PARTIAL (rows rejected or checks that did not run: see the warnings)' : 'Loaded',
+    );
     return { key, status: 'loaded', message: `loaded${result.status === 'partial' ? ', partial' : ''} (history #${result.historyId})`, result };
   }
   const lostTo = await newerExport(deps.db, claim.id, true);
@@ -269,10 +292,10 @@ async function stale(
   result?: LoadResult,
 ): Promise<RecordOutcome> {
   const mine = entries.find((e) => e.table === newer.table)?.exportedAt;
-  const message = `not loaded: ${s3Url(obj)} is an older export of ${newer.table}${mine ? ` (${formatExportDate(mine)})` : ''} than ${newer.url} (${newer.exportedAt})` +
+  const message =
+    `not loaded: ${s3Url(obj)} is an older export of ${newer.table}${mine ? ` (${formatExportDate(mine)})` : ''} than ${newer.url} (${newer.exportedAt})` +
     `, loaded ${record ? 'first' : 'while this one was loading'}${newer.historyId ? ` (history #${newer.historyId})` : ''}: newest wins, so it was skipped`;
   if (record) await refuse(deps.db, obj, by, message);
   await afterwards(deps, members, 'failed', message, { historyId: result?.historyId, requestId: result?.requestId }, undefined, 'Skipped, an older export');
   return { key: obj.key, status: 'skipped', message, result };
 }
-

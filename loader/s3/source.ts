@@ -24,7 +24,13 @@ import { listAll, objectFile, type ObjectRef } from './objects';
 export async function latestExportsSource(s3: S3Client, bucket: string): Promise<Source> {
   const chosen = await latestExports(s3, bucket);
   const units = [...new Set([...chosen.values()].map((c) => c.unit))];
-  const taken = units.map((u) => `${u} for ${[...chosen].filter(([, c]) => c.unit === u).map(([t]) => t).join(', ')}`);
+  const taken = units.map(
+    (u) =>
+      `${u} for ${[...chosen]
+        .filter(([, c]) => c.unit === u)
+        .map(([t]) => t)
+        .join(', ')}`,
+  );
   return {
     describe: () => `s3://${bucket}/ (latest exports: ${taken.length ? taken.join('; ') : 'none loadable'})`,
     async fileFor(table) {
@@ -62,7 +68,7 @@ async function latestExports(s3: S3Client, bucket: string): Promise<Map<string, 
       units.push({ label: k.folder, time, batch: { folder: k.folder, manifest: key } });
     } else if (k.kind === 'batch-member' && k.table && manifests.has(`${k.batch}${MANIFEST}`)) {
       const name = classifyKey(key.slice(k.batch.length));
-      consider(k.table, name.kind === 'csv' ? name.exportedAt ?? exportDateOf(key) : undefined);
+      consider(k.table, name.kind === 'csv' ? (name.exportedAt ?? exportDateOf(key)) : undefined);
     }
   }
   // Newest first; at the same time (S3 keeps seconds), a batch before a single file.

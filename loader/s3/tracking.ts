@@ -118,7 +118,9 @@ export async function claimObject(db: Database, o: S3ObjectEvent, kind: string, 
           [o.bucket, o.key, o.versionId ?? null, o.etag ?? null, o.sequencer, identity, kind],
         );
         return {
-          claimed: false, state: 'done', firstSkip: true,
+          claimed: false,
+          state: 'done',
+          firstSkip: true,
           why: `${name} is older than an upload of the same key (sequencer ${n.sequencer}) that ${n.history_id ? `already loaded (history #${n.history_id})` : 'is loading'}: newest wins, so it was skipped`,
         };
       }
@@ -130,7 +132,17 @@ export async function claimObject(db: Database, o: S3ObjectEvent, kind: string, 
          holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until, received_at = now(), completed_at = NULL,
          note = CASE WHEN $9::uuid IS NULL THEN NULL ELSE 'taken over from loader ' || $9 || ', whose lease ran out' END
        RETURNING id, holder::text`,
-      [o.bucket, o.key, o.versionId ?? o.head?.versionId ?? null, o.etag ?? o.head?.etag ?? null, o.sequencer ?? null, identity, kind, lease.leaseMs / 1000, tookOver ?? null],
+      [
+        o.bucket,
+        o.key,
+        o.versionId ?? o.head?.versionId ?? null,
+        o.etag ?? o.head?.etag ?? null,
+        o.sequencer ?? null,
+        identity,
+        kind,
+        lease.leaseMs / 1000,
+        tookOver ?? null,
+      ],
     );
     return { claimed: true, id: Number(r.rows[0]!.id), holder: r.rows[0]!.holder, ...(tookOver ? { tookOver } : {}) };
   });
@@ -148,7 +160,13 @@ export async function registerExport(db: Database, claim: { id: number; holder: 
        SELECT $1, t.table_name, t.game_id, t.export_date, t.export_time
        FROM unnest($2::text[], $3::integer[], $4::date[], $5::time[]) AS t (table_name, game_id, export_date, export_time)
        ON CONFLICT (object_id, table_name) DO UPDATE SET game_id = EXCLUDED.game_id, export_date = EXCLUDED.export_date, export_time = EXCLUDED.export_time`,
-      [claim.id, entries.map((e) => e.table), entries.map((e) => e.gameId ?? null), entries.map((e) => e.exportedAt?.date ?? null), entries.map((e) => e.exportedAt?.time ?? null)],
+      [
+        claim.id,
+        entries.map((e) => e.table),
+        entries.map((e) => e.gameId ?? null),
+        entries.map((e) => e.exportedAt?.date ?? null),
+        entries.map((e) => e.exportedAt?.time ?? null),
+      ],
     );
     const newer = await newerExport(tx, claim.id, false);
     if (!newer) return null;
@@ -163,14 +181,21 @@ export async function registerExport(db: Database, claim: { id: number; holder: 
 
 /** The newer export that makes object `id` stale, if any (bs_s3_newer_export). */
 export async function newerExport(db: Queryable, id: number, committedOnly: boolean): Promise<NewerExport | null> {
-  const r = await db.query<{ object_id: string; bucket: string; key: string; table_name: string; export_date: string; export_time: string | null; history_id: string | null }>(
-    'SELECT object_id, bucket, key, table_name, export_date::text, export_time::text, history_id FROM bs_s3_newer_export($1, $2)',
-    [id, committedOnly],
-  );
+  const r = await db.query<{
+    object_id: string;
+    bucket: string;
+    key: string;
+    table_name: string;
+    export_date: string;
+    export_time: string | null;
+    history_id: string | null;
+  }>('SELECT object_id, bucket, key, table_name, export_date::text, export_time::text, history_id FROM bs_s3_newer_export($1, $2)', [id, committedOnly]);
   const n = r.rows[0];
   if (!n) return null;
   return {
-    objectId: Number(n.object_id), url: url(n), table: n.table_name,
+    objectId: Number(n.object_id),
+    url: url(n),
+    table: n.table_name,
     exportedAt: formatExportDate({ date: n.export_date, time: n.export_time ?? undefined }),
     historyId: n.history_id === null ? null : Number(n.history_id),
   };

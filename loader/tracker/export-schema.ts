@@ -24,10 +24,15 @@ const optionalText = z
 const period = z.preprocess((v) => (v === 'OT' || v === 'ot' ? 4 : v), wholeNumber);
 
 /** A period-clock time, mm:ss (seconds may have a fraction: 00:0.01). */
-const clock = z.preprocess(
-  emptyToNull,
-  z.string().regex(/^\s*\d{1,3}:\d{1,2}(\.\d+)?\s*$/, 'must be a clock time mm:ss').nullish(),
-).transform((v) => v ?? null);
+const clock = z
+  .preprocess(
+    emptyToNull,
+    z
+      .string()
+      .regex(/^\s*\d{1,3}:\d{1,2}(\.\d+)?\s*$/, 'must be a clock time mm:ss')
+      .nullish(),
+  )
+  .transform((v) => v ?? null);
 
 const venue = z.enum(['home', 'away'], { message: "must be 'home' or 'away'" });
 
@@ -44,7 +49,10 @@ const eventPlayer = z.object({
   playSuccess: optionalText,
   pressure: optionalText,
   sideOfPuck: optionalText,
-  xy: z.array(point).nullish().transform((v) => v ?? []),
+  xy: z
+    .array(point)
+    .nullish()
+    .transform((v) => v ?? []),
 });
 
 const successFlag = z
@@ -67,10 +75,22 @@ const event = z.object({
   assistToGoalIdx: optionalWhole,
   sequenceIdx: optionalWhole,
   playIdx: optionalWhole,
-  players: z.array(eventPlayer).nullish().transform((v) => v ?? []),
-  puckXY: z.array(point).nullish().transform((v) => v ?? null),
-  netXY: z.array(point).nullish().transform((v) => v ?? null),
-  isHighlight: z.boolean().nullish().transform((v) => v ?? null),
+  players: z
+    .array(eventPlayer)
+    .nullish()
+    .transform((v) => v ?? []),
+  puckXY: z
+    .array(point)
+    .nullish()
+    .transform((v) => v ?? null),
+  netXY: z
+    .array(point)
+    .nullish()
+    .transform((v) => v ?? null),
+  isHighlight: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 const slotPlayer = z.object({ num: wholeNumber, name: optionalText }).nullable();
@@ -117,17 +137,31 @@ export const trackerExportSchema = z
     homeTeam: z.string().min(1, 'must name the home team'),
     awayTeam: z.string().min(1, 'must name the away team'),
     version: optionalText,
-    exportDate: z.preprocess(
-      emptyToNull,
-      z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO date and time').nullish(),
-    ).transform((v) => v ?? null),
+    exportDate: z
+      .preprocess(
+        emptyToNull,
+        z
+          .string()
+          .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO date and time')
+          .nullish(),
+      )
+      .transform((v) => v ?? null),
     rosters: z.object({
       home: z.array(rosterPlayer).superRefine(uniqueNumbers('home')),
       away: z.array(rosterPlayer).superRefine(uniqueNumbers('away')),
     }),
-    periodLengths: z.record(z.string(), z.number().nullable()).nullish().transform((v) => v ?? null),
-    events: z.array(event).nullish().transform((v) => v ?? []),
-    shifts: z.array(shift).nullish().transform((v) => v ?? []),
+    periodLengths: z
+      .record(z.string(), z.number().nullable())
+      .nullish()
+      .transform((v) => v ?? null),
+    events: z
+      .array(event)
+      .nullish()
+      .transform((v) => v ?? []),
+    shifts: z
+      .array(shift)
+      .nullish()
+      .transform((v) => v ?? []),
   })
   .superRefine((x, ctx) => {
     const seen = new Set<number>();

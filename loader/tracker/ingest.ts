@@ -44,14 +44,20 @@ interface StageResult {
 /** What is sent to the database: the validated fields only (never `settings`). */
 function stagingPayload(x: TrackerExport): string {
   return JSON.stringify({
-    gameId: x.gameId, homeTeam: x.homeTeam, awayTeam: x.awayTeam, version: x.version, exportDate: x.exportDate,
-    rosters: x.rosters, periodLengths: x.periodLengths, events: x.events, shifts: x.shifts,
+    gameId: x.gameId,
+    homeTeam: x.homeTeam,
+    awayTeam: x.awayTeam,
+    version: x.version,
+    exportDate: x.exportDate,
+    rosters: x.rosters,
+    periodLengths: x.periodLengths,
+    events: x.events,
+    shifts: x.shifts,
   });
 }
 
 const pendingEtlJob = async (db: { query: Database['query'] }, gameId: number) =>
-  (await db.query<{ id: string }>("SELECT id FROM etl_queue WHERE status = 'pending' AND operation = 'process_game' AND game_id = $1", [gameId]))
-    .rows[0]?.id;
+  (await db.query<{ id: string }>("SELECT id FROM etl_queue WHERE status = 'pending' AND operation = 'process_game' AND game_id = $1", [gameId])).rows[0]?.id;
 
 export async function ingestTrackerExport(db: Database, input: TrackerInput, opts: IngestOptions): Promise<IngestResult> {
   const started = Date.now();
@@ -61,7 +67,14 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
     data = await readTrackerExport(input);
   } catch (err) {
     if (err instanceof TrackerExportError) {
-      const rec = { requestId, operation: 'ingest' as const, scope: err.gameId !== null ? `game ${err.gameId}` : 'game ?', gameId: err.gameId, source: opts.source, initiatedBy: opts.initiatedBy };
+      const rec = {
+        requestId,
+        operation: 'ingest' as const,
+        scope: err.gameId !== null ? `game ${err.gameId}` : 'game ?',
+        gameId: err.gameId,
+        source: opts.source,
+        initiatedBy: opts.initiatedBy,
+      };
       const id = await history.startRun(db, rec);
       await history.failRun(db, id, 'refused', err.message, Date.now() - started);
     }
@@ -69,7 +82,12 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
   }
 
   const rec: history.RunRecord = {
-    requestId, operation: 'ingest', scope: `game ${data.gameId}`, gameId: data.gameId, source: opts.source, initiatedBy: opts.initiatedBy,
+    requestId,
+    operation: 'ingest',
+    scope: `game ${data.gameId}`,
+    gameId: data.gameId,
+    source: opts.source,
+    initiatedBy: opts.initiatedBy,
   };
   const historyId = await history.startRun(db, rec);
   try {
@@ -82,7 +100,8 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
       const after = staged.game_end ? await pendingEtlJob(tx, data.gameId) : undefined;
       const queued = after !== undefined ? { jobId: Number(after), joined: before !== undefined } : null;
       await history.succeedRun(
-        tx, historyId,
+        tx,
+        historyId,
         { rowsInFile: staged.events + staged.shifts, inserted: staged.events + staged.shifts, deleted: staged.replaced_events + staged.replaced_shifts },
         Date.now() - started,
         { tracker: { events: staged.events, shifts: staged.shifts, game_end: staged.game_end, etl_job: queued } },
@@ -90,10 +109,16 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
       return { staged, queued };
     });
     return {
-      gameId: data.gameId, homeTeam: data.homeTeam, awayTeam: data.awayTeam,
-      events: staged.events, shifts: staged.shifts,
+      gameId: data.gameId,
+      homeTeam: data.homeTeam,
+      awayTeam: data.awayTeam,
+      events: staged.events,
+      shifts: staged.shifts,
       replaced: { events: staged.replaced_events, shifts: staged.replaced_shifts },
-      gameEnded: staged.game_end, queued, historyId, durationMs: Date.now() - started,
+      gameEnded: staged.game_end,
+      queued,
+      historyId,
+      durationMs: Date.now() - started,
     };
   } catch (err) {
     await history.failRun(db, historyId, 'failed', `storing the tracker export of game ${data.gameId} failed: ${(err as Error).message}`, Date.now() - started);

@@ -80,7 +80,8 @@ export async function readTrackerExport(input: TrackerInput): Promise<TrackerExp
   if (parsed.success) return parsed.data;
 
   const rawGame = (raw as Record<string, unknown>).gameId;
-  const gameId = typeof rawGame === 'number' && Number.isSafeInteger(rawGame) ? rawGame : typeof rawGame === 'string' && /^\d+$/.test(rawGame) ? Number(rawGame) : null;
+  const gameId =
+    typeof rawGame === 'number' && Number.isSafeInteger(rawGame) ? rawGame : typeof rawGame === 'string' && /^\d+$/.test(rawGame) ? Number(rawGame) : null;
   const problems = parsed.error.issues.map((i) => `${pathText(i.path)}: ${issueMessage(i, raw)}`);
   const shown = problems.slice(0, MAX_PROBLEMS);
   const more = problems.length > MAX_PROBLEMS ? `\n  ... and ${problems.length - MAX_PROBLEMS} more` : '';
@@ -123,7 +124,9 @@ function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   switch (typeof v) {
     case 'string':
-      return v.length > MAX_QUOTED ? `the text ${JSON.stringify(v.slice(0, MAX_QUOTED)).slice(0, -1)}…" (${v.length.toLocaleString('en-US')} characters)` : `the text ${JSON.stringify(v)}`;
+      return v.length > MAX_QUOTED
+        ? `the text ${JSON.stringify(v.slice(0, MAX_QUOTED)).slice(0, -1)}…" (${v.length.toLocaleString('en-US')} characters)`
+        : `the text ${JSON.stringify(v)}`;
     case 'number':
     case 'boolean':
       return `the ${typeof v} ${String(v)}`;

@@ -22,10 +22,18 @@ export interface Relation {
 
 /** Declared in load order within each category. */
 const DECLARED: TableDecl[] = [
-  dimPlayer, dimTeam, dimSchedule,
-  factShifts, factEvents, factEventsPlayer, factShiftsPlayer,
-  factPlayerGameStats, factTeamGameStats, factGoalieGameStats,
-  factH2h, factWowy,
+  dimPlayer,
+  dimTeam,
+  dimSchedule,
+  factShifts,
+  factEvents,
+  factEventsPlayer,
+  factShiftsPlayer,
+  factPlayerGameStats,
+  factTeamGameStats,
+  factGoalieGameStats,
+  factH2h,
+  factWowy,
 ];
 
 /**

@@ -10,7 +10,10 @@
  * Supabase's REST API. Two headers of one file that map to the same name are an error.
  */
 export function columnNameFor(header: string): string {
-  const lowered = header.trim().toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const lowered = header
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
   return /^[0-9]/.test(lowered) ? `_${lowered}` : lowered;
 }
 

@@ -34,8 +34,7 @@ function createTable(t: TableDecl): string {
 
 function catalog(): string {
   const tables = WAREHOUSE.map(
-    (t, i) =>
-      `  (${lit(t.name)}, ${lit(t.category)}, ${i + 1}, ARRAY[${t.key.map(lit).join(', ')}]::text[], ${lit(t.gameColumn)}, ${lit(t.defaultOperation)})`,
+    (t, i) => `  (${lit(t.name)}, ${lit(t.category)}, ${i + 1}, ARRAY[${t.key.map(lit).join(', ')}]::text[], ${lit(t.gameColumn)}, ${lit(t.defaultOperation)})`,
   );
   const columns = WAREHOUSE.flatMap((t) =>
     t.columns.map((c, i) => `  (${lit(t.name)}, ${i + 1}, ${lit(c.header)}, ${lit(c.name)}, ${lit(c.type)}, ${c.notNull})`),

@@ -100,19 +100,13 @@ export async function runWorker(db: Database, opts: WorkerOptions): Promise<Work
   return summary;
 }
 
-export type RunJobResult =
-  | { ran: true; outcome: JobOutcome }
-  | { ran: false; job: Job | null; reason: string };
+export type RunJobResult = { ran: true; outcome: JobOutcome } | { ran: false; job: Job | null; reason: string };
 
 /**
  * Runs one given job now, whatever its priority or retry time (`etl run <id>`): a pending
  * job, a failed one (one more attempt) or an abandoned running one. Says why not otherwise.
  */
-export async function runJob(
-  db: Database,
-  jobId: number,
-  opts: Omit<WorkerOptions, 'until' | 'signal' | 'maxJobs' | 'pollMs'>,
-): Promise<RunJobResult> {
+export async function runJob(db: Database, jobId: number, opts: Omit<WorkerOptions, 'until' | 'signal' | 'maxJobs' | 'pollMs'>): Promise<RunJobResult> {
   const workerId = opts.workerId ?? newWorkerId();
   const lockTimeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const heartbeatMs = opts.heartbeatMs ?? Math.max(50, Math.floor(lockTimeoutMs / 4));

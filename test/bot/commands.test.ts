@@ -17,9 +17,7 @@ import { startHarness, type Harness } from './support/harness';
 import { commandExtensions } from '../../loader/entry/context';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { syntheticExport } from '../tracker/synthetic-export';
-import {
-  ADMIN, NOTIFY, OPERATOR, VIEWER, commandRows, eventually, isFinal, leagueFolder, readable, slash, warehouseCounts,
-} from './support/slack';
+import { ADMIN, NOTIFY, OPERATOR, VIEWER, commandRows, eventually, isFinal, leagueFolder, readable, slash, warehouseCounts } from './support/slack';
 
 let t: TestDatabase;
 let h: Harness;
@@ -54,7 +52,9 @@ async function queue(text: string, userId = OPERATOR) {
   const url = h.capture.url();
   const a = await slash(h.bot.url, { text, userId, responseUrl: url });
   expect(a.status).toBe(200);
-  const final = await h.capture.waitFor(url, isFinal).catch((e: Error) => { throw new Error(`${text}: ack ${a.text}; ${e.message}; logs ${h.logs.join(" | ")}`); });
+  const final = await h.capture.waitFor(url, isFinal).catch((e: Error) => {
+    throw new Error(`${text}: ack ${a.text}; ${e.message}; logs ${h.logs.join(' | ')}`);
+  });
   return { ack: a.json, ackText: a.json.text as string, result: final.body, read: readable(final.body), posts: h.capture.at(url) };
 }
 
@@ -78,7 +78,7 @@ describe('fast commands answer in the ack', () => {
     expect(read).not.toContain('load table');
   });
 
-  it('a typo is refused with the grammar\'s did-you-mean, and recorded', async () => {
+  it("a typo is refused with the grammar's did-you-mean, and recorded", async () => {
     const { read } = await ask('lod game 1001');
     expect(read).toContain('unknown command "lod"; did you mean "load"?');
     expect(read).toContain('/benchsight help');

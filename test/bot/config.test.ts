@@ -28,10 +28,18 @@ function problems(env: Record<string, string | undefined>): string {
 describe('botConfigFromEnv', () => {
   it('parses a full configuration', () => {
     const c = botConfigFromEnv({
-      ...base, SLACK_API_URL: 'http://127.0.0.1:4000/api', SLACK_CHANNELS: 'C1, C2', SLACK_NOTIFY_CHANNEL: 'C3', BENCHSIGHT_CONFIRM_MINUTES: '2',
+      ...base,
+      SLACK_API_URL: 'http://127.0.0.1:4000/api',
+      SLACK_CHANNELS: 'C1, C2',
+      SLACK_NOTIFY_CHANNEL: 'C3',
+      BENCHSIGHT_CONFIRM_MINUTES: '2',
     });
     expect(c).toMatchObject({
-      teamId: 'T0TEAM', slackApiUrl: 'http://127.0.0.1:4000/api/', channels: ['C1', 'C2'], notifyChannel: 'C3', confirmTtlMs: 120_000,
+      teamId: 'T0TEAM',
+      slackApiUrl: 'http://127.0.0.1:4000/api/',
+      channels: ['C1', 'C2'],
+      notifyChannel: 'C3',
+      confirmTtlMs: 120_000,
       roles: { admins: ['U1'], operators: ['U2'], viewers: ['*'] },
     });
     expect(botConfigFromEnv(base)).toMatchObject({ channels: null, confirmTtlMs: 300_000, notifyChannel: undefined });
@@ -74,11 +82,19 @@ describe('roles', () => {
 
   it('admins can do everything operators can, operators everything viewers can', () => {
     for (const [text, allowed] of [
-      ['history', ['UA', 'UO', 'UV']], ['counts', ['UA', 'UO', 'UV']], ['etl status', ['UA', 'UO', 'UV']],
-      ['load game 1 upsert', ['UA', 'UO']], ['etl run', ['UA', 'UO']], ['etl queue 5', ['UA', 'UO']],
+      ['history', ['UA', 'UO', 'UV']],
+      ['counts', ['UA', 'UO', 'UV']],
+      ['etl status', ['UA', 'UO', 'UV']],
+      ['load game 1 upsert', ['UA', 'UO']],
+      ['etl run', ['UA', 'UO']],
+      ['etl queue 5', ['UA', 'UO']],
       // Loads that delete rows are the admins', like delete game and full-refresh.
-      ['load game 1 replace', ['UA']], ['load table dim_team merge', ['UA']], ['load game 1', ['UA']],
-      ['delete game 1', ['UA']], ['full-refresh', ['UA']], ['load all replace', ['UA']],
+      ['load game 1 replace', ['UA']],
+      ['load table dim_team merge', ['UA']],
+      ['load game 1', ['UA']],
+      ['delete game 1', ['UA']],
+      ['full-refresh', ['UA']],
+      ['load all replace', ['UA']],
     ] as const) {
       for (const u of ['UA', 'UO', 'UV', 'UX']) expect(mayRun(roles, u, cmd(text)).ok, `${u} ${text}`).toBe((allowed as readonly string[]).includes(u));
     }

@@ -13,9 +13,7 @@ import { folderSource } from '../../loader/engine';
 import { generateExport, type GenerateResult } from '../../loader/generate';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { startHarness, type Harness } from './support/harness';
-import {
-  ADMIN, OPERATOR, buttons, click, commandRows, eventually, isFinal, readable, slash, warehouseCounts, type Captured,
-} from './support/slack';
+import { ADMIN, OPERATOR, buttons, click, commandRows, eventually, isFinal, readable, slash, warehouseCounts, type Captured } from './support/slack';
 
 const ADMIN2 = 'U0ADMIN2';
 let t: TestDatabase;
@@ -102,7 +100,10 @@ describe('confirm, then run', () => {
   });
 
   it('full-refresh and load all replace are confirmed the same way', async () => {
-    for (const [text, done] of [['full-refresh', /OK: full-refresh \(default operations\)|OK: full-refresh/], ['load all replace', /OK: all \(replace\)/]] as const) {
+    for (const [text, done] of [
+      ['full-refresh', /OK: full-refresh \(default operations\)|OK: full-refresh/],
+      ['load all replace', /OK: all \(replace\)/],
+    ] as const) {
       const { value } = await prompt(text);
       const url = await press(value);
       const result = await h.capture.waitFor(url, (c) => isFinal(c) && !c.body.text.startsWith('confirmed'));

@@ -26,8 +26,16 @@ describe('messages', () => {
 
   it('a load is headed by its outcome: done, PARTIAL (committed with problems), cancelled, failed', () => {
     const result = (status: 'succeeded' | 'partial' | 'cancelled' | 'failed') => ({
-      requestId: 'r', historyId: 1, status, dryRun: false, scope: 'table fact_events', operation: 'upsert', gameId: null, durationMs: 5,
-      tables: [], warnings: status === 'partial' ? ['fact_events: 6 of 6 rows rejected'] : [],
+      requestId: 'r',
+      historyId: 1,
+      status,
+      dryRun: false,
+      scope: 'table fact_events',
+      operation: 'upsert',
+      gameId: null,
+      durationMs: 5,
+      tables: [],
+      warnings: status === 'partial' ? ['fact_events: 6 of 6 rows rejected'] : [],
     });
     const head = (status: 'succeeded' | 'partial' | 'cancelled' | 'failed') =>
       sectionText(outcomeMessage({ kind: 'load', ok: status === 'succeeded', result: result(status) }, { title: 'load table fact_events' }).blocks![0]);
@@ -40,7 +48,10 @@ describe('messages', () => {
   it('a confirmation prompt has a red confirm button and a plain cancel button', () => {
     const p = confirmPrompt({ description: 'delete of game 1', userId: 'U1', value: 'v', expiresAt: Date.UTC(2026, 0, 1, 12, 5), ttlMs: 300_000 });
     const actions = p.blocks!.find((b) => b.type === 'actions') as { elements: { style?: string; action_id: string; value: string }[] };
-    expect(actions.elements.map((e) => [e.action_id, e.style, e.value])).toEqual([['benchsight_confirm', 'danger', 'v'], ['benchsight_cancel', undefined, 'v']]);
+    expect(actions.elements.map((e) => [e.action_id, e.style, e.value])).toEqual([
+      ['benchsight_confirm', 'danger', 'v'],
+      ['benchsight_cancel', undefined, 'v'],
+    ]);
     expect(sectionText(p.blocks![0])).toContain('|12:05 UTC> (5 min)');
   });
 });

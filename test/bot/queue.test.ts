@@ -11,7 +11,16 @@ import { commandJobHandler, COMMAND_JOB } from '../../bot/worker-jobs';
 import { slackClient } from '../../bot/report';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import {
-  MockSlackApi, OPERATOR, ResponseCapture, isFinal, leagueFolder, readable, signedHeaders, slashBody, testConfig, warehouseCounts,
+  MockSlackApi,
+  OPERATOR,
+  ResponseCapture,
+  isFinal,
+  leagueFolder,
+  readable,
+  signedHeaders,
+  slashBody,
+  testConfig,
+  warehouseCounts,
 } from './support/slack';
 
 let t: TestDatabase;
@@ -20,10 +29,15 @@ let api: MockSlackApi;
 let handler: LambdaHandler;
 const woken: number[] = [];
 
-const event = (body: string) => ({
-  version: '2.0', rawPath: '/', headers: signedHeaders(body), body, isBase64Encoded: false,
-  requestContext: { http: { method: 'POST', path: '/', sourceIp: '127.0.0.1' } },
-}) as unknown as LambdaEvent;
+const event = (body: string) =>
+  ({
+    version: '2.0',
+    rawPath: '/',
+    headers: signedHeaders(body),
+    body,
+    isBase64Encoded: false,
+    requestContext: { http: { method: 'POST', path: '/', sourceIp: '127.0.0.1' } },
+  }) as unknown as LambdaEvent;
 
 beforeAll(async () => {
   t = await freshDatabase({ migrated: true });
@@ -51,13 +65,18 @@ describe('queued Slack commands', () => {
     const jobId = Number(/job (\d+)$/.exec(ack)?.[1]);
     expect(ack).toMatch(/^queued load of table dim_team \(upsert\), job \d+$/);
     expect(woken).toEqual([jobId]);
-    const job = await t.db.query<{ operation: string; status: string; requested_by: string }>('SELECT operation, status, requested_by FROM etl_queue WHERE id = $1', [jobId]);
+    const job = await t.db.query<{ operation: string; status: string; requested_by: string }>(
+      'SELECT operation, status, requested_by FROM etl_queue WHERE id = $1',
+      [jobId],
+    );
     expect(job.rows).toEqual([{ operation: COMMAND_JOB, status: 'pending', requested_by: OPERATOR }]);
     expect((await warehouseCounts(t.db)).dim_team).toBe(0);
 
     const summary = await runWorker(t.db, {
       until: 'empty',
-      handlers: { [COMMAND_JOB]: commandJobHandler({ source: async () => folderSource(leagueFolder()), client: slackClient('xoxb-test', { slackApiUrl: api.url }) }) },
+      handlers: {
+        [COMMAND_JOB]: commandJobHandler({ source: async () => folderSource(leagueFolder()), client: slackClient('xoxb-test', { slackApiUrl: api.url }) }),
+      },
     });
     expect(summary.outcomes.map((o) => [o.job.id, o.status])).toEqual([[jobId, 'succeeded']]);
     const done = await capture.waitFor(url, isFinal);

@@ -8,8 +8,23 @@ import { load, folderSource } from '../../loader/engine';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { startHarness, type Harness } from './support/harness';
 import {
-  ADMIN, CHANNEL, OPERATOR, STRANGER, TEAM, VIEWER, click, commandRows, eventually, isFinal, leagueFolder, post, readable, signedHeaders,
-  slash, slashBody, warehouseCounts,
+  ADMIN,
+  CHANNEL,
+  OPERATOR,
+  STRANGER,
+  TEAM,
+  VIEWER,
+  click,
+  commandRows,
+  eventually,
+  isFinal,
+  leagueFolder,
+  post,
+  readable,
+  signedHeaders,
+  slash,
+  slashBody,
+  warehouseCounts,
 } from './support/slack';
 
 let t: TestDatabase;
@@ -150,7 +165,8 @@ describe('replays and clocks', () => {
     const headers = signedHeaders(body, { ts });
     expect((await post(h.bot.url, body, headers)).status).toBe(200);
     const seen = await t.db.query<{ signature: string; expires: number }>(
-      'SELECT signature, extract(epoch FROM expires_at)::bigint AS expires FROM slack_seen_signatures ORDER BY received_at');
+      'SELECT signature, extract(epoch FROM expires_at)::bigint AS expires FROM slack_seen_signatures ORDER BY received_at',
+    );
     expect(seen.rows.map((r) => r.signature)).not.toContain('v0=expired');
     const mine = seen.rows.find((r) => r.signature === headers['x-slack-signature']);
     expect(Number(mine!.expires)).toBe(ts + 5 * 60 + 60);

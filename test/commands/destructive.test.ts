@@ -98,7 +98,10 @@ describe('in Slack', () => {
     for (const text of destructive()) {
       const a = await slash(h.bot.url, { text, userId: ADMIN, responseUrl: h.capture.url() });
       expect(a.text, text).not.toMatch(/queued/);
-      expect(buttons(a.json).map((b) => b.action_id), text).toEqual(['benchsight_confirm', 'benchsight_cancel']);
+      expect(
+        buttons(a.json).map((b) => b.action_id),
+        text,
+      ).toEqual(['benchsight_confirm', 'benchsight_cancel']);
       const [asked] = await commandRows(t.db, "scope = $1 AND status = 'started'", [text]);
       expect(asked?.warnings.confirmation?.state, text).toBe('asked');
     }
@@ -117,7 +120,10 @@ describe('in Slack', () => {
 
   it('an upsert is queued at once, and a dry run of a replace too: neither asks', async () => {
     const before = await warehouseCounts(t.db);
-    for (const [text, userId] of [['load table fact_events upsert', OPERATOR], ['load category all_facts replace dry-run', ADMIN]] as const) {
+    for (const [text, userId] of [
+      ['load table fact_events upsert', OPERATOR],
+      ['load category all_facts replace dry-run', ADMIN],
+    ] as const) {
       const url = h.capture.url();
       const a = await slash(h.bot.url, { text, userId, responseUrl: url });
       expect(a.json.text, text).toMatch(/^queued load of /);
@@ -163,7 +169,10 @@ describe('in the CLI', () => {
 
   it('a dry run (--dry-run, or the word dry-run) asks nothing and changes nothing', async () => {
     const before = await warehouseCounts(t.db);
-    for (const [text, flags] of [['load category all_facts replace', ['--dry-run']], [`load game ${game} dry-run`, []]] as const) {
+    for (const [text, flags] of [
+      ['load category all_facts replace', ['--dry-run']],
+      [`load game ${game} dry-run`, []],
+    ] as const) {
       const r = await cli(text, { flags: [...flags] });
       expect(r.code, `${text}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(/^DRY RUN \(nothing changed\)/);

@@ -4,9 +4,7 @@
  * and which commands need a confirmation and which role.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  COMMANDS, describeCommand, helpText, isDestructive, parseCommand, requiredRole, type Command,
-} from '../../loader/commands/grammar';
+import { COMMANDS, describeCommand, helpText, isDestructive, parseCommand, requiredRole, type Command } from '../../loader/commands/grammar';
 import { GROUPS, OPERATIONS, TABLE_NAMES, WAREHOUSE } from '../../loader/warehouse';
 
 function parsed(input: string): Command {
@@ -24,11 +22,20 @@ function refusal(input: string): string {
 describe('every command parses to the right Command', () => {
   it.each<[string, Command]>([
     ['load table fact_events', { kind: 'load', target: { type: 'table', table: 'fact_events' }, dryRun: false }],
-    ['load table fact_events upsert game 18969', { kind: 'load', target: { type: 'table', table: 'fact_events' }, operation: 'upsert', gameId: 18969, dryRun: false }],
-    ['load table fact_events game 18969 upsert', { kind: 'load', target: { type: 'table', table: 'fact_events' }, operation: 'upsert', gameId: 18969, dryRun: false }],
+    [
+      'load table fact_events upsert game 18969',
+      { kind: 'load', target: { type: 'table', table: 'fact_events' }, operation: 'upsert', gameId: 18969, dryRun: false },
+    ],
+    [
+      'load table fact_events game 18969 upsert',
+      { kind: 'load', target: { type: 'table', table: 'fact_events' }, operation: 'upsert', gameId: 18969, dryRun: false },
+    ],
     ['load table dim_player replace dry-run', { kind: 'load', target: { type: 'table', table: 'dim_player' }, operation: 'replace', dryRun: true }],
     ['load table fact_events --dry-run', { kind: 'load', target: { type: 'table', table: 'fact_events' }, dryRun: true }],
-    ['load category stats_facts replace game 18969', { kind: 'load', target: { type: 'category', category: 'stats_facts' }, operation: 'replace', gameId: 18969, dryRun: false }],
+    [
+      'load category stats_facts replace game 18969',
+      { kind: 'load', target: { type: 'category', category: 'stats_facts' }, operation: 'replace', gameId: 18969, dryRun: false },
+    ],
     ['load category dims', { kind: 'load', target: { type: 'category', category: 'dims' }, dryRun: false }],
     ['load game 18969', { kind: 'load', target: { type: 'game' }, gameId: 18969, dryRun: false }],
     ['load game 18969 replace', { kind: 'load', target: { type: 'game' }, operation: 'replace', gameId: 18969, dryRun: false }],

@@ -47,13 +47,16 @@ describe('grammar refusals are recorded', () => {
     expect(r.stderr).toMatch(/unknown command "lod"; did you mean "load"\?/);
     const [row] = await commandRows(t.db, "initiated_by = 'cli:cli-refusal-test'");
     expect(row).toMatchObject({
-      status: 'refused', operation: 'lod', scope: 'lod table fact_events', error_message: expect.stringContaining('unknown command "lod"'),
+      status: 'refused',
+      operation: 'lod',
+      scope: 'lod table fact_events',
+      error_message: expect.stringContaining('unknown command "lod"'),
     });
     expect(await sourceOf(row!.id)).toBe('cli');
     expect(await requestRows()).toBe(requests);
   });
 
-  it('the CLI row has the shape of Slack\'s refusal of the same words', async () => {
+  it("the CLI row has the shape of Slack's refusal of the same words", async () => {
     await slash(h.bot.url, { text: 'load table fact_evnts upsert', userId: OPERATOR, responseUrl: h.capture.url() });
     await cli('load', 'table', 'fact_evnts', 'upsert');
     const slack = await eventually(async () => (await commandRows(t.db, 'initiated_by = $1 AND scope = $2', [OPERATOR, 'load table fact_evnts upsert']))[0]);

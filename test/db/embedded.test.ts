@@ -68,9 +68,16 @@ describe('the embedded PostgreSQL of a folder', () => {
 
   it('left running by a process that was killed, is taken over by the next one, which stops it', async () => {
     const dataDir = folder();
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e',
-      `require(${JSON.stringify(path.resolve(__dirname, '../../loader/db/embedded.ts'))}).useEmbedded({ dataDir: ${JSON.stringify(dataDir)}, owner: 'stack', ephemeral: true }).then(() => console.log('up'))`],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `require(${JSON.stringify(path.resolve(__dirname, '../../loader/db/embedded.ts'))}).useEmbedded({ dataDir: ${JSON.stringify(dataDir)}, owner: 'stack', ephemeral: true }).then(() => console.log('up'))`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => c.toString().includes('up') && resolve()));
     const orphan = runningServer(dataDir)!;
     child.kill('SIGKILL');
@@ -91,10 +98,12 @@ describe('the embedded PostgreSQL of a folder', () => {
     mkdirSync(path.join(dataDir, 'postgres'), { mode: 0o700 });
     writeFileSync(path.join(dataDir, 'postgres', 'PG_VERSION'), '15\n');
     writeFileSync(path.join(dataDir, 'postgres.password'), 'x\n', { mode: 0o600 });
-    await expect(useEmbedded({ dataDir, owner: 'command' })).rejects.toThrow(/holds a PostgreSQL 15 database; the embedded server is PostgreSQL 17: move that folder away/);
+    await expect(useEmbedded({ dataDir, owner: 'command' })).rejects.toThrow(
+      /holds a PostgreSQL 15 database; the embedded server is PostgreSQL 17: move that folder away/,
+    );
   });
 
-  it.skipIf(process.getuid?.() !== 0)('as root, names the directory the server\'s OS user cannot enter', async () => {
+  it.skipIf(process.getuid?.() !== 0)("as root, names the directory the server's OS user cannot enter", async () => {
     const closed = folder(0o700);
     const dataDir = path.join(closed, 'project', '.benchsight');
     mkdirSync(dataDir, { recursive: true });
@@ -103,15 +112,17 @@ describe('the embedded PostgreSQL of a folder', () => {
 });
 
 describe('commands with no stack running', () => {
-  const cli = (dataDir: string, ...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
-    const c = spawn(process.execPath, [path.resolve(__dirname, '../../bin/benchsight.js'), ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCHSIGHT_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'],
+  const cli = (dataDir: string, ...args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const c = spawn(process.execPath, [path.resolve(__dirname, '../../bin/benchsight.js'), ...args], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCHSIGHT_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      c.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+      c.once('exit', (code) => resolve({ code, out }));
     });
-    let out = '';
-    c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    c.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    c.once('exit', (code) => resolve({ code, out }));
-  });
 
   it('two at once on one folder share one server: both loads are committed, none lost, and no server is left', async () => {
     const dataDir = folder();

@@ -37,9 +37,7 @@ const BASELINE_TABLES = ['dim_team', 'dim_player', 'dim_schedule', 'fact_shifts'
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const table of TABLE_NAMES) {
-    const [r] = await rows<{ n: string; h: string | null }>(
-      `SELECT count(*) AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`,
-    );
+    const [r] = await rows<{ n: string; h: string | null }>(`SELECT count(*) AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${table} x`);
     out[table] = `${r!.n} rows, ${r!.h ?? 'empty'}`;
   }
   const [cols] = await rows<{ h: string }>(
@@ -60,7 +58,9 @@ async function ensureBaseline(): Promise<Record<string, string>> {
   }
   await t.db.query(`TRUNCATE ${TABLE_NAMES.join(', ')}`);
   const r = await load(t.db, {
-    initiatedBy: 'test', scope: { kind: 'tables', tables: BASELINE_TABLES }, operation: 'replace',
+    initiatedBy: 'test',
+    scope: { kind: 'tables', tables: BASELINE_TABLES },
+    operation: 'replace',
     source: folderSource(folderWith({ ...miniLeagueFiles(), 'fact_shifts.csv': csvFor('fact_shifts', shifts) })),
   });
   expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
@@ -76,8 +76,11 @@ const teamLine = (index: number | string, name: string, id: string) => `${index}
 
 function fileRequest(table: string, content: string | Buffer, extra: Partial<LoadRequest> = {}): LoadRequest {
   return {
-    initiatedBy: 'test', scope: { kind: 'tables', tables: [table] }, operation: 'replace',
-    source: folderSource(folderWith({ [`${table}.csv`]: content })), ...extra,
+    initiatedBy: 'test',
+    scope: { kind: 'tables', tables: [table] },
+    operation: 'replace',
+    source: folderSource(folderWith({ [`${table}.csv`]: content })),
+    ...extra,
   };
 }
 /** fact_events with the second event (CSV line 3) changed. */
@@ -95,7 +98,9 @@ function noise(length: number): Buffer {
   const b = Buffer.alloc(length);
   let x = 0x2545f491;
   for (let i = 0; i < length; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     b[i] = x & 0xff;
   }
   return b;
@@ -133,16 +138,18 @@ function onEveryPath(c: { name: string; table: string; content: (pad: string) =>
  */
 async function loadSeeingPath(req: LoadRequest): Promise<{ r: Awaited<ReturnType<typeof load>>; path: Path['path'] }> {
   const seen: { sql: string; arg: unknown }[] = [];
-  const wrap = <Q extends Queryable>(q: Q): Q => new Proxy(q, {
-    get(target, p) {
-      const v = Reflect.get(target, p) as unknown;
-      if (p === 'query' || p === 'copyFrom') {
-        return (sql: string, arg: unknown) => (seen.push({ sql, arg }), (v as (a: string, b: unknown) => unknown).call(target, sql, arg));
-      }
-      if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>, o?: unknown) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)), o as undefined);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
+  const wrap = <Q extends Queryable>(q: Q): Q =>
+    new Proxy(q, {
+      get(target, p) {
+        const v = Reflect.get(target, p) as unknown;
+        if (p === 'query' || p === 'copyFrom') {
+          return (sql: string, arg: unknown) => (seen.push({ sql, arg }), (v as (a: string, b: unknown) => unknown).call(target, sql, arg));
+        }
+        if (p === 'transaction')
+          return (fn: (tx: Queryable) => Promise<unknown>, o?: unknown) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)), o as undefined);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
   const r = await load(wrap(t.db), req);
   const copy = seen.find((x) => x.sql.startsWith('COPY '))!.sql;
   const applied = seen.find((x) => x.sql.includes('bs_apply_loaded'));
@@ -153,7 +160,8 @@ async function loadSeeingPath(req: LoadRequest): Promise<{ r: Awaited<ReturnType
 /** The first team, its team_url (the last column) made of `pad`. */
 const aceWith = (pad: string) => `${teamLine(0, 'Ace', 'N10001')}${pad}`;
 /** fact_events: the mini league's first three events, the first one's event_detail `pad`, the second changed. */
-const eventsCsv = (pad: string, change: Row = {}) => csvFor('fact_events', [{ ...m.events[0]!, event_detail: pad }, { ...m.events[1]!, ...change }, m.events[2]!]);
+const eventsCsv = (pad: string, change: Row = {}) =>
+  csvFor('fact_events', [{ ...m.events[0]!, event_detail: pad }, { ...m.events[1]!, ...change }, m.events[2]!]);
 /** Text as Excel and Windows tools write "Unicode text": UTF-16, little-endian unless swapped. */
 const utf16 = (text: string, opts: { bom: boolean; bigEndian?: boolean }) => {
   const b = Buffer.concat([opts.bom ? Buffer.from([0xff, 0xfe]) : Buffer.alloc(0), Buffer.from(text, 'utf16le')]);
@@ -197,11 +205,17 @@ const BAD: BadCase[] = [
       const last = csv.lastIndexOf('\n', csv.length - 2) + 1;
       return csv.slice(0, last + 40);
     },
-    error: { message: /^the file ends in the middle of this row: it has \d+ of the header's 54 values/, file: 'fact_events.csv', table: 'fact_events', line: 4 },
+    error: {
+      message: /^the file ends in the middle of this row: it has \d+ of the header's 54 values/,
+      file: 'fact_events.csv',
+      table: 'fact_events',
+      line: 4,
+    },
   }),
   {
     name: 'an unclosed quote mid-file',
-    request: () => fileRequest('dim_team', `${TEAM_HEADER}\n${teamLine(0, '"Ace', 'N10001')}\n${teamLine(2, 'Cats', 'N10003')}\n${teamLine(3, 'Dogs', 'N10004')}\n`),
+    request: () =>
+      fileRequest('dim_team', `${TEAM_HEADER}\n${teamLine(0, '"Ace', 'N10001')}\n${teamLine(2, 'Cats', 'N10003')}\n${teamLine(3, 'Dogs', 'N10004')}\n`),
     error: { message: /quote.*never closed/, file: 'dim_team.csv', line: 2 },
   },
   {
@@ -289,7 +303,13 @@ const BAD: BadCase[] = [
     name: '2147483648 (one past the largest integer) in an integer column',
     table: 'fact_events',
     content: (pad) => eventsCsv(pad, { event_index: '2147483648' }),
-    error: { message: /^'2147483648' is out of range for a whole-number column of type integer: it takes -2147483648 to 2147483647$/, file: 'fact_events.csv', line: 3, column: 'event_index', value: '2147483648' },
+    error: {
+      message: /^'2147483648' is out of range for a whole-number column of type integer: it takes -2147483648 to 2147483647$/,
+      file: 'fact_events.csv',
+      line: 3,
+      column: 'event_index',
+      value: '2147483648',
+    },
   }),
   {
     name: 'a fraction in the key column',
@@ -339,7 +359,14 @@ const BAD: BadCase[] = [
   },
   {
     name: 'a bad value after a multi-line quoted field (the line numbers count its lines)',
-    request: () => fileRequest('dim_player', csvFor('dim_player', [{ ...m.players[0]!, player_notes: 'a\nb\r\nc' }, { ...m.players[1]!, birth_year: 'x' }])),
+    request: () =>
+      fileRequest(
+        'dim_player',
+        csvFor('dim_player', [
+          { ...m.players[0]!, player_notes: 'a\nb\r\nc' },
+          { ...m.players[1]!, birth_year: 'x' },
+        ]),
+      ),
     error: { message: /not a whole number/, file: 'dim_player.csv', line: 5, column: 'birth_year', value: 'x' },
   },
   {
@@ -362,7 +389,12 @@ const BAD: BadCase[] = [
   {
     name: 'two headers that map to the same column (type and Type)',
     request: () => fileRequest('fact_events', csvFor('fact_events', m.events).replace('event_type', 'type')),
-    error: { message: /"type" and "Type" both mean column type|"Type" and "type" both mean column type/, file: 'fact_events.csv', line: 1, column: expect.stringMatching(/^(type|Type)$/) as unknown as string },
+    error: {
+      message: /"type" and "Type" both mean column type|"Type" and "type" both mean column type/,
+      file: 'fact_events.csv',
+      line: 1,
+      column: expect.stringMatching(/^(type|Type)$/) as unknown as string,
+    },
   },
   // Excel writes (and reads) a first line `sep=,` naming the separator: the reader skips
   // it with a warning, and the line numbers count it.
@@ -431,16 +463,25 @@ const BAD: BadCase[] = [
   },
   // Excel's "Unicode text" and PowerShell's default output are UTF-16 (two bytes per
   // character, so ASCII text is full of NUL bytes): named as such, with how to save UTF-8.
-  ...([
-    ['UTF-16 (little-endian, with a BOM)', { bom: true }],
-    ['UTF-16 (little-endian, without a BOM)', { bom: false }],
-    ['UTF-16 (big-endian, with a BOM)', { bom: true, bigEndian: true }],
-  ] as const).flatMap(([label, opts]) => onEveryPath({
-    name: `a file in ${label}`,
-    table: 'dim_team',
-    content: (pad) => utf16(`${TEAM_HEADER}\r\n${aceWith(pad)}\r\n${BLADES}\r\n`, opts),
-    error: { message: /^the file is UTF-16 text, not UTF-8/, hint: expect.stringMatching(/save it as UTF-8/) as unknown as string, file: 'dim_team.csv', line: 1 },
-  })),
+  ...(
+    [
+      ['UTF-16 (little-endian, with a BOM)', { bom: true }],
+      ['UTF-16 (little-endian, without a BOM)', { bom: false }],
+      ['UTF-16 (big-endian, with a BOM)', { bom: true, bigEndian: true }],
+    ] as const
+  ).flatMap(([label, opts]) =>
+    onEveryPath({
+      name: `a file in ${label}`,
+      table: 'dim_team',
+      content: (pad) => utf16(`${TEAM_HEADER}\r\n${aceWith(pad)}\r\n${BLADES}\r\n`, opts),
+      error: {
+        message: /^the file is UTF-16 text, not UTF-8/,
+        hint: expect.stringMatching(/save it as UTF-8/) as unknown as string,
+        file: 'dim_team.csv',
+        line: 1,
+      },
+    }),
+  ),
   {
     name: 'a file that is not UTF-8 (latin-1)',
     request: () => fileRequest('dim_player', Buffer.from(csvFor('dim_player', m.players.slice(0, 2)), 'latin1')),
@@ -484,18 +525,22 @@ const BAD: BadCase[] = [
     request: () => requestWith({ scope: { kind: 'tables', tables: ['dim_player"--'] } }),
     error: { message: /unknown table/, file: undefined },
   },
-  ...([
-    ['NaN', Number.NaN],
-    ['-1', -1],
-    ['0', 0],
-    ['1.5', 1.5],
-    ['2**40', 2 ** 40],
-    ['"1001; DROP TABLE dim_player"', '1001; DROP TABLE dim_player'],
-  ] as const).map(([label, gameId]): BadCase => ({
-    name: `game id ${label}`,
-    request: () => requestWith({ gameId: gameId as number }),
-    error: { message: /game id .* is not a positive whole number/, file: undefined },
-  })),
+  ...(
+    [
+      ['NaN', Number.NaN],
+      ['-1', -1],
+      ['0', 0],
+      ['1.5', 1.5],
+      ['2**40', 2 ** 40],
+      ['"1001; DROP TABLE dim_player"', '1001; DROP TABLE dim_player'],
+    ] as const
+  ).map(
+    ([label, gameId]): BadCase => ({
+      name: `game id ${label}`,
+      request: () => requestWith({ gameId: gameId as number }),
+      error: { message: /game id .* is not a positive whole number/, file: undefined },
+    }),
+  ),
   {
     name: "an unknown operation ('truncate')",
     request: () => requestWith({ operation: 'truncate' as unknown as LoadRequest['operation'] }),
@@ -530,7 +575,8 @@ const BAD: BadCase[] = [
   // ── Policies ──
   {
     name: "a duplicate key with {duplicates: 'fail'}",
-    request: () => fileRequest('dim_team', csvFor('dim_team', [...m.teams, { ...m.teams[0]!, index: 7, team_name: 'Ace again' }]), { policy: { duplicates: 'fail' } }),
+    request: () =>
+      fileRequest('dim_team', csvFor('dim_team', [...m.teams, { ...m.teams[0]!, index: 7, team_name: 'Ace again' }]), { policy: { duplicates: 'fail' } }),
     error: { message: /line 4.*N10001.*first on line 2/, file: 'dim_team.csv', line: 4, column: 'team_id', value: 'N10001' },
   },
   {
@@ -572,7 +618,8 @@ describe('bad inputs: a clear error, nothing changed, a failed record', () => {
     expect(await snapshot(), 'no warehouse row changed').toEqual(before);
 
     const history = await rows<{ kind: string; status: string; error_message: string | null; error_detail: unknown }>(
-      'SELECT kind, status, error_message, error_detail FROM load_history WHERE request_id = $1 ORDER BY id', [r.requestId],
+      'SELECT kind, status, error_message, error_detail FROM load_history WHERE request_id = $1 ORDER BY id',
+      [r.requestId],
     );
     expect(history.length, 'the request has a history record').toBeGreaterThan(0);
     expect(history.map((h) => h.status)).toEqual(history.map(() => 'failed'));
@@ -640,7 +687,9 @@ describe('good edge inputs load exactly as written', () => {
       { player_id: 'P100003', player_full_name: '5 – Francis Forte (G)', player_notes: null, player_url: null },
       { player_id: 'P100004', player_full_name: 'Zoë "Z" O\'Neil, Jr.', player_notes: '"', player_url: null },
     ]);
-    expect(await rows("SELECT game_id, game_url FROM dim_schedule WHERE game_id = 1001")).toEqual([{ game_id: 1001, game_url: 'https://example.org/event/1001/?a=1&b=2' }]);
+    expect(await rows('SELECT game_id, game_url FROM dim_schedule WHERE game_id = 1001')).toEqual([
+      { game_id: 1001, game_url: 'https://example.org/event/1001/?a=1&b=2' },
+    ]);
   });
 
   it('integers written as floats, empty cells and the missing-value spellings of pandas', async () => {
@@ -661,7 +710,9 @@ describe('good edge inputs load exactly as written', () => {
 
   it('1e400 in a numeric column is a number numeric holds exactly', async () => {
     await loadOk(shiftsWith({ shift_start_sec: '1e400' }));
-    expect(await rows("SELECT shift_start_sec::text = '1' || repeat('0', 400) AS exact FROM fact_shifts WHERE shift_key = 'SH100200001'")).toEqual([{ exact: true }]);
+    expect(await rows("SELECT shift_start_sec::text = '1' || repeat('0', 400) AS exact FROM fact_shifts WHERE shift_key = 'SH100200001'")).toEqual([
+      { exact: true },
+    ]);
   });
 
   // Decision: a 10 MB text field is data, not an attack; PostgreSQL holds it and the
@@ -670,7 +721,9 @@ describe('good edge inputs load exactly as written', () => {
     const big = `"start", ${'x'.repeat(TEN_MB - 32)}\nend,"""`.padEnd(TEN_MB, 'y');
     expect(Buffer.byteLength(big)).toBe(TEN_MB);
     await loadOk(fileRequest('dim_player', csvFor('dim_player', [{ ...m.players[0]!, player_notes: big }, m.players[1]!])));
-    const [stored] = await rows<{ n: number; h: string }>("SELECT octet_length(player_notes) AS n, md5(player_notes) AS h FROM dim_player WHERE player_id = 'P100001'");
+    const [stored] = await rows<{ n: number; h: string }>(
+      "SELECT octet_length(player_notes) AS n, md5(player_notes) AS h FROM dim_player WHERE player_id = 'P100001'",
+    );
     expect(stored).toEqual({ n: TEN_MB, h: createHash('md5').update(big).digest('hex') });
   });
 
@@ -679,17 +732,26 @@ describe('good edge inputs load exactly as written', () => {
     // counted, reported inserted, and never written).
     it('a last line without a final newline loads that row', async () => {
       await ensureBaseline();
-      const { r, path: taken } = await loadSeeingPath(onPath(p, 'dim_team', (pad) => `${TEAM_HEADER}\n${aceWith(pad)}\n${BLADES}\n${teamLine(2, 'Cats', 'N10003')}`));
+      const { r, path: taken } = await loadSeeingPath(
+        onPath(p, 'dim_team', (pad) => `${TEAM_HEADER}\n${aceWith(pad)}\n${BLADES}\n${teamLine(2, 'Cats', 'N10003')}`),
+      );
       pristine = undefined;
       expect(taken, 'the way the file went').toBe(p.path);
       expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
       expect(r.tables[0]).toMatchObject({ rowsInFile: 3, rejected: 0 });
       const t0 = r.tables[0]!;
       expect(t0.inserted + t0.updated + t0.unchanged).toBe(3);
-      expect(await rows('SELECT index, team_name, league FROM dim_team WHERE team_id = $1', ['N10003'])).toEqual([{ index: 2, team_name: 'Cats', league: 'NORAD' }]);
+      expect(await rows('SELECT index, team_name, league FROM dim_team WHERE team_id = $1', ['N10003'])).toEqual([
+        { index: 2, team_name: 'Cats', league: 'NORAD' },
+      ]);
       expect(await rows('SELECT count(*)::int AS n FROM dim_team')).toEqual([{ n: 3 }]);
 
-      const events = (pad: string) => csvFor('fact_events', [{ ...m.events[0]!, event_detail: pad }, m.events[1]!, { ...m.events[2]!, event_key: 'EV100100009', event_index: '9.0' }]).trimEnd();
+      const events = (pad: string) =>
+        csvFor('fact_events', [
+          { ...m.events[0]!, event_detail: pad },
+          m.events[1]!,
+          { ...m.events[2]!, event_key: 'EV100100009', event_index: '9.0' },
+        ]).trimEnd();
       const e = await loadOk(onPath(p, 'fact_events', events));
       expect(e.tables[0]).toMatchObject({ rowsInFile: 3, rejected: 0 });
       expect(await rows("SELECT event_index FROM fact_events WHERE event_key = 'EV100100009'")).toEqual([{ event_index: 9 }]);
@@ -699,12 +761,13 @@ describe('good edge inputs load exactly as written', () => {
     // a row without its key; in a column that points to another table, no value.
     it("pandas' nan, NaN, None, null, NULL: a missing key (rejected), a missing relation (NULL, not an orphan)", async () => {
       const extra = ['nan', 'NaN', 'None', 'null', 'NULL'].map((k, i) => ({ ...m.events[2]!, event_key: k, event_index: `${i + 10}.0` }));
-      const file = (pad: string) => csvFor('fact_events', [
-        { ...m.events[0]!, event_detail: pad },
-        { ...m.events[1]!, home_team_id: 'nan', away_team_id: 'None' },
-        { ...m.events[2]!, home_team_id: 'NULL', away_team_id: 'NaN' },
-        ...extra,
-      ]);
+      const file = (pad: string) =>
+        csvFor('fact_events', [
+          { ...m.events[0]!, event_detail: pad },
+          { ...m.events[1]!, home_team_id: 'nan', away_team_id: 'None' },
+          { ...m.events[2]!, home_team_id: 'NULL', away_team_id: 'NaN' },
+          ...extra,
+        ]);
       // (5 of 8 rows rejected: allowed here, so the outcome is a success)
       const r = await loadOk(onPath(p, 'fact_events', file, { policy: { maxRejects: { count: 5 } } }));
       expect(r.tables[0]).toMatchObject({ rowsInFile: 8, rejected: 5, rejectedByReason: { missing_key: 5 } });

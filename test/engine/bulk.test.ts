@@ -25,7 +25,9 @@ async function indexes(table: string): Promise<string[]> {
   const r = await t.db.query<{ d: string }>(
     `SELECT pg_get_indexdef(i.indexrelid) || coalesce(' / ' || c.conname || ' ' || pg_get_constraintdef(c.oid), '') AS d
      FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid
-     WHERE i.indrelid = $1::regclass ORDER BY 1`, [table]);
+     WHERE i.indrelid = $1::regclass ORDER BY 1`,
+    [table],
+  );
   return r.rows.map((x) => x.d);
 }
 
@@ -48,7 +50,12 @@ describe('a big load into an empty table', () => {
     const before = await indexes('fact_events_player');
     const oids = await indexOids('fact_events_player');
     expect(before.length).toBe(3);
-    const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'test' });
+    const r = await load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events_player'] },
+      operation: 'upsert',
+      source: folderSource(dir),
+      initiatedBy: 'test',
+    });
     expect(r.status).toBe('succeeded');
     const fep = r.tables[0]!;
     expect(fep.inserted).toBeGreaterThan(20_000);
@@ -61,14 +68,24 @@ describe('a big load into an empty table', () => {
     // The rebuilt primary key holds: the same file again changes nothing and adds nothing,
     // and a table with rows keeps its indexes.
     const kept = await indexOids('fact_events_player');
-    const again = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'test' });
+    const again = await load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events_player'] },
+      operation: 'upsert',
+      source: folderSource(dir),
+      initiatedBy: 'test',
+    });
     expect(again.tables[0]).toMatchObject({ inserted: 0, updated: 0, unchanged: fep.inserted });
     expect(await indexOids('fact_events_player')).toEqual(kept);
   });
 
   it('a whole-table replace of a full table goes the same way', async () => {
     const before = await indexes('fact_events_player');
-    const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+    const r = await load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events_player'] },
+      operation: 'replace',
+      source: folderSource(dir),
+      initiatedBy: 'test',
+    });
     expect(r.status).toBe('succeeded');
     expect(r.tables[0]!.deleted).toBe(r.tables[0]!.inserted);
     expect(await indexes('fact_events_player')).toEqual(before);
@@ -79,7 +96,12 @@ describe('a big load into an empty table', () => {
     try {
       await t.db.query('TRUNCATE fact_events_player');
       const oids = await indexOids('fact_events_player');
-      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', source: folderSource(dir), initiatedBy: 'test' });
+      const r = await load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events_player'] },
+        operation: 'upsert',
+        source: folderSource(dir),
+        initiatedBy: 'test',
+      });
       expect(r.status).toBe('succeeded');
       expect(r.tables[0]!.inserted).toBeGreaterThan(20_000);
       expect(await indexOids('fact_events_player')).toEqual(oids);
@@ -92,7 +114,12 @@ describe('a big load into an empty table', () => {
     await t.db.query('CREATE TABLE my_notes (event_player_key text REFERENCES fact_events_player (event_player_key) ON DELETE CASCADE)');
     try {
       const oids = await indexOids('fact_events_player');
-      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+      const r = await load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events_player'] },
+        operation: 'replace',
+        source: folderSource(dir),
+        initiatedBy: 'test',
+      });
       expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
       expect(r.tables[0]!.deleted).toBe(r.tables[0]!.inserted);
       // its primary key is needed by the foreign key: kept, not rebuilt
@@ -104,9 +131,11 @@ describe('a big load into an empty table', () => {
 
   it('a transaction that parks indexes and does not restore them cannot commit', async () => {
     const before = await indexes('fact_events_player');
-    await expect(t.db.transaction(async (tx) => {
-      await tx.query("SELECT bs_indexes_park('fact_events_player')");
-    })).rejects.toThrow(/not built again: the transaction cannot commit/);
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.query("SELECT bs_indexes_park('fact_events_player')");
+      }),
+    ).rejects.toThrow(/not built again: the transaction cannot commit/);
     expect(await indexes('fact_events_player')).toEqual(before);
   });
 
@@ -122,7 +151,9 @@ describe('a big load into an empty table', () => {
     try {
       await c.query(`SET SESSION AUTHORIZATION ${role}`);
       expect((await c.query("SELECT bs_indexes_park('fact_events_player') AS n")).rows).toEqual([{ n: 0 }]);
-      await expect(c.query("INSERT INTO bs_parked_indexes (table_name, index_name, definition) VALUES ('x', 'y', 'DROP TABLE dim_player')")).rejects.toThrow(/permission denied/);
+      await expect(c.query("INSERT INTO bs_parked_indexes (table_name, index_name, definition) VALUES ('x', 'y', 'DROP TABLE dim_player')")).rejects.toThrow(
+        /permission denied/,
+      );
     } finally {
       await c.end();
       await t.db.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`);

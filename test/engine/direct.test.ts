@@ -65,20 +65,21 @@ let statements: string[] = [];
 /** The options of each bs_apply_loaded call of the last load. */
 let applied: unknown[] = [];
 function recorded(db: Database): Database {
-  const wrap = <Q extends Queryable>(q: Q): Q => new Proxy(q, {
-    get(target, p) {
-      const v = Reflect.get(target, p) as unknown;
-      if (p === 'query' || p === 'copyFrom') {
-        return (sql: string, arg: unknown) => {
-          statements.push(sql);
-          if (sql.includes('bs_apply_loaded')) applied.push(JSON.parse((arg as string[])[1]!));
-          return (v as (a: string, b: unknown) => unknown).call(target, sql, arg);
-        };
-      }
-      if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)));
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
+  const wrap = <Q extends Queryable>(q: Q): Q =>
+    new Proxy(q, {
+      get(target, p) {
+        const v = Reflect.get(target, p) as unknown;
+        if (p === 'query' || p === 'copyFrom') {
+          return (sql: string, arg: unknown) => {
+            statements.push(sql);
+            if (sql.includes('bs_apply_loaded')) applied.push(JSON.parse((arg as string[])[1]!));
+            return (v as (a: string, b: unknown) => unknown).call(target, sql, arg);
+          };
+        }
+        if (p === 'transaction') return (fn: (tx: Queryable) => Promise<unknown>) => (v as Database['transaction']).call(target, (tx) => fn(wrap(tx)));
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
   return wrap(db);
 }
 
@@ -86,12 +87,19 @@ function replaceEventPlayers(csv: string, extra: Partial<LoadRequest> = {}) {
   const src = folderWith({ 'fact_events_player.csv': csv });
   statements = [];
   applied = [];
-  return load(recorded(t.db), { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', source: folderSource(src), initiatedBy: 'test', ...extra });
+  return load(recorded(t.db), {
+    scope: { kind: 'tables', tables: ['fact_events_player'] },
+    operation: 'replace',
+    source: folderSource(src),
+    initiatedBy: 'test',
+    ...extra,
+  });
 }
 
 async function rejects(): Promise<{ line: number; reason: string; detail: string; key: string }[]> {
   const r = await t.db.query<{ line: string; reason: string; detail: string; key: string }>(
-    "SELECT line, reason, detail, row_data->>'event_player_key' AS key FROM load_rejects WHERE table_name = 'fact_events_player' ORDER BY line");
+    "SELECT line, reason, detail, row_data->>'event_player_key' AS key FROM load_rejects WHERE table_name = 'fact_events_player' ORDER BY line",
+  );
   return r.rows.map((x) => ({ ...x, line: Number(x.line) }));
 }
 
@@ -123,13 +131,22 @@ describe('a whole-table replace straight into the table', () => {
     expect(await tableRows()).toBe(rows.length - 2);
     expect(await rejects()).toEqual([
       { line: lines[3000], reason: 'orphan', detail: 'event_key EV999999999 is not in fact_events.event_key', key: edited[3000]![col('event_player_key')] },
-      { line: lines[7000], reason: 'duplicate_key', detail: `key ${dupOf[col('event_player_key')]} appears again (first on line ${lines[1200]})`, key: dupOf[col('event_player_key')] },
+      {
+        line: lines[7000],
+        reason: 'duplicate_key',
+        detail: `key ${dupOf[col('event_player_key')]} appears again (first on line ${lines[1200]})`,
+        key: dupOf[col('event_player_key')],
+      },
     ]);
     // the first occurrence stayed; the multi-line value is stored as written
     const kept = await t.db.query<{ event_index: number; event_detail: string }>(
-      'SELECT event_index, event_detail FROM fact_events_player WHERE event_player_key = $1', [dupOf[col('event_player_key')]]);
+      'SELECT event_index, event_detail FROM fact_events_player WHERE event_player_key = $1',
+      [dupOf[col('event_player_key')]],
+    );
     expect(kept.rows).toEqual([{ event_index: Math.trunc(Number(dupOf[col('event_index')])), event_detail: dupOf[col('event_detail')] || null }]);
-    const multi = await t.db.query<{ event_detail: string }>('SELECT event_detail FROM fact_events_player WHERE event_player_key = $1', [edited[400]![col('event_player_key')]]);
+    const multi = await t.db.query<{ event_detail: string }>('SELECT event_detail FROM fact_events_player WHERE event_player_key = $1', [
+      edited[400]![col('event_player_key')],
+    ]);
     expect(multi.rows[0]!.event_detail).toBe('line one\nline two\r\nline three');
     // and the table has its indexes back
     const idx = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM pg_index WHERE indrelid = 'fact_events_player'::regclass");
@@ -164,7 +181,9 @@ describe('a whole-table replace straight into the table', () => {
     const r = await replaceEventPlayers(csv.replace(',P999999,', ',"P999999",'));
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
     expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player']);
-    expect(await rejects()).toEqual([{ line: lines[1500], reason: 'orphan', detail: 'player_id P999999 is not in dim_player.player_id', key: edited[1500]![0] }]);
+    expect(await rejects()).toEqual([
+      { line: lines[1500], reason: 'orphan', detail: 'player_id P999999 is not in dim_player.player_id', key: edited[1500]![0] },
+    ]);
   });
 
   it('reports the rows it emptied out of the table as deleted', async () => {
@@ -195,8 +214,12 @@ describe('a whole-table replace straight into the table', () => {
     const { csv, lines } = toCsv(header!, [...few, again]);
     expect(csv.length).toBeLessThan(DIRECT_PARK_BYTES);
     try {
-      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test',
-        source: folderSource(folderWith({ 'fact_events.csv': csv })) });
+      const r = await load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: folderSource(folderWith({ 'fact_events.csv': csv })),
+      });
       expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
       expect(r.tables[0]).toMatchObject({ rowsInFile: 41, inserted: 40, rejectedByReason: { duplicate_key: 1 } });
       const rej = await t.db.query<{ line: string; detail: string }>("SELECT line, detail FROM load_rejects WHERE table_name = 'fact_events'");
@@ -205,7 +228,12 @@ describe('a whole-table replace straight into the table', () => {
       expect(kept.rows).toEqual([{ event_index: Math.trunc(Number(few[7]![header!.indexOf('event_index')])) }]);
     } finally {
       // the parent of the other tests' rows comes back
-      const back = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+      const back = await load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events'] },
+        operation: 'replace',
+        source: folderSource(dir),
+        initiatedBy: 'test',
+      });
       expect(back.status).toBe('succeeded');
     }
   });
@@ -219,23 +247,43 @@ describe('a whole-table replace straight into the table', () => {
     const teamRows = (parse(teams) as string[][]).length - 1;
     try {
       statements = [];
-      const r = await load(recorded(t.db), { scope: { kind: 'tables', tables: ['dim_team', 'fact_events'] }, operation: 'replace', initiatedBy: 'test',
-        source: folderSource(folderWith({ 'dim_team.csv': teams, 'fact_events.csv': csv })) });
+      const r = await load(recorded(t.db), {
+        scope: { kind: 'tables', tables: ['dim_team', 'fact_events'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: folderSource(folderWith({ 'dim_team.csv': teams, 'fact_events.csv': csv })),
+      });
       expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
       // the first try: both straight in, fact_events refused; the second: fact_events staged
-      expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0]))
-        .toEqual(['COPY dim_team', 'COPY fact_events', 'COPY dim_team', 'COPY bs_stage_2']);
-      expect(r.tables.map((x) => [x.table, x.inserted, x.rejected])).toEqual([['dim_team', teamRows, 0], ['fact_events', 40, 1]]);
+      expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual([
+        'COPY dim_team',
+        'COPY fact_events',
+        'COPY dim_team',
+        'COPY bs_stage_2',
+      ]);
+      expect(r.tables.map((x) => [x.table, x.inserted, x.rejected])).toEqual([
+        ['dim_team', teamRows, 0],
+        ['fact_events', 40, 1],
+      ]);
       expect(Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM dim_team')).rows[0]!.n)).toBe(teamRows);
       const rej = await t.db.query<{ line: string; table_name: string }>('SELECT line, table_name FROM load_rejects WHERE request_id = $1', [r.requestId]);
       expect(rej.rows).toEqual([{ line: String(lines[40]), table_name: 'fact_events' }]);
       const hist = await t.db.query<{ kind: string; status: string; rows_inserted: string }>(
-        'SELECT kind, status, rows_inserted FROM load_history WHERE request_id = $1 ORDER BY id', [r.requestId]);
+        'SELECT kind, status, rows_inserted FROM load_history WHERE request_id = $1 ORDER BY id',
+        [r.requestId],
+      );
       expect(hist.rows.map((h) => [h.kind, h.status, Number(h.rows_inserted)])).toEqual([
-        ['request', 'succeeded', teamRows + 40], ['table', 'succeeded', teamRows], ['table', 'succeeded', 40],
+        ['request', 'succeeded', teamRows + 40],
+        ['table', 'succeeded', teamRows],
+        ['table', 'succeeded', 40],
       ]);
     } finally {
-      const back = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+      const back = await load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events'] },
+        operation: 'replace',
+        source: folderSource(dir),
+        initiatedBy: 'test',
+      });
       expect(back.status).toBe('succeeded');
     }
   });
@@ -246,7 +294,8 @@ describe('a whole-table replace straight into the table', () => {
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
     // (the pages the rejects were deleted from are the exception)
     const v = await t.db.query<{ pages: string; all_frozen: string }>(
-      "SELECT pg_relation_size('fact_events_player') / current_setting('block_size')::int AS pages, all_frozen FROM pg_visibility_map_summary('fact_events_player')");
+      "SELECT pg_relation_size('fact_events_player') / current_setting('block_size')::int AS pages, all_frozen FROM pg_visibility_map_summary('fact_events_player')",
+    );
     const pages = Number(v.rows[0]!.pages);
     expect(pages).toBeGreaterThan(10);
     expect(Number(v.rows[0]!.all_frozen)).toBeGreaterThanOrEqual(pages - r.tables[0]!.rejected);
@@ -289,8 +338,12 @@ describe('a whole-table replace straight into the table', () => {
     try {
       const [header, ...rows] = parse(original) as string[][];
       statements = [];
-      const r = await load(recorded(db), { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', initiatedBy: 'test',
-        source: folderSource(folderWith({ 'fact_events_player.csv': toCsv(header!, rows.slice(0, 500)).csv })) });
+      const r = await load(recorded(db), {
+        scope: { kind: 'tables', tables: ['fact_events_player'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: folderSource(folderWith({ 'fact_events_player.csv': toCsv(header!, rows.slice(0, 500)).csv })),
+      });
       expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
       expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY bs_stage_1']);
       expect(r.tables[0]).toMatchObject({ inserted: 500, rejected: 0 });
@@ -312,8 +365,12 @@ describe('a whole-table replace straight into the table', () => {
     teams.push({ index: n, team_id: 'T0000005', team_name: 'again' });
     try {
       statements = [];
-      const r = await load(recorded(t.db), { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'replace', initiatedBy: 'test',
-        source: folderSource(folderWith({ 'dim_team.csv': csvFor('dim_team', teams) })) });
+      const r = await load(recorded(t.db), {
+        scope: { kind: 'tables', tables: ['dim_team'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: folderSource(folderWith({ 'dim_team.csv': csvFor('dim_team', teams) })),
+      });
       expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
       expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY dim_team', 'COPY bs_stage_1']);
       expect(r.tables[0]).toMatchObject({ rowsInFile: n + 1, inserted: n, rejectedByReason: { duplicate_key: 1 } });
@@ -368,8 +425,12 @@ describe('a whole-table replace straight into the table', () => {
     it('lets readers see the old rows while the load runs', async () => {
       const [header, ...rows] = parse(original) as string[][];
       expect((await replaceEventPlayers(toCsv(header!, rows.slice(0, 300)).csv)).status).toBe('succeeded');
-      const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'replace', initiatedBy: 'test',
-        source: slowSource('fact_events_player', toCsv(header!, rows.slice(300, 500)).csv, { chunkBytes: 2000, delayMs: 30, withSize: true }) });
+      const running = load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events_player'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: slowSource('fact_events_player', toCsv(header!, rows.slice(300, 500)).csv, { chunkBytes: 2000, delayMs: 30, withSize: true }),
+      });
       await new Promise((res) => setTimeout(res, 150));
       const reader = new pg.Client({ connectionString: t.url, statement_timeout: 2000 });
       await reader.connect();

@@ -83,7 +83,12 @@ describe.each(TABLES)('upsert of %s into a table that has its rows', (table, dec
     const changed = body.map((r, i) => (i === target ? r.map((v, j) => (j === col ? String(parseInt(v, 10) + 1) : v)) : r));
     const r = await loadOne(table, 'upsert', [header!, ...changed]);
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
-    expect(r.tables[0], `${header![col]} of line ${target + 2}: ${JSON.stringify(r.tables[0]!.rejectedByReason)} ${r.tables[0]!.warnings}`).toMatchObject({ inserted: 0, updated: 1, deleted: 0, unchanged: stored - 1 });
+    expect(r.tables[0], `${header![col]} of line ${target + 2}: ${JSON.stringify(r.tables[0]!.rejectedByReason)} ${r.tables[0]!.warnings}`).toMatchObject({
+      inserted: 0,
+      updated: 1,
+      deleted: 0,
+      unchanged: stored - 1,
+    });
     const name = decl.columns.find((c) => c.header === header![col])!.name;
     const where = decl.key.map((k, i) => `${k}::text = $${i + 1}`).join(' AND ');
     const keyValues = keyAt.map((i) => body[target]![i]!.replace(/\.0$/, ''));

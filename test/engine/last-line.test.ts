@@ -34,7 +34,9 @@ afterAll(async () => t?.drop());
 
 const stored = async (table: string) => Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
 const rejected = async (r: LoadResult, table: string) =>
-  Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM load_rejects WHERE request_id = $1 AND table_name = $2', [r.requestId, table])).rows[0]!.n);
+  Number(
+    (await t.db.query<{ n: string }>('SELECT count(*) AS n FROM load_rejects WHERE request_id = $1 AND table_name = $2', [r.requestId, table])).rows[0]!.n,
+  );
 
 /** The key of a file's last row, as the table stores it. */
 function lastKey(table: string): string {
@@ -67,14 +69,16 @@ describe('every table, its file without a final newline', () => {
   });
 
   // A stream of unknown size takes the big files' way (TRUNCATE, indexes parked).
-  it('replace of whole tables from streams of unknown size (the big files\' way)', async () => {
-    const source = filesSource(TABLE_NAMES.map((table) => streamFile(table, `${table}.csv (stream)`, () => Readable.from([readFileSync(path.join(dir, `${table}.csv`))]))));
+  it("replace of whole tables from streams of unknown size (the big files' way)", async () => {
+    const source = filesSource(
+      TABLE_NAMES.map((table) => streamFile(table, `${table}.csv (stream)`, () => Readable.from([readFileSync(path.join(dir, `${table}.csv`))]))),
+    );
     const r = await load(t.db, { scope: { kind: 'all' }, operation: 'replace', source, initiatedBy: 'test' });
     await expectEveryRow(r);
     for (const table of TABLE_NAMES) expect(await stored(table), table).toBe(r.tables.find((x) => x.table === table)!.inserted);
   });
 
-  it('upsert into tables that have rows (staged), each table lacking its file\'s last row', async () => {
+  it("upsert into tables that have rows (staged), each table lacking its file's last row", async () => {
     const before = new Map<string, number>();
     for (const table of TABLE_NAMES) {
       await t.db.query(`DELETE FROM ${table} WHERE ${tableNamed(table).key[0]}::text = $1`, [lastKey(table)]);

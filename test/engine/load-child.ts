@@ -12,7 +12,9 @@ const db = openPostgres({ url: process.env.DATABASE_URL! });
 const base = miniLeague().events[0]!;
 const rows = Array.from({ length: 5000 }, (_, i) => ({ ...base, event_key: `EV1001${String(i + 10).padStart(5, '0')}`, event_index: `${i + 10}.0` }));
 void load(db, {
-  scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test:child',
+  scope: { kind: 'tables', tables: ['fact_events'] },
+  operation: 'replace',
+  initiatedBy: 'test:child',
   source: slowSource('fact_events', csvFor('fact_events', rows), { chunkBytes: 500, delayMs: 50 }),
   onProgress: (p) => process.stdout.write(`${p.phase}\n`),
 });

@@ -14,8 +14,12 @@ import { slowSource } from './slow-source';
 let t: TestDatabase;
 beforeAll(async () => {
   t = await freshDatabase({ migrated: true });
-  const r = await load(t.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] },
-    operation: 'replace', initiatedBy: 'test', source: folderSource(folderWith(miniLeagueFiles())) });
+  const r = await load(t.db, {
+    scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events'] },
+    operation: 'replace',
+    initiatedBy: 'test',
+    source: folderSource(folderWith(miniLeagueFiles())),
+  });
   expect(r.status).toBe('succeeded');
 });
 afterAll(async () => t?.drop());
@@ -28,7 +32,10 @@ async function terminateWhenRunning(sqlLike: string): Promise<void> {
   await admin.connect();
   try {
     for (let i = 0; i < 400; i++) {
-      const r = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active'", [t.name, sqlLike]);
+      const r = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active'", [
+        t.name,
+        sqlLike,
+      ]);
       if (r.rows[0]) {
         await admin.query('SELECT pg_terminate_backend($1)', [r.rows[0].pid]);
         return;
@@ -43,7 +50,15 @@ async function terminateWhenRunning(sqlLike: string): Promise<void> {
 
 function manyEvents(n: number): string {
   const base = miniLeague().events[0]!;
-  return csvFor('fact_events', Array.from({ length: n }, (_, i) => ({ ...base, event_key: `EV1001${String(i + 10).padStart(6, '0')}`, event_index: `${i + 10}.0`, event_detail: 'x'.repeat(100) })));
+  return csvFor(
+    'fact_events',
+    Array.from({ length: n }, (_, i) => ({
+      ...base,
+      event_key: `EV1001${String(i + 10).padStart(6, '0')}`,
+      event_index: `${i + 10}.0`,
+      event_detail: 'x'.repeat(100),
+    })),
+  );
 }
 
 function expectLostConnection(r: LoadResult): void {
@@ -89,7 +104,8 @@ describe('the errors of a connection that went away', () => {
   ])('%s', (_name, err) => {
     const e = toLoadError(err, { table: 'fact_events', file: 'fact_events.csv', lineOf: (n) => n + 1 });
     expect(e.info).toEqual({
-      table: 'fact_events', file: 'fact_events.csv',
+      table: 'fact_events',
+      file: 'fact_events.csv',
       message: `the connection to the database was lost while loading fact_events (${err.message}): nothing was changed`,
       hint: expect.stringMatching(/rolled back.*run the command again/),
     });

@@ -23,8 +23,12 @@ afterAll(async () => t?.drop());
 const dims = ['dim_player', 'dim_team', 'dim_schedule'];
 
 beforeEach(async () => {
-  const r = await load(t.db, { scope: { kind: 'tables', tables: [...dims, 'fact_events', 'fact_events_player'] }, operation: 'replace', initiatedBy: 'test',
-    source: folderSource(folderWith(miniLeagueFiles())) });
+  const r = await load(t.db, {
+    scope: { kind: 'tables', tables: [...dims, 'fact_events', 'fact_events_player'] },
+    operation: 'replace',
+    initiatedBy: 'test',
+    source: folderSource(folderWith(miniLeagueFiles())),
+  });
   expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
 });
 
@@ -32,8 +36,12 @@ describe('a rejected parent row that takes its children with it', () => {
   it.each(['', 'nan', 'None'])('a team whose key is %j: partial, not succeeded, and says which rows went with it', async (badKey) => {
     const m = miniLeague();
     const teams = m.teams.map((x, i) => (i === 0 ? { ...x, team_id: badKey } : x));
-    const r = await load(t.db, { scope: { kind: 'category', category: 'dims' }, operation: 'replace', initiatedBy: 'test',
-      source: folderSource(folderWith({ ...miniLeagueFiles(), 'dim_team.csv': csvFor('dim_team', teams) })) });
+    const r = await load(t.db, {
+      scope: { kind: 'category', category: 'dims' },
+      operation: 'replace',
+      initiatedBy: 'test',
+      source: folderSource(folderWith({ ...miniLeagueFiles(), 'dim_team.csv': csvFor('dim_team', teams) })),
+    });
     expect(r.status).toBe('partial');
     expect(r.tables.find((x) => x.table === 'dim_team')!.rejected).toBe(1);
     const schedule = r.tables.find((x) => x.table === 'dim_schedule')!;
@@ -48,18 +56,34 @@ describe('a rejected parent row that takes its children with it', () => {
     const m = miniLeague();
     const events = m.events.map((e, i) => (i < 2 ? { ...e, game_id: 999999 } : e)); // 2 of 6 point nowhere
     const files = () => folderSource(folderWith({ 'fact_events.csv': csvFor('fact_events', events) }));
-    const over = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test', source: files(), policy: { maxRejects: { ratio: 0.1 } } });
+    const over = await load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events'] },
+      operation: 'replace',
+      initiatedBy: 'test',
+      source: files(),
+      policy: { maxRejects: { ratio: 0.1 } },
+    });
     expect(over.status).toBe('partial');
     expect(over.warnings.join('\n')).toMatch(/fact_events: 2 of 6 rows rejected, more than the 10% allowed/);
-    const within = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test', source: files(), policy: { maxRejects: { count: 2 } } });
+    const within = await load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events'] },
+      operation: 'replace',
+      initiatedBy: 'test',
+      source: files(),
+      policy: { maxRejects: { count: 2 } },
+    });
     expect(within.status).toBe('succeeded');
   });
 
   it('by default, a file whose every row is rejected is partial', async () => {
     const m = miniLeague();
     const events = m.events.map((e) => ({ ...e, game_id: 999999 }));
-    const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'upsert', initiatedBy: 'test',
-      source: folderSource(folderWith({ 'fact_events.csv': csvFor('fact_events', events) })) });
+    const r = await load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events'] },
+      operation: 'upsert',
+      initiatedBy: 'test',
+      source: folderSource(folderWith({ 'fact_events.csv': csvFor('fact_events', events) })),
+    });
     expect(r.status).toBe('partial');
     expect(r.tables[0]).toMatchObject({ inserted: 0, rejected: 6 });
   });
@@ -68,7 +92,8 @@ describe('a rejected parent row that takes its children with it', () => {
 describe('a load whose process is killed', () => {
   it('is shown as abandoned in history and health, not started forever', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load-child.ts')], {
-      env: { ...process.env, DATABASE_URL: t.url }, stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, DATABASE_URL: t.url },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -96,8 +121,12 @@ describe('a load whose process is killed', () => {
     const { slowSource } = await import('./slow-source');
     const base = miniLeague().events[0]!;
     const rows = Array.from({ length: 300 }, (_, i) => ({ ...base, event_key: `EV1001${String(i + 10).padStart(5, '0')}` }));
-    const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'upsert', initiatedBy: 'test:alive',
-      source: slowSource('fact_events', csvFor('fact_events', rows), { chunkBytes: 400, delayMs: 40 }) });
+    const running = load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events'] },
+      operation: 'upsert',
+      initiatedBy: 'test:alive',
+      source: slowSource('fact_events', csvFor('fact_events', rows), { chunkBytes: 400, delayMs: 40 }),
+    });
     await new Promise((r) => setTimeout(r, 500));
     const h = await history(t.db, undefined, 5);
     expect(h.find((x) => x.initiated_by === 'test:alive')).toMatchObject({ status: 'started' });
@@ -112,18 +141,29 @@ describe('a cancelled load', () => {
     const m = miniLeague();
     const head = csvFor('fact_events', m.events).split('\n').slice(0, 3).join('\n');
     // The first rows arrive, then nothing more, ever.
-    const stalled = () => new Readable({ read() {} }).once('resume', function (this: InstanceType<typeof Readable>) { this.push(`${head}\n`); });
+    const stalled = () =>
+      new Readable({ read() {} }).once('resume', function (this: InstanceType<typeof Readable>) {
+        this.push(`${head}\n`);
+      });
     const before = (await t.db.query('SELECT count(*)::int AS n FROM fact_events')).rows[0];
     const ac = new AbortController();
-    const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'upsert', initiatedBy: 'test:cancel', signal: ac.signal,
+    const running = load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events'] },
+      operation: 'upsert',
+      initiatedBy: 'test:cancel',
+      signal: ac.signal,
       source: filesSource([streamFile('fact_events', 'fact_events.csv (stalled)', stalled)]),
-      onProgress: (p) => p.phase === 'reading' && setTimeout(() => ac.abort(), 200) });
+      onProgress: (p) => p.phase === 'reading' && setTimeout(() => ac.abort(), 200),
+    });
     const r = await running;
     expect(r.status).toBe('cancelled');
     expect(r.error!.message).toMatch(/cancelled while loading fact_events: nothing was changed/);
     expect((await t.db.query('SELECT count(*)::int AS n FROM fact_events')).rows[0]).toEqual(before);
     const h = await t.db.query<{ status: string; kind: string }>('SELECT status, kind FROM load_history WHERE request_id = $1 ORDER BY id', [r.requestId]);
-    expect(h.rows).toEqual([{ status: 'cancelled', kind: 'request' }, { status: 'cancelled', kind: 'table' }]);
+    expect(h.rows).toEqual([
+      { status: 'cancelled', kind: 'request' },
+      { status: 'cancelled', kind: 'table' },
+    ]);
   }, 30_000);
 });
 
@@ -150,8 +190,12 @@ describe('the data-quality rules of a load', () => {
 
   it('run again after a deadlock, and their findings come back', async () => {
     await deadlocking(1, async () => {
-      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test',
-        source: folderSource(folderWith(miniLeagueFiles())) });
+      const r = await load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: folderSource(folderWith(miniLeagueFiles())),
+      });
       expect(r.status).toBe('succeeded');
       expect(r.findings).toBeDefined();
       expect(r.warnings.join('\n')).not.toMatch(/could not run/);
@@ -160,8 +204,12 @@ describe('the data-quality rules of a load', () => {
 
   it('that still cannot run make the outcome a failed check, visibly: partial, not succeeded', async () => {
     await deadlocking(100, async () => {
-      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation: 'replace', initiatedBy: 'test',
-        source: folderSource(folderWith(miniLeagueFiles())) });
+      const r = await load(t.db, {
+        scope: { kind: 'tables', tables: ['fact_events'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: folderSource(folderWith(miniLeagueFiles())),
+      });
       expect(r.status).toBe('partial');
       expect(r.warnings.join('\n')).toMatch(/the data-quality rules could not run \(3 tries\): deadlock detected/);
       expect(r.tables[0]!.inserted).toBe(6); // the load itself stands
@@ -171,9 +219,19 @@ describe('the data-quality rules of a load', () => {
 
 describe('a dry run', () => {
   it('is shown as a dry run in history, and health reports the last real load', async () => {
-    const real = await load(t.db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', initiatedBy: 'test', source: folderSource(folderWith(miniLeagueFiles())) });
-    const dry = await load(t.db, { scope: { kind: 'category', category: 'dims' }, operation: 'replace', dryRun: true, initiatedBy: 'test:dry',
-      source: folderSource(folderWith(miniLeagueFiles())) });
+    const real = await load(t.db, {
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'upsert',
+      initiatedBy: 'test',
+      source: folderSource(folderWith(miniLeagueFiles())),
+    });
+    const dry = await load(t.db, {
+      scope: { kind: 'category', category: 'dims' },
+      operation: 'replace',
+      dryRun: true,
+      initiatedBy: 'test:dry',
+      source: folderSource(folderWith(miniLeagueFiles())),
+    });
     expect(dry.status).toBe('succeeded');
     const h = await history(t.db, undefined, 3);
     const row = h.find((x) => x.initiated_by === 'test:dry')!;
@@ -190,7 +248,12 @@ describe('rejected rows', () => {
              (gen_random_uuid(), 'dim_team', 3, 'orphan', 'recent', '{}', now() - interval '29 days') RETURNING id`);
     expect(old.rows).toHaveLength(2);
     expect((await t.db.query("SELECT value FROM bs_settings WHERE key = 'rejects_retention_days'")).rows).toEqual([{ value: '30' }]);
-    await load(t.db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', initiatedBy: 'test', source: folderSource(folderWith(miniLeagueFiles())) });
+    await load(t.db, {
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'upsert',
+      initiatedBy: 'test',
+      source: folderSource(folderWith(miniLeagueFiles())),
+    });
     const left = await t.db.query<{ detail: string }>("SELECT detail FROM load_rejects WHERE detail IN ('old', 'recent')");
     expect(left.rows).toEqual([{ detail: 'recent' }]);
   });

@@ -60,13 +60,15 @@ describe.skipIf(!hasRealData)('load all replace of the real export', () => {
 
   it('puts the duplicate EV1896901594 and the 454 orphan event keys in the rejects, with their reasons', async () => {
     const dup = await t.db.query<{ line: string; reason: string; detail: string }>(
-      "SELECT line, reason, detail FROM load_rejects WHERE table_name = 'fact_events' AND row_data->>'event_key' = 'EV1896901594'");
+      "SELECT line, reason, detail FROM load_rejects WHERE table_name = 'fact_events' AND row_data->>'event_key' = 'EV1896901594'",
+    );
     expect(dup.rows).toHaveLength(1);
     expect(dup.rows[0]!.reason).toBe('duplicate_key');
     expect(dup.rows[0]!.detail).toMatch(/key EV1896901594 appears again \(first on line \d+\)/);
 
     const orphans = await t.db.query<{ key: string; n: string }>(
-      "SELECT row_data->>'event_key' AS key, count(*) AS n FROM load_rejects WHERE table_name = 'fact_events_player' AND reason = 'orphan' GROUP BY 1 ORDER BY 2 DESC");
+      "SELECT row_data->>'event_key' AS key, count(*) AS n FROM load_rejects WHERE table_name = 'fact_events_player' AND reason = 'orphan' GROUP BY 1 ORDER BY 2 DESC",
+    );
     expect(orphans.rows.reduce((n, r) => n + Number(r.n), 0)).toBe(454);
     expect(orphans.rows[0]).toEqual({ key: 'EV1896900000', n: '453' });
     const detail = await t.db.query<{ detail: string }>("SELECT detail FROM load_rejects WHERE table_name = 'fact_events_player' LIMIT 1");

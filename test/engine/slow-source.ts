@@ -6,16 +6,21 @@ export function slowSource(table: string, csv: string, opts: { chunkBytes?: numb
   const chunk = opts.chunkBytes ?? 200;
   const delay = opts.delayMs ?? 20;
   return filesSource([
-    streamFile(table, `${table}.csv (slow)`, () => {
-      let pos = 0;
-      return new Readable({
-        read() {
-          if (pos >= csv.length) return void this.push(null);
-          const piece = csv.slice(pos, pos + chunk);
-          pos += chunk;
-          setTimeout(() => this.push(piece), delay);
-        },
-      });
-    }, opts.withSize ? Buffer.byteLength(csv) : undefined),
+    streamFile(
+      table,
+      `${table}.csv (slow)`,
+      () => {
+        let pos = 0;
+        return new Readable({
+          read() {
+            if (pos >= csv.length) return void this.push(null);
+            const piece = csv.slice(pos, pos + chunk);
+            pos += chunk;
+            setTimeout(() => this.push(piece), delay);
+          },
+        });
+      },
+      opts.withSize ? Buffer.byteLength(csv) : undefined,
+    ),
   ]);
 }

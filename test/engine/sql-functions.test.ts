@@ -10,8 +10,12 @@ import { folderWith, miniLeague, miniLeagueFiles } from '../support/fixtures';
 let t: TestDatabase;
 beforeAll(async () => {
   t = await freshDatabase({ migrated: true });
-  const r = await load(t.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events', 'fact_events_player'] },
-    operation: 'replace', initiatedBy: 'test', source: folderSource(folderWith(miniLeagueFiles())) });
+  const r = await load(t.db, {
+    scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events', 'fact_events_player'] },
+    operation: 'replace',
+    initiatedBy: 'test',
+    source: folderSource(folderWith(miniLeagueFiles())),
+  });
   expect(r.status).toBe('succeeded');
 });
 afterAll(async () => t?.drop());
@@ -21,10 +25,12 @@ const one = async <T>(sql: string, params: unknown[] = []) => (await t.db.query<
 describe('load_table, load_category, delete_game', () => {
   it('load_table applies rows put in its landing table, records history and returns JSON', async () => {
     const m = miniLeague();
-    await t.db.query("INSERT INTO landing.dim_team (index, team_name, team_id, league) VALUES ('0', 'Ace', 'N10001', 'CSAH'), ('5.0', 'New', 'N10009', 'NORAD')");
+    await t.db.query(
+      "INSERT INTO landing.dim_team (index, team_name, team_id, league) VALUES ('0', 'Ace', 'N10001', 'CSAH'), ('5.0', 'New', 'N10009', 'NORAD')",
+    );
     const r = await one<Record<string, unknown>>("SELECT load_table('dim_team', 'upsert') AS r");
     expect(r).toMatchObject({ success: true, table: 'dim_team', operation: 'upsert', inserted: 1, updated: 1, rejected: 0 });
-    expect(await one<number>("SELECT count(*)::int AS r FROM landing.dim_team")).toBe(0);
+    expect(await one<number>('SELECT count(*)::int AS r FROM landing.dim_team')).toBe(0);
     const h = await t.db.query('SELECT status, rows_inserted, rows_updated FROM load_history WHERE id = $1', [r.history_id]);
     expect(h.rows).toEqual([{ status: 'succeeded', rows_inserted: '1', rows_updated: '1' }]);
     void m;
@@ -43,7 +49,9 @@ describe('load_table, load_category, delete_game', () => {
   it('load_category loads its tables in dependency order', async () => {
     await t.db.query("INSERT INTO landing.fact_events (event_key, game_id) VALUES ('EV100300001', '1003')");
     await t.db.query("INSERT INTO landing.fact_events_player (event_player_key, event_key, game_id) VALUES ('EP100300001', 'EV100300001', '1003')");
-    const r = await one<{ success: boolean; results: { table: string; inserted: number; rejected: number }[] }>("SELECT load_category('core_facts', 'upsert', 1003) AS r");
+    const r = await one<{ success: boolean; results: { table: string; inserted: number; rejected: number }[] }>(
+      "SELECT load_category('core_facts', 'upsert', 1003) AS r",
+    );
     expect(r.success).toBe(true);
     expect(r.results.map((x) => x.table)).toEqual(['fact_shifts', 'fact_events', 'fact_events_player', 'fact_shifts_player']);
     expect(r.results.find((x) => x.table === 'fact_events_player')).toMatchObject({ inserted: 1, rejected: 0 });
@@ -64,8 +72,8 @@ describe('load_table, load_category, delete_game', () => {
   });
 });
 
-describe('load_table and pandas\' missing values', () => {
-  it('reads nan, NaN, None, null and NULL in a text key or relation as no value, as the engine\'s reader does', async () => {
+describe("load_table and pandas' missing values", () => {
+  it("reads nan, NaN, None, null and NULL in a text key or relation as no value, as the engine's reader does", async () => {
     // a key that is one of those words is a row without its key, not a key named "nan"
     await t.db.query(`INSERT INTO landing.dim_team (index, team_name, team_id, league) VALUES
       ('7', 'Nan', 'nan', 'X'), ('8', 'None', 'None', 'X'), ('9', 'Null', 'NULL', 'X'), ('10', 'Ok', 'N10011', 'X')`);

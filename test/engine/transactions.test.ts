@@ -12,8 +12,12 @@ import { slowSource } from './slow-source';
 let t: TestDatabase;
 beforeAll(async () => {
   t = await freshDatabase({ migrated: true });
-  const r = await load(t.db, { scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events', 'fact_events_player'] },
-    operation: 'replace', initiatedBy: 'test', source: folderSource(folderWith(miniLeagueFiles())) });
+  const r = await load(t.db, {
+    scope: { kind: 'tables', tables: ['dim_player', 'dim_team', 'dim_schedule', 'fact_events', 'fact_events_player'] },
+    operation: 'replace',
+    initiatedBy: 'test',
+    source: folderSource(folderWith(miniLeagueFiles())),
+  });
   expect(r.status).toBe('succeeded');
 });
 afterAll(async () => t?.drop());
@@ -31,7 +35,10 @@ async function whenRunning(sqlLike: string): Promise<number> {
   await admin.connect();
   try {
     for (let i = 0; i < 200; i++) {
-      const r = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active'", [t.name, sqlLike]);
+      const r = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active'", [
+        t.name,
+        sqlLike,
+      ]);
       if (r.rows[0]) return r.rows[0].pid;
       await new Promise((res) => setTimeout(res, 25));
     }
@@ -44,7 +51,10 @@ async function whenRunning(sqlLike: string): Promise<number> {
 function bigEvents(n: number): string {
   const m = miniLeague();
   const base = m.events[0]!;
-  return csvFor('fact_events', Array.from({ length: n }, (_, i) => ({ ...base, event_key: `EV1001${String(i + 10).padStart(5, '0')}`, event_index: `${i + 10}.0` })));
+  return csvFor(
+    'fact_events',
+    Array.from({ length: n }, (_, i) => ({ ...base, event_key: `EV1001${String(i + 10).padStart(5, '0')}`, event_index: `${i + 10}.0` })),
+  );
 }
 
 describe('a killed connection', () => {
@@ -54,8 +64,12 @@ describe('a killed connection', () => {
     ['upsert', 'COPY bs_stage_%'],
   ] as const)('in the middle of a %s leaves every table as it was and the history row failed', async (operation, copying) => {
     const before = await snapshot();
-    const running = load(t.db, { scope: { kind: 'tables', tables: ['fact_events'] }, operation, initiatedBy: 'test',
-      source: slowSource('fact_events', bigEvents(2000), { chunkBytes: 2000, delayMs: 20 }) });
+    const running = load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events'] },
+      operation,
+      initiatedBy: 'test',
+      source: slowSource('fact_events', bigEvents(2000), { chunkBytes: 2000, delayMs: 20 }),
+    });
     const pid = await whenRunning(copying);
     const admin = new pg.Client({ connectionString: serverUrl() });
     await admin.connect();
@@ -66,9 +80,17 @@ describe('a killed connection', () => {
     expect(r.error!.message).toMatch(/terminat|connection/i);
     expect(await snapshot()).toBe(before);
     const h = await t.db.query<{ status: string; kind: string }>('SELECT status, kind FROM load_history WHERE request_id = $1 ORDER BY id', [r.requestId]);
-    expect(h.rows).toEqual([{ status: 'failed', kind: 'request' }, { status: 'failed', kind: 'table' }]);
+    expect(h.rows).toEqual([
+      { status: 'failed', kind: 'request' },
+      { status: 'failed', kind: 'table' },
+    ]);
     // The pool recovers: the next load works.
-    const again = await load(t.db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', initiatedBy: 'test', source: folderSource(folderWith(miniLeagueFiles())) });
+    const again = await load(t.db, {
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'upsert',
+      initiatedBy: 'test',
+      source: folderSource(folderWith(miniLeagueFiles())),
+    });
     expect(again.status).toBe('succeeded');
   });
 });
@@ -77,13 +99,33 @@ describe('concurrency', () => {
   it('requests on the same table run one after the other', async () => {
     const m = miniLeague();
     const done: string[] = [];
-    const slow = load(t.db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', initiatedBy: 'slow',
-      source: slowSource('dim_team', csvFor('dim_team', m.teams.map((x) => ({ ...x, league: 'SLOW' }))), { chunkBytes: 20, delayMs: 25 }) })
-      .then((r) => (done.push('slow'), r));
+    const slow = load(t.db, {
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'upsert',
+      initiatedBy: 'slow',
+      source: slowSource(
+        'dim_team',
+        csvFor(
+          'dim_team',
+          m.teams.map((x) => ({ ...x, league: 'SLOW' })),
+        ),
+        { chunkBytes: 20, delayMs: 25 },
+      ),
+    }).then((r) => (done.push('slow'), r));
     await whenRunning('COPY bs_stage_%');
-    const fast = load(t.db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', initiatedBy: 'fast',
-      source: folderSource(folderWith({ 'dim_team.csv': csvFor('dim_team', m.teams.map((x) => ({ ...x, league: 'FAST' }))) })) })
-      .then((r) => (done.push('fast'), r));
+    const fast = load(t.db, {
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'upsert',
+      initiatedBy: 'fast',
+      source: folderSource(
+        folderWith({
+          'dim_team.csv': csvFor(
+            'dim_team',
+            m.teams.map((x) => ({ ...x, league: 'FAST' })),
+          ),
+        }),
+      ),
+    }).then((r) => (done.push('fast'), r));
     const [a, b] = await Promise.all([slow, fast]);
     expect([a.status, b.status]).toEqual(['succeeded', 'succeeded']);
     expect(done).toEqual(['slow', 'fast']);
@@ -94,12 +136,19 @@ describe('concurrency', () => {
   it('requests on different tables run in parallel', async () => {
     const m = miniLeague();
     const done: string[] = [];
-    const slow = load(t.db, { scope: { kind: 'tables', tables: ['dim_player'] }, operation: 'upsert', initiatedBy: 'slow',
-      source: slowSource('dim_player', csvFor('dim_player', m.players), { chunkBytes: 30, delayMs: 25 }) })
-      .then((r) => (done.push('dim_player'), r));
+    const slow = load(t.db, {
+      scope: { kind: 'tables', tables: ['dim_player'] },
+      operation: 'upsert',
+      initiatedBy: 'slow',
+      source: slowSource('dim_player', csvFor('dim_player', m.players), { chunkBytes: 30, delayMs: 25 }),
+    }).then((r) => (done.push('dim_player'), r));
     await whenRunning('COPY bs_stage_%');
-    const other: LoadResult = await load(t.db, { scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', initiatedBy: 'fast',
-      source: folderSource(folderWith(miniLeagueFiles())) });
+    const other: LoadResult = await load(t.db, {
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'upsert',
+      initiatedBy: 'fast',
+      source: folderSource(folderWith(miniLeagueFiles())),
+    });
     done.push('dim_team');
     expect(other.status).toBe('succeeded');
     expect((await slow).status).toBe('succeeded');

@@ -60,12 +60,33 @@ describe('values as the exports write them', () => {
   });
 
   it.each([
-    ['integer', '1.5'], ['integer', '12abc'], ['integer', '0x1A'], ['integer', '1_000'], ['integer', '1e3'],
-    ['integer', '.0'], ['integer', '-'], ['integer', '2147483648'], ['integer', '-2147483649'], ['smallint', '32768'],
-    ['bigint', '9223372036854775808'], ['integer', 'nan '], ['numeric', '1,5'], ['numeric', 'NaNx'], ['numeric', '0x1A'],
-    ['numeric', '1_000'], ['numeric', '1e'], ['numeric', '.'], ['timestamp', '09/15/2024'], ['timestamp', '2024-13-45 00:00:00'],
-    ['timestamp', '2023-02-29'], ['timestamp', '2024-09-15 25:00:00'], ['date', '2024-09-15 19:30:00'], ['date', '0000-01-01'],
-    ['time', '25:99:00'], ['time', '6:45 PM'], ['time', '24:00:01'],
+    ['integer', '1.5'],
+    ['integer', '12abc'],
+    ['integer', '0x1A'],
+    ['integer', '1_000'],
+    ['integer', '1e3'],
+    ['integer', '.0'],
+    ['integer', '-'],
+    ['integer', '2147483648'],
+    ['integer', '-2147483649'],
+    ['smallint', '32768'],
+    ['bigint', '9223372036854775808'],
+    ['integer', 'nan '],
+    ['numeric', '1,5'],
+    ['numeric', 'NaNx'],
+    ['numeric', '0x1A'],
+    ['numeric', '1_000'],
+    ['numeric', '1e'],
+    ['numeric', '.'],
+    ['timestamp', '09/15/2024'],
+    ['timestamp', '2024-13-45 00:00:00'],
+    ['timestamp', '2023-02-29'],
+    ['timestamp', '2024-09-15 25:00:00'],
+    ['date', '2024-09-15 19:30:00'],
+    ['date', '0000-01-01'],
+    ['time', '25:99:00'],
+    ['time', '6:45 PM'],
+    ['time', '24:00:01'],
   ] as [ValueKind, string][])('%s %j is refused', (kind, v) => {
     expect(normalized(kind, v)).toBe('REFUSED');
   });
@@ -81,27 +102,42 @@ describe('values as the exports write them', () => {
 });
 
 /** Runs `input` through a reader that normalizes `rules`, fed `chunk` bytes at a time. */
-async function readThrough(input: string, rules: (FieldRule | undefined)[], headers: string[], chunk: number, keyField = -1, more: ReleaseOptions = {}, maxLineBreaks?: number) {
+async function readThrough(
+  input: string,
+  rules: (FieldRule | undefined)[],
+  headers: string[],
+  chunk: number,
+  keyField = -1,
+  more: ReleaseOptions = {},
+  maxLineBreaks?: number,
+) {
   const records = new CsvRecords('t.csv', maxLineBreaks);
   const bytes = Buffer.from(input);
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
   const out: Buffer[] = [];
-  void records.header.then(() => records.release(rules, headers, { keyField, ...more }), () => undefined);
-  await pipeline(Readable.from(parts), records, new Writable({ write(c: Buffer, _e, cb) { out.push(c); cb(); } }));
+  void records.header.then(
+    () => records.release(rules, headers, { keyField, ...more }),
+    () => undefined,
+  );
+  await pipeline(
+    Readable.from(parts),
+    records,
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        out.push(c);
+        cb();
+      },
+    }),
+  );
   return { text: Buffer.concat(out).toString('utf8'), records };
 }
 
 describe('the reader normalizes typed fields on the way', () => {
   const headers = ['key', 'n', 'note', 'd'];
   const rules: (FieldRule | undefined)[] = [undefined, { kind: 'integer', header: 'n' }, undefined, { kind: 'date', header: 'd' }];
-  const csv = 'key,n,note,d\r\n'
-    + 'A1,1730.0,"a, ""quoted""\r\nnote",2024-09-15 00:00:00\r\n'
-    + 'A2,,plain,\r\n'
-    + 'A3,"7.0",é ü,2024-01-01\r\n';
-  const want = '2,A1,1730,"a, ""quoted""\r\nnote",2024-09-15\r\n'
-    + '4,A2,,plain,\r\n'
-    + '5,A3,7,é ü,2024-01-01\r\n';
+  const csv = 'key,n,note,d\r\n' + 'A1,1730.0,"a, ""quoted""\r\nnote",2024-09-15 00:00:00\r\n' + 'A2,,plain,\r\n' + 'A3,"7.0",é ü,2024-01-01\r\n';
+  const want = '2,A1,1730,"a, ""quoted""\r\nnote",2024-09-15\r\n' + '4,A2,,plain,\r\n' + '5,A3,7,é ü,2024-01-01\r\n';
 
   it.each([1, 2, 3, 7, 64, 1 << 16])('gives the same bytes fed %i bytes at a time', async (chunk) => {
     const { text, records } = await readThrough(csv, rules, headers, chunk, 0);
@@ -155,8 +191,19 @@ describe('the reader normalizes typed fields on the way', () => {
     const quoted = await readThrough('key,n,note,d\n"A ""1""",1,x,\n', rules, headers, 64, -1, { linePrefix: false, keyLines: 0 });
     expect(quoted.records.linesByKey).toEqual({ 'A "1"': 2 });
     const records2 = new CsvRecords('t.csv', undefined, 2);
-    void records2.header.then(() => records2.release(rules, headers, { linePrefix: false, keyLines: 0 }), () => undefined);
-    await pipeline(Readable.from([Buffer.from('key,n,note,d\nA,1,x,\nB,2,y,\nC,3,z,\n')]), records2, new Writable({ write(_c, _e, cb) { cb(); } }));
+    void records2.header.then(
+      () => records2.release(rules, headers, { linePrefix: false, keyLines: 0 }),
+      () => undefined,
+    );
+    await pipeline(
+      Readable.from([Buffer.from('key,n,note,d\nA,1,x,\nB,2,y,\nC,3,z,\n')]),
+      records2,
+      new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    );
     expect(records2.linesByKey).toBeNull();
   });
 
@@ -200,11 +247,20 @@ describe('the reader and the SQL casts agree', () => {
     const kind = valueKind(type)!;
     const [{ e }] = (await t.db.query<{ e: string }>("SELECT bs_cast_expr('$1::text', $1) AS e", [type])).rows as [{ e: string }];
     for (const raw of samples[type]!) {
-      const viaSql = await t.db.query<{ v: string | null }>(`SELECT (${e})::text AS v`, [raw]).then((r) => r.rows[0]!.v, () => 'REFUSED');
+      const viaSql = await t.db.query<{ v: string | null }>(`SELECT (${e})::text AS v`, [raw]).then(
+        (r) => r.rows[0]!.v,
+        () => 'REFUSED',
+      );
       const sent = normalized(kind, raw);
-      const viaCopy = sent === 'REFUSED' ? 'REFUSED'
-        : sent === null ? null
-          : await t.db.query<{ v: string }>(`SELECT $1::${type}::text AS v`, [sent]).then((r) => r.rows[0]!.v, () => 'REFUSED');
+      const viaCopy =
+        sent === 'REFUSED'
+          ? 'REFUSED'
+          : sent === null
+            ? null
+            : await t.db.query<{ v: string }>(`SELECT $1::${type}::text AS v`, [sent]).then(
+                (r) => r.rows[0]!.v,
+                () => 'REFUSED',
+              );
       expect({ type, raw, value: viaCopy }).toEqual({ type, raw, value: viaSql });
     }
   });
@@ -247,7 +303,7 @@ describe('the end of the file', () => {
   });
 });
 
-describe('pandas\' missing values in keys and relations', () => {
+describe("pandas' missing values in keys and relations", () => {
   const headers = ['key', 'n', 'parent', 'note'];
   const rules: (FieldRule | undefined)[] = [undefined, { kind: 'integer', header: 'n' }, undefined, undefined];
 
@@ -261,7 +317,11 @@ describe('pandas\' missing values in keys and relations', () => {
   });
 
   it('keeps no line for a missing key', async () => {
-    const { records } = await readThrough('key,n,parent,note\nA,1,,\nNone,2,,\n', rules, headers, 64, -1, { linePrefix: false, keyLines: 0, missingAsNull: [0] });
+    const { records } = await readThrough('key,n,parent,note\nA,1,,\nNone,2,,\n', rules, headers, 64, -1, {
+      linePrefix: false,
+      keyLines: 0,
+      missingAsNull: [0],
+    });
     expect(records.linesByKey).toEqual({ A: 2 });
   });
 });
@@ -283,8 +343,21 @@ describe('files that are not what they seem', () => {
       const records = new CsvRecords('t.csv');
       const parts: Buffer[] = [];
       for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
-      void records.header.then(() => records.release(rules, headers), () => undefined);
-      await expect(pipeline(Readable.from(parts), records, new Writable({ write(_c, _e, cb) { cb(); } }))).rejects.toMatchObject({
+      void records.header.then(
+        () => records.release(rules, headers),
+        () => undefined,
+      );
+      await expect(
+        pipeline(
+          Readable.from(parts),
+          records,
+          new Writable({
+            write(_c, _e, cb) {
+              cb();
+            },
+          }),
+        ),
+      ).rejects.toMatchObject({
         info: { file: 't.csv', line: 1, message: expect.stringMatching(/^the file is UTF-16 text, not UTF-8/), hint: expect.stringMatching(/UTF-8/) },
       });
     }
@@ -301,7 +374,7 @@ describe('files that are not what they seem', () => {
     expect(lines.records.recordLines).toEqual({ base: 2, breaks: [] });
   });
 
-  it("refuses a sep= line that names another separator", async () => {
+  it('refuses a sep= line that names another separator', async () => {
     await expect(readThrough(`sep=;\nkey;n;note;d\nA1;1;x;\n`, rules, headers, 64, 0)).rejects.toMatchObject({
       info: { line: 1, message: expect.stringMatching(/separated by ";" \(Excel's "sep=;" line\)/), hint: expect.stringMatching(/comma/) },
     });
@@ -327,21 +400,44 @@ describe('the header line', () => {
     const bytes = Buffer.from(text);
     const parts: Buffer[] = [];
     for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
-    void records.header.then(() => records.release(), () => undefined);
-    await pipeline(Readable.from(parts), records, new Writable({ write(_c, _e, cb) { cb(); } }));
+    void records.header.then(
+      () => records.release(),
+      () => undefined,
+    );
+    await pipeline(
+      Readable.from(parts),
+      records,
+      new Writable({
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+    );
     return records.header;
   }
 
   const headerLines = [
-    'key,n,note,d\n', 'key,n,note,d\r\n', 'key,n,note,d', 'a,,c,\n', 'Type,Period,2on1_rushes\n', ' a , b \n',
-    '"a,b","c ""quoted""",d\n', '"two\nlines",x\r\n', '"two\r\nlines",x\n', '"",x\n', 'é ü,5 – Francis Forte (G)\n',
+    'key,n,note,d\n',
+    'key,n,note,d\r\n',
+    'key,n,note,d',
+    'a,,c,\n',
+    'Type,Period,2on1_rushes\n',
+    ' a , b \n',
+    '"a,b","c ""quoted""",d\n',
+    '"two\nlines",x\r\n',
+    '"two\r\nlines",x\n',
+    '"",x\n',
+    'é ü,5 – Francis Forte (G)\n',
   ];
-  it.each(headerLines.flatMap((h) => [1, 3, 64].map((chunk) => [h, chunk] as const)))('reads %j as csv-parse does (fed %i bytes at a time)', async (line, chunk) => {
-    // csv-parse: an independent reading of the same line
-    const oracle = (parse(Buffer.from(line), { relax_column_count: true }) as string[][])[0];
-    const text = line.endsWith('\n') ? `${line}x\n` : line; // (a header with no line end: the file has only it)
-    expect(await headerOf(text, chunk)).toEqual(oracle);
-  });
+  it.each(headerLines.flatMap((h) => [1, 3, 64].map((chunk) => [h, chunk] as const)))(
+    'reads %j as csv-parse does (fed %i bytes at a time)',
+    async (line, chunk) => {
+      // csv-parse: an independent reading of the same line
+      const oracle = (parse(Buffer.from(line), { relax_column_count: true }) as string[][])[0];
+      const text = line.endsWith('\n') ? `${line}x\n` : line; // (a header with no line end: the file has only it)
+      expect(await headerOf(text, chunk)).toEqual(oracle);
+    },
+  );
 
   it.each([
     ['a"b,c\n', /^the header line cannot be read: a quote in the middle of a field$/],
@@ -350,6 +446,8 @@ describe('the header line', () => {
     ['"a,b', /^the header line cannot be read: a quoted field is never closed$/],
   ])('refuses %j, as csv-parse does, saying why', async (line, message) => {
     expect(() => parse(Buffer.from(line), { relax_column_count: true })).toThrow();
-    await expect(headerOf(line, 64)).rejects.toMatchObject({ info: { file: 't.csv', line: 1, message: expect.stringMatching(message), hint: expect.stringMatching(/"/) } });
+    await expect(headerOf(line, 64)).rejects.toMatchObject({
+      info: { file: 't.csv', line: 1, message: expect.stringMatching(message), hint: expect.stringMatching(/"/) },
+    });
   });
 });

@@ -113,9 +113,9 @@ describe('the migrate function', () => {
     const missing = async () => {
       throw new SecretError(`cannot read secret ${ARN}: ResourceNotFoundException: no such secret`);
     };
-    await expect(runMigrations({ env: { DATABASE_SECRET_ARN: ARN }, read: missing, log: () => undefined, retry: { attempts: 5, delayMs: 10 } })).rejects.toThrow(
-      /ResourceNotFoundException/,
-    );
+    await expect(
+      runMigrations({ env: { DATABASE_SECRET_ARN: ARN }, read: missing, log: () => undefined, retry: { attempts: 5, delayMs: 10 } }),
+    ).rejects.toThrow(/ResourceNotFoundException/);
   });
 
   it('reads the shipped SQL next to the bundle, and sql/ when run from source', () => {

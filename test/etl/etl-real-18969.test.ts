@@ -31,17 +31,27 @@ describe.skipIf(!hasRealData)('ETL of the real game 18969', () => {
     result = await runEtl(t.db, 18969, { initiatedBy: 'test' });
     const rows = await t.db.query<Record<string, number | string>>('SELECT * FROM fact_player_game_stats WHERE game_id = 18969');
     mine = new Map(rows.rows.map((r) => [String(r.player_id), r]));
-    real = new Map(csv('fact_player_game_stats').filter((r) => r.game_id === '18969').map((r) => [r.player_id!, r]));
+    real = new Map(
+      csv('fact_player_game_stats')
+        .filter((r) => r.game_id === '18969')
+        .map((r) => [r.player_id!, r]),
+    );
   });
   afterAll(async () => t?.drop());
 
   it('builds every fact table of the game', () => {
     expect(result.status).toBe('succeeded');
     expect(Object.fromEntries(Object.entries(result.tables).map(([k, v]) => [k, v.inserted]))).toEqual({
-      fact_shifts: 98, fact_events: 1593, fact_events_player: 3139, fact_shifts_player: 1137,
-      fact_player_game_stats: 27, fact_team_game_stats: 2, fact_goalie_game_stats: 2,
+      fact_shifts: 98,
+      fact_events: 1593,
+      fact_events_player: 3139,
+      fact_shifts_player: 1137,
+      fact_player_game_stats: 27,
+      fact_team_game_stats: 2,
+      fact_goalie_game_stats: 2,
       // the real export has 181 head-to-head and 169 with-or-without-you rows for this game too
-      fact_h2h: 181, fact_wowy: 169,
+      fact_h2h: 181,
+      fact_wowy: 169,
     });
   });
 
@@ -52,9 +62,11 @@ describe.skipIf(!hasRealData)('ETL of the real game 18969', () => {
 
   it('gives each team the official score of dim_schedule (Platinum 4, Velodrome 3)', async () => {
     const teams = await t.db.query<{ venue: string; goals: number; team_name: string }>(
-      'SELECT venue, goals, team_name FROM fact_team_game_stats WHERE game_id = 18969 ORDER BY team_game_key');
+      'SELECT venue, goals, team_name FROM fact_team_game_stats WHERE game_id = 18969 ORDER BY team_game_key',
+    );
     const schedule = await t.db.query<{ home_total_goals: number; away_total_goals: number }>(
-      'SELECT home_total_goals, away_total_goals FROM dim_schedule WHERE game_id = 18969');
+      'SELECT home_total_goals, away_total_goals FROM dim_schedule WHERE game_id = 18969',
+    );
     expect(teams.rows).toEqual([
       { venue: 'Home', goals: schedule.rows[0]!.home_total_goals, team_name: 'Platinum' },
       { venue: 'Away', goals: schedule.rows[0]!.away_total_goals, team_name: 'Velodrome' },
@@ -76,25 +88,44 @@ describe.skipIf(!hasRealData)('ETL of the real game 18969', () => {
   });
 
   it('matches the real export exactly in faceoffs, TOI, shifts and plus/minus', () => {
-    for (const col of ['fo_wins', 'fo_losses', 'toi_seconds', 'shift_count', 'logical_shifts', 'plus_ev', 'minus_ev', 'plus_total', 'minus_total', 'pass_attempts', 'pass_completed']) {
+    for (const col of [
+      'fo_wins',
+      'fo_losses',
+      'toi_seconds',
+      'shift_count',
+      'logical_shifts',
+      'plus_ev',
+      'minus_ev',
+      'plus_total',
+      'minus_total',
+      'pass_attempts',
+      'pass_completed',
+    ]) {
       const diff = [...real].filter(([id, r]) => int(r[col]) !== Number(mine.get(id)![col])).map(([id]) => id);
       expect({ col, diff }).toEqual({ col, diff: [] });
     }
   });
 
   it('gives the goalies the real saves, goals against and save %', async () => {
-    const rows = await t.db.query<Row>('SELECT player_id, saves::text, goals_against::text, shots_against::text, save_pct::text FROM fact_goalie_game_stats WHERE game_id = 18969 ORDER BY goalie_game_key');
-    const want = csv('fact_goalie_game_stats').filter((r) => r.game_id === '18969')
+    const rows = await t.db.query<Row>(
+      'SELECT player_id, saves::text, goals_against::text, shots_against::text, save_pct::text FROM fact_goalie_game_stats WHERE game_id = 18969 ORDER BY goalie_game_key',
+    );
+    const want = csv('fact_goalie_game_stats')
+      .filter((r) => r.game_id === '18969')
       .map((r) => ({ player_id: r.player_id, saves: r.saves, goals_against: r.goals_against, shots_against: r.shots_against, save_pct: r.save_pct }));
     expect(rows.rows).toEqual(want);
   });
 
   it('numbers shifts and events as the real export does', async () => {
-    const shifts = await t.db.query<{ shift_key: string; shift_duration: number }>('SELECT shift_key, shift_duration FROM fact_shifts WHERE game_id = 18969 ORDER BY shift_index');
+    const shifts = await t.db.query<{ shift_key: string; shift_duration: number }>(
+      'SELECT shift_key, shift_duration FROM fact_shifts WHERE game_id = 18969 ORDER BY shift_index',
+    );
     const realShifts = csv('fact_shifts').filter((r) => r.game_id === '18969');
     expect(shifts.rows.map((r) => r.shift_key)).toEqual(realShifts.map((r) => r.shift_key));
     expect(shifts.rows.map((r) => r.shift_duration ?? 0)).toEqual(realShifts.map((r) => int(r.shift_duration)));
-    const goals = await t.db.query<{ event_key: string }>("SELECT event_key FROM fact_events WHERE game_id = 18969 AND event_type = 'Goal' ORDER BY event_index LIMIT 2");
+    const goals = await t.db.query<{ event_key: string }>(
+      "SELECT event_key FROM fact_events WHERE game_id = 18969 AND event_type = 'Goal' ORDER BY event_index LIMIT 2",
+    );
     expect(goals.rows.map((r) => r.event_key)).toEqual(['EV1896901190', 'EV1896901355']); // as in fact_events.csv
   });
 

@@ -12,8 +12,17 @@ const A = 92001;
 const B = 92002;
 let t: TestDatabase;
 
-const FACT_TABLES = ['fact_shifts', 'fact_events', 'fact_events_player', 'fact_shifts_player', 'fact_player_game_stats',
-  'fact_team_game_stats', 'fact_goalie_game_stats', 'fact_h2h', 'fact_wowy'];
+const FACT_TABLES = [
+  'fact_shifts',
+  'fact_events',
+  'fact_events_player',
+  'fact_shifts_player',
+  'fact_player_game_stats',
+  'fact_team_game_stats',
+  'fact_goalie_game_stats',
+  'fact_h2h',
+  'fact_wowy',
+];
 
 /** Every fact row of a game, as text, in key order. */
 async function snapshot(gameId: number): Promise<Record<string, string[]>> {
@@ -34,7 +43,18 @@ afterAll(async () => t?.drop());
 
 /** What the script says each player should have. */
 function expectedStats() {
-  type Line = { goals: number; assists: number; shots: number; sog: number; fo_wins: number; fo_losses: number; toi_seconds: number; shift_count: number; plus_ev: number; minus_ev: number };
+  type Line = {
+    goals: number;
+    assists: number;
+    shots: number;
+    sog: number;
+    fo_wins: number;
+    fo_losses: number;
+    toi_seconds: number;
+    shift_count: number;
+    plus_ev: number;
+    minus_ev: number;
+  };
   const s = new Map<string, Line>();
   const p = (num: number) => {
     const id = `PS${String(num).padStart(4, '0')}`;
@@ -44,7 +64,11 @@ function expectedStats() {
   for (let period = 1; period <= 3; period++) {
     for (let sh = 1; sh <= SHIFTS_PER_PERIOD; sh++) {
       const ice = onIce(sh);
-      for (const v of ['home', 'away'] as const) for (const n of ice[v]) { p(n).toi_seconds += SHIFT_SECONDS; p(n).shift_count += 1; }
+      for (const v of ['home', 'away'] as const)
+        for (const n of ice[v]) {
+          p(n).toi_seconds += SHIFT_SECONDS;
+          p(n).shift_count += 1;
+        }
       const winner = sh % 2 === 1 ? 'home' : 'away';
       const loser = winner === 'home' ? 'away' : 'home';
       p(lineOf(winner, sh)[0]!).fo_wins += 1;
@@ -52,7 +76,10 @@ function expectedStats() {
       p(lineOf(winner, sh)[1]!).shots += 1;
       p(lineOf(winner, sh)[1]!).sog += 1;
       for (const g of GOALS.filter((x) => x.period === period && x.shift === sh)) {
-        p(g.scorer).goals += 1; p(g.scorer).shots += 1; p(g.scorer).sog += 1; p(g.assist).assists += 1;
+        p(g.scorer).goals += 1;
+        p(g.scorer).shots += 1;
+        p(g.scorer).sog += 1;
+        p(g.assist).assists += 1;
         for (const n of ice[g.team]) p(n).plus_ev += 1;
         for (const n of ice[g.team === 'home' ? 'away' : 'home']) p(n).minus_ev -= 1;
       }
@@ -62,7 +89,7 @@ function expectedStats() {
 }
 
 describe('runEtl', () => {
-  it('builds the game\'s facts with the rules of the real ETL', async () => {
+  it("builds the game's facts with the rules of the real ETL", async () => {
     const r = await runEtl(t.db, A, { initiatedBy: 'alice' });
     expect(r.status).toBe('succeeded');
     expect(r.tables.fact_shifts).toEqual({ deleted: 0, inserted: 18 });
@@ -70,7 +97,9 @@ describe('runEtl', () => {
     expect(r.unresolvedPlayers).toEqual([]);
 
     const rows = await t.db.query<Record<string, number | string>>(
-      'SELECT player_id, goals, assists, shots, sog, fo_wins, fo_losses, toi_seconds, shift_count, plus_ev, minus_ev FROM fact_player_game_stats WHERE game_id = $1', [A]);
+      'SELECT player_id, goals, assists, shots, sog, fo_wins, fo_losses, toi_seconds, shift_count, plus_ev, minus_ev FROM fact_player_game_stats WHERE game_id = $1',
+      [A],
+    );
     const got = Object.fromEntries(rows.rows.map(({ player_id, ...rest }) => [player_id, rest]));
     expect(got).toEqual(Object.fromEntries(expectedStats()));
 
@@ -79,7 +108,10 @@ describe('runEtl', () => {
       { team_game_key: `TG${A}00001`, venue: 'Home', team_name: 'Synth Home', goals: 2 },
       { team_game_key: `TG${A}00002`, venue: 'Away', team_name: 'Synth Away', goals: 1 },
     ]);
-    const goalies = await t.db.query('SELECT player_id, saves, goals_against, shots_against, save_pct::float AS save_pct FROM fact_goalie_game_stats WHERE game_id = $1 ORDER BY goalie_game_key', [A]);
+    const goalies = await t.db.query(
+      'SELECT player_id, saves, goals_against, shots_against, save_pct::float AS save_pct FROM fact_goalie_game_stats WHERE game_id = $1 ORDER BY goalie_game_key',
+      [A],
+    );
     // every shift has one saved shot: 9 shifts each way; the home goalie let in 1, the away goalie 2
     expect(goalies.rows).toEqual([
       { player_id: 'PS0030', saves: 9, goals_against: 1, shots_against: 10, save_pct: 90 },
@@ -89,12 +121,21 @@ describe('runEtl', () => {
 
   it('pairs opponents in fact_h2h and teammates in fact_wowy with their time and goals together', async () => {
     // #13 (home D, every shift) faced the away goalie in all 18 shifts and saw all 3 goals
-    const h2h = await t.db.query('SELECT shifts_together, toi_together::int AS toi, goals_for::int AS gf, goals_against::int AS ga FROM fact_h2h WHERE game_id = $1 AND player_1_id = $2 AND player_2_id = $3', [A, 'PS0013', 'PS0031']);
+    const h2h = await t.db.query(
+      'SELECT shifts_together, toi_together::int AS toi, goals_for::int AS gf, goals_against::int AS ga FROM fact_h2h WHERE game_id = $1 AND player_1_id = $2 AND player_2_id = $3',
+      [A, 'PS0013', 'PS0031'],
+    );
     expect(h2h.rows).toEqual([{ shifts_together: 18, toi: 18 * SHIFT_SECONDS, gf: 2, ga: 1 }]);
     // #10 (line A) and #15 (line B) never share a shift
-    const wowy = await t.db.query('SELECT shifts_together, p1_shifts_without_p2, p2_shifts_without_p1, toi_together::int AS toi FROM fact_wowy WHERE game_id = $1 AND player_1_id = $2 AND player_2_id = $3', [A, 'PS0010', 'PS0015']);
+    const wowy = await t.db.query(
+      'SELECT shifts_together, p1_shifts_without_p2, p2_shifts_without_p1, toi_together::int AS toi FROM fact_wowy WHERE game_id = $1 AND player_1_id = $2 AND player_2_id = $3',
+      [A, 'PS0010', 'PS0015'],
+    );
     expect(wowy.rows).toEqual([{ shifts_together: 0, p1_shifts_without_p2: 9, p2_shifts_without_p1: 9, toi: 0 }]);
-    const n = await t.db.query<{ h: string; w: string }>('SELECT (SELECT count(*) FROM fact_h2h WHERE game_id = $1) AS h, (SELECT count(*) FROM fact_wowy WHERE game_id = $1) AS w', [A]);
+    const n = await t.db.query<{ h: string; w: string }>(
+      'SELECT (SELECT count(*) FROM fact_h2h WHERE game_id = $1) AS h, (SELECT count(*) FROM fact_wowy WHERE game_id = $1) AS w',
+      [A],
+    );
     // h2h: each line's 3 forwards meet the other line-mate forwards (3) plus the 2 D and the goalie
     // who are always on (3); the home D and goalie (3) meet all 9 away players.
     // wowy: every pair of the 9 players of a side, met or not: 9·8/2 per side.
@@ -123,7 +164,9 @@ describe('runEtl', () => {
     const req = await t.db.query('SELECT kind, operation, scope, game_id, status, initiated_by FROM load_history WHERE id = $1', [r.historyId]);
     expect(req.rows[0]).toEqual({ kind: 'request', operation: 'etl', scope: `game ${B}`, game_id: B, status: 'succeeded', initiated_by: 'carol' });
     const tables = await t.db.query<{ table_name: string; rows_inserted: string; rows_deleted: string }>(
-      "SELECT table_name, rows_inserted, rows_deleted FROM load_history WHERE parent_id = $1 AND kind = 'table' ORDER BY id", [r.historyId]);
+      "SELECT table_name, rows_inserted, rows_deleted FROM load_history WHERE parent_id = $1 AND kind = 'table' ORDER BY id",
+      [r.historyId],
+    );
     expect(tables.rows.map((x) => x.table_name)).toEqual(FACT_TABLES);
     expect(tables.rows.find((x) => x.table_name === 'fact_shifts')).toMatchObject({ rows_inserted: '18', rows_deleted: '18' });
     // the data-quality findings of the game are recorded with it

@@ -11,14 +11,20 @@ afterEach(async () => {
 });
 
 const published = async (db: TestDatabase) =>
-  (await db.db.query<{ tablename: string }>("SELECT tablename FROM pg_publication_tables WHERE pubname = 'supabase_realtime' ORDER BY 1")).rows.map((r) => r.tablename);
+  (await db.db.query<{ tablename: string }>("SELECT tablename FROM pg_publication_tables WHERE pubname = 'supabase_realtime' ORDER BY 1")).rows.map(
+    (r) => r.tablename,
+  );
 
 describe('supabase_realtime', () => {
   it('publishes the 9 fact tables when the publication exists (as on Supabase)', async () => {
     t = await freshDatabase();
     await t.db.query('CREATE PUBLICATION supabase_realtime');
     await migrate(t.db);
-    expect(await published(t)).toEqual(tablesOf('all_facts').map((x) => x.name).sort());
+    expect(await published(t)).toEqual(
+      tablesOf('all_facts')
+        .map((x) => x.name)
+        .sort(),
+    );
   });
 
   it('does nothing where there is no such publication', async () => {

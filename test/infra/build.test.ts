@@ -46,7 +46,11 @@ describe('npm run build', () => {
 
   it('ships the migration files inside the migrate bundle', () => {
     const shipped = readdirSync(path.join(bundleDir('migrate'), 'sql', 'migrations')).sort();
-    expect(shipped).toEqual(readdirSync(path.join(ROOT, 'sql', 'migrations')).filter((f) => f.endsWith('.sql')).sort());
+    expect(shipped).toEqual(
+      readdirSync(path.join(ROOT, 'sql', 'migrations'))
+        .filter((f) => f.endsWith('.sql'))
+        .sort(),
+    );
   });
 
   for (const name of absent) {
@@ -96,7 +100,12 @@ describe('keeping the embedded database out of the Lambdas', () => {
     const meta = {
       inputs: {
         'a.ts': { imports: [{ path: 'b.ts', kind: 'import-statement' }] },
-        'b.ts': { imports: [{ path: 'c.ts', kind: 'require-call' }, { path: 'pkg', kind: 'dynamic-import', external: true }] },
+        'b.ts': {
+          imports: [
+            { path: 'c.ts', kind: 'require-call' },
+            { path: 'pkg', kind: 'dynamic-import', external: true },
+          ],
+        },
         'c.ts': { imports: [] },
       },
     };

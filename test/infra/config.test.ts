@@ -87,9 +87,7 @@ describe('stack configuration', () => {
   });
 
   it('refuses placeholders and a malformed connection string without repeating the secret', () => {
-    expect(errorOf(baseConfig({ 'benchsight-ops:slackSigningSecret': 'REPLACE_ME' }))).toMatch(
-      /benchsight-ops:slackSigningSecret: is still the placeholder/,
-    );
+    expect(errorOf(baseConfig({ 'benchsight-ops:slackSigningSecret': 'REPLACE_ME' }))).toMatch(/benchsight-ops:slackSigningSecret: is still the placeholder/);
     const message = errorOf(baseConfig({ 'benchsight-ops:databaseUrl': `postgresql://postgres:${FAKE.adminPassword}@db.example.com:5432` }));
     expect(message).toMatch(/benchsight-ops:databaseUrl: is not a usable connection string: names no database/);
     expect(message).not.toContain(FAKE.adminPassword);
@@ -106,14 +104,25 @@ describe('stack configuration', () => {
       const m = /^ {2}(aws:region|benchsight-ops:\w+): (.*)$/.exec(line);
       if (m) config[m[1]!] = m[2]!.replace(/^'(.*)'$|^"(.*)"$/, '$1$2');
     }
-    const problems = errorOf(config).split('\n').slice(1).map((l) => l.trim());
+    const problems = errorOf(config)
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
     expect(problems.sort()).toEqual(
       SECRET_SETTINGS.filter((k) => k in config || `benchsight-ops:${k}` in config)
         .map((k) => `${configKey(k)}: is still the placeholder of Pulumi.<stack>.yaml: set the real value with --secret`)
         .sort(),
     );
     expect(problems).toHaveLength(SECRET_SETTINGS.length);
-    for (const k of SECRET_SETTINGS) config[configKey(k)] = k === 'databaseUrl' ? 'postgresql://u:p@h:5432/postgres' : k === 'slackBotToken' ? 'xoxb-1' : k === 'slackSigningSecret' ? 'a'.repeat(32) : 'b'.repeat(32);
+    for (const k of SECRET_SETTINGS)
+      config[configKey(k)] =
+        k === 'databaseUrl'
+          ? 'postgresql://u:p@h:5432/postgres'
+          : k === 'slackBotToken'
+            ? 'xoxb-1'
+            : k === 'slackSigningSecret'
+              ? 'a'.repeat(32)
+              : 'b'.repeat(32);
     expect(parseStackConfig(config).namePrefix).toBe('benchsight-dev');
   });
 
@@ -123,8 +132,6 @@ describe('stack configuration', () => {
   });
 
   it('stops the program itself, naming the bad setting', async () => {
-    await expect(runStack(baseConfig({ 'benchsight-ops:slackRoles': 'admins=U1' }))).rejects.toThrow(
-      /benchsight-ops:slackRoles: is not valid JSON/,
-    );
+    await expect(runStack(baseConfig({ 'benchsight-ops:slackRoles': 'admins=U1' }))).rejects.toThrow(/benchsight-ops:slackRoles: is not valid JSON/);
   });
 });

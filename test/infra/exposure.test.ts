@@ -38,9 +38,7 @@ async function onServer(sql: string): Promise<void> {
 
 beforeAll(async () => {
   for (const role of API_ROLES) {
-    await onServer(
-      `DO $$ BEGIN CREATE ROLE ${role} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
-    );
+    await onServer(`DO $$ BEGIN CREATE ROLE ${role} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
   }
   await onServer(`DROP ROLE IF EXISTS ${MEMBER}; CREATE ROLE ${MEMBER} NOLOGIN IN ROLE benchsight_service`);
   test = await freshDatabase();
@@ -118,7 +116,12 @@ describe('exposure through Supabase API', () => {
         AND has_table_privilege(r.role, c.oid, p.privilege)`);
     expect(r.rows.every((x) => x.privilege === 'SELECT')).toBe(true);
     for (const role of ['anon', 'authenticated']) {
-      expect(r.rows.filter((x) => x.role === role).map((x) => x.table).sort()).toEqual([...TABLE_NAMES].sort());
+      expect(
+        r.rows
+          .filter((x) => x.role === role)
+          .map((x) => x.table)
+          .sort(),
+      ).toEqual([...TABLE_NAMES].sort());
     }
   });
 
@@ -134,12 +137,12 @@ describe('exposure through Supabase API', () => {
   it('lets the tracker read, insert and update staging rows, and nothing else', async () => {
     const event = "INSERT INTO staging_events (event_key, game_id, event_index) VALUES ('EV1896900001', 18969, 1)";
     expect(await as('tracker', `${event} RETURNING event_key`)).toEqual([{ event_key: 'EV1896900001' }]);
-    expect(
-      await as('tracker', event, "UPDATE staging_events SET event_type = 'Shot' WHERE event_key = 'EV1896900001' RETURNING event_type"),
-    ).toEqual([{ event_type: 'Shot' }]);
-    expect(await as('tracker', "INSERT INTO staging_games (game_id) VALUES (18969) ON CONFLICT (game_id) DO UPDATE SET source = 'tracker' RETURNING game_id")).toEqual([
-      { game_id: 18969 },
+    expect(await as('tracker', event, "UPDATE staging_events SET event_type = 'Shot' WHERE event_key = 'EV1896900001' RETURNING event_type")).toEqual([
+      { event_type: 'Shot' },
     ]);
+    expect(
+      await as('tracker', "INSERT INTO staging_games (game_id) VALUES (18969) ON CONFLICT (game_id) DO UPDATE SET source = 'tracker' RETURNING game_id"),
+    ).toEqual([{ game_id: 18969 }]);
     await denied('tracker', 'DELETE FROM staging_events');
     await denied('tracker', "INSERT INTO fact_h2h (h2h_key, game_id) VALUES ('H3', 1)");
     await denied('tracker', 'SELECT 1 FROM fact_h2h');
@@ -302,7 +305,12 @@ describe('functions where the Supabase roles do not exist (plain PostgreSQL, RDS
 
   it('the loader still runs every function it needs: a load through the engine succeeds', async () => {
     expect((await executable(migrator, 'bs_loader')).length).toBeGreaterThan(40);
-    const r = await load(loader, { initiatedBy: 'test', scope: { kind: 'category', category: 'dims' }, operation: 'replace', source: folderSource(leagueFolder()) });
+    const r = await load(loader, {
+      initiatedBy: 'test',
+      scope: { kind: 'category', category: 'dims' },
+      operation: 'replace',
+      source: folderSource(leagueFolder()),
+    });
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
     expect(Number((await su.query('SELECT count(*) AS n FROM dim_team')).rows[0].n)).toBe(2);
   });
@@ -312,7 +320,10 @@ describe('functions where the Supabase roles do not exist (plain PostgreSQL, RDS
     ...readMigrations(),
     ...[
       ['000901_later.sql', 'CREATE FUNCTION bs_later() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;'],
-      ['000902_later_granted.sql', 'CREATE FUNCTION bs_later_granted() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$; GRANT EXECUTE ON FUNCTION bs_later_granted() TO PUBLIC;'],
+      [
+        '000902_later_granted.sql',
+        'CREATE FUNCTION bs_later_granted() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$; GRANT EXECUTE ON FUNCTION bs_later_granted() TO PUBLIC;',
+      ],
     ].map(([name, sql]) => ({ version: Number(name!.slice(0, 6)), name: name!, sql: sql!, checksum: checksum(sql!) })),
   ];
 
@@ -341,7 +352,12 @@ describe('functions where the Supabase roles do not exist (plain PostgreSQL, RDS
     }
     expect(await executable(migrator, 'anon')).toEqual([]);
     // The loader (benchsight_service) passes row-level security.
-    const again = await load(loader, { initiatedBy: 'test', scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'upsert', source: folderSource(leagueFolder()) });
+    const again = await load(loader, {
+      initiatedBy: 'test',
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'upsert',
+      source: folderSource(leagueFolder()),
+    });
     expect(again.status, JSON.stringify(again.error)).toBe('succeeded');
     expect(await migrate(migrator, { migrations: later })).toMatchObject({ applied: [], exposure: 'current' });
   });

@@ -43,11 +43,16 @@ describe('migrations seen by the stack', () => {
   it('ignores temporary tables, comments, and tables dropped again', () => {
     const tables = tablesCreatedBy([
       { name: '1.sql', sql: 'CREATE TABLE a (x int);\n-- CREATE TABLE not_me (x int);\nCREATE UNLOGGED TABLE IF NOT EXISTS public.b (x int);' },
-      { name: '2.sql', sql: 'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE TEMP TABLE t ON COMMIT DROP AS SELECT 1; END $$;\nDROP TABLE IF EXISTS a;' },
+      {
+        name: '2.sql',
+        sql: 'CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE TEMP TABLE t ON COMMIT DROP AS SELECT 1; END $$;\nDROP TABLE IF EXISTS a;',
+      },
     ]);
     expect(tables).toEqual(['schema_migrations', 'schema_functions', 'b']);
     expect(
-      tablesCreatedBy([{ name: '3.sql', sql: "CREATE SCHEMA landing;\nEXECUTE format('CREATE TABLE landing.%I (x int)', t);\nCREATE TABLE landing.fixed (x int);" }]),
+      tablesCreatedBy([
+        { name: '3.sql', sql: "CREATE SCHEMA landing;\nEXECUTE format('CREATE TABLE landing.%I (x int)', t);\nCREATE TABLE landing.fixed (x int);" },
+      ]),
     ).toEqual(['schema_migrations', 'schema_functions']);
     expect(schemasCreatedBy([{ name: '1.sql', sql: 'CREATE SCHEMA landing; CREATE SCHEMA IF NOT EXISTS old; DROP SCHEMA old CASCADE;' }])).toEqual(['landing']);
   });

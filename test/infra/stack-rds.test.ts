@@ -41,10 +41,18 @@ describe('the stack on RDS', () => {
 
   it('connects the provider and the roles to the instance, and makes no tracker role', () => {
     const provider = unwrap(run.one('pulumi:providers:postgresql').inputs);
-    expect(provider).toMatchObject({ host: 'bs-test-db.abc.eu-west-1.rds.amazonaws.com', username: 'benchsight_admin', database: 'benchsight', sslmode: 'require' });
-    expect(run.ofType('postgresql:index/role:Role').map((r) => r.inputs.name).sort()).toEqual(
-      ['benchsight_service', 'bs_test_loader', 'bs_test_migrator', 'bs_test_reader'],
-    );
+    expect(provider).toMatchObject({
+      host: 'bs-test-db.abc.eu-west-1.rds.amazonaws.com',
+      username: 'benchsight_admin',
+      database: 'benchsight',
+      sslmode: 'require',
+    });
+    expect(
+      run
+        .ofType('postgresql:index/role:Role')
+        .map((r) => r.inputs.name)
+        .sort(),
+    ).toEqual(['benchsight_service', 'bs_test_loader', 'bs_test_migrator', 'bs_test_reader']);
     expect(run.ofType('postgresql:index/grantRole:GrantRole')).toEqual([]);
     const loaderUrl = new URL(unwrap(run.one('aws:secretsmanager/secretVersion:SecretVersion', 'database-url-loader-value').inputs.secretString));
     expect(loaderUrl.username).toBe('bs_test_loader');
@@ -55,7 +63,11 @@ describe('the stack on RDS', () => {
   });
 
   it('keeps the master and role passwords out of the functions and inside Pulumi secrets', () => {
-    const secrets = [FAKE.seed, derivePassword(FAKE.seed, 'bs-test:rds-master'), ...Object.values(roleNames('bs-test')).map((r) => derivePassword(FAKE.seed, r))];
+    const secrets = [
+      FAKE.seed,
+      derivePassword(FAKE.seed, 'bs-test:rds-master'),
+      ...Object.values(roleNames('bs-test')).map((r) => derivePassword(FAKE.seed, r)),
+    ];
     const leaks: string[] = [];
     for (const r of run.resources) {
       eachString(r.inputs, (s, p, secret) => {

@@ -230,7 +230,10 @@ describe('secrets', () => {
         }
       }
       // Every secret a function is told about, it may read; and nothing more.
-      const arns = Object.entries(vars).filter(([k]) => k.endsWith('_SECRET_ARN')).map(([, v]) => v).sort();
+      const arns = Object.entries(vars)
+        .filter(([k]) => k.endsWith('_SECRET_ARN'))
+        .map(([, v]) => v)
+        .sort();
       const readable = policyOf(f.name.replace(/-function$/, '').replace(/^database-/, '')).Statement.filter((s) =>
         ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue'),
       );
@@ -251,11 +254,7 @@ describe('secrets', () => {
       });
     }
     expect(leaks).toEqual([]);
-    expect(Object.keys(where).sort()).toEqual([
-      'aws:secretsmanager/secretVersion:SecretVersion',
-      'postgresql:index/role:Role',
-      'pulumi:providers:postgresql',
-    ]);
+    expect(Object.keys(where).sort()).toEqual(['aws:secretsmanager/secretVersion:SecretVersion', 'postgresql:index/role:Role', 'pulumi:providers:postgresql']);
   });
 
   it('stores the Slack secrets and the loader role connection string in Secrets Manager', () => {
@@ -313,13 +312,18 @@ describe('the database', () => {
     expect(grants['loader-functions']).toMatchObject({ objectType: 'function', objects: [], privileges: ['EXECUTE'] });
     expect(grants['reader-tables']).toMatchObject({ role: 'bs_test_reader', privileges: ['SELECT'], objects: [...TABLE_NAMES] });
     const defaults = run.ofType('postgresql:index/defaultPrivileges:DefaultPrivileges').map((d) => d.inputs);
-    expect(defaults).toContainEqual(expect.objectContaining({ owner: 'bs_test_migrator', role: 'bs_test_loader', objectType: 'function', privileges: ['EXECUTE'] }));
+    expect(defaults).toContainEqual(
+      expect.objectContaining({ owner: 'bs_test_migrator', role: 'bs_test_loader', objectType: 'function', privileges: ['EXECUTE'] }),
+    );
     // The landing schema (000003) is the loader's to fill and empty.
     expect(grants['loader-landing-schema']).toMatchObject({ role: 'bs_test_loader', objectType: 'schema', schema: 'landing', privileges: ['USAGE'] });
     expect(grants['loader-landing-tables']).toMatchObject({ schema: 'landing', objects: [], privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] });
     expect(defaults).toContainEqual(expect.objectContaining({ schema: 'landing', role: 'bs_test_loader', objectType: 'table' }));
     // Nothing of the reader's outside the warehouse tables of public.
-    const readerGrants = Object.entries(grants).filter(([, g]) => g.role === 'bs_test_reader').map(([id]) => id).sort();
+    const readerGrants = Object.entries(grants)
+      .filter(([, g]) => g.role === 'bs_test_reader')
+      .map(([id]) => id)
+      .sort();
     expect(readerGrants).toEqual(['reader-schema', 'reader-tables']);
   });
 
@@ -329,9 +333,7 @@ describe('the database', () => {
     expect(invocation.functionName).toBe('bs-test-migrate');
     expect(invocation.triggers.migrations).toBe(hash);
     expect(JSON.parse(invocation.input)).toMatchObject({ migrationsHash: hash });
-    expect(fn('migrate').inputs.environment.variables.DATABASE_SECRET_ARN).toBe(
-      run.one('aws:secretsmanager/secret:Secret', 'database-url-migrator').state.arn,
-    );
+    expect(fn('migrate').inputs.environment.variables.DATABASE_SECRET_ARN).toBe(run.one('aws:secretsmanager/secret:Secret', 'database-url-migrator').state.arn);
     expect(await valueOf(run.program.migrationsHash as string)).toBe(hash);
   });
 });

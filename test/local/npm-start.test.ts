@@ -24,9 +24,16 @@ let log = '';
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
 
 function cli(...args: string[]): string {
-  return execFileSync(process.execPath, ['bin/benchsight.js', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(process.execPath, ['bin/benchsight.js', ...args], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
-const cliAsync = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/benchsight.js', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+const cliAsync = (...args: string[]) =>
+  promisify(execFile)(process.execPath, ['bin/benchsight.js', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
 
 async function until<T>(what: string, fn: () => T | undefined, ms = 90_000): Promise<T> {
   const end = Date.now() + ms;
@@ -147,14 +154,21 @@ describe('npm start from a fresh clone, with no configuration', () => {
     await holder.connect();
     try {
       await holder.query("SELECT pg_advisory_lock(hashtextextended('benchsight:fact_events', 0))");
-      const load = spawn(process.execPath, ['bin/benchsight.js', 'load', 'table', 'fact_events', 'upsert', '--from', gen], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const load = spawn(process.execPath, ['bin/benchsight.js', 'load', 'table', 'fact_events', 'upsert', '--from', gen], {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let loadOut = '';
       load.stdout!.on('data', (c: Buffer) => (loadOut += c.toString()));
       load.stderr!.on('data', (c: Buffer) => (loadOut += c.toString()));
       await until('the load to start', () => (/started\s+table fact_events/.test(cli('history', 'limit', '1')) ? true : undefined), 30_000);
 
       // Meanwhile, two more commands from two more terminals, both answered.
-      const [h, d] = await Promise.all([cliAsync('history', 'limit', '3'), cliAsync('load', 'table', 'fact_shifts_player', 'upsert', '--from', gen, '--max-rejects', '100%')]);
+      const [h, d] = await Promise.all([
+        cliAsync('history', 'limit', '3'),
+        cliAsync('load', 'table', 'fact_shifts_player', 'upsert', '--from', gen, '--max-rejects', '100%'),
+      ]);
       expect(h.stdout).toMatch(/started\s+table fact_events/);
       expect(d.stdout).toMatch(/^OK: table fact_shifts_player \(upsert\)/);
       expect(load.exitCode).toBe(null);
@@ -172,7 +186,10 @@ describe('npm start from a fresh clone, with no configuration', () => {
   });
 
   it.skipIf(!hasRealData)("runs the README's `load all upsert --from <the real export>` into the warehouse it has", () => {
-    const r = JSON.parse(cli('load', 'all', 'upsert', '--from', REAL_CSV, '--json')) as { status: string; tables: { table: string; rowsInFile: number; inserted: number; updated: number; unchanged: number; rejected: number }[] };
+    const r = JSON.parse(cli('load', 'all', 'upsert', '--from', REAL_CSV, '--json')) as {
+      status: string;
+      tables: { table: string; rowsInFile: number; inserted: number; updated: number; unchanged: number; rejected: number }[];
+    };
     expect(r.status).toBe('succeeded');
     const stats = r.tables.find((t) => t.table === 'fact_player_game_stats')!;
     expect(stats.rowsInFile).toBe(107);

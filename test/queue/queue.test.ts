@@ -12,8 +12,7 @@ beforeEach(async () => {
 });
 
 const LOCK = { lockTimeoutMs: 60_000 };
-const job = (gameId: number | null, priority?: number, operation = 'process_game') =>
-  queue.enqueue(t.db, { operation, gameId, priority, requestedBy: 'test' });
+const job = (gameId: number | null, priority?: number, operation = 'process_game') => queue.enqueue(t.db, { operation, gameId, priority, requestedBy: 'test' });
 
 /** Backdates a job's timestamps, as if time had passed. */
 const age = (id: number, column: 'requested_at' | 'locked_at' | 'run_after', seconds: number) =>
@@ -47,7 +46,13 @@ describe('priority order', () => {
 describe('one pending job per game and operation', () => {
   it('joins a repeated request to the pending job, keeping the higher priority and the joiner', async () => {
     const first = await job(10, 5);
-    const second = await queue.enqueue(t.db, { operation: 'process_game', gameId: 10, priority: 10, requestedBy: 'slack:U2', payload: { response_url: 'https://hooks/x' } });
+    const second = await queue.enqueue(t.db, {
+      operation: 'process_game',
+      gameId: 10,
+      priority: 10,
+      requestedBy: 'slack:U2',
+      payload: { response_url: 'https://hooks/x' },
+    });
     expect(second).toEqual({ jobId: first.jobId, joined: true });
     const j = (await queue.getJob(t.db, first.jobId))!;
     expect(j.priority).toBe(10);
@@ -95,8 +100,11 @@ describe('retries', () => {
       } else {
         expect(after).toMatchObject({ status: 'failed', errorMessage: 'boom 3', attempts: 3 });
         expect(after.completedAt).not.toBeNull();
-        expect((after.result as { errors: { attempt: number; error: string }[] }).errors.map((e) => [e.attempt, e.error]))
-          .toEqual([[1, 'boom 1'], [2, 'boom 2'], [3, 'boom 3']]);
+        expect((after.result as { errors: { attempt: number; error: string }[] }).errors.map((e) => [e.attempt, e.error])).toEqual([
+          [1, 'boom 1'],
+          [2, 'boom 2'],
+          [3, 'boom 3'],
+        ]);
       }
     }
     expect(await queue.claim(t.db, 'w', LOCK)).toBeNull();

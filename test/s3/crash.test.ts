@@ -38,10 +38,16 @@ afterAll(async () => {
 const template = miniLeague().events[1]!;
 /** `n` events of game `game`: a file of a few hundred KB. */
 function bigEvents(game: number, n: number): string {
-  return csvFor('fact_events', Array.from({ length: n }, (_, i) => ({
-    ...template, game_id: game, event_key: `EV${game}${String(i + 1).padStart(5, '0')}`, event_index: `${i + 1}.0`,
-    event_detail: 'A long enough detail to make the file a few hundred kilobytes'.repeat(2),
-  })));
+  return csvFor(
+    'fact_events',
+    Array.from({ length: n }, (_, i) => ({
+      ...template,
+      game_id: game,
+      event_key: `EV${game}${String(i + 1).padStart(5, '0')}`,
+      event_index: `${i + 1}.0`,
+      event_detail: 'A long enough detail to make the file a few hundred kilobytes'.repeat(2),
+    })),
+  );
 }
 
 /** The loader Lambda's handler in its own process, reading the bucket through the slow proxy. */
@@ -49,9 +55,13 @@ function loaderProcess(event: S3EventLike): { child: ChildProcess; exited: Promi
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'support', 'loader-child.ts'), JSON.stringify(event)], {
     cwd: path.resolve(__dirname, '../..'),
     env: {
-      PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      DATABASE_URL: t.url, AWS_ENDPOINT_URL_S3: proxy.url, AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      PATH: process.env.PATH,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      DATABASE_URL: t.url,
+      AWS_ENDPOINT_URL_S3: proxy.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       S3_CLAIM_LEASE_SECONDS: '3',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,8 +75,8 @@ function loaderProcess(event: S3EventLike): { child: ChildProcess; exited: Promi
   return { child, exited };
 }
 
-const requestsFor = (key: string) => q(
-  "SELECT id, request_id, status, error_message FROM load_history WHERE kind = 'request' AND warnings->'context'->>'key' = $1 ORDER BY id", [key]);
+const requestsFor = (key: string) =>
+  q("SELECT id, request_id, status, error_message FROM load_history WHERE kind = 'request' AND warnings->'context'->>'key' = $1 ORDER BY id", [key]);
 
 describe('a loader killed in the middle of a load', () => {
   it('a delivery within its lease fails, one after it loads the object once, and the dead attempt is abandoned', async () => {
@@ -106,14 +116,21 @@ describe('a loader killed in the middle of a load', () => {
 
   it('a loader whose lease ran out stops, and the one that took the object over loads it once', async () => {
     const rows = 2500;
-    const body = csvFor('fact_shifts', Array.from({ length: rows }, (_, i) => ({
-      shift_key: `SH1002${String(i + 1).padStart(5, '0')}`, game_id: 1002, shift_index: `${i + 1}.0`,
-      Period: '1.0', shift_start_type: 'A long enough start type to make the file bigger'.repeat(3),
-    })));
+    const body = csvFor(
+      'fact_shifts',
+      Array.from({ length: rows }, (_, i) => ({
+        shift_key: `SH1002${String(i + 1).padStart(5, '0')}`,
+        game_id: 1002,
+        shift_index: `${i + 1}.0`,
+        Period: '1.0',
+        shift_start_type: 'A long enough start type to make the file bigger'.repeat(3),
+      })),
+    );
     const event = await b.put('alive/fact_shifts.csv', body);
     const slow = s3Client(proxy.url);
     const first = handleS3Event(event, loaderDeps(t.db, slow, undefined, { claims: { leaseMs: 2000, waitMs: 0 } })).then(
-      (o) => ({ ok: true as const, o }), (err: Error) => ({ ok: false as const, err }),
+      (o) => ({ ok: true as const, o }),
+      (err: Error) => ({ ok: false as const, err }),
     );
     await until('the first loader to start its load', async () => (await requestsFor('alive/fact_shifts.csv')).find((r) => r.status === 'started'), 60_000);
     // It stalls past its lease (as a frozen process would): its claim lapses.

@@ -30,7 +30,10 @@ afterAll(async () => {
 
 /** Everything under `dir`, as relative paths. */
 function tree(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 describe('keys that are not loadable', () => {
@@ -50,7 +53,12 @@ describe('keys that are not loadable', () => {
 
   it('still reads the keys of the convention', () => {
     expect(classifyKey('exports/2025-12-29/fact_events.csv')).toMatchObject({ kind: 'csv', table: 'fact_events' });
-    expect(classifyKey('game=18969/op=replace/fact_events_2025-12-29.csv')).toMatchObject({ kind: 'csv', table: 'fact_events', gameId: 18969, operation: 'replace' });
+    expect(classifyKey('game=18969/op=replace/fact_events_2025-12-29.csv')).toMatchObject({
+      kind: 'csv',
+      table: 'fact_events',
+      gameId: 18969,
+      operation: 'replace',
+    });
     expect(classifyKey('in box/a+b/dim_player.csv')).toMatchObject({ kind: 'csv', table: 'dim_player' });
   });
 
@@ -68,7 +76,14 @@ describe('keys that are not loadable', () => {
 
   it('the loader refuses such a key: recorded, told, no copy anywhere, not retried', async () => {
     const before = tree(b.dir);
-    const event: S3EventLike = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: '..%2F..%2Fx%2Fdim_team.csv'.replace(/%2F/g, '/'), eTag: 'abc', sequencer: '01' } } }] };
+    const event: S3EventLike = {
+      Records: [
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: BUCKET }, object: { key: '..%2F..%2Fx%2Fdim_team.csv'.replace(/%2F/g, '/'), eTag: 'abc', sequencer: '01' } },
+        },
+      ],
+    };
     const outcomes = await handleS3Event(event, loaderDeps(t.db, b.s3));
     expect(outcomes).toEqual([expect.objectContaining({ status: 'refused', message: expect.stringMatching(/\.\./) })]);
     expect(await q('SELECT count(*)::int AS n FROM dim_team')).toEqual([{ n: 0 }]);
@@ -85,11 +100,23 @@ describe('events without an ETag or sequencer', () => {
       Records: e.Records!.map((r) => ({ ...r, s3: { ...r.s3, object: { key: r.s3.object.key, size: r.s3.object.size } } })),
     });
     const deps = loaderDeps(t.db, b.s3);
-    const first = await b.put('bare/dim_team.csv', csvFor('dim_team', m.teams.map((x) => ({ ...x, league: 'FIRST' }))));
+    const first = await b.put(
+      'bare/dim_team.csv',
+      csvFor(
+        'dim_team',
+        m.teams.map((x) => ({ ...x, league: 'FIRST' })),
+      ),
+    );
     expect((await handleS3Event(bare(first), deps))[0]).toMatchObject({ status: 'loaded' });
     // A second upload, a second later (S3 times objects to the second).
     await new Promise((r) => setTimeout(r, 1100));
-    const second = await b.put('bare/dim_team.csv', csvFor('dim_team', m.teams.map((x) => ({ ...x, league: 'SECOND' }))));
+    const second = await b.put(
+      'bare/dim_team.csv',
+      csvFor(
+        'dim_team',
+        m.teams.map((x) => ({ ...x, league: 'SECOND' })),
+      ),
+    );
     expect((await handleS3Event(bare(second), deps))[0]).toMatchObject({ status: 'loaded' });
     expect(await q('SELECT DISTINCT league FROM dim_team')).toEqual([{ league: 'SECOND' }]);
     // The same upload delivered again is still loaded once.

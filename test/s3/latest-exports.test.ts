@@ -37,13 +37,21 @@ async function dropBatch(name: string, names: string[], manifest = true) {
 }
 /** The event tables of game 1001 from the bucket, as `load table ... game 1001` runs them. */
 async function loadGame() {
-  return load(t.db, { scope: { kind: 'tables', tables: ['fact_events', 'fact_events_player'] }, gameId: 1001, operation: 'replace', source: await latestExportsSource(b.s3, BUCKET), initiatedBy: 'test' });
+  return load(t.db, {
+    scope: { kind: 'tables', tables: ['fact_events', 'fact_events_player'] },
+    gameId: 1001,
+    operation: 'replace',
+    source: await latestExportsSource(b.s3, BUCKET),
+    initiatedBy: 'test',
+  });
 }
 
 describe("the bucket's latest export", () => {
   it('leaves out a drop that failed to load and a batch still arriving, and says which files it took', async () => {
     await dropBatch('sample', Object.keys(files));
-    expect(await q("SELECT status FROM load_history WHERE kind = 'request' AND source = 's3://benchsight-drop/batches/sample/'")).toEqual([{ status: 'succeeded' }]);
+    expect(await q("SELECT status FROM load_history WHERE kind = 'request' AND source = 's3://benchsight-drop/batches/sample/'")).toEqual([
+      { status: 'succeeded' },
+    ]);
     await second();
     // A bad fact_events.csv at the root: it fails to load (and goes to failed/).
     const bad = await b.put('fact_events.csv', Buffer.concat([Buffer.from(files['fact_events.csv']!), Buffer.from([0, 0, 0])]));
@@ -67,7 +75,9 @@ describe("the bucket's latest export", () => {
     await second();
     // A newer, complete batch without fact_events_player.
     await dropBatch('newer', ['dim_team.csv', 'dim_player.csv', 'dim_schedule.csv', 'fact_events.csv']);
-    expect(await q("SELECT status FROM load_history WHERE kind = 'request' AND source = 's3://benchsight-drop/batches/newer/'")).toEqual([{ status: 'succeeded' }]);
+    expect(await q("SELECT status FROM load_history WHERE kind = 'request' AND source = 's3://benchsight-drop/batches/newer/'")).toEqual([
+      { status: 'succeeded' },
+    ]);
     const r = await loadGame();
     expect(r.status).toBe('succeeded');
     expect(r.tables.map((x) => [x.table, x.file])).toEqual([

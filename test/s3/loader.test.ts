@@ -27,13 +27,24 @@ beforeAll(async () => {
   t = await freshDatabase({ migrated: true });
   slack = await captureServer();
   s3srv = await startLocalS3({ dir: mkdtempSync(path.join(tmpdir(), 'bs-s3-')), bucket: BUCKET, onEvent: (e) => events.push(e) });
-  s3 = new S3Client({ region: 'us-east-1', endpoint: s3srv.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: s3srv.endpoint,
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   const out = mkdtempSync(path.join(tmpdir(), 'bs-dist-'));
   await buildLambdas(['loader'], { outDir: out });
   Object.assign(process.env, {
-    DATABASE_URL: t.url, AWS_ENDPOINT_URL_S3: s3srv.endpoint, AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    SLACK_NOTIFY_CHANNEL: 'C0LOADS', SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_API_URL: slack.url,
+    DATABASE_URL: t.url,
+    AWS_ENDPOINT_URL_S3: s3srv.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    SLACK_NOTIFY_CHANNEL: 'C0LOADS',
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_API_URL: slack.url,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   handler = require(path.join(out, 'loader', 'index.js')).handler;
@@ -68,24 +79,36 @@ describe('the loader Lambda (bundled)', () => {
     expect(e.Records![0]!.s3.object.key).toBe('exports/2025-12-29/dim_team.csv');
     await handler(e);
     expect(await q('SELECT team_id FROM dim_team ORDER BY 1')).toEqual([{ team_id: 'N10001' }, { team_id: 'N10002' }]);
-    const h = await q("SELECT status, rows_inserted, initiated_by, warnings->'context'->>'key' AS key FROM load_history WHERE kind = 'request' ORDER BY id DESC LIMIT 1");
+    const h = await q(
+      "SELECT status, rows_inserted, initiated_by, warnings->'context'->>'key' AS key FROM load_history WHERE kind = 'request' ORDER BY id DESC LIMIT 1",
+    );
     expect(h).toEqual([{ status: 'succeeded', rows_inserted: '2', initiated_by: expect.stringMatching(/^s3:/), key: 'exports/2025-12-29/dim_team.csv' }]);
     expect((await keys('processed/')).some((k) => k.endsWith('/exports/2025-12-29/dim_team.csv'))).toBe(true);
     const posted = slack.seen.find((c) => c.path.endsWith('chat.postMessage'));
     expect(posted?.headers.authorization).toBe('Bearer xoxb-test-token');
     expect((posted?.json as { channel: string; text: string }).channel).toBe('C0LOADS');
-    expect((posted?.json as { text: string }).text).toMatch(/Loaded: s3:\/\/benchsight-drop\/exports\/2025-12-29\/dim_team.csv[\s\S]*dim_team\s+upsert\s+2\s+2/);
+    expect((posted?.json as { text: string }).text).toMatch(
+      /Loaded: s3:\/\/benchsight-drop\/exports\/2025-12-29\/dim_team.csv[\s\S]*dim_team\s+upsert\s+2\s+2/,
+    );
   });
 
   it('a file whose every row is rejected is loaded PARTIAL: said so to Slack and in history, not "Loaded"', async () => {
     const m = miniLeague();
     const before = slack.seen.length;
-    const e = await put('exports/orphans/fact_events.csv', csvFor('fact_events', m.events.map((x) => ({ ...x, game_id: 999999 }))));
+    const e = await put(
+      'exports/orphans/fact_events.csv',
+      csvFor(
+        'fact_events',
+        m.events.map((x) => ({ ...x, game_id: 999999 })),
+      ),
+    );
     await handler(e);
     const h = await q("SELECT status FROM load_history WHERE kind = 'request' AND warnings->'context'->>'key' = 'exports/orphans/fact_events.csv'");
     expect(h).toEqual([{ status: 'partial' }]);
     const posted = slack.seen.slice(before).find((c) => c.path.endsWith('chat.postMessage'));
-    expect((posted?.json as { text: string }).text).toMatch(/^Loaded, PARTIAL \(rows rejected[^\n]*: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/);
+    expect((posted?.json as { text: string }).text).toMatch(
+      /^Loaded, PARTIAL \(rows rejected[^\n]*: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/,
+    );
   });
 
   it('decodes keys with spaces and + the way S3 sends them', async () => {
@@ -104,21 +127,34 @@ describe('the loader Lambda (bundled)', () => {
     await handler(e);
     const loads = await q("SELECT count(*)::int AS n FROM load_history WHERE kind = 'request' AND warnings->'context'->>'key' = 'dim_schedule.csv'");
     expect(loads).toEqual([{ n: 1 }]);
-    expect(await q("SELECT count(*)::int AS n FROM dim_schedule")).toEqual([{ n: 3 }]);
+    expect(await q('SELECT count(*)::int AS n FROM dim_schedule')).toEqual([{ n: 3 }]);
   });
 
   it('never lets an older upload of a key overwrite a newer one that already loaded', async () => {
     const m = miniLeague();
-    const older = await put('teams/dim_team.csv', csvFor('dim_team', m.teams.map((x) => ({ ...x, league: 'OLDER' }))));
+    const older = await put(
+      'teams/dim_team.csv',
+      csvFor(
+        'dim_team',
+        m.teams.map((x) => ({ ...x, league: 'OLDER' })),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 5));
-    const newer = await put('teams/dim_team.csv', csvFor('dim_team', m.teams.map((x) => ({ ...x, league: 'NEWER' }))));
+    const newer = await put(
+      'teams/dim_team.csv',
+      csvFor(
+        'dim_team',
+        m.teams.map((x) => ({ ...x, league: 'NEWER' })),
+      ),
+    );
     expect(older.Records![0]!.s3.object.sequencer).not.toBe(newer.Records![0]!.s3.object.sequencer);
     await handler(newer);
     await handler(older);
     expect(await q('SELECT DISTINCT league FROM dim_team')).toEqual([{ league: 'NEWER' }]);
     expect(await q("SELECT status FROM s3_objects WHERE key = 'teams/dim_team.csv' ORDER BY id")).toEqual([{ status: 'loaded' }, { status: 'skipped' }]);
-    expect(await q("SELECT error_message FROM load_history WHERE source = 's3://benchsight-drop/teams/dim_team.csv' AND status = 'refused'"))
-      .toEqual([{ error_message: expect.stringMatching(/older than an upload of the same key/) }]);
+    expect(await q("SELECT error_message FROM load_history WHERE source = 's3://benchsight-drop/teams/dim_team.csv' AND status = 'refused'")).toEqual([
+      { error_message: expect.stringMatching(/older than an upload of the same key/) },
+    ]);
   });
 
   it('refuses a bad file: failed/ copy with the error beside it, failed history, no data change, and throws for a retry', async () => {
@@ -142,10 +178,16 @@ describe('the loader Lambda (bundled)', () => {
     const e2 = await put('notes.txt', 'hello');
     await handler(e1);
     await handler(e2);
-    const h = await q("SELECT source, status, error_message FROM load_history WHERE status = 'refused' AND source IN ($1, $2) ORDER BY id",
-      ['s3://benchsight-drop/uploads/teams-final.csv', 's3://benchsight-drop/notes.txt']);
+    const h = await q("SELECT source, status, error_message FROM load_history WHERE status = 'refused' AND source IN ($1, $2) ORDER BY id", [
+      's3://benchsight-drop/uploads/teams-final.csv',
+      's3://benchsight-drop/notes.txt',
+    ]);
     expect(h).toEqual([
-      { source: 's3://benchsight-drop/uploads/teams-final.csv', status: 'refused', error_message: expect.stringMatching(/cannot tell which table "teams-final.csv" is for/) },
+      {
+        source: 's3://benchsight-drop/uploads/teams-final.csv',
+        status: 'refused',
+        error_message: expect.stringMatching(/cannot tell which table "teams-final.csv" is for/),
+      },
       { source: 's3://benchsight-drop/notes.txt', status: 'refused', error_message: expect.stringMatching(/not a CSV export/) },
     ]);
   });
@@ -154,7 +196,9 @@ describe('the loader Lambda (bundled)', () => {
     await expect(handler({ Event: 's3:TestEvent' } as S3EventLike)).resolves.toEqual({ outcomes: [] });
     const copyEvents = events.filter((e) => e.Records?.[0]?.s3.object.key.startsWith('processed'));
     for (const e of copyEvents) await handler(e);
-    const r = (await handler({ Records: [{ eventName: 'ObjectCreated:Copy', s3: { bucket: { name: BUCKET }, object: { key: 'processed/2025-01-01/h1/dim_team.csv' } } }] })) as { outcomes: { status: string }[] };
+    const r = (await handler({
+      Records: [{ eventName: 'ObjectCreated:Copy', s3: { bucket: { name: BUCKET }, object: { key: 'processed/2025-01-01/h1/dim_team.csv' } } }],
+    })) as { outcomes: { status: string }[] };
     expect(r.outcomes[0]!.status).toBe('ignored');
   });
 
@@ -179,12 +223,25 @@ describe('the loader Lambda (bundled)', () => {
     const evs: S3EventLike[] = [];
     for (const f of readdirSync(REAL_CSV).filter((x) => x.endsWith('.csv'))) evs.push(await put(`batches/real/${f}`, readFileSync(path.join(REAL_CSV, f))));
     evs.push(await put('batches/real/_manifest.json', '{"operation":"replace"}'));
-    const shuffled = [...evs].sort((a, b) => (a.Records![0]!.s3.object.key.length * 7919) % 13 - (b.Records![0]!.s3.object.key.length * 7919) % 13);
+    const shuffled = [...evs].sort((a, b) => ((a.Records![0]!.s3.object.key.length * 7919) % 13) - ((b.Records![0]!.s3.object.key.length * 7919) % 13));
     for (const e of shuffled) await handler(e);
     const req = await q("SELECT id, status FROM load_history WHERE kind = 'request' AND source = 's3://benchsight-drop/batches/real/'");
     expect(req).toEqual([{ id: expect.anything(), status: 'succeeded' }]);
     const tables = await q('SELECT table_name FROM load_history WHERE parent_id = $1 ORDER BY id', [req[0]!.id]);
-    expect(tables.map((x) => x.table_name)).toEqual(['dim_player', 'dim_team', 'dim_schedule', 'fact_shifts', 'fact_events', 'fact_events_player', 'fact_shifts_player', 'fact_player_game_stats', 'fact_team_game_stats', 'fact_goalie_game_stats', 'fact_h2h', 'fact_wowy']);
+    expect(tables.map((x) => x.table_name)).toEqual([
+      'dim_player',
+      'dim_team',
+      'dim_schedule',
+      'fact_shifts',
+      'fact_events',
+      'fact_events_player',
+      'fact_shifts_player',
+      'fact_player_game_stats',
+      'fact_team_game_stats',
+      'fact_goalie_game_stats',
+      'fact_h2h',
+      'fact_wowy',
+    ]);
     expect(await q('SELECT count(*)::int AS n FROM fact_events_player')).toEqual([{ n: 11181 }]);
   });
 });

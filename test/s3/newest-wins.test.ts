@@ -31,8 +31,16 @@ afterAll(async () => {
 });
 
 const m = miniLeague();
-const teams = (league: string) => csvFor('dim_team', m.teams.map((x) => ({ ...x, league })));
-const events = (games: number[], type: string) => csvFor('fact_events', m.events.filter((e) => games.includes(e.game_id)).map((e) => ({ ...e, event_type: type })));
+const teams = (league: string) =>
+  csvFor(
+    'dim_team',
+    m.teams.map((x) => ({ ...x, league })),
+  );
+const events = (games: number[], type: string) =>
+  csvFor(
+    'fact_events',
+    m.events.filter((e) => games.includes(e.game_id)).map((e) => ({ ...e, event_type: type })),
+  );
 const deliver = async (key: string, body: string) => handleS3Event(await b.put(key, body), loaderDeps(t.db, b.s3, slack.url));
 const posted = () => slack.seen.filter((c) => c.path.endsWith('chat.postMessage')).map((c) => (c.json as { text: string }).text);
 
@@ -43,7 +51,9 @@ describe('newest wins by the export date in the key', () => {
     expect(late[0]).toMatchObject({ status: 'skipped', message: expect.stringMatching(/dim_team_2025-12-30\.csv/) });
     expect(await q('SELECT DISTINCT league FROM dim_team')).toEqual([{ league: 'NEWER' }]);
 
-    const h = await q("SELECT status, error_message FROM load_history WHERE source = 's3://benchsight-drop/exports/dim_team_2025-12-29.csv' AND kind = 'request'");
+    const h = await q(
+      "SELECT status, error_message FROM load_history WHERE source = 's3://benchsight-drop/exports/dim_team_2025-12-29.csv' AND kind = 'request'",
+    );
     expect(h).toEqual([{ status: 'refused', error_message: expect.stringMatching(/older export.*s3:\/\/benchsight-drop\/exports\/dim_team_2025-12-30\.csv/) }]);
     expect(posted().at(-1)).toMatch(/dim_team_2025-12-29\.csv[\s\S]*s3:\/\/benchsight-drop\/exports\/dim_team_2025-12-30\.csv/);
     expect(await q("SELECT status FROM s3_objects WHERE key = 'exports/dim_team_2025-12-29.csv'")).toEqual([{ status: 'skipped' }]);
@@ -53,9 +63,28 @@ describe('newest wins by the export date in the key', () => {
   });
 
   it('reads the date of a dated folder the same way', async () => {
-    expect((await deliver('exports/2025-12-30/dim_player.csv', csvFor('dim_player', m.players.map((p) => ({ ...p, player_full_name: 'Newer' })))))[0]).toMatchObject({ status: 'loaded' });
-    expect((await deliver('exports/2025-12-29/dim_player.csv', csvFor('dim_player', m.players.map((p) => ({ ...p, player_full_name: 'Older' })))))[0])
-      .toMatchObject({ status: 'skipped', message: expect.stringMatching(/exports\/2025-12-30\/dim_player\.csv/) });
+    expect(
+      (
+        await deliver(
+          'exports/2025-12-30/dim_player.csv',
+          csvFor(
+            'dim_player',
+            m.players.map((p) => ({ ...p, player_full_name: 'Newer' })),
+          ),
+        )
+      )[0],
+    ).toMatchObject({ status: 'loaded' });
+    expect(
+      (
+        await deliver(
+          'exports/2025-12-29/dim_player.csv',
+          csvFor(
+            'dim_player',
+            m.players.map((p) => ({ ...p, player_full_name: 'Older' })),
+          ),
+        )
+      )[0],
+    ).toMatchObject({ status: 'skipped', message: expect.stringMatching(/exports\/2025-12-30\/dim_player\.csv/) });
     expect(await q('SELECT DISTINCT player_full_name FROM dim_player')).toEqual([{ player_full_name: 'Newer' }]);
   });
 
@@ -66,7 +95,10 @@ describe('newest wins by the export date in the key', () => {
     // Newer: loads its game.
     expect((await deliver('game=1001/fact_events_2025-12-31.csv', events([1001], 'G1001-12-31')))[0]).toMatchObject({ status: 'loaded' });
     // Older than game 1001's newest, but game 1002 has nothing newer than 12-30's whole export.
-    expect((await deliver('game=1001/fact_events_2025-12-30T18-00.csv', events([1001], 'G1001-late')))[0]).toMatchObject({ status: 'skipped', message: expect.stringMatching(/game=1001\/fact_events_2025-12-31\.csv/) });
+    expect((await deliver('game=1001/fact_events_2025-12-30T18-00.csv', events([1001], 'G1001-late')))[0]).toMatchObject({
+      status: 'skipped',
+      message: expect.stringMatching(/game=1001\/fact_events_2025-12-31\.csv/),
+    });
     expect((await deliver('game=1002/fact_events_2025-12-31.csv', events([1002], 'G1002-12-31')))[0]).toMatchObject({ status: 'loaded' });
     expect(await q('SELECT game_id, event_type FROM fact_events GROUP BY 1, 2 ORDER BY 1')).toEqual([
       { game_id: 1001, event_type: 'G1001-12-31' },
@@ -83,12 +115,15 @@ describe('newest wins by the export date in the key', () => {
     expect((await handleS3Event(newer, deps))[0]).toMatchObject({ status: 'loaded' });
     expect((await handleS3Event(older, deps))[0]).toMatchObject({ status: 'skipped', message: expect.stringMatching(/older than an upload of the same key/) });
     expect(await q('SELECT DISTINCT league FROM dim_team')).toEqual([{ league: 'NEWER-UPLOAD' }]);
-    expect(await q("SELECT status, error_message FROM load_history WHERE source = 's3://benchsight-drop/same/dim_team.csv' AND status = 'refused'"))
-      .toEqual([{ status: 'refused', error_message: expect.stringMatching(/older than an upload of the same key.*history #\d+/) }]);
+    expect(await q("SELECT status, error_message FROM load_history WHERE source = 's3://benchsight-drop/same/dim_team.csv' AND status = 'refused'")).toEqual([
+      { status: 'refused', error_message: expect.stringMatching(/older than an upload of the same key.*history #\d+/) },
+    ]);
     expect(posted().at(-1)).toMatch(/^Skipped, an older upload: s3:\/\/benchsight-drop\/same\/dim_team\.csv/);
     // Delivered again: said once.
     expect((await handleS3Event(older, deps))[0]).toMatchObject({ status: 'skipped' });
-    expect(await q("SELECT count(*)::int AS n FROM load_history WHERE source = 's3://benchsight-drop/same/dim_team.csv' AND status = 'refused'")).toEqual([{ n: 1 }]);
+    expect(await q("SELECT count(*)::int AS n FROM load_history WHERE source = 's3://benchsight-drop/same/dim_team.csv' AND status = 'refused'")).toEqual([
+      { n: 1 },
+    ]);
   });
 
   it('keys without a date are not compared by date', async () => {
@@ -117,8 +152,9 @@ describe('the claim is checked when the load commits', () => {
 
   it('a load whose claim was taken over by another loader does not commit', async () => {
     const l = await claimedLoad('fence/fact_shifts.csv', { holder: HOLDER, claimHolder: OTHER, table: 'fact_shifts', date: '2025-12-29' });
-    await expect(t.db.transaction((tx) => tx.query("UPDATE load_history SET status = 'succeeded' WHERE id = $1", [l.historyId])))
-      .rejects.toThrow(/taken over by another loader/);
+    await expect(t.db.transaction((tx) => tx.query("UPDATE load_history SET status = 'succeeded' WHERE id = $1", [l.historyId]))).rejects.toThrow(
+      /taken over by another loader/,
+    );
     const l2 = await claimedLoad('fence/fact_h2h.csv', { holder: HOLDER, claimHolder: HOLDER, table: 'fact_h2h', date: '2025-12-29' });
     await t.db.transaction((tx) => tx.query("UPDATE load_history SET status = 'succeeded' WHERE id = $1", [l2.historyId]));
     expect(await q('SELECT status, history_id FROM s3_objects WHERE id = $1', [l2.objectId])).toEqual([{ status: 'loaded', history_id: String(l2.historyId) }]);
@@ -128,7 +164,8 @@ describe('the claim is checked when the load commits', () => {
     const older = await claimedLoad('fence/fact_wowy_2025-12-29.csv', { holder: HOLDER, claimHolder: HOLDER, table: 'fact_wowy', date: '2025-12-29' });
     const newer = await claimedLoad('fence/fact_wowy_2025-12-30.csv', { holder: OTHER, claimHolder: OTHER, table: 'fact_wowy', date: '2025-12-30' });
     await t.db.transaction((tx) => tx.query("UPDATE load_history SET status = 'succeeded' WHERE id = $1", [newer.historyId]));
-    await expect(t.db.transaction((tx) => tx.query("UPDATE load_history SET status = 'succeeded' WHERE id = $1", [older.historyId])))
-      .rejects.toThrow(/fact_wowy_2025-12-30\.csv/);
+    await expect(t.db.transaction((tx) => tx.query("UPDATE load_history SET status = 'succeeded' WHERE id = $1", [older.historyId]))).rejects.toThrow(
+      /fact_wowy_2025-12-30\.csv/,
+    );
   });
 });

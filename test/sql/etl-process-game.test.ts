@@ -9,8 +9,17 @@ import { freshDatabase, type TestDatabase } from '../support/database';
 import { syntheticExport } from '../tracker/synthetic-export';
 
 const GAME = 93001;
-const BUILT = ['fact_shifts', 'fact_events', 'fact_events_player', 'fact_shifts_player', 'fact_player_game_stats',
-  'fact_team_game_stats', 'fact_goalie_game_stats', 'fact_h2h', 'fact_wowy'];
+const BUILT = [
+  'fact_shifts',
+  'fact_events',
+  'fact_events_player',
+  'fact_shifts_player',
+  'fact_player_game_stats',
+  'fact_team_game_stats',
+  'fact_goalie_game_stats',
+  'fact_h2h',
+  'fact_wowy',
+];
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -26,16 +35,23 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 const run = async () =>
-  (await t.db.transaction((tx) => tx.query<{ r: { deleted: Record<string, number>; inserted: Record<string, number> } }>('SELECT etl_process_game($1) AS r', [GAME]))).rows[0]!.r;
+  (
+    await t.db.transaction((tx) =>
+      tx.query<{ r: { deleted: Record<string, number>; inserted: Record<string, number> } }>('SELECT etl_process_game($1) AS r', [GAME]),
+    )
+  ).rows[0]!.r;
 
 describe('etl_process_game', () => {
-  it('deletes only the rows it builds again: a fact table it does not build keeps the game\'s rows', async () => {
+  it("deletes only the rows it builds again: a fact table it does not build keeps the game's rows", async () => {
     const first = await run();
     expect(Object.keys(first.inserted).sort()).toEqual([...BUILT].sort());
     const again = await run();
     expect(Object.keys(again.deleted).sort()).toEqual([...BUILT].sort());
     for (const table of BUILT) expect(again.deleted[table], table).toBe(first.inserted[table]);
     const notes = await t.db.query('SELECT note_key, note FROM fact_game_notes ORDER BY 1');
-    expect(notes.rows).toEqual([{ note_key: 'N1', note: 'kept' }, { note_key: 'N2', note: 'other game' }]);
+    expect(notes.rows).toEqual([
+      { note_key: 'N1', note: 'kept' },
+      { note_key: 'N2', note: 'other game' },
+    ]);
   });
 });

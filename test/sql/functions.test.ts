@@ -19,7 +19,8 @@ import { freshDatabase, type TestDatabase } from '../support/database';
  * and why. Anything else must come out of the function files exactly as it went in.
  */
 const CHANGED_SINCE_THE_MOVE: Record<string, string> = {
-  bs_apply: "pandas' missing-value words in a landing table's text key or relation are no value, as the engine reads them; " +
+  bs_apply:
+    "pandas' missing-value words in a landing table's text key or relation are no value, as the engine reads them; " +
     'rejects listed, recorded and raised through rejects.sql, with structured fields',
   bs_apply_loaded: 'rejects listed, recorded and raised through rejects.sql, with structured fields',
   bs_bigint: "bs_int_text after bs_is_missing, without bs_int's shortcuts (the same values, no second copy of bs_int)",
@@ -74,7 +75,9 @@ describe('the function files', () => {
       expect(fn, `${signature} is gone`).toBeDefined();
       expect({ owner: fn!.owner, acl: fn!.acl }, signature).toEqual({ owner: old.owner, acl: old.acl });
       if (nameOf(signature) in CHANGED_SINCE_THE_MOVE) continue;
-      expect(fn!.definition, `${signature} differs from the body the migrations left: if that is on purpose, add it to CHANGED_SINCE_THE_MOVE`).toBe(old.definition);
+      expect(fn!.definition, `${signature} differs from the body the migrations left: if that is on purpose, add it to CHANGED_SINCE_THE_MOVE`).toBe(
+        old.definition,
+      );
     }
     for (const name of Object.keys(CHANGED_SINCE_THE_MOVE)) {
       const changed = [...now.values()].filter((f) => nameOf(f.signature) === name);
@@ -96,8 +99,10 @@ describe('the function files', () => {
     const edited = quality.sql
       .replace(/\n  \('fo_pct', [^\n]*\n[^\n]*\n/, '\n') // removed
       .replace("'Pass completion % must be 0-100'", "'Pass completion % must be 0-100 (edited)'") // changed
-      .replace("WITH declared (rule, stat_name, level, measure, check_kind, low, high, severity, message, description) AS (VALUES\n",
-        "$&  ('goals_per_game_test', 'goals', 'player', 'goals', 'above', NULL, 9, 'WARNING', 'game {game}: {subject} scored {value}', 'a test rule'),\n"); // added
+      .replace(
+        'WITH declared (rule, stat_name, level, measure, check_kind, low, high, severity, message, description) AS (VALUES\n',
+        "$&  ('goals_per_game_test', 'goals', 'player', 'goals', 'above', NULL, 9, 'WARNING', 'game {game}: {subject} scored {value}', 'a test rule'),\n",
+      ); // added
     expect(edited).not.toBe(quality.sql);
     const r = await migrate(own.db, { functions: files.map((f) => (f === quality ? { ...f, sql: edited, checksum: `${f.checksum}!` } : f)) });
     expect(r.functions).toEqual(['quality.sql']);
@@ -119,8 +124,14 @@ describe('the function files', () => {
       expect(f.sql.replace(/\$\$[\s\S]*?\$\$/g, '').replace(/--[^\n]*/g, ''), f.name).not.toMatch(/\b(CREATE|ALTER|DROP) (TABLE|INDEX|TRIGGER|SCHEMA)\b/i);
     }
     const names = [...new Set([...(await functions(after.db)).keys()].map(nameOf))].sort();
-    expect(names.filter((n) => !declared.has(n)), `functions without a file in ${path.relative(process.cwd(), FUNCTIONS_DIR)}`).toEqual([]);
-    expect([...declared.keys()].filter((n) => !names.includes(n)), 'functions declared but not in the database').toEqual([]);
+    expect(
+      names.filter((n) => !declared.has(n)),
+      `functions without a file in ${path.relative(process.cwd(), FUNCTIONS_DIR)}`,
+    ).toEqual([]);
+    expect(
+      [...declared.keys()].filter((n) => !names.includes(n)),
+      'functions declared but not in the database',
+    ).toEqual([]);
   });
 
   it('make a database migrated from an older version end exactly like a new one', async () => {
@@ -139,7 +150,6 @@ describe('the function files', () => {
     expect(r2).toMatchObject({ applied: [], functions: readFunctionFiles().map((f) => f.name) });
     expect(await functions(before.db)).toEqual(await functions(after.db));
   });
-
 
   it('are each named in sql/README.md with their functions, and every SQL file it names exists', () => {
     const sql = path.join(__dirname, '../../sql');

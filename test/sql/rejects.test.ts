@@ -18,8 +18,13 @@ afterAll(async () => t?.drop());
 const dims = ['dim_player', 'dim_team', 'dim_schedule'];
 
 async function loadFiles(files: Record<string, string>, req: Partial<LoadRequest> = {}) {
-  return load(t.db, { scope: { kind: 'tables', tables: [...dims, 'fact_events', 'fact_events_player'] }, operation: 'replace', initiatedBy: 'test',
-    source: folderSource(folderWith(files)), ...req } as LoadRequest);
+  return load(t.db, {
+    scope: { kind: 'tables', tables: [...dims, 'fact_events', 'fact_events_player'] },
+    operation: 'replace',
+    initiatedBy: 'test',
+    source: folderSource(folderWith(files)),
+    ...req,
+  } as LoadRequest);
 }
 
 /** Event players of game 1001: one fine, one whose event and player are both missing, one repeated key, one without a key. */
@@ -37,26 +42,45 @@ function eventPlayerFiles() {
 async function rejectsOf(requestId: string) {
   const r = await t.db.query(
     `SELECT line::int, reason, column_name, value, parent_table, relations, detail, row_key
-       FROM load_rejects WHERE request_id = $1 AND table_name = 'fact_events_player' ORDER BY line`, [requestId]);
+       FROM load_rejects WHERE request_id = $1 AND table_name = 'fact_events_player' ORDER BY line`,
+    [requestId],
+  );
   return r.rows;
 }
 
 const expected = (m = miniLeague()) => [
   {
-    line: 3, reason: 'orphan', column_name: 'event_key', value: 'EV100199999', parent_table: 'fact_events',
+    line: 3,
+    reason: 'orphan',
+    column_name: 'event_key',
+    value: 'EV100199999',
+    parent_table: 'fact_events',
     relations: [
       { column: 'event_key', value: 'EV100199999', parent_table: 'fact_events', parent_column: 'event_key' },
       { column: 'player_id', value: 'P999999', parent_table: 'dim_player', parent_column: 'player_id' },
     ],
-    detail: 'event_key EV100199999 is not in fact_events.event_key; player_id P999999 is not in dim_player.player_id', row_key: null,
+    detail: 'event_key EV100199999 is not in fact_events.event_key; player_id P999999 is not in dim_player.player_id',
+    row_key: null,
   },
   {
-    line: 4, reason: 'duplicate_key', column_name: 'event_player_key', value: m.eventPlayers[0]!.event_player_key, parent_table: null, relations: null,
-    detail: `key ${m.eventPlayers[0]!.event_player_key} appears again (first on line 2)`, row_key: m.eventPlayers[0]!.event_player_key,
+    line: 4,
+    reason: 'duplicate_key',
+    column_name: 'event_player_key',
+    value: m.eventPlayers[0]!.event_player_key,
+    parent_table: null,
+    relations: null,
+    detail: `key ${m.eventPlayers[0]!.event_player_key} appears again (first on line 2)`,
+    row_key: m.eventPlayers[0]!.event_player_key,
   },
   {
-    line: 5, reason: 'missing_key', column_name: 'event_player_key', value: null, parent_table: null, relations: null,
-    detail: 'no value in key column event_player_key', row_key: null,
+    line: 5,
+    reason: 'missing_key',
+    column_name: 'event_player_key',
+    value: null,
+    parent_table: null,
+    relations: null,
+    detail: 'no value in key column event_player_key',
+    row_key: null,
   },
 ];
 
@@ -64,8 +88,13 @@ describe('rejected rows', () => {
   it('are recorded with their fields and their sentence, staged or straight into the table alike', async () => {
     expect((await loadFiles(miniLeagueFiles())).status).toBe('succeeded');
     // staged: one game's rows (bs_apply)
-    const staged = await load(t.db, { scope: { kind: 'tables', tables: ['fact_events_player'] }, operation: 'upsert', gameId: 1001, initiatedBy: 'test',
-      source: folderSource(folderWith(eventPlayerFiles())) } as LoadRequest);
+    const staged = await load(t.db, {
+      scope: { kind: 'tables', tables: ['fact_events_player'] },
+      operation: 'upsert',
+      gameId: 1001,
+      initiatedBy: 'test',
+      source: folderSource(folderWith(eventPlayerFiles())),
+    } as LoadRequest);
     expect(staged.tables[0]).toMatchObject({ rejected: 3 });
     expect(await rejectsOf(staged.requestId)).toEqual(expected());
 
@@ -84,11 +113,17 @@ describe('rejected rows', () => {
         { ...m.eventPlayers[2]!, event_player_key: m.eventPlayers[0]!.event_player_key },
       ];
       for (const r of rows) {
-        await tx.query('INSERT INTO fact_events_player (event_player_key, event_key, game_id, player_id) VALUES ($1, $2, $3, $4)',
-          [r.event_player_key, r.event_key, r.game_id, r.player_id]);
+        await tx.query('INSERT INTO fact_events_player (event_player_key, event_key, game_id, player_id) VALUES ($1, $2, $3, $4)', [
+          r.event_player_key,
+          r.event_key,
+          r.game_id,
+          r.player_id,
+        ]);
       }
-      const r = await tx.query<{ r: Record<string, unknown> }>('SELECT bs_apply_loaded($1, $2) AS r', ['fact_events_player',
-        { file_rows: 3, lines: { base: 1, breaks: [] }, parked, request_id: requestId }]);
+      const r = await tx.query<{ r: Record<string, unknown> }>('SELECT bs_apply_loaded($1, $2) AS r', [
+        'fact_events_player',
+        { file_rows: 3, lines: { base: 1, breaks: [] }, parked, request_id: requestId },
+      ]);
       expect(r.rows[0]!.r).toMatchObject({ inserted: 1, rejected: 2, rejected_by_reason: { orphan: 1, duplicate_key: 1 } });
     });
     expect(await rejectsOf(requestId)).toEqual(expected().slice(0, 2));
@@ -101,7 +136,9 @@ describe('rejected rows', () => {
       expect(r.status).toBe('failed');
       expect(r.error).toMatchObject({
         message: expect.stringContaining('event_key EV100199999 is not in fact_events.event_key; player_id P999999 is not in dim_player.player_id'),
-        line: 3, column: 'event_key', value: 'EV100199999',
+        line: 3,
+        column: 'event_key',
+        value: 'EV100199999',
       });
       const d = await loadFiles(eventPlayerFiles(), { ...req, policy: { duplicates: 'fail' } });
       expect(d.error).toMatchObject({ message: expect.stringContaining('appears again (first on line 2)'), line: 4, column: 'event_player_key' });
@@ -116,8 +153,14 @@ describe('rejected rows', () => {
       { ...m.schedule[1]!, home_team_id: 'N10002', away_team_id: 'N10001' },
       { ...m.schedule[2]!, home_team_id: 'N10001', away_team_id: 'N10001' },
     ];
-    const r = await load(t.db, { scope: { kind: 'category', category: 'dims' }, operation: 'replace', initiatedBy: 'test',
-      source: folderSource(folderWith({ ...miniLeagueFiles(), 'dim_team.csv': csvFor('dim_team', teams), 'dim_schedule.csv': csvFor('dim_schedule', schedule) })) });
+    const r = await load(t.db, {
+      scope: { kind: 'category', category: 'dims' },
+      operation: 'replace',
+      initiatedBy: 'test',
+      source: folderSource(
+        folderWith({ ...miniLeagueFiles(), 'dim_team.csv': csvFor('dim_team', teams), 'dim_schedule.csv': csvFor('dim_schedule', schedule) }),
+      ),
+    });
     expect(r.status).toBe('partial');
     expect(r.warnings.filter((w) => w.startsWith('dim_schedule:') && w.includes('because'))).toEqual([
       expect.stringMatching(/^dim_schedule: 3 rows rejected because the dim_team row they point to was rejected/),

@@ -21,10 +21,14 @@ export function csvFor(table: string, rows: Row[], opts: { headers?: string[] } 
   const headers = opts.headers ?? decl.columns.map((c) => c.header);
   const lines = [headers.map(cell).join(',')];
   for (const r of rows) {
-    lines.push(headers.map((h) => {
-      const col = decl.columns.find((c) => c.header === h);
-      return cell(r[h] ?? (col ? r[col.name] : undefined));
-    }).join(','));
+    lines.push(
+      headers
+        .map((h) => {
+          const col = decl.columns.find((c) => c.header === h);
+          return cell(r[h] ?? (col ? r[col.name] : undefined));
+        })
+        .join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -49,16 +53,38 @@ export function miniLeague() {
     { index: 3, player_id: 'P100004', player_full_name: 'Kevin White', birth_year: '1979.0', current_skill_rating: 3 },
   ];
   const schedule = [1001, 1002, 1003].map((g) => ({
-    game_id: g, season: 20242025, date: '2024-09-15 00:00:00', game_time: '18:45:00', home_team_id: 'N10001', away_team_id: 'N10002',
-    home_total_goals: 2, away_total_goals: 1, game_url: `https://example.org/event/${g}/?a=1&b=2`,
+    game_id: g,
+    season: 20242025,
+    date: '2024-09-15 00:00:00',
+    game_time: '18:45:00',
+    home_team_id: 'N10001',
+    away_team_id: 'N10002',
+    home_total_goals: 2,
+    away_total_goals: 1,
+    game_url: `https://example.org/event/${g}/?a=1&b=2`,
   }));
-  const events = [1001, 1002].flatMap((g) => [1, 2, 3].map((i) => ({
-    event_key: `EV${g}${String(i).padStart(5, '0')}`, game_id: g, period: '1.0', event_index: `${i}.0`, event_type: i === 1 ? 'Faceoff' : 'Shot',
-    Type: i === 1 ? 'Faceoff' : 'Shot', home_team_id: 'N10001', away_team_id: 'N10002', shift_key: `SH${g}00001`, empty_net_goal: 0,
-  })));
+  const events = [1001, 1002].flatMap((g) =>
+    [1, 2, 3].map((i) => ({
+      event_key: `EV${g}${String(i).padStart(5, '0')}`,
+      game_id: g,
+      period: '1.0',
+      event_index: `${i}.0`,
+      event_type: i === 1 ? 'Faceoff' : 'Shot',
+      Type: i === 1 ? 'Faceoff' : 'Shot',
+      home_team_id: 'N10001',
+      away_team_id: 'N10002',
+      shift_key: `SH${g}00001`,
+      empty_net_goal: 0,
+    })),
+  );
   const eventPlayers = events.map((e, i) => ({
-    event_player_key: `EP${e.game_id}${String(i).padStart(5, '0')}`, event_key: e.event_key, game_id: e.game_id,
-    player_id: players[i % players.length]!.player_id, player_role: 'event_team_player_1', role_number: '1.0', Type: e.Type,
+    event_player_key: `EP${e.game_id}${String(i).padStart(5, '0')}`,
+    event_key: e.event_key,
+    game_id: e.game_id,
+    player_id: players[i % players.length]!.player_id,
+    player_role: 'event_team_player_1',
+    role_number: '1.0',
+    Type: e.Type,
   }));
   return { teams, players, schedule, events, eventPlayers };
 }

@@ -32,21 +32,32 @@ describe('ingestTrackerExport', () => {
     expect(r).toMatchObject({ gameId: 91001, events, shifts: 18, replaced: { events: 0, shifts: 0 }, gameEnded: true });
 
     const keys = await t.db.query<{ event_key: string; event_index: number }>(
-      'SELECT event_key, event_index FROM staging_events WHERE game_id = 91001 ORDER BY event_index LIMIT 2');
-    expect(keys.rows).toEqual([{ event_key: 'EV9100100000', event_index: 0 }, { event_key: 'EV9100100001', event_index: 1 }]);
+      'SELECT event_key, event_index FROM staging_events WHERE game_id = 91001 ORDER BY event_index LIMIT 2',
+    );
+    expect(keys.rows).toEqual([
+      { event_key: 'EV9100100000', event_index: 0 },
+      { event_key: 'EV9100100001', event_index: 1 },
+    ]);
     const shifts = await t.db.query<{ shift_key: string; shift_index: number; home: { F1: { num: number } } }>(
-      'SELECT shift_key, shift_index, home FROM staging_shifts WHERE game_id = 91001 ORDER BY shift_index LIMIT 1');
+      'SELECT shift_key, shift_index, home FROM staging_shifts WHERE game_id = 91001 ORDER BY shift_index LIMIT 1',
+    );
     expect(shifts.rows[0]).toMatchObject({ shift_key: 'SH9100100001', shift_index: 1, home: { F1: { num: 10 } } });
     const game = await t.db.query('SELECT home_team, away_team, tracker_version, source FROM staging_games WHERE game_id = 91001');
     expect(game.rows[0]).toEqual({ home_team: 'Synth Home', away_team: 'Synth Away', tracker_version: '23.8', source: 'test upload' });
 
     const h = await t.db.query('SELECT kind, operation, game_id, status, rows_inserted, initiated_by, source FROM load_history WHERE id = $1', [r.historyId]);
     expect(h.rows[0]).toEqual({
-      kind: 'request', operation: 'ingest', game_id: 91001, status: 'succeeded', rows_inserted: String(events + 18), initiated_by: 'alice', source: 'test upload',
+      kind: 'request',
+      operation: 'ingest',
+      game_id: 91001,
+      status: 'succeeded',
+      rows_inserted: String(events + 18),
+      initiated_by: 'alice',
+      source: 'test upload',
     });
   });
 
-  it('replaces the game\'s staging rows when the same game is sent again', async () => {
+  it("replaces the game's staging rows when the same game is sent again", async () => {
     const full = syntheticExport({ gameId: 91002 });
     await ingestTrackerExport(t.db, full, who);
     const fewer = syntheticExport({ gameId: 91002, goals: 1 });
@@ -69,7 +80,9 @@ describe('ingestTrackerExport', () => {
     expect(first.queued).toEqual({ jobId: expect.any(Number), joined: false });
     const again = await ingestTrackerExport(t.db, syntheticExport({ gameId: 91004 }), { ...who, initiatedBy: 'bob' });
     expect(again.queued).toEqual({ jobId: first.queued!.jobId, joined: true });
-    const job = await t.db.query('SELECT operation, priority, status, requested_by, payload->>\'source\' AS source FROM etl_queue WHERE id = $1', [first.queued!.jobId]);
+    const job = await t.db.query("SELECT operation, priority, status, requested_by, payload->>'source' AS source FROM etl_queue WHERE id = $1", [
+      first.queued!.jobId,
+    ]);
     expect(job.rows[0]).toEqual({ operation: 'process_game', priority: 10, status: 'pending', requested_by: 'alice', source: 'test upload' });
   });
 
@@ -80,7 +93,7 @@ describe('ingestTrackerExport', () => {
     expect(n.rows[0]!.n).toBe('0');
   });
 
-  it('never stores or reports the export\'s settings (credentials)', async () => {
+  it("never stores or reports the export's settings (credentials)", async () => {
     await ingestTrackerExport(t.db, syntheticExport({ gameId: 91006 }), who);
     // and a broken export that carries them too
     const broken = { ...syntheticExport({ gameId: 91007 }), events: 'nope' };
@@ -109,11 +122,13 @@ describe('invalid exports', () => {
     exp.rosters.home[1]!.num = '10';
     const err = await refused(exp);
     expect(err.message).toContain('the tracker export of game 91010 is not valid');
-    expect(err.problems).toEqual(expect.arrayContaining([
-      'events[3].period: expected number, received the text "second"',
-      `events[7].players[0].team: must be 'home' or 'away', received the text "visitors"`,
-      'rosters.home[1].num: number 10 appears twice in the home roster',
-    ]));
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        'events[3].period: expected number, received the text "second"',
+        `events[7].players[0].team: must be 'home' or 'away', received the text "visitors"`,
+        'rosters.home[1].num: number 10 appears twice in the home roster',
+      ]),
+    );
   });
 
   // The value is what a person needs to find the event; only values of the fields the
@@ -127,14 +142,16 @@ describe('invalid exports', () => {
     exp.events[9]!.players = { num: 10 };
     exp.shifts[2]!.period = 'second';
     const err = await refused(exp);
-    expect(err.problems).toEqual(expect.arrayContaining([
-      'events[5].isHighlight: expected boolean, received the text "yes"',
-      'events[6].isHighlight: expected boolean, received the number 1',
-      `events[7].team: must be 'home' or 'away', received the text "visitors"`,
-      `events[8].start_time: must be a clock time mm:ss, received the text "${'x'.repeat(40)}…" (500 characters)`,
-      'events[9].players: expected array, received an object',
-      'shifts[2].period: expected number, received the text "second"',
-    ]));
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        'events[5].isHighlight: expected boolean, received the text "yes"',
+        'events[6].isHighlight: expected boolean, received the number 1',
+        `events[7].team: must be 'home' or 'away', received the text "visitors"`,
+        `events[8].start_time: must be a clock time mm:ss, received the text "${'x'.repeat(40)}…" (500 characters)`,
+        'events[9].players: expected array, received an object',
+        'shifts[2].period: expected number, received the text "second"',
+      ]),
+    );
     expect(err.message).toContain('events[5].isHighlight: expected boolean, received the text "yes"');
   });
 
@@ -169,7 +186,10 @@ describe.skipIf(!hasRealData)('the real tracker exports', () => {
     const settings = JSON.parse(readFileSync(file, 'utf8')).settings as Record<string, string>;
     const r = await ingestTrackerExport(t.db, Readable.from(readFileSync(file)), { source: file, initiatedBy: 'test' });
     expect(r).toMatchObject({ gameId: 18969, events: 1593, shifts: 98, gameEnded: true, queued: { joined: false } });
-    const empty = await ingestTrackerExport(t.db, readFileSync(path.join(REAL_TRACKER, 'benchsight_game_Velodrome_vs_Orphans_18955.json'), 'utf8'), { source: 'x', initiatedBy: 'test' });
+    const empty = await ingestTrackerExport(t.db, readFileSync(path.join(REAL_TRACKER, 'benchsight_game_Velodrome_vs_Orphans_18955.json'), 'utf8'), {
+      source: 'x',
+      initiatedBy: 'test',
+    });
     expect(empty).toMatchObject({ gameId: 18955, events: 0, shifts: 0, gameEnded: false, queued: null });
     const stored = await everythingStored();
     expect(stored).not.toContain(settings.sbKey);

@@ -89,15 +89,39 @@ export function syntheticExport(opts: SyntheticOptions): Record<string, unknown>
   const shifts: Record<string, unknown>[] = [];
   const goals = GOALS.slice(0, opts.goals ?? GOALS.length);
   const player = (venue: Venue, num: number, role: string, extra: Record<string, unknown> = {}) => ({
-    num, name: nameOf(venue, num), team: venue, role, roleNum: 1, playD1: '', playD2: '', playSuccess: '', pressure: '',
-    sideOfPuck: role.startsWith('event') ? 'Offensive' : 'Defensive', xy: [{ x: 50, y: 20, seq: 1 }], ...extra,
+    num,
+    name: nameOf(venue, num),
+    team: venue,
+    role,
+    roleNum: 1,
+    playD1: '',
+    playD2: '',
+    playSuccess: '',
+    pressure: '',
+    sideOfPuck: role.startsWith('event') ? 'Offensive' : 'Defensive',
+    xy: [{ x: 50, y: 20, seq: 1 }],
+    ...extra,
   });
   const push = (e: Record<string, unknown>) => {
     const idx = events.length;
     events.push({
-      idx, team: 'home', zone: 'o', success: null, detail1: '', detail2: '', end_time: e.start_time, strength: '5v5',
-      linkedEventIdx: null, assistToGoalIdx: null, sequenceIdx: null, playIdx: null, players: [], puckXY: [{ x: 1, y: 2 }],
-      netXY: null, isHighlight: false, ...e,
+      idx,
+      team: 'home',
+      zone: 'o',
+      success: null,
+      detail1: '',
+      detail2: '',
+      end_time: e.start_time,
+      strength: '5v5',
+      linkedEventIdx: null,
+      assistToGoalIdx: null,
+      sequenceIdx: null,
+      playIdx: null,
+      players: [],
+      puckXY: [{ x: 1, y: 2 }],
+      netXY: null,
+      isHighlight: false,
+      ...e,
     });
     return idx;
   };
@@ -109,43 +133,93 @@ export function syntheticExport(opts: SyntheticOptions): Record<string, unknown>
       const home = lineOf('home', s);
       const away = lineOf('away', s);
       shifts.push({
-        period, start_time: clock(start), end_time: clock(end), start_type: s === 1 ? 'PeriodStart' : 'OnTheFly', stop_type: '',
-        strength: '5v5', duration: SHIFT_SECONDS, stoppageTime: s === 3 ? 10 : 0,
-        home: { ...Object.fromEntries(SLOTS.map((k, i) => [k, { num: home[i], name: nameOf('home', home[i]!) }])), G: { num: 30, name: nameOf('home', 30) }, X: null },
-        away: { ...Object.fromEntries(SLOTS.map((k, i) => [k, { num: away[i], name: nameOf('away', away[i]!) }])), G: { num: 31, name: nameOf('away', 31) }, X: null },
+        period,
+        start_time: clock(start),
+        end_time: clock(end),
+        start_type: s === 1 ? 'PeriodStart' : 'OnTheFly',
+        stop_type: '',
+        strength: '5v5',
+        duration: SHIFT_SECONDS,
+        stoppageTime: s === 3 ? 10 : 0,
+        home: {
+          ...Object.fromEntries(SLOTS.map((k, i) => [k, { num: home[i], name: nameOf('home', home[i]!) }])),
+          G: { num: 30, name: nameOf('home', 30) },
+          X: null,
+        },
+        away: {
+          ...Object.fromEntries(SLOTS.map((k, i) => [k, { num: away[i], name: nameOf('away', away[i]!) }])),
+          G: { num: 31, name: nameOf('away', 31) },
+          X: null,
+        },
       });
       // Faceoff: won by the home center on odd shifts, by the away center on even ones.
       const winner: Venue = s % 2 === 1 ? 'home' : 'away';
       const line = { home, away };
       push({
-        period, type: 'Faceoff', team: winner, zone: 'n', detail1: s === 1 ? 'Faceoff_PeriodStart' : 'Faceoff', start_time: clock(start),
+        period,
+        type: 'Faceoff',
+        team: winner,
+        zone: 'n',
+        detail1: s === 1 ? 'Faceoff_PeriodStart' : 'Faceoff',
+        start_time: clock(start),
         players: [player(winner, line[winner][0]!, 'event_player_1'), player(other(winner), line[other(winner)][0]!, 'opp_player_1')],
       });
       // A completed pass and a saved shot by the faceoff winner's team.
       push({
-        period, type: 'Pass', team: winner, detail1: 'Pass_Completed', detail2: 'Pass_Forehand', success: true, start_time: clock(start - 10),
+        period,
+        type: 'Pass',
+        team: winner,
+        detail1: 'Pass_Completed',
+        detail2: 'Pass_Forehand',
+        success: true,
+        start_time: clock(start - 10),
         players: [player(winner, line[winner][0]!, 'event_player_1'), player(winner, line[winner][1]!, 'event_player_2')],
       });
       push({
-        period, type: 'Shot', team: winner, detail1: 'Shot_OnNetSaved', detail2: 'Shot_Wrist', start_time: clock(start - 20),
+        period,
+        type: 'Shot',
+        team: winner,
+        detail1: 'Shot_OnNetSaved',
+        detail2: 'Shot_Wrist',
+        start_time: clock(start - 20),
         players: [player(winner, line[winner][1]!, 'event_player_1'), player(other(winner), GOALIE[other(winner)], 'opp_player_1')],
       });
       push({
-        period, type: 'Save', team: other(winner), detail1: 'Save_Rebound', detail2: 'Save_Glove', start_time: clock(start - 20),
+        period,
+        type: 'Save',
+        team: other(winner),
+        detail1: 'Save_Rebound',
+        detail2: 'Save_Glove',
+        start_time: clock(start - 20),
         players: [player(other(winner), GOALIE[other(winner)], 'event_player_1'), player(winner, line[winner][1]!, 'opp_player_1')],
       });
       for (const g of goals.filter((x) => x.period === period && x.shift === s)) {
         const t = start - 60;
         const passIdx = push({
-          period, type: 'Pass', team: g.team, detail1: 'Pass_Completed', detail2: 'Pass_Forehand', success: true, start_time: clock(t + 2),
+          period,
+          type: 'Pass',
+          team: g.team,
+          detail1: 'Pass_Completed',
+          detail2: 'Pass_Forehand',
+          success: true,
+          start_time: clock(t + 2),
           players: [player(g.team, g.assist, 'event_player_1', { playD1: 'AssistPrimary' }), player(g.team, g.scorer, 'event_player_2')],
         });
         push({
-          period, type: 'Shot', team: g.team, detail1: 'Shot_Goal', start_time: clock(t),
+          period,
+          type: 'Shot',
+          team: g.team,
+          detail1: 'Shot_Goal',
+          start_time: clock(t),
           players: [player(g.team, g.scorer, 'event_player_1'), player(other(g.team), GOALIE[other(g.team)], 'opp_player_1')],
         });
         const goalIdx = push({
-          period, type: 'Goal', team: g.team, detail1: 'Goal_Scored', detail2: 'Goal_Wrist', start_time: clock(t),
+          period,
+          type: 'Goal',
+          team: g.team,
+          detail1: 'Goal_Scored',
+          detail2: 'Goal_Wrist',
+          start_time: clock(t),
           players: [player(g.team, g.scorer, 'event_player_1'), player(other(g.team), GOALIE[other(g.team)], 'opp_player_1')],
         });
         events[passIdx]!.assistToGoalIdx = goalIdx;
@@ -155,13 +229,27 @@ export function syntheticExport(opts: SyntheticOptions): Record<string, unknown>
   if (opts.gameEnd ?? true) push({ period: 3, type: 'GameEnd', start_time: '00:00', players: [] });
 
   return {
-    exportDate: '2026-01-16T18:35:24.284Z', version: '23.8', gameId: opts.gameId,
-    homeTeam: opts.homeTeam ?? 'Synth Home', awayTeam: opts.awayTeam ?? 'Synth Away', homeColor: '#000000', awayColor: '#ffffff',
+    exportDate: '2026-01-16T18:35:24.284Z',
+    version: '23.8',
+    gameId: opts.gameId,
+    homeTeam: opts.homeTeam ?? 'Synth Home',
+    awayTeam: opts.awayTeam ?? 'Synth Away',
+    homeColor: '#000000',
+    awayColor: '#ffffff',
     rosters: { home: ROSTERS.home.map((p) => ({ ...p, rating: null })), away: ROSTERS.away.map((p) => ({ ...p, rating: null })) },
-    events, shifts, evtIdx: events.length, shiftIdx: shifts.length, videos: [],
-    periodLengths: { '1': 18, '2': 18, '3': 18, OT: 5 }, penaltyLengths: { minor: 3 }, homeAttacksRightP1: true,
+    events,
+    shifts,
+    evtIdx: events.length,
+    shiftIdx: shifts.length,
+    videos: [],
+    periodLengths: { '1': 18, '2': 18, '3': 18, OT: 5 },
+    penaltyLengths: { minor: 3 },
+    homeAttacksRightP1: true,
     ...(opts.withSettings === false ? {} : { settings: FAKE_SETTINGS }),
-    customChainPresets: [], currentPeriod: 3, currentTeam: 'home', savedAt: '2026-01-16T18:35:24.271Z',
+    customChainPresets: [],
+    currentPeriod: 3,
+    currentTeam: 'home',
+    savedAt: '2026-01-16T18:35:24.271Z',
   };
 }
 

@@ -27,13 +27,20 @@ describe('runWorker', () => {
     const finished: JobOutcome[] = [];
     const s = await runWorker(t.db, {
       until: 'empty',
-      handlers: { process_game: async (job) => { seen.push(job.id); return { game: job.gameId }; } },
-      onJobFinished: (o) => { finished.push(o); },
+      handlers: {
+        process_game: async (job) => {
+          seen.push(job.id);
+          return { game: job.gameId };
+        },
+      },
+      onJobFinished: (o) => {
+        finished.push(o);
+      },
     });
     expect(seen).toEqual([high.jobId, low.jobId]);
     expect(s).toMatchObject({ processed: 2, succeeded: 2, failed: 0 });
     expect(finished.map((o) => o.status)).toEqual(['succeeded', 'succeeded']);
-    expect((await getJob(t.db, low.jobId))).toMatchObject({ status: 'succeeded', result: { game: 1 } });
+    expect(await getJob(t.db, low.jobId)).toMatchObject({ status: 'succeeded', result: { game: 1 } });
   });
 
   it('leaves jobs it has no handler for to other workers', async () => {
@@ -58,8 +65,14 @@ describe('runWorker', () => {
     const stop = new AbortController();
     const outcomes: JobOutcome[] = [];
     const run = runWorker(t.db, {
-      until: stop.signal, pollMs: 20, handlers, backoff: { baseMs: 100, maxMs: 1000 },
-      onJobFinished: (o) => { outcomes.push(o); if (o.status === 'succeeded') stop.abort(); },
+      until: stop.signal,
+      pollMs: 20,
+      handlers,
+      backoff: { baseMs: 100, maxMs: 1000 },
+      onJobFinished: (o) => {
+        outcomes.push(o);
+        if (o.status === 'succeeded') stop.abort();
+      },
     });
     await run;
     expect(outcomes.map((o) => `${o.job.gameId}:${o.status}`)).toEqual(['4:retrying', '5:failed', '4:retrying', '4:succeeded']);
@@ -91,7 +104,9 @@ describe('runWorker', () => {
     };
     const pools = Array.from({ length: 4 }, () => openPostgres({ url: t.url, max: 2 }));
     try {
-      const summaries = await Promise.all(pools.map((db, i) => runWorker(db, { until: 'empty', workerId: `parallel-${i}`, handlers: { process_game: handler } })));
+      const summaries = await Promise.all(
+        pools.map((db, i) => runWorker(db, { until: 'empty', workerId: `parallel-${i}`, handlers: { process_game: handler } })),
+      );
       expect(runs.length).toBe(ids.length);
       expect(new Set(runs).size).toBe(ids.length);
       expect(summaries.reduce((n, s) => n + s.succeeded, 0)).toBe(ids.length);
@@ -106,8 +121,16 @@ describe('runWorker', () => {
   it('a live worker keeps its slow job: its heartbeat renews the lock', async () => {
     const { jobId } = await queueJob(7);
     const slow = runWorker(t.db, {
-      until: 'empty', workerId: 'slow', lockTimeoutMs: 500, heartbeatMs: 100,
-      handlers: { process_game: async () => { await sleep(1500); return 'done'; } },
+      until: 'empty',
+      workerId: 'slow',
+      lockTimeoutMs: 500,
+      heartbeatMs: 100,
+      handlers: {
+        process_game: async () => {
+          await sleep(1500);
+          return 'done';
+        },
+      },
     });
     const stop = new AbortController();
     const other = runWorker(t.db, { until: stop.signal, workerId: 'other', pollMs: 50, lockTimeoutMs: 500, handlers: { process_game: async () => 'stolen' } });
@@ -161,7 +184,14 @@ describe('runJob (etl run <id>)', () => {
 
   it('gives a failed job one more attempt', async () => {
     const { jobId } = await queueJob(12, { maxAttempts: 1 });
-    await runWorker(t.db, { until: 'empty', handlers: { process_game: async () => { throw new Error('first try fails'); } } });
+    await runWorker(t.db, {
+      until: 'empty',
+      handlers: {
+        process_game: async () => {
+          throw new Error('first try fails');
+        },
+      },
+    });
     expect((await getJob(t.db, jobId))?.status).toBe('failed');
     const r = await runJob(t.db, jobId, { handlers: { process_game: async () => 'second try works' } });
     expect(r).toMatchObject({ ran: true, outcome: { status: 'succeeded' } });

@@ -24,13 +24,19 @@ export async function startHarness(
   const folder = leagueFolder();
   const logs: string[] = [];
   const bot = await startBot({
-    config, db, port: 0,
+    config,
+    db,
+    port: 0,
     source: opts.source ?? (async () => folderSource(folder)),
     log: (l) => logs.push(l),
     ...opts.bot,
   });
   return {
-    bot, capture, api, config, logs,
+    bot,
+    capture,
+    api,
+    config,
+    logs,
     async stop() {
       await bot.stop();
       await capture.stop();

@@ -59,12 +59,22 @@ export function signedHeaders(body: string, opts: { ts?: number; secret?: string
 /** A Lambda Function URL event, as AWS delivers a form POST: base64 body, lower-case headers. */
 export function functionUrlEvent(body: string, headers: Record<string, string>): LambdaFunctionURLEvent {
   return {
-    version: '2.0', routeKey: '$default', rawPath: '/', rawQueryString: '',
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
     headers: { ...headers, host: 'abc123.lambda-url.eu-west-1.on.aws', 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
     requestContext: {
-      accountId: 'anonymous', apiId: 'abc123', domainName: 'abc123.lambda-url.eu-west-1.on.aws', domainPrefix: 'abc123',
+      accountId: 'anonymous',
+      apiId: 'abc123',
+      domainName: 'abc123.lambda-url.eu-west-1.on.aws',
+      domainPrefix: 'abc123',
       http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'Slackbot 1.0' },
-      requestId: 'req-1', routeKey: '$default', stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: Date.now(),
+      requestId: 'req-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: Date.now(),
     },
     body: Buffer.from(body).toString('base64'),
     isBase64Encoded: true,
@@ -84,9 +94,19 @@ const triggerId = () => `${Date.now()}.${randomBytes(6).readUIntBE(0, 6)}.${rand
 
 export function slashBody(a: SlashArgs): string {
   return new URLSearchParams({
-    token: 'legacy', team_id: a.teamId ?? TEAM, team_domain: 'league', channel_id: a.channelId ?? CHANNEL, channel_name: 'data',
-    user_id: a.userId ?? ADMIN, user_name: 'someone', command: '/benchsight', text: a.text, api_app_id: 'A0APP',
-    is_enterprise_install: 'false', response_url: a.responseUrl ?? 'http://127.0.0.1:9/unused', trigger_id: triggerId(),
+    token: 'legacy',
+    team_id: a.teamId ?? TEAM,
+    team_domain: 'league',
+    channel_id: a.channelId ?? CHANNEL,
+    channel_name: 'data',
+    user_id: a.userId ?? ADMIN,
+    user_name: 'someone',
+    command: '/benchsight',
+    text: a.text,
+    api_app_id: 'A0APP',
+    is_enterprise_install: 'false',
+    response_url: a.responseUrl ?? 'http://127.0.0.1:9/unused',
+    trigger_id: triggerId(),
   }).toString();
 }
 
@@ -111,7 +131,16 @@ export function clickBody(a: ClickArgs): string {
     trigger_id: triggerId(),
     channel: { id: a.channelId ?? CHANNEL, name: 'data' },
     response_url: a.responseUrl,
-    actions: [{ action_id: a.actionId, block_id: 'benchsight_confirmation', value: a.value, type: 'button', action_ts: '1700000001.000200', text: { type: 'plain_text', text: 'x' } }],
+    actions: [
+      {
+        action_id: a.actionId,
+        block_id: 'benchsight_confirmation',
+        value: a.value,
+        type: 'button',
+        action_ts: '1700000001.000200',
+        text: { type: 'plain_text', text: 'x' },
+      },
+    ],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
@@ -201,7 +230,11 @@ export class ResponseCapture {
   }
   /** Waits until a post at `url` matches, and returns it. */
   async waitFor(url: string, match: (c: Captured) => boolean, timeoutMs = 20_000): Promise<Captured> {
-    return eventually(() => this.at(url).find(match), timeoutMs, () => `no matching post at ${url}; got ${JSON.stringify(this.at(url).map((p) => p.body.text))}`);
+    return eventually(
+      () => this.at(url).find(match),
+      timeoutMs,
+      () => `no matching post at ${url}; got ${JSON.stringify(this.at(url).map((p) => p.body.text))}`,
+    );
   }
 }
 
@@ -240,7 +273,11 @@ export class MockSlackApi {
   }
 }
 
-export async function eventually<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000, what?: () => string): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  what?: () => string,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

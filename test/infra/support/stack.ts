@@ -75,7 +75,10 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): { i
     case 'aws:lambda/invocation:Invocation':
       return { id: `${name}-id`, state: { ...inputs, result: '{"applied":[],"version":6,"exposure":"applied"}' } };
     case 'aws:rds/instance:Instance':
-      return { id: inputs.identifier, state: { ...inputs, address: `${inputs.identifier}.abc.${REGION}.rds.amazonaws.com`, port: 5432, arn: arn('rds', `db:${inputs.identifier}`) } };
+      return {
+        id: inputs.identifier,
+        state: { ...inputs, address: `${inputs.identifier}.abc.${REGION}.rds.amazonaws.com`, port: 5432, arn: arn('rds', `db:${inputs.identifier}`) },
+      };
     default:
       return { id: `${name}-id`, state: { ...inputs, name: inputs.name ?? name, arn: inputs.arn ?? arn('mock', `${type}/${name}`) } };
   }
@@ -111,7 +114,10 @@ export async function runStack(config: Record<string, string>): Promise<StackRun
     'dev',
     false,
   );
-  pulumi.runtime.setAllConfig(config, SECRET_KEYS.filter((k) => k in config));
+  pulumi.runtime.setAllConfig(
+    config,
+    SECRET_KEYS.filter((k) => k in config),
+  );
   const program = (await import('../../../infra/index')) as Record<string, unknown>;
   // Outputs resolve as resources register; wait for the exports, then for quiet.
   await Promise.all(Object.values(program).map((v) => (pulumi.Output.isInstance(v) ? valueOf(v) : v)));

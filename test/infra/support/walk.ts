@@ -2,11 +2,7 @@
 import * as pulumi from '@pulumi/pulumi';
 
 export function isSecretWrapper(v: unknown): v is { value: unknown } {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
-  );
+  return typeof v === 'object' && v !== null && (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
 }
 
 /** The value with every secret wrapper replaced by what it holds. */

@@ -40,7 +40,10 @@ export async function testBucket(): Promise<TestBucket> {
   const srv = await startLocalS3({ dir: path.join(dir, 'bucket'), bucket: BUCKET, onEvent: (e) => events.push(e) });
   const s3 = s3Client(srv.endpoint);
   return {
-    srv, dir, s3, events,
+    srv,
+    dir,
+    s3,
+    events,
     async put(key, body) {
       const before = events.length;
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -62,7 +65,8 @@ export async function testBucket(): Promise<TestBucket> {
 /** The loader's dependencies: the test's database, the bucket, Slack at `slackUrl`. */
 export function loaderDeps(db: Database, s3: S3Client, slackUrl?: string, more: Partial<LoaderDeps> = {}): LoaderDeps {
   return {
-    db, s3,
+    db,
+    s3,
     notifier: slackUrl ? slackNotifier({ token: 'xoxb-test-token', channel: 'C0LOADS', apiUrl: slackUrl }) : undefined,
     log: () => undefined,
     ...more,
@@ -107,10 +111,11 @@ export async function slowProxy(target: string, opts: { bytesPerTick: number; ti
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -119,7 +124,9 @@ export async function loadMiniDims(db: Database): Promise<void> {
   const f = miniLeagueFiles();
   const dims = ['dim_team', 'dim_player', 'dim_schedule'];
   const r = await load(db, {
-    scope: { kind: 'tables', tables: dims }, source: folderSource(folderWith(Object.fromEntries(dims.map((t) => [`${t}.csv`, f[`${t}.csv`]!])))), initiatedBy: 'test',
+    scope: { kind: 'tables', tables: dims },
+    source: folderSource(folderWith(Object.fromEntries(dims.map((t) => [`${t}.csv`, f[`${t}.csv`]!])))),
+    initiatedBy: 'test',
   });
   if (r.status !== 'succeeded') throw new Error(`the mini league's dims did not load: ${r.error?.message}`);
 }
