@@ -22,7 +22,7 @@ const prefix = config.namePrefix;
 const missing = missingBundles();
 if (missing.length) {
   // An error diagnostic fails the update, after the preview has shown the rest.
-  pulumi.log.error(
+  void pulumi.log.error(
     `missing Lambda bundle${missing.length > 1 ? 's' : ''} ${missing.map((n) => `dist/${n}/index.js`).join(', ')}: run \`npm run build\` before \`pulumi up\``,
   );
 }

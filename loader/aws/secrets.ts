@@ -4,7 +4,7 @@
  * in memory. Locally DATABASE_URL is used as it is. No secret value is ever logged or
  * put in an error message: errors name the secret, not what it holds.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export class SecretError extends Error {}
 
@@ -21,7 +21,7 @@ export function clearSecretCache(): void {
 }
 
 async function fetchSecret(client: SecretsManagerClient, arnOrName: string): Promise<string> {
-  let out;
+  let out: GetSecretValueCommandOutput;
   try {
     out = await client.send(new GetSecretValueCommand({ SecretId: arnOrName }));
   } catch (err) {

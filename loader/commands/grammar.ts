@@ -104,7 +104,7 @@ export const COMMANDS: readonly { word: string; syntax: string; does: string; ex
 const COMMAND_WORDS = [...new Set(COMMANDS.map((c) => c.word))];
 const DRY_RUN = ['dry-run', '--dry-run'];
 
-class SyntaxError extends Error {}
+class CommandSyntaxError extends Error {}
 
 export function parseCommand(input: string): ParseResult {
   try {
@@ -112,7 +112,7 @@ export function parseCommand(input: string): ParseResult {
     const command = CommandSchema.parse(new Parser(words).command());
     return { ok: true, command };
   } catch (err) {
-    if (err instanceof SyntaxError) return { ok: false, error: err.message };
+    if (err instanceof CommandSyntaxError) return { ok: false, error: err.message };
     if (err instanceof z.ZodError) return { ok: false, error: err.issues.map((i) => `${i.path.join(' ')}: ${i.message}`).join('; ') };
     throw err;
   }
@@ -122,7 +122,7 @@ const MAX_INPUT = 300;
 const shown = (w: string) => (w.length > 40 ? `${w.slice(0, 40)}…` : w);
 
 function tokenize(input: string): string[] {
-  if (input.length > MAX_INPUT) throw new SyntaxError(`that command is ${input.length} characters long; commands are short (try \`help\`)`);
+  if (input.length > MAX_INPUT) throw new CommandSyntaxError(`that command is ${input.length} characters long; commands are short (try \`help\`)`);
   const words = input
     .trim()
     .replace(/^\/benchsight\s*/, '')
@@ -133,11 +133,13 @@ function tokenize(input: string): string[] {
     if (bad !== undefined) {
       const code = bad.codePointAt(0)!;
       if (code > 127) {
-        throw new SyntaxError(
+        throw new CommandSyntaxError(
           `"${shown(w)}" contains ${JSON.stringify(bad)} (U+${code.toString(16).toUpperCase().padStart(4, '0')}), which only looks like a plain letter or digit: type the command in plain ASCII`,
         );
       }
-      throw new SyntaxError(`${JSON.stringify(bad)} in "${shown(w)}" is not part of the command language: commands are plain words and numbers (try \`help\`)`);
+      throw new CommandSyntaxError(
+        `${JSON.stringify(bad)} in "${shown(w)}" is not part of the command language: commands are plain words and numbers (try \`help\`)`,
+      );
     }
   }
   return words.map((w) => w.toLowerCase());
@@ -152,22 +154,22 @@ class Parser {
   }
   private next(what: string): string {
     const w = this.words[this.i++];
-    if (w === undefined) throw new SyntaxError(`expected ${what} after "${this.words.slice(0, this.i - 1).join(' ')}"`);
+    if (w === undefined) throw new CommandSyntaxError(`expected ${what} after "${this.words.slice(0, this.i - 1).join(' ')}"`);
     return w;
   }
   private expect(word: string, options: readonly string[], what: string): string {
     if (options.includes(word)) return word;
-    throw new SyntaxError(`unknown ${what} "${shown(word)}"${didYouMean(word, options)}`);
+    throw new CommandSyntaxError(`unknown ${what} "${shown(word)}"${didYouMean(word, options)}`);
   }
   private number(what: string, opts: { negative?: boolean } = {}): number {
     const w = this.next(what);
-    if (!(opts.negative ? /^-?\d+$/ : /^\d+$/).test(w)) throw new SyntaxError(`${what} must be a whole number, not "${shown(w)}"`);
-    if (w.replace('-', '').length > 10 || Math.abs(Number(w)) > 2147483647) throw new SyntaxError(`${what} ${shown(w)} is too large`);
+    if (!(opts.negative ? /^-?\d+$/ : /^\d+$/).test(w)) throw new CommandSyntaxError(`${what} must be a whole number, not "${shown(w)}"`);
+    if (w.replace('-', '').length > 10 || Math.abs(Number(w)) > 2147483647) throw new CommandSyntaxError(`${what} ${shown(w)} is too large`);
     return Number(w);
   }
   private end(): void {
     const w = this.peek();
-    if (w !== undefined) throw new SyntaxError(`unexpected "${shown(this.words.slice(this.i).join(' '))}" at the end (try \`help\`)`);
+    if (w !== undefined) throw new CommandSyntaxError(`unexpected "${shown(this.words.slice(this.i).join(' '))}" at the end (try \`help\`)`);
   }
 
   command(): unknown {
@@ -198,7 +200,7 @@ class Parser {
           const w = this.next('an option');
           if (w === 'limit') limit = this.number('the limit');
           else if (table === undefined) table = this.expect(w, TABLE_NAMES, 'table');
-          else throw new SyntaxError(`unexpected "${shown(w)}" (history takes a table and "limit <n>")`);
+          else throw new CommandSyntaxError(`unexpected "${shown(w)}" (history takes a table and "limit <n>")`);
         }
         return { kind: 'history', table, limit };
       }
@@ -250,11 +252,12 @@ class Parser {
       if ((OPERATIONS as readonly string[]).includes(w) && operation === undefined) operation = w as Operation;
       else if (w === 'game' && gameId === undefined && what !== 'all') gameId = this.number('the game id');
       else if (DRY_RUN.includes(w)) dryRun = true;
-      else if ((OPERATIONS as readonly string[]).includes(w)) throw new SyntaxError(`two operations given ("${operation}" and "${w}"): a load takes one`);
-      else if (w === 'game' && what === 'all') throw new SyntaxError('"load all" covers every game; for one game, use "load game <id>"');
-      else if (w === 'game') throw new SyntaxError('the game is given twice');
+      else if ((OPERATIONS as readonly string[]).includes(w))
+        throw new CommandSyntaxError(`two operations given ("${operation}" and "${w}"): a load takes one`);
+      else if (w === 'game' && what === 'all') throw new CommandSyntaxError('"load all" covers every game; for one game, use "load game <id>"');
+      else if (w === 'game') throw new CommandSyntaxError('the game is given twice');
       else
-        throw new SyntaxError(
+        throw new CommandSyntaxError(
           `unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`,
         );
     }

@@ -103,7 +103,7 @@ export function runningServer(dataDir: string): { pid: number; port: number; sta
 /** The URL of the server running in the folder, or null: what other commands connect to. */
 export function runningUrl(dataDir: string): string | null {
   const s = runningServer(dataDir);
-  if (!s || s.status !== 'ready') return null;
+  if (s?.status !== 'ready') return null;
   const pw = readPassword(pathsOf(dataDir));
   return pw ? urlOf(s.port, pw) : null;
 }

@@ -80,13 +80,13 @@ export function openPostgres(opts: PostgresOptions): Database {
         return out;
       } catch (err) {
         o.signal?.removeEventListener('abort', onAbort);
-        if (o.signal?.aborted && !(err instanceof Cancelled)) err = new Cancelled();
+        const reason = o.signal?.aborted && !(err instanceof Cancelled) ? new Cancelled() : err;
         try {
           await client.query('ROLLBACK');
         } catch (rollbackErr) {
           broken ??= rollbackErr as Error;
         }
-        throw err;
+        throw reason;
       } finally {
         o.signal?.removeEventListener('abort', onAbort);
         client.off('error', onError);

@@ -45,9 +45,7 @@ export interface S3EventLike {
   Event?: string;
 }
 
-export interface TrackerIngest {
-  (input: Readable, ctx: { source: string; initiatedBy: string }): Promise<{ ok: boolean; text: string; historyId?: number }>;
-}
+export type TrackerIngest = (input: Readable, ctx: { source: string; initiatedBy: string }) => Promise<{ ok: boolean; text: string; historyId?: number }>;
 
 export interface LoaderDeps {
   db: Database;

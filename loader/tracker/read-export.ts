@@ -5,7 +5,7 @@
  * long): the rest of the input, `settings` above all (it can hold credentials), never is.
  */
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { trackerExportSchema, type TrackerExport } from './export-schema';
 
 export type TrackerInput = Record<string, unknown> | string | Uint8Array | Readable;

@@ -56,7 +56,7 @@ function deriveRelations(tables: TableDecl[]): Relation[] {
     for (const rule of RELATION_RULES) {
       if (rule.parent === t.name || (rule.onlyIn && !rule.onlyIn.includes(t.name))) continue;
       const parent = byName.get(rule.parent);
-      if (!parent || parent.key.length !== 1) throw new Error(`relation parent ${rule.parent} needs a one-column key`);
+      if (parent?.key.length !== 1) throw new Error(`relation parent ${rule.parent} needs a one-column key`);
       for (const c of t.columns) {
         if (rule.columns.includes(c.name)) out.push({ table: t.name, column: c.name, parent: parent.name, parentColumn: parent.key[0]! });
       }

@@ -16,7 +16,7 @@ import { folderSource, load } from '../../loader/engine';
 import { generateExport, type GenerateResult } from '../../loader/generate';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { startHarness, type Harness } from '../bot/support/harness';
-import { ADMIN, OPERATOR, buttons, click, commandRows, eventually, isFinal, readable, slash, warehouseCounts } from '../bot/support/slack';
+import { ADMIN, OPERATOR, buttons, click, commandRows, isFinal, readable, slash, warehouseCounts } from '../bot/support/slack';
 import { Capture } from '../support/capture';
 
 let t: TestDatabase;

@@ -11,7 +11,7 @@ import { derivePassword, roleNames } from '../../infra/connection';
 import { BATCH_MARKER } from '../../infra/loader-function';
 import { migrationsHash, readMigrationFiles } from '../../infra/migrations';
 import { wildcardViolations, type PolicyDocument, type Statement } from '../../infra/policies';
-import { ACCOUNT, baseConfig, FAKE, runStack, valueOf, type MockedResource, type StackRun } from './support/stack';
+import { ACCOUNT, baseConfig, FAKE, runStack, resolvedValue, type MockedResource, type StackRun } from './support/stack';
 import { eachString, isSecretWrapper, unwrap } from './support/walk';
 
 let run: StackRun;
@@ -124,7 +124,7 @@ describe('the worker and the bot', () => {
   it('serves the bot at a public Function URL (Slack signs its requests), which is a stack output', async () => {
     const url = run.one('aws:lambda/functionUrl:FunctionUrl');
     expect(url.inputs).toMatchObject({ functionName: 'bs-test-bot', authorizationType: 'NONE' });
-    expect(await valueOf(run.program.slackRequestUrl as string)).toBe(url.state.functionUrl);
+    expect(await resolvedValue(run.program.slackRequestUrl as string)).toBe(url.state.functionUrl);
     expect(run.one('aws:lambda/permission:Permission', 'bot-url-invoke').inputs).toMatchObject({
       action: 'lambda:InvokeFunctionUrl',
       principal: '*',
@@ -334,15 +334,15 @@ describe('the database', () => {
     expect(invocation.triggers.migrations).toBe(hash);
     expect(JSON.parse(invocation.input)).toMatchObject({ migrationsHash: hash });
     expect(fn('migrate').inputs.environment.variables.DATABASE_SECRET_ARN).toBe(run.one('aws:secretsmanager/secret:Secret', 'database-url-migrator').state.arn);
-    expect(await valueOf(run.program.migrationsHash as string)).toBe(hash);
+    expect(await resolvedValue(run.program.migrationsHash as string)).toBe(hash);
   });
 });
 
 describe('the stack', () => {
   it('exports the bucket, the Slack request URL, the worker and the database role names', async () => {
-    expect(await valueOf(run.program.bucketName as string)).toBe(bucket().state.bucket);
-    expect(await valueOf(run.program.workerFunctionName as string)).toBe('bs-test-worker');
-    expect(await valueOf(run.program.databaseRoles as object)).toEqual({
+    expect(await resolvedValue(run.program.bucketName as string)).toBe(bucket().state.bucket);
+    expect(await resolvedValue(run.program.workerFunctionName as string)).toBe('bs-test-worker');
+    expect(await resolvedValue(run.program.databaseRoles as object)).toEqual({
       migrator: 'bs_test_migrator',
       loader: 'bs_test_loader',
       reader: 'bs_test_reader',

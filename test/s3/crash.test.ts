@@ -71,7 +71,7 @@ function loaderProcess(event: S3EventLike): { child: ChildProcess; exited: Promi
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  exited.then(() => (out ? console.log(`loader process said: ${out.trim().slice(0, 500)}`) : undefined));
+  void exited.then(() => (out ? console.log(`loader process said: ${out.trim().slice(0, 500)}`) : undefined));
   return { child, exited };
 }
 

@@ -86,8 +86,8 @@ describe('the loader Lambda (bundled)', () => {
     expect((await keys('processed/')).some((k) => k.endsWith('/exports/2025-12-29/dim_team.csv'))).toBe(true);
     const posted = slack.seen.find((c) => c.path.endsWith('chat.postMessage'));
     expect(posted?.headers.authorization).toBe('Bearer xoxb-test-token');
-    expect((posted?.json as { channel: string; text: string }).channel).toBe('C0LOADS');
-    expect((posted?.json as { text: string }).text).toMatch(
+    expect((posted!.json as { channel: string; text: string }).channel).toBe('C0LOADS');
+    expect((posted!.json as { text: string }).text).toMatch(
       /Loaded: s3:\/\/benchsight-drop\/exports\/2025-12-29\/dim_team.csv[\s\S]*dim_team\s+upsert\s+2\s+2/,
     );
   });
@@ -106,7 +106,7 @@ describe('the loader Lambda (bundled)', () => {
     const h = await q("SELECT status FROM load_history WHERE kind = 'request' AND warnings->'context'->>'key' = 'exports/orphans/fact_events.csv'");
     expect(h).toEqual([{ status: 'partial' }]);
     const posted = slack.seen.slice(before).find((c) => c.path.endsWith('chat.postMessage'));
-    expect((posted?.json as { text: string }).text).toMatch(
+    expect((posted!.json as { text: string }).text).toMatch(
       /^Loaded, PARTIAL \(rows rejected[^\n]*: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/,
     );
   });

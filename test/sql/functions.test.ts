@@ -97,7 +97,7 @@ describe('the function files', () => {
     const files = readFunctionFiles();
     const quality = files.find((f) => f.name === 'quality.sql')!;
     const edited = quality.sql
-      .replace(/\n  \('fo_pct', [^\n]*\n[^\n]*\n/, '\n') // removed
+      .replace(/\n {2}\('fo_pct', [^\n]*\n[^\n]*\n/, '\n') // removed
       .replace("'Pass completion % must be 0-100'", "'Pass completion % must be 0-100 (edited)'") // changed
       .replace(
         'WITH declared (rule, stat_name, level, measure, check_kind, low, high, severity, message, description) AS (VALUES\n',

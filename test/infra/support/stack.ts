@@ -120,7 +120,7 @@ export async function runStack(config: Record<string, string>): Promise<StackRun
   );
   const program = (await import('../../../infra/index')) as Record<string, unknown>;
   // Outputs resolve as resources register; wait for the exports, then for quiet.
-  await Promise.all(Object.values(program).map((v) => (pulumi.Output.isInstance(v) ? valueOf(v) : v)));
+  await Promise.all(Object.values(program).map((v) => (pulumi.Output.isInstance(v) ? resolvedValue(v) : v)));
   let seen = -1;
   while (seen !== resources.length) {
     seen = resources.length;
@@ -149,6 +149,6 @@ export async function runStack(config: Record<string, string>): Promise<StackRun
   };
 }
 
-export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
+export function resolvedValue<T>(o: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
 }
