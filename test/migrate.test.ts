@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,11 +11,13 @@ import {
   migrationStatus,
   readFunctionFiles,
   readMigrations,
+  REWRITTEN_MIGRATIONS,
   type FunctionsFile,
   type Migration,
 } from '../loader/db/migrate';
 import type { Queryable } from '../loader/db/database';
 import { freshDatabase, type TestDatabase } from './support/database';
+import { schemaSnapshot as fullSnapshot, SNAPSHOT_FILE } from '../loader/db/schema-snapshot';
 
 const dbs: TestDatabase[] = [];
 afterAll(async () => {
@@ -108,6 +111,42 @@ describe('migrate', () => {
     expect((err as Error).message).toContain(original[0]!.name);
     expect((err as Error).message).toMatch(/edited after it was applied/);
     expect((await migrationStatus(db)).version).toBe(1);
+  });
+
+  /** The last commit whose migrations still held the function bodies (before they moved to sql/functions). */
+  const BEFORE_THE_MOVE = '9ac9f693484a3f853794f748d00609dc5299b92b';
+  const releasedText = (name: string): string | undefined => {
+    try {
+      return execFileSync('git', ['show', `${BEFORE_THE_MOVE}:sql/migrations/${name}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('takes a database migrated with the released text of the rewritten migrations: recorded anew, the same schema as a new one', async (ctx) => {
+    const names = Object.keys(REWRITTEN_MIGRATIONS);
+    const released = new Map(names.map((n) => [n, releasedText(n)]));
+    if ([...released.values()].some((t) => t === undefined)) {
+      ctx.skip(`skipped: the released migrations are read from git history (commit ${BEFORE_THE_MOVE.slice(0, 7)}), which this checkout lacks`);
+    }
+    const now = readMigrations();
+    const old: Migration[] = now.map((m) => {
+      const text = released.get(m.name);
+      return text === undefined ? m : { ...m, sql: text, checksum: checksum(text) };
+    });
+    for (const m of old) if (released.has(m.name)) expect(REWRITTEN_MIGRATIONS[m.name], m.name).toContain(m.checksum);
+    const { db } = await fresh();
+    await migrate(db, { migrations: old });
+    const lines: string[] = [];
+    const result = await migrate(db, { log: (l) => lines.push(l) });
+    expect(result.applied).toEqual([]);
+    expect(lines.filter((l) => l.includes('recorded with the new checksum'))).toHaveLength(names.length);
+    const recorded = await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations ORDER BY version');
+    expect(recorded.rows).toEqual(now.map((m) => ({ name: m.name, checksum: m.checksum })));
+    expect(await fullSnapshot(db)).toBe(readFileSync(SNAPSHOT_FILE, 'utf8'));
+    // and from then on an edit is refused as before
+    const edited = now.map((m) => (m.name === names[0] ? { ...m, sql: `${m.sql}\n-- edited`, checksum: checksum(`${m.sql}\n-- edited`) } : m));
+    await expect(migrate(db, { migrations: edited })).rejects.toThrow(/edited after it was applied/);
   });
 
   it('applies a changed function file again, and that one only, each in its own transaction', async () => {

@@ -9,7 +9,7 @@
  * recorded in schema_functions is applied again, in name order, each in its own
  * transaction under the same lock — and every file after a run that applied a versioned
  * migration, so that a database migrated step by step ends exactly like a new one (the
- * versioned migrations create the functions as they were; the files replace them).
+ * versioned migrations hold tables and data; the files create the functions).
  *
  * Then, every run, what no migration file can know in advance (grants.sql): no function
  * of the project is left executable by PUBLIC (also in each file's own transaction, so
@@ -34,6 +34,26 @@ export interface FunctionsFile {
   sql: string;
   checksum: string;
 }
+
+/**
+ * Migrations whose text was rewritten after release, with the checksums of the text a
+ * database may have applied before. In issue 14 the function bodies left 000003–000012
+ * for sql/functions, the one current definition of each function (with the three
+ * triggers that need them): the tables and data those migrations make are unchanged, so
+ * a database that applied the old text is the same database. Its recorded checksum is
+ * brought up to date (and said) instead of refused. Nothing else is ever rewritten.
+ */
+export const REWRITTEN_MIGRATIONS: Readonly<Record<string, readonly string[]>> = {
+  '000003_loading.sql': ['2a0d5f8b29c3c0eb88531e1a643c1a31d1c80f68d8456d36e40b03326ee388e5'],
+  '000004_s3_objects.sql': ['b0cd85c90542042560e975cd876317da4cf7ff7214cd6cc5985116244040a0de'],
+  '000005_etl.sql': ['66bf51d3a12fd673e9f11a7f227cd6294423b0715b8e8f7ff8b9240c20f6ee52'],
+  '000006_exposure.sql': ['f333f55697c14515a514517b10822a11d8233ff3db7f7038bff2ac035d1758bb'],
+  '000007_set_based_apply.sql': ['9d90981abf31b312583e4d0d6f6466225809907e7ce85d59dd7d906884908303'],
+  '000008_direct_replace.sql': ['9f927d857d82410c3e553bf60aad55137d2ff9bcb4e4bd13bbedba4456f5b5b7'],
+  '000010_s3_claims.sql': ['4bf509a4100a0a4d221522a179d886528787d57342213d8f6486d55f801d27bd'],
+  '000011_grants.sql': ['c707a21001dbfe9fd53b01cb0c22e104f8b35fd0a64c003669465e0bea29c330'],
+  '000012_request_liveness_and_retention.sql': ['0229d817c741bb784d8d0eae33826d10b4615fc06242ad445a383c78df25a388'],
+};
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../sql/migrations');
 export const FUNCTIONS_DIR = path.resolve(__dirname, '../../sql/functions');
@@ -99,6 +119,20 @@ async function lockAndRead(tx: Queryable): Promise<Applied[]> {
   )`);
   const r = await tx.query<Applied>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
   return r.rows;
+}
+
+/** Applied migrations recorded with a checksum of their text before a rewrite: recorded again with today's. */
+async function adoptRewritten(tx: Queryable, applied: Applied[], known: Migration[], log?: (line: string) => void): Promise<Applied[]> {
+  const out: Applied[] = [];
+  for (const a of applied) {
+    const m = known.find((k) => k.version === a.version);
+    if (m && m.checksum !== a.checksum && REWRITTEN_MIGRATIONS[m.name]?.includes(a.checksum)) {
+      await tx.query('UPDATE schema_migrations SET checksum = $2 WHERE version = $1', [a.version, m.checksum]);
+      log?.(`${m.name}: applied before its function bodies moved to sql/functions; recorded with the new checksum`);
+      out.push({ ...a, checksum: m.checksum });
+    } else out.push(a);
+  }
+  return out;
 }
 
 function verify(applied: Applied[], known: Migration[]): void {
@@ -173,7 +207,7 @@ export async function migrate(
   const applied: string[] = [];
   for (;;) {
     const next = await db.transaction(async (tx) => {
-      const done = await lockAndRead(tx);
+      const done = await adoptRewritten(tx, await lockAndRead(tx), migrations, opts.log);
       verify(done, migrations);
       const pending = migrations.find((m) => !done.some((d) => d.version === m.version));
       if (!pending) return null;

@@ -23,6 +23,12 @@ BEGIN
 END
 $$;
 
+-- Its trigger (a constraint trigger cannot be CREATE OR REPLACE: dropped and made again,
+-- in the same transaction).
+DROP TRIGGER IF EXISTS bs_parked_indexes_restored ON bs_parked_indexes;
+CREATE CONSTRAINT TRIGGER bs_parked_indexes_restored AFTER INSERT ON bs_parked_indexes
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bs_parked_check();
+
 -- Drops the indexes of warehouse table p_table, keeping their definitions; returns how
 -- many. Nothing is dropped (0) for a caller that may not insert into the table, or
 -- when an index cannot go (another object depends on it).

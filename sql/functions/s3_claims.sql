@@ -61,3 +61,11 @@ BEGIN
   RETURN NULL;
 END
 $$;
+
+-- Its trigger: the load's request row turning succeeded or partial.
+CREATE OR REPLACE TRIGGER load_history_s3_claim
+  AFTER UPDATE OF status ON load_history
+  FOR EACH ROW
+  WHEN (NEW.kind = 'request' AND OLD.status = 'started' AND NEW.status IN ('succeeded', 'partial')
+        AND NOT NEW.dry_run AND NEW.warnings->'context' ? 's3_claim')
+  EXECUTE FUNCTION bs_s3_load_committed();

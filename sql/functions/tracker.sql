@@ -70,3 +70,9 @@ BEGIN
     10, coalesce(nullif(current_setting('benchsight.requested_by', true), ''), 'tracker:' || session_user), NULL);
   RETURN NULL;
 END $$;
+
+-- The trigger that runs it (on the tracker's own writes too).
+CREATE OR REPLACE TRIGGER staging_events_game_end
+AFTER INSERT OR UPDATE OF event_type ON staging_events
+FOR EACH ROW WHEN (NEW.event_type = 'GameEnd')
+EXECUTE FUNCTION staging_events_queue_game_end();

@@ -21,8 +21,4 @@ CREATE TABLE s3_objects (
 CREATE UNIQUE INDEX s3_objects_identity_idx ON s3_objects (bucket, key, identity);
 CREATE INDEX s3_objects_key_idx ON s3_objects (bucket, key, status);
 COMMENT ON TABLE s3_objects IS 'BenchSight Ops: drop-bucket objects seen by the loader (dedupe and ordering of S3 events)';
-
--- Left-pads a sequencer so that two of them compare as S3 documents it.
-CREATE FUNCTION bs_sequencer_order(s text) RETURNS text
-LANGUAGE sql IMMUTABLE AS
-$$ SELECT lpad(upper(coalesce(s, '')), 32, '0') $$;
+-- bs_sequencer_order: the current definition is in sql/functions/s3_claims.sql

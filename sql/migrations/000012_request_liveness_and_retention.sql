@@ -1,43 +1,11 @@
 -- A request is alive while its transaction holds its request lock; history shows one
 -- whose lock is free and that never ended as `abandoned` (its process was killed, its
 -- connection lost: the server rolled it back). And rejected rows are kept for a set time.
-
--- The key of a request's lock: every transaction of the request takes it first
--- (pg_advisory_xact_lock), so it is held exactly while the request's work can still
--- commit. A transaction-level lock: it works through a transaction-mode pooler.
-CREATE FUNCTION bs_request_lock(p_request uuid) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$ SELECT hashtextextended('benchsight:request:' || p_request::text, 0) $$;
+-- bs_request_lock: the current definition is in sql/functions/liveness.sql
 
 -- Set on the request rows of loads and deletes (NULL: a row whose liveness is not tracked).
 ALTER TABLE load_history ADD COLUMN alive_lock bigint;
-
--- Marks `abandoned` every started request (and its table rows) whose lock nobody holds.
--- A row younger than two seconds is left alone: its request may not have begun its
--- transaction yet. Returns how many requests it marked.
-CREATE FUNCTION bs_mark_abandoned() RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE n integer;
-BEGIN
-  WITH dead AS (
-    -- (OFFSET 0 keeps the lock tries to the started rows: no lock for every row read)
-    SELECT request_id FROM (
-      SELECT request_id, alive_lock FROM load_history
-      WHERE status = 'started' AND kind = 'request' AND alive_lock IS NOT NULL
-        AND started_at < clock_timestamp() - interval '2 seconds'
-      OFFSET 0
-    ) started
-    WHERE pg_try_advisory_xact_lock_shared(alive_lock)
-  ), marked AS (
-    UPDATE load_history h SET status = 'abandoned', completed_at = clock_timestamp(),
-      duration_ms = (extract(epoch FROM clock_timestamp() - h.started_at) * 1000)::integer,
-      error_message = 'the process running it ended before the load finished (killed, or its connection was lost): '
-        || 'the database rolled it back, nothing was changed'
-    FROM dead WHERE h.request_id = dead.request_id AND h.status = 'started'
-    RETURNING h.kind
-  )
-  SELECT count(*) FILTER (WHERE kind = 'request') INTO n FROM marked;
-  RETURN n;
-END $$;
+-- bs_mark_abandoned: the current definition is in sql/functions/liveness.sql
 
 -- Settings a database administrator may change with SQL.
 CREATE TABLE bs_settings (
@@ -47,18 +15,5 @@ CREATE TABLE bs_settings (
 );
 INSERT INTO bs_settings VALUES
   ('rejects_retention_days', '30', 'days a rejected row (load_rejects) is kept; each load purges older ones');
-
--- Deletes the rejected rows older than the retention setting; returns how many.
-CREATE FUNCTION bs_purge_rejects() RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-  DELETE FROM load_rejects
-  WHERE rejected_at < now() - make_interval(days => (SELECT value::integer FROM bs_settings WHERE key = 'rejects_retention_days'));
-  GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n;
-END $$;
+-- bs_purge_rejects: the current definition is in sql/functions/retention.sql
 CREATE INDEX load_rejects_rejected_at_idx ON load_rejects (rejected_at);
-
--- New tables get row-level security and no API grant, like every other (000006).
-SELECT apply_exposure();
