@@ -25,6 +25,11 @@ if (!bench || bench.startsWith('--') || !existsSync(path.join(__dirname, `${benc
   process.stderr.write('usage: npm run bench compare -- <bench> [--baseline <commit>] [--rounds N] [-- <options of the bench>]\n');
   process.exit(2);
 }
+if (!process.env.DATABASE_URL) {
+  // said before the baseline's npm ci, not after every turn of the bench
+  process.stderr.write('benchmarks need DATABASE_URL (a server where they may create a scratch database)\n');
+  process.exit(2);
+}
 const rounds = Number(opt('rounds') ?? 2);
 const baseline =
   opt('baseline') ?? `${execFileSync('git', ['log', '-1', '--format=%H', '--', 'loader/db/pglite.ts'], { cwd: REPO, encoding: 'utf8' }).trim()}^`;
@@ -52,7 +57,10 @@ try {
         stdio: 'inherit',
         env: process.env,
       });
-      if (run.status !== 0) process.stdout.write(`(${s.name}: the bench exited ${run.status})\n`);
+      if (run.status !== 0) {
+        process.stdout.write(`(${s.name}: the bench exited ${run.status})\n`);
+        process.exitCode = 1;
+      }
     }
   }
 } finally {
