@@ -84,9 +84,11 @@ export async function runCommand(c: Context<PortalEnv>, deps: PortalDeps, req: C
     outcome = { kind: 'text', ok: false, text: `${describeCommand(command)} could not run: ${(err as Error).message}` };
   }
   if (req.record) {
+    // Validation that ran succeeded, whatever it found (its findings are its result).
+    const ran = outcome.ok || (command.kind === 'validate' && Array.isArray((outcome as { data?: unknown }).data));
     await recordCommand(
       deps.db,
-      row(user, req.text, command, { status: outcome.ok || outcome.kind === 'text' ? 'succeeded' : 'failed', errorMessage: failureText(outcome), durationMs: Date.now() - started }),
+      row(user, req.text, command, { status: ran ? 'succeeded' : 'failed', errorMessage: ran ? undefined : failureText(outcome), durationMs: Date.now() - started }),
     ).catch((err: unknown) => deps.log(`portal: could not record "${req.text}": ${(err as Error).message}`));
   }
   return c.json({ command: req.text, outcome }, 200);

@@ -231,7 +231,10 @@ export async function streamUpload(c: Context<PortalEnv>, deps: PortalDeps, opts
         return problemResponse(c, 400, PROBLEM.badRequest, { detail: 'tables must be JSON: {"<file name>": "<table>"}' });
       }
     }
-    const names = (fields.names ?? '').split('\n').filter(Boolean);
+    const names = (fields.names ?? '')
+      .split(/\r?\n/)
+      .map((n) => n.trim())
+      .filter(Boolean);
     const operation = fields.operation ? Fields.operation(fields.operation) : undefined;
     if (fields.operation && !operation) return problemResponse(c, 400, PROBLEM.badRequest, { detail: `unknown operation ${fields.operation}` });
     const gameId = fields.game_id ? Fields.gameId(fields.game_id) : undefined;
