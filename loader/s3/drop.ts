@@ -37,8 +37,8 @@ export function dropKey(o: Pick<DropOptions, 'prefix' | 'batch' | 'operation' | 
 }
 
 /**
- * Streams one upload of unknown length into the bucket (multipart, a few parts of 8 MB in
- * memory at a time: never the whole file) and returns its size and ETag.
+ * Streams one upload of unknown length into the bucket (multipart, two parts of 5 MB in
+ * flight at a time: never the whole file) and returns its size and ETag.
  */
 export async function dropStream(
   s3: S3Client,
@@ -60,7 +60,7 @@ export async function dropStream(
   const upload = new Upload({
     client: s3,
     params: { Bucket: o.bucket, Key: o.key, Body: counted, ContentType: o.contentType ?? 'text/csv' },
-    partSize: 8 * 1024 * 1024,
+    partSize: 5 * 1024 * 1024,
     queueSize: 2,
     leavePartsOnError: false,
   });
