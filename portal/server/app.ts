@@ -10,6 +10,7 @@ import type { Context, Handler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { commandRecord, loadDetail, rejectsOf, scheduledGames } from '../../loader/commands/reads';
+import { OPERATIONS, TABLE_NAMES } from '../../loader/warehouse';
 import { authenticate, SESSION_COOKIE, type PortalEnv } from './auth';
 import { changeFeed, activityVersion } from './changes';
 import { cancelConfirmation, runCommand } from './commands';
@@ -523,6 +524,8 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
       supabase: config.auth.kind === 'supabase' ? { url: config.auth.url, anonKey: config.auth.anonKey } : undefined,
       uploads: config.uploads,
       liveEvents: deps.liveEvents,
+      tables: TABLE_NAMES,
+      operations: OPERATIONS,
     }),
   );
   app.get('/api/session', async (c) => {

@@ -49,7 +49,7 @@ describe('sign-in', () => {
   it('a changing request without the CSRF token, or from another origin, is refused and changes nothing', async () => {
     const noToken = await operator.fetch('/api/etl/queue', { method: 'POST', json: { game_id: 1001 }, headers: { 'x-csrf-token': '' } });
     expect(noToken.status).toBe(403);
-    expect((await noToken.json()).type).toBe('/problems/csrf');
+    expect(((await noToken.json()) as any).type).toBe('/problems/csrf');
     const elsewhere = await operator.fetch('/api/etl/queue', { method: 'POST', json: { game_id: 1001 }, headers: { origin: 'http://evil.example' } });
     expect(elsewhere.status).toBe(403);
     expect(await count('etl_queue')).toBe(0);
