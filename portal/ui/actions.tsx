@@ -107,24 +107,24 @@ export function LoadByScope(p: ActionProps) {
     <section class="card" aria-labelledby="scope-title">
       <h2 id="scope-title">Load by scope</h2>
       <form class="scope" onSubmit={(e) => void submit(e)}>
-        <label>
-          Scope
-          <select value={scope} onChange={(e) => setScope((e.target as HTMLSelectElement).value as 'game' | 'everything')}>
+        <div class="field">
+          <label for="scope-scope">Scope</label>
+          <select id="scope-scope" value={scope} onChange={(e) => setScope((e.target as HTMLSelectElement).value as 'game' | 'everything')}>
             <option value="game">Single game</option>
             <option value="everything">All games and dims</option>
           </select>
-        </label>
+        </div>
         {scope === 'game' && (
-          <label>
-            Game
-            <select value={game} onChange={(e) => setGame((e.target as HTMLSelectElement).value)}>
+          <div class="field">
+            <label for="scope-game">Game</label>
+            <select id="scope-game" value={game} onChange={(e) => setGame((e.target as HTMLSelectElement).value)}>
               {games.map((g) => (
                 <option key={g.gameId} value={String(g.gameId)}>
                   {gameLabel(g)}
                 </option>
               ))}
             </select>
-          </label>
+          </div>
         )}
         <fieldset>
           <legend>Tables</legend>
@@ -136,14 +136,14 @@ export function LoadByScope(p: ActionProps) {
             ))}
           </div>
           {tables === 'table' && (
-            <label>
-              Table
-              <select value={table} onChange={(e) => setTable((e.target as HTMLSelectElement).value)}>
+            <div class="field">
+              <label for="scope-table">Table</label>
+              <select id="scope-table" value={table} onChange={(e) => setTable((e.target as HTMLSelectElement).value)}>
                 {p.tables.map((t) => (
                   <option key={t}>{t}</option>
                 ))}
               </select>
-            </label>
+            </div>
           )}
         </fieldset>
         <fieldset>

@@ -178,9 +178,12 @@ export function Upload(p: { confirm: Confirmer; uploads: 'stream' | 'presigned';
             <li key={`${x.file.name}-${i}`} class={`file state-${x.state}`} data-file={x.file.name}>
               <div class="file-head">
                 <span class="file-name">{x.file.name}</span> <span class="muted">{fmt.mb(x.file.size)}</span>
-                <label>
-                  <span class="sr-only">Table for {x.file.name}</span>
-                  <select value={x.table} disabled={x.state !== 'ready'} onChange={(e) => update(i, { table: (e.target as HTMLSelectElement).value })}>
+                <select
+                  aria-label={`Table for ${x.file.name}`}
+                  value={x.table}
+                  disabled={x.state !== 'ready'}
+                  onChange={(e) => update(i, { table: (e.target as HTMLSelectElement).value })}
+                >
                     <option value="">{x.detected ? '' : 'choose a table…'}</option>
                     {p.tables.map((t) => (
                       <option key={t} value={t}>
@@ -188,8 +191,7 @@ export function Upload(p: { confirm: Confirmer; uploads: 'stream' | 'presigned';
                         {t === x.detected ? ' (detected)' : ''}
                       </option>
                     ))}
-                  </select>
-                </label>
+                </select>
                 <span class={`badge ${x.state}`}>{x.state}</span>
               </div>
               {!x.detected && x.state === 'ready' && <p class="muted">{x.reason}</p>}
@@ -201,9 +203,9 @@ export function Upload(p: { confirm: Confirmer; uploads: 'stream' | 'presigned';
         </ul>
       )}
       <div class="row">
-        <label>
-          Operation
-          <select value={operation} onChange={(e) => setOperation((e.target as HTMLSelectElement).value)}>
+        <div class="field">
+          <label for="upload-operation">Operation</label>
+          <select id="upload-operation" value={operation} onChange={(e) => setOperation((e.target as HTMLSelectElement).value)}>
             {p.operations.map((o) => (
               <option key={o} value={o}>
                 {o[0]!.toUpperCase() + o.slice(1)}
@@ -211,7 +213,7 @@ export function Upload(p: { confirm: Confirmer; uploads: 'stream' | 'presigned';
             ))}
             <option value="default">Each table's default</option>
           </select>
-        </label>
+        </div>
         <button type="button" class="primary" disabled={busy || !items.some((x) => x.state === 'ready')} onClick={() => void submit()}>
           Upload &amp; Process
         </button>
