@@ -251,11 +251,15 @@ export interface ScheduledGame {
   awayTeam: string | null;
 }
 
-/** The games of dim_schedule, newest first: what a person picks a game by (teams and date). */
+/** The games of dim_schedule, newest first: what a person picks a game by (teams — the schedule's names, else dim_team's — and date). */
 export async function scheduledGames(db: Queryable, limit = 500): Promise<ScheduledGame[]> {
   const r = await db.query<{ game_id: number; date: string | null; home_team_name: string | null; away_team_name: string | null }>(
-    `SELECT game_id, to_char(date, 'YYYY-MM-DD') AS date, home_team_name, away_team_name
-     FROM dim_schedule ORDER BY date DESC NULLS LAST, game_id DESC LIMIT $1`,
+    `SELECT s.game_id, to_char(s.date, 'YYYY-MM-DD') AS date,
+            coalesce(nullif(s.home_team_name, ''), h.team_name) AS home_team_name, coalesce(nullif(s.away_team_name, ''), a.team_name) AS away_team_name
+     FROM dim_schedule s
+     LEFT JOIN dim_team h ON h.team_id = s.home_team_id
+     LEFT JOIN dim_team a ON a.team_id = s.away_team_id
+     ORDER BY s.date DESC NULLS LAST, s.game_id DESC LIMIT $1`,
     [limit],
   );
   return r.rows.map((g) => ({ gameId: g.game_id, date: g.date, homeTeam: g.home_team_name, awayTeam: g.away_team_name }));

@@ -472,7 +472,7 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
       if ('refusal' in p) return c.json({ files: detected, ok: false, problem: { ...p.refusal.kind, status: p.refusal.status, ...p.refusal.more } });
       const plan = p.plan;
       const base = { files: detected, ok: true, text: plan.text, requiredRole: plan.role, role: user.role, destructive: plan.destructive, uploads: config.uploads };
-      if (!plan.destructive || !deps.bucket) return c.json(base);
+      if (!plan.destructive || !deps.bucket || !b.ask) return c.json(base);
       // The confirmation is asked now, before a byte is sent.
       const answer = await admitUpload(c, deps, plan, undefined, deps.bucket.name);
       if (typeof answer === 'number') return c.json(base);

@@ -49,8 +49,14 @@ const UploadFile = z.object({
   table: Table.optional().openapi({ description: 'overrides the table detected from the name' }),
   size: z.number().int().min(0).optional(),
 });
-export const DetectBody = z.object({ files: z.array(UploadFile).min(1).max(20), operation: Operation.optional(), game_id: GameId.optional() }).strict();
-export const PresignBody = DetectBody.extend({ confirmation: Confirmation }).strict();
+const UploadPlan = { files: z.array(UploadFile).min(1).max(20), operation: Operation.optional(), game_id: GameId.optional() };
+export const DetectBody = z
+  .object({
+    ...UploadPlan,
+    ask: z.boolean().optional().openapi({ description: 'when the load would delete rows, ask for the confirmation now (a token comes back)' }),
+  })
+  .strict();
+export const PresignBody = z.object({ ...UploadPlan, confirmation: Confirmation }).strict();
 
 export const ProblemSchema = z
   .object({

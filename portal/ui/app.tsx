@@ -176,6 +176,8 @@ export function App() {
         </div>
         <div class="col">
           <Upload confirm={confirm} uploads={config.uploads} tables={config.tables} operations={config.operations} onChange={refresh} />
+        </div>
+        <div class="wide">
           <RecentOperations refreshKey={refreshKey} />
         </div>
       </main>

@@ -108,13 +108,16 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
           {limit === 10 ? 'View all' : 'Fewer'}
         </button>
       </div>
+      <div class="scroll">
       <table class="history">
         <thead>
           <tr>
             <th scope="col">Status</th>
             <th scope="col">Time</th>
             <th scope="col">What</th>
-            <th scope="col">Operation</th>
+            <th scope="col" class="hide-narrow">
+              Operation
+            </th>
             <th scope="col" class="num">
               Rows
             </th>
@@ -133,25 +136,28 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
               <tr key={r.id} class={`status-${r.status.replace(/\s+/g, '-')}`} data-history={r.id}>
                 <td>
                   <span class={`badge ${r.status.replace(/\s+/g, '-')}`} title={r.status}>
-                    {ICON[r.status] ?? '·'} {r.status}
+                    <span aria-hidden="true">{ICON[r.status] ?? '·'}</span> <span class="status-word">{r.status}</span>
                   </span>
                 </td>
                 <td>{fmt.time(r.started_at)}</td>
                 <td>
-                  <button type="button" class="link" onClick={() => setOpen(r.id)} aria-label={`open operation ${r.id}: ${r.scope ?? r.operation}`}>
+                  <button type="button" class="link what" title={r.scope ?? r.operation} onClick={() => setOpen(r.id)} aria-label={`open operation ${r.id}: ${r.scope ?? r.operation}`}>
                     {r.scope ?? r.operation}
                     {r.game_id && !(r.scope ?? '').includes(String(r.game_id)) ? ` (game ${r.game_id})` : ''}
                   </button>
                 </td>
-                <td>{r.operation}</td>
+                <td class="hide-narrow">{r.operation}</td>
                 <td class="num">{r.status === 'failed' ? <span class="bad">{(r.error_message ?? 'failed').slice(0, 24)}</span> : fmt.int(n)}</td>
                 <td class="num hide-narrow">{fmt.ms(r.duration_ms)}</td>
-                <td class="hide-narrow">{r.initiated_by}</td>
+                <td class="hide-narrow who-cell" title={r.initiated_by}>
+                  {r.initiated_by}
+                </td>
               </tr>
             );
           })}
         </tbody>
       </table>
+      </div>
       {open !== null && <OperationDetail id={open} onClose={() => setOpen(null)} />}
     </section>
   );
@@ -197,6 +203,7 @@ function OperationDetail({ id, onClose }: { id: number; onClose(): void }) {
             {load.dryRun ? ' (dry run)' : ''} · {load.operation} · by {load.initiatedBy} · {fmt.ms(load.durationMs)} · {load.source}
           </p>
           {problem && <ProblemBox problem={problem} />}
+          <div class="scroll">
           <table class="tables">
             <thead>
               <tr>
@@ -233,6 +240,7 @@ function OperationDetail({ id, onClose }: { id: number; onClose(): void }) {
               ))}
             </tbody>
           </table>
+          </div>
           {load.warnings?.length > 0 && (
             <ul class="warnings">
               {load.warnings.map((w: string) => (
@@ -262,6 +270,7 @@ function OperationDetail({ id, onClose }: { id: number; onClose(): void }) {
             Rejected rows ({fmt.int(rejects.total)}
             {rejects.total > rejects.rows.length ? `, first ${rejects.rows.length}` : ''})
           </h4>
+          <div class="scroll">
           <table class="rejects">
             <thead>
               <tr>
@@ -284,6 +293,7 @@ function OperationDetail({ id, onClose }: { id: number; onClose(): void }) {
               ))}
             </tbody>
           </table>
+          </div>
         </>
       )}
     </div>

@@ -92,7 +92,7 @@ export function Upload(p: { confirm: Confirmer; uploads: 'stream' | 'presigned';
     try {
       const files = ready.map(({ x }) => ({ name: x.file.name, table: x.table, size: x.file.size }));
       const op = operation === 'default' ? undefined : operation;
-      const plan = await api('/api/upload/detect', { method: 'POST', json: { files, ...(op ? { operation: op } : {}) } });
+      const plan = await api('/api/upload/detect', { method: 'POST', json: { files, ...(op ? { operation: op } : {}), ask: true } });
       if (!plan.body?.ok) return setMessage({ text: problemText(plan.body?.problem) || 'these files cannot be uploaded', problem: plan.body?.problem });
       let confirmation: string | undefined;
       if (plan.body.confirmation) {

@@ -319,7 +319,10 @@ describe('uploads', () => {
   it('a load that deletes rows (replace) asks before a byte is sent; the upload then carries the confirmation', async () => {
     const m = miniLeague();
     const plan = { files: [{ name: 'fact_events.csv' }], operation: 'replace', game_id: 1001 };
-    const d = await admin.json('/api/upload/detect', { method: 'POST', json: plan });
+    // Looking asks nothing; asking gives the token.
+    const look = await admin.json('/api/upload/detect', { method: 'POST', json: plan });
+    expect(look.body.confirmation).toBeUndefined();
+    const d = await admin.json('/api/upload/detect', { method: 'POST', json: { ...plan, ask: true } });
     expect(d.body).toMatchObject({ ok: true, destructive: true, requiredRole: 'admin' });
     expect(d.body.confirmation.token).toBeTruthy();
     const without = await admin.json('/api/upload/csv', {
