@@ -140,14 +140,14 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
                   </span>
                 </td>
                 <td>{fmt.time(r.started_at)}</td>
-                <td>
+                <td class="what-cell">
                   <button type="button" class="link what" title={r.scope ?? r.operation} onClick={() => setOpen(r.id)} aria-label={`open operation ${r.id}: ${r.scope ?? r.operation}`}>
                     {r.scope ?? r.operation}
                     {r.game_id && !(r.scope ?? '').includes(String(r.game_id)) ? ` (game ${r.game_id})` : ''}
                   </button>
                 </td>
                 <td class="hide-narrow">{r.operation}</td>
-                <td class="num">{r.status === 'failed' ? <span class="bad">{(r.error_message ?? 'failed').slice(0, 24)}</span> : fmt.int(n)}</td>
+                <td class="num">{r.status === 'failed' ? '–' : fmt.int(n)}</td>
                 <td class="num hide-narrow">{fmt.ms(r.duration_ms)}</td>
                 <td class="hide-narrow who-cell" title={r.initiated_by}>
                   {r.initiated_by}
