@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.drop());
 
-function event(method: string, pathAndQuery: string, o: { token?: string; json?: unknown } = {}): never {
+function event(method: string, pathAndQuery: string, o: { token?: string; json?: unknown } = {}): LambdaFunctionURLEvent {
   const [rawPath, rawQueryString = ''] = pathAndQuery.split('?');
   const host = 'abc123.lambda-url.eu-west-1.on.aws';
   return {
@@ -46,8 +46,11 @@ function event(method: string, pathAndQuery: string, o: { token?: string; json?:
     },
     body: o.json !== undefined ? JSON.stringify(o.json) : undefined,
     isBase64Encoded: false,
-  } satisfies LambdaFunctionURLEvent as never;
+  };
 }
+
+type Res = { statusCode: number; body: string; headers?: Record<string, string> };
+const invoke = (h: ReturnType<typeof portalHandlerFromEnv>, e: LambdaFunctionURLEvent) => (h as unknown as (e: unknown, c: unknown) => Promise<Res>)(e, {});
 
 const token = (email: string) =>
   new SignJWT({ email })
@@ -73,10 +76,10 @@ describe('the deployed Portal', () => {
       uiDir: await ensureUiBuilt(),
     });
     const otto = await token('otto@league.example');
-    const counts = await handler(event('GET', '/api/tables/counts', { token: otto }), {} as never);
+    const counts = await invoke(handler, event('GET', '/api/tables/counts', { token: otto }));
     expect(counts.statusCode).toBe(200);
-    expect((await handler(event('GET', '/api/tables/counts'), {} as never)).statusCode).toBe(401);
-    const accepted = await handler(event('POST', '/api/load/table', { token: otto, json: { table: 'dim_team', operation: 'upsert' } }), {} as never);
+    expect((await invoke(handler, event('GET', '/api/tables/counts'))).statusCode).toBe(401);
+    const accepted = await invoke(handler, event('POST', '/api/load/table', { token: otto, json: { table: 'dim_team', operation: 'upsert' } }));
     expect(accepted.statusCode).toBe(202);
     const job = JSON.parse(accepted.body).job;
     const queued = await t.db.query<{ operation: string; payload: { auditId: number; userId: string } }>('SELECT operation, payload FROM etl_queue');
@@ -89,7 +92,7 @@ describe('the deployed Portal', () => {
       log: () => undefined,
     });
     await worker({}, { awsRequestId: 'w1', getRemainingTimeInMillis: () => 120_000 });
-    const view = JSON.parse((await handler(event('GET', `/api/jobs/${job.id}`, { token: otto }), {} as never)).body);
+    const view = JSON.parse((await invoke(handler, event('GET', `/api/jobs/${job.id}`, { token: otto }))).body);
     expect(view).toMatchObject({ state: 'succeeded', by: 'portal:otto@league.example' });
     expect(view.load.tables[0]).toMatchObject({ table: 'dim_team', inserted: 2 });
     expect(reads.sort()).toEqual(['arn:db', 'arn:jwt']);
@@ -100,11 +103,11 @@ describe('the deployed Portal', () => {
       env: { DATABASE_URL: t.url, SUPABASE_URL: SUPABASE, SUPABASE_JWT_SECRET: SECRET, PORTAL_ROLES: '{"viewers":["*"]}' },
       uiDir: await ensureUiBuilt(),
     });
-    const page = await handler(event('GET', '/'), {} as never);
+    const page = await invoke(handler, event('GET', '/'));
     expect(page.statusCode).toBe(200);
     expect(page.headers?.['content-security-policy']).toContain(`connect-src 'self' ${SUPABASE}`);
     expect(page.body).toContain('<div id="app">');
-    const doc = await handler(event('GET', '/api/openapi.json'), {} as never);
+    const doc = await invoke(handler, event('GET', '/api/openapi.json'));
     expect(JSON.parse(doc.body).paths['/api/upload/presign']).toBeDefined();
   });
 });
