@@ -66,7 +66,11 @@ export class Portal extends pulumi.ComponentResource {
     let jwtSecretArn: pulumi.Output<string> | undefined;
     const secretArns: pulumi.Input<string>[] = [args.databaseSecret.arn];
     if (args.jwtSecret) {
-      const s = new aws.secretsmanager.Secret(`${name}-jwt-secret`, { namePrefix: `${args.namePrefix}-portal-jwt-`, description: 'the Supabase project JWT secret' }, { parent: this });
+      const s = new aws.secretsmanager.Secret(
+        `${name}-jwt-secret`,
+        { namePrefix: `${args.namePrefix}-portal-jwt-`, description: 'the Supabase project JWT secret' },
+        { parent: this },
+      );
       new aws.secretsmanager.SecretVersion(`${name}-jwt-secret-value`, { secretId: s.id, secretString: args.jwtSecret }, { parent: this });
       jwtSecretArn = s.arn;
       secretArns.push(s.arn);
@@ -123,12 +127,18 @@ export class Portal extends pulumi.ComponentResource {
 export function portalConfig(config = new pulumi.Config()) {
   const supabaseUrl = config.get('portalSupabaseUrl');
   if (!supabaseUrl) return undefined;
-  if (!/^https:\/\/[^/]+$/.test(supabaseUrl.replace(/\/$/, ''))) throw new Error(`portalSupabaseUrl must be the project URL (https://<ref>.supabase.co), not ${supabaseUrl}`);
+  if (!/^https:\/\/[^/]+$/.test(supabaseUrl.replace(/\/$/, '')))
+    throw new Error(`portalSupabaseUrl must be the project URL (https://<ref>.supabase.co), not ${supabaseUrl}`);
   const roles = config.require('portalRoles');
   try {
     JSON.parse(roles);
   } catch {
     throw new Error('portalRoles must be JSON such as {"admins":["ada@league.example"],"viewers":["*"]}');
   }
-  return { supabaseUrl: supabaseUrl.replace(/\/$/, ''), supabaseAnonKey: config.get('portalSupabaseAnonKey'), jwtSecret: config.getSecret('portalJwtSecret'), roles };
+  return {
+    supabaseUrl: supabaseUrl.replace(/\/$/, ''),
+    supabaseAnonKey: config.get('portalSupabaseAnonKey'),
+    jwtSecret: config.getSecret('portalJwtSecret'),
+    roles,
+  };
 }

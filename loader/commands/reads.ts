@@ -162,8 +162,20 @@ export interface RejectRow {
 }
 
 /** The rows a load rejected (any of its tables), in file order, with how many there are in all. */
-export async function rejectsOf(db: Queryable, loadId: number, opts: { limit: number; offset?: number; table?: string }): Promise<{ total: number; rows: RejectRow[] }> {
-  const r = await db.query<{ table_name: string; line: string | null; reason: string; detail: string; row_key: string | null; source: string | null; total: string }>(
+export async function rejectsOf(
+  db: Queryable,
+  loadId: number,
+  opts: { limit: number; offset?: number; table?: string },
+): Promise<{ total: number; rows: RejectRow[] }> {
+  const r = await db.query<{
+    table_name: string;
+    line: string | null;
+    reason: string;
+    detail: string;
+    row_key: string | null;
+    source: string | null;
+    total: string;
+  }>(
     `SELECT table_name, line, reason, detail, row_key, source, count(*) OVER () AS total
      FROM load_rejects
      WHERE request_id = (SELECT request_id FROM load_history WHERE id = $1) AND ($4::text IS NULL OR table_name = $4)

@@ -11,7 +11,7 @@ import { LocalSignIn } from '../../portal/server/auth';
 import { createPortalApp } from '../../portal/server/app';
 import { portalConfigFromEnv, type PortalRoles } from '../../portal/server/config';
 import { localJobRunner, type LocalJobRunner } from '../../portal/server/jobs';
-import { listen } from '../../portal/server/node';
+import { listen, type RunningPortal } from '../../portal/server/node';
 import { ensureUiBuilt } from '../../portal/ui-build';
 import type { Extensions } from '../commands/execute';
 import type { Database } from '../db/database';
@@ -47,12 +47,15 @@ export function localUser(): string {
 export async function startLocalPortal(o: LocalPortalOptions): Promise<LocalPortal> {
   const log = o.log ?? (() => undefined);
   const admin = localUser();
-  const config = portalConfigFromEnv({ ...(o.env ?? {}), PORTAL_AUTH: 'local' }, { roles: o.roles ?? { admins: [admin], operators: [], viewers: [] }, uploads: 'stream' });
+  const config = portalConfigFromEnv(
+    { ...(o.env ?? {}), PORTAL_AUTH: 'local' },
+    { roles: o.roles ?? { admins: [admin], operators: [], viewers: [] }, uploads: 'stream' },
+  );
   const signIn = new LocalSignIn();
   const jobs = localJobRunner({ db: o.db, source: o.source, extensions: o.extensions, log });
   const uiDir = o.ui === false ? undefined : await ensureUiBuilt();
   const app = createPortalApp({ config, db: o.db, source: o.source, extensions: o.extensions, jobs, bucket: o.bucket, signIn, uiDir, liveEvents: true, log });
-  let server;
+  let server: RunningPortal;
   try {
     server = await listen(app, { port: o.port ?? 0 });
   } catch (err) {

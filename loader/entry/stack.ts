@@ -154,7 +154,15 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
       bot = await startBot({ config: botConfig, db, port: 0, source, extensions, log: (l) => out(`bot: ${l}`) });
     }
     stops.push(() => bot.stop());
-    const portal = await startLocalPortal({ db, source, extensions, bucket: { s3, name: bucket! }, port: o.portalPort ?? 3001, env, log: (l) => out(`portal: ${l}`) });
+    const portal = await startLocalPortal({
+      db,
+      source,
+      extensions,
+      bucket: { s3, name: bucket! },
+      port: o.portalPort ?? 3001,
+      env,
+      log: (l) => out(`portal: ${l}`),
+    });
     stops.push(() => portal.stop());
     out(`slack bot: ${bot.url} (signing secret ${env.SLACK_SIGNING_SECRET ? 'from SLACK_SIGNING_SECRET' : `${signingSecret}, generated for this run`})`);
 

@@ -281,10 +281,12 @@ export async function objectOutcome(
   bucket: string,
   key: string,
 ): Promise<{ status: 'loading' | 'loaded' | 'failed' | 'skipped'; historyId: number | null; note: string | null; completedAt: string | null } | null> {
-  const r = await db.query<{ status: 'loading' | 'loaded' | 'failed' | 'skipped'; history_id: string | null; note: string | null; completed_at: string | null }>(
-    'SELECT status, history_id, note, completed_at FROM s3_objects WHERE bucket = $1 AND key = $2 ORDER BY id DESC LIMIT 1',
-    [bucket, key],
-  );
+  const r = await db.query<{
+    status: 'loading' | 'loaded' | 'failed' | 'skipped';
+    history_id: string | null;
+    note: string | null;
+    completed_at: string | null;
+  }>('SELECT status, history_id, note, completed_at FROM s3_objects WHERE bucket = $1 AND key = $2 ORDER BY id DESC LIMIT 1', [bucket, key]);
   const o = r.rows[0];
   return o ? { status: o.status, historyId: o.history_id === null ? null : Number(o.history_id), note: o.note, completedAt: o.completed_at } : null;
 }

@@ -68,7 +68,12 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
   const auth = authenticate({ auth: config.auth, roles: config.roles, signIn: deps.signIn, origin: config.origin });
   app.use('/api/*', (c, next) => (PUBLIC.has(new URL(c.req.url).pathname) && c.req.method === 'GET' ? next() : auth(c, next)));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'supabase', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Supabase Auth access token (deployed)' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'supabase', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'Supabase Auth access token (deployed)',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',
@@ -96,10 +101,20 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
 
   // ── Loads: 202 + job; destructive ones answer 428 with a confirmation token first ──
   route(
-    { method: 'post', path: '/api/load/table', tags: ['loads'], summary: 'Load one table from the latest export', request: jsonBody(S.LoadTableBody), responses: accepted },
+    {
+      method: 'post',
+      path: '/api/load/table',
+      tags: ['loads'],
+      summary: 'Load one table from the latest export',
+      request: jsonBody(S.LoadTableBody),
+      responses: accepted,
+    },
     (c) => {
       const b = body<import('zod').infer<typeof S.LoadTableBody>>(c);
-      return runCommand(c, deps, { text: words('load table', b.table, b.operation, b.game_id !== undefined && `game ${b.game_id}`, dry(b.dry_run)), confirmation: b.confirmation });
+      return runCommand(c, deps, {
+        text: words('load table', b.table, b.operation, b.game_id !== undefined && `game ${b.game_id}`, dry(b.dry_run)),
+        confirmation: b.confirmation,
+      });
     },
   );
   route(
@@ -120,14 +135,28 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
     },
   );
   route(
-    { method: 'post', path: '/api/load/game', tags: ['loads'], summary: "Load every fact table, that game's rows only", request: jsonBody(S.LoadGameBody), responses: accepted },
+    {
+      method: 'post',
+      path: '/api/load/game',
+      tags: ['loads'],
+      summary: "Load every fact table, that game's rows only",
+      request: jsonBody(S.LoadGameBody),
+      responses: accepted,
+    },
     (c) => {
       const b = body<import('zod').infer<typeof S.LoadGameBody>>(c);
       return runCommand(c, deps, { text: words('load game', b.game_id, b.operation, dry(b.dry_run)), confirmation: b.confirmation });
     },
   );
   route(
-    { method: 'post', path: '/api/load/all', tags: ['loads'], summary: 'Load every table in dependency order (Load All CSV)', request: jsonBody(S.LoadAllBody), responses: accepted },
+    {
+      method: 'post',
+      path: '/api/load/all',
+      tags: ['loads'],
+      summary: 'Load every table in dependency order (Load All CSV)',
+      request: jsonBody(S.LoadAllBody),
+      responses: accepted,
+    },
     (c) => {
       const b = body<import('zod').infer<typeof S.LoadAllBody>>(c);
       return runCommand(c, deps, { text: words('load all', b.operation, dry(b.dry_run)), confirmation: b.confirmation });
@@ -190,7 +219,13 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
     },
   );
   route(
-    { method: 'get', path: '/api/etl/queue', tags: ['etl'], summary: 'The queue: pending, running and failed jobs', responses: { 200: S.json(S.OutcomeSchema, 'etl status') } },
+    {
+      method: 'get',
+      path: '/api/etl/queue',
+      tags: ['etl'],
+      summary: 'The queue: pending, running and failed jobs',
+      responses: { 200: S.json(S.OutcomeSchema, 'etl status') },
+    },
     (c) => runCommand(c, deps, { text: 'etl status' }),
   );
   route(
@@ -256,7 +291,12 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
     async (c) => {
       const { id } = params<{ id: number }>(c);
       const load = await loadDetail(deps.db, id);
-      if (load) return c.json({ kind: 'load', load, problem: load.status === 'failed' ? { ...PROBLEM.loadFailed, status: 422, ...loadProblem(load.error, load.errorMessage ?? 'failed') } : undefined });
+      if (load)
+        return c.json({
+          kind: 'load',
+          load,
+          problem: load.status === 'failed' ? { ...PROBLEM.loadFailed, status: 422, ...loadProblem(load.error, load.errorMessage ?? 'failed') } : undefined,
+        });
       const cmd = await commandRecord(deps.db, id);
       if (!cmd) return problemResponse(c, 404, PROBLEM.notFound, { detail: `no operation ${id} in the history` });
       const ran = cmd.result?.historyId ? await loadDetail(deps.db, cmd.result.historyId) : null;
@@ -279,7 +319,13 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
     },
   );
   route(
-    { method: 'get', path: '/api/tables/counts', tags: ['status'], summary: 'Rows in every warehouse table', responses: { 200: S.json(S.OutcomeSchema, 'counts') } },
+    {
+      method: 'get',
+      path: '/api/tables/counts',
+      tags: ['status'],
+      summary: 'Rows in every warehouse table',
+      responses: { 200: S.json(S.OutcomeSchema, 'counts') },
+    },
     (c) => runCommand(c, deps, { text: 'counts' }),
   );
   route(
@@ -372,14 +418,17 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
       const rec = await commandRecord(deps.db, id);
       const user = c.get('user');
       if (!rec) return problemResponse(c, 404, PROBLEM.notFound, { detail: 'no such job' });
-      if (rec.initiatedBy !== user.historyName && user.role !== 'admin') return problemResponse(c, 403, PROBLEM.forbidden, { detail: 'only its requester or an admin may cancel a job' });
-      if (!deps.jobs.cancel?.(id)) return problemResponse(c, 409, PROBLEM.unavailable, { detail: 'the job is not running in this process (finished, or running on the worker)' });
+      if (rec.initiatedBy !== user.historyName && user.role !== 'admin')
+        return problemResponse(c, 403, PROBLEM.forbidden, { detail: 'only its requester or an admin may cancel a job' });
+      if (!deps.jobs.cancel?.(id))
+        return problemResponse(c, 409, PROBLEM.unavailable, { detail: 'the job is not running in this process (finished, or running on the worker)' });
       return c.json({ cancelling: id }, 202);
     },
   );
   app.get('/api/jobs/:id/events', async (c) => {
     const id = Number(c.req.param('id'));
-    if (!deps.jobs.subscribe || !Number.isInteger(id)) return problemResponse(c, 404, PROBLEM.notFound, { detail: 'live progress is local only: poll /api/jobs/{id}' });
+    if (!deps.jobs.subscribe || !Number.isInteger(id))
+      return problemResponse(c, 404, PROBLEM.notFound, { detail: 'live progress is local only: poll /api/jobs/{id}' });
     const first = await jobView(id);
     if (!first) return problemResponse(c, 404, PROBLEM.notFound, { detail: 'no such job' });
     return streamSSE(c, async (stream) => {
@@ -436,7 +485,10 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
       body: {
         content: {
           'multipart/form-data': {
-            schema: S.LooseSchema.openapi({ type: 'object', properties: { operation: { type: 'string' }, game_id: { type: 'string' }, confirmation: { type: 'string' } } }),
+            schema: S.LooseSchema.openapi({
+              type: 'object',
+              properties: { operation: { type: 'string' }, game_id: { type: 'string' }, confirmation: { type: 'string' } },
+            }),
           },
         },
       },
@@ -451,7 +503,10 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
   app.openAPIRegistry.registerPath({
     path: '/api/upload/bulk',
     security,
-    ...uploadDoc('Upload several CSVs as one all-or-nothing request (a batch)', 'names (one per line), tables (JSON name → table), operation, game_id, confirmation'),
+    ...uploadDoc(
+      'Upload several CSVs as one all-or-nothing request (a batch)',
+      'names (one per line), tables (JSON name → table), operation, game_id, confirmation',
+    ),
   });
   app.post('/api/upload/csv', (c) => streamUpload(c, deps, { bulk: false }));
   app.post('/api/upload/bulk', (c) => streamUpload(c, deps, { bulk: true }));
@@ -471,7 +526,15 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
       const p = planUpload({ files: b.files, operation: b.operation, gameId: b.game_id }, user);
       if ('refusal' in p) return c.json({ files: detected, ok: false, problem: { ...p.refusal.kind, status: p.refusal.status, ...p.refusal.more } });
       const plan = p.plan;
-      const base = { files: detected, ok: true, text: plan.text, requiredRole: plan.role, role: user.role, destructive: plan.destructive, uploads: config.uploads };
+      const base = {
+        files: detected,
+        ok: true,
+        text: plan.text,
+        requiredRole: plan.role,
+        role: user.role,
+        destructive: plan.destructive,
+        uploads: config.uploads,
+      };
       if (!plan.destructive || !deps.bucket || !b.ask) return c.json(base);
       // The confirmation is asked now, before a byte is sent.
       const answer = await admitUpload(c, deps, plan, undefined, deps.bucket.name);

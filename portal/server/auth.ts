@@ -123,7 +123,8 @@ export function authenticate(o: { auth: AuthConfig; roles: PortalRoles; signIn?:
     if (!s) return problemResponse(c, 401, PROBLEM.unauthenticated, { detail: 'open the sign-in link that `npm start` printed' });
     if (!SAFE.has(c.req.method)) {
       const token = c.req.header('x-csrf-token') ?? '';
-      if (!token || !same(token, s.csrf)) return problemResponse(c, 403, PROBLEM.csrf, { detail: 'the x-csrf-token header is missing or wrong (GET /api/session gives it)' });
+      if (!token || !same(token, s.csrf))
+        return problemResponse(c, 403, PROBLEM.csrf, { detail: 'the x-csrf-token header is missing or wrong (GET /api/session gives it)' });
       const origin = c.req.header('origin');
       const own = o.origin ?? new URL(c.req.url).origin;
       if (origin && origin !== own) return problemResponse(c, 403, PROBLEM.csrf, { detail: `requests from ${origin} are refused: the Portal is ${own}` });

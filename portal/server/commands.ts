@@ -62,7 +62,8 @@ export async function runCommand(c: Context<PortalEnv>, deps: PortalDeps, req: C
       ? `${describeCommand(command)} needs the ${needed} role; you (${user.email ?? user.id}) are a ${user.role}`
       : `you (${user.email ?? user.id}) have no BenchSight role: ask an admin to add you to the Portal's roles`;
     // A refusal of something that would change data is recorded, as in Slack.
-    if (needed !== 'viewer') await recordCommand(deps.db, row(user, req.text, command, { status: 'refused', errorMessage: why, durationMs: 0 })).catch(() => undefined);
+    if (needed !== 'viewer')
+      await recordCommand(deps.db, row(user, req.text, command, { status: 'refused', errorMessage: why, durationMs: 0 })).catch(() => undefined);
     return problemResponse(c, 403, PROBLEM.forbidden, { detail: why, command: req.text, requiredRole: needed, role: user.role });
   }
 
@@ -88,7 +89,11 @@ export async function runCommand(c: Context<PortalEnv>, deps: PortalDeps, req: C
     const ran = outcome.ok || (command.kind === 'validate' && Array.isArray((outcome as { data?: unknown }).data));
     await recordCommand(
       deps.db,
-      row(user, req.text, command, { status: ran ? 'succeeded' : 'failed', errorMessage: ran ? undefined : failureText(outcome), durationMs: Date.now() - started }),
+      row(user, req.text, command, {
+        status: ran ? 'succeeded' : 'failed',
+        errorMessage: ran ? undefined : failureText(outcome),
+        durationMs: Date.now() - started,
+      }),
     ).catch((err: unknown) => deps.log(`portal: could not record "${req.text}": ${(err as Error).message}`));
   }
   return c.json({ command: req.text, outcome }, 200);
@@ -125,7 +130,10 @@ async function claim(c: Context<PortalEnv>, deps: PortalDeps, user: PortalUser, 
 export async function cancelConfirmation(c: Context<PortalEnv>, deps: PortalDeps, token: string): Promise<Response> {
   const user = c.get('user');
   const r = await claimConfirmation(deps.db, { nonce: token, userId: user.historyName, use: 'cancelled' });
-  if (!r.claimed) return problemResponse(c, 409, PROBLEM.confirmationInvalid, { detail: `nothing to cancel: the confirmation is ${r.state === 'unknown' ? 'not yours or unknown' : r.state}` });
+  if (!r.claimed)
+    return problemResponse(c, 409, PROBLEM.confirmationInvalid, {
+      detail: `nothing to cancel: the confirmation is ${r.state === 'unknown' ? 'not yours or unknown' : r.state}`,
+    });
   return c.json({ cancelled: true, id: r.id }, 200);
 }
 
@@ -138,5 +146,10 @@ async function accept(c: Context<PortalEnv>, deps: PortalDeps, user: PortalUser,
     return problemResponse(c, 503, PROBLEM.unavailable, { detail: why });
   }
   c.header('location', `/api/jobs/${id}`);
-  return c.json({ job: { id, url: `/api/jobs/${id}`, events: deps.liveEvents ? `/api/jobs/${id}/events` : undefined, command: text, description: describeCommand(command) } }, 202);
+  return c.json(
+    {
+      job: { id, url: `/api/jobs/${id}`, events: deps.liveEvents ? `/api/jobs/${id}/events` : undefined, command: text, description: describeCommand(command) },
+    },
+    202,
+  );
 }

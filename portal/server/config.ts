@@ -41,7 +41,8 @@ const person = z
   .string()
   .trim()
   .refine(
-    (s) => s === '*' || /^[^@\s]+@[^@\s]+$/.test(s) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s) || /^[A-Za-z0-9._-]{1,64}$/.test(s),
+    (s) =>
+      s === '*' || /^[^@\s]+@[^@\s]+$/.test(s) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s) || /^[A-Za-z0-9._-]{1,64}$/.test(s),
     'must list e-mail addresses, Supabase user ids (UUIDs), local user names or "*"',
   );
 
@@ -72,7 +73,8 @@ const Env = z.object({
 export function portalConfigFromEnv(env: Record<string, string | undefined>, defaults: Partial<PortalConfig> = {}): PortalConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = Env.safeParse(cleaned);
-  if (!parsed.success) throw new PortalConfigError(`invalid Portal configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('\n  ')}`);
+  if (!parsed.success)
+    throw new PortalConfigError(`invalid Portal configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('\n  ')}`);
   const e = parsed.data;
   let auth: AuthConfig;
   if (e.PORTAL_AUTH === 'supabase') {

@@ -144,7 +144,12 @@ export function localJobRunner(deps: {
       const queued = waiting.findIndex((j) => j.auditId === id);
       if (queued >= 0) {
         const [job] = waiting.splice(queued, 1);
-        void finishCommand(deps.db, job!.auditId, { status: 'failed', errorMessage: 'cancelled before it started', durationMs: 0, result: { status: 'cancelled' } })
+        void finishCommand(deps.db, job!.auditId, {
+          status: 'failed',
+          errorMessage: 'cancelled before it started',
+          durationMs: 0,
+          result: { status: 'cancelled' },
+        })
           .catch(() => undefined)
           .then(() => emit({ id, state: 'finished', ok: false, rows: 0, bytes: 0, mbPerSec: 0, elapsedMs: 0 }));
         return true;

@@ -6,7 +6,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 
 export interface RunningPortal {
   url: string;
@@ -14,9 +13,9 @@ export interface RunningPortal {
   stop(): Promise<void>;
 }
 
-export async function listen(app: Hono<any>, opts: { port?: number } = {}): Promise<RunningPortal> {
+export async function listen(app: { fetch(request: Request): Response | Promise<Response> }, opts: { port?: number } = {}): Promise<RunningPortal> {
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s as Server)) as Server;
+    const s = serve({ fetch: (request: Request) => app.fetch(request), hostname: '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s as Server)) as Server;
     s.once('error', reject);
   });
   server.requestTimeout = 3600_000;

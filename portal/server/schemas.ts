@@ -16,33 +16,87 @@ const Confirmation = z
   .optional()
   .openapi({ description: 'the token a 428 answer gave: sent with the same request, it runs a destructive command once' });
 
-export const LoadTableBody = z.object({ table: Table, operation: Operation.optional(), game_id: GameId.optional(), dry_run: DryRun, confirmation: Confirmation }).strict();
+export const LoadTableBody = z
+  .object({ table: Table, operation: Operation.optional(), game_id: GameId.optional(), dry_run: DryRun, confirmation: Confirmation })
+  .strict();
 export const LoadCategoryBody = z
-  .object({ category: z.enum(GROUPS).openapi({ example: 'core_facts' }), operation: Operation.optional(), game_id: GameId.optional(), dry_run: DryRun, confirmation: Confirmation })
+  .object({
+    category: z.enum(GROUPS).openapi({ example: 'core_facts' }),
+    operation: Operation.optional(),
+    game_id: GameId.optional(),
+    dry_run: DryRun,
+    confirmation: Confirmation,
+  })
   .strict();
 export const LoadGameBody = z.object({ game_id: GameId, operation: Operation.optional(), dry_run: DryRun, confirmation: Confirmation }).strict();
 export const LoadAllBody = z.object({ operation: Operation.optional(), dry_run: DryRun, confirmation: Confirmation }).strict();
 export const FullRefreshBody = z.object({ dry_run: DryRun, confirmation: Confirmation }).strict();
-export const DeleteGameParams = z.object({ game_id: z.coerce.number().int().positive().max(2147483647).openapi({ param: { name: 'game_id', in: 'path' }, example: 18969 }) });
+export const DeleteGameParams = z.object({
+  game_id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2147483647)
+    .openapi({ param: { name: 'game_id', in: 'path' }, example: 18969 }),
+});
 export const DeleteGameQuery = z.object({
-  dry_run: z.enum(['true', 'false']).optional().openapi({ param: { name: 'dry_run', in: 'query' } }),
+  dry_run: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ param: { name: 'dry_run', in: 'query' } }),
   confirmation: Confirmation.openapi({ param: { name: 'confirmation', in: 'query' } }),
 });
 export const EtlQueueBody = z.object({ game_id: GameId, priority: z.number().int().min(-100).max(100).optional() }).strict();
 export const EtlRunBody = z.object({ queue_id: z.number().int().positive().optional() }).strict();
 export const ValidateBody = z.object({ game_id: GameId.optional() }).strict();
-export const QualityQuery = z.object({ game_id: z.coerce.number().int().positive().max(2147483647).optional().openapi({ param: { name: 'game_id', in: 'query' } }) });
+export const QualityQuery = z.object({
+  game_id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2147483647)
+    .optional()
+    .openapi({ param: { name: 'game_id', in: 'query' } }),
+});
 export const HistoryQuery = z.object({
   table: Table.optional().openapi({ param: { name: 'table', in: 'query' } }),
-  limit: z.coerce.number().int().min(1).max(200).optional().openapi({ param: { name: 'limit', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' } }),
 });
-export const IdParams = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 42 }) });
+export const IdParams = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
+});
 export const RejectsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100).openapi({ param: { name: 'limit', in: 'query' } }),
-  offset: z.coerce.number().int().min(0).default(0).openapi({ param: { name: 'offset', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(100)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .openapi({ param: { name: 'offset', in: 'query' } }),
   table: Table.optional().openapi({ param: { name: 'table', in: 'query' } }),
 });
-export const TokenParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/).openapi({ param: { name: 'token', in: 'path' } }) });
+export const TokenParams = z.object({
+  token: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/)
+    .openapi({ param: { name: 'token', in: 'path' } }),
+});
 
 const UploadFile = z.object({
   name: z.string().min(1).max(255).openapi({ example: 'fact_events.csv' }),
@@ -97,7 +151,14 @@ export const JobSchema = z
     completedAt: z.string().nullable(),
     durationMs: z.number().nullable(),
     progress: z
-      .object({ phase: z.string().optional(), table: z.string().optional(), rows: z.number(), bytes: z.number(), totalBytes: z.number().optional(), mbPerSec: z.number() })
+      .object({
+        phase: z.string().optional(),
+        table: z.string().optional(),
+        rows: z.number(),
+        bytes: z.number(),
+        totalBytes: z.number().optional(),
+        mbPerSec: z.number(),
+      })
       .optional(),
     load: z.object({}).passthrough().nullable().optional(),
     text: z.string().optional(),

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -36,7 +36,7 @@ export function securityHeaders(connect: string[] = []): Record<string, string> 
 }
 
 /** Serves `dir` (index.html at / and for the page's own paths; /assets/* cached for a year: their names carry a hash). */
-export function serveUi(app: Hono<any>, dir: string, connect: string[] = []): void {
+export function serveUi<E extends Env>(app: Hono<E>, dir: string, connect: string[] = []): void {
   if (!existsSync(path.join(dir, 'index.html'))) throw new Error(`the Portal page is not built: ${dir}/index.html is missing`);
   const files = new Map<string, Buffer>();
   const walk = (d: string, prefix: string) => {

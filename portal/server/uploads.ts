@@ -82,7 +82,9 @@ const uploadId = () => `p${Date.now().toString(36)}${randomBytes(5).toString('he
 
 /** Where each file goes and what its load needs (role, confirmation), or why it cannot go. */
 export function planUpload(r: UploadRequest, user: PortalUser): { plan: UploadPlan } | { refusal: Refusal } {
-  const bad = (detail: string, more: Partial<Problem> = {}): { refusal: Refusal } => ({ refusal: { status: 422, kind: PROBLEM.badFile, more: { detail, ...more } } });
+  const bad = (detail: string, more: Partial<Problem> = {}): { refusal: Refusal } => ({
+    refusal: { status: 422, kind: PROBLEM.badFile, more: { detail, ...more } },
+  });
   if (!r.files.length) return { refusal: { status: 400, kind: PROBLEM.badRequest, more: { detail: 'no file was sent' } } };
   if (r.operation && !(OPERATIONS as readonly string[]).includes(r.operation)) return bad(`unknown operation ${r.operation}`);
   const id = uploadId();
@@ -118,13 +120,19 @@ export function planUpload(r: UploadRequest, user: PortalUser): { plan: UploadPl
   const batchFolder = batch ? `${prefix}/batches/${id}` : undefined;
   for (const f of files) {
     const name = f.kind === 'csv' ? `${f.table}.csv` : (f.name.split(/[\\/]/).pop() ?? f.name);
-    f.key = batchFolder ? `${batchFolder}/${name}` : f.kind === 'csv' ? dropKey({ prefix, operation: r.operation, gameId: r.gameId }, name) : `${prefix}/${name}`;
+    f.key = batchFolder
+      ? `${batchFolder}/${name}`
+      : f.kind === 'csv'
+        ? dropKey({ prefix, operation: r.operation, gameId: r.gameId }, name)
+        : `${prefix}/${name}`;
   }
   const manifestKey = batchFolder ? `${batchFolder}/${MANIFEST}` : undefined;
   const what = files.map((f) => (f.table ? `${f.name} as ${f.table}` : f.name)).join(', ');
   const text = `upload ${what} (${r.operation ?? 'default operation'}${game ? `,${game}` : ''})`.slice(0, 480);
   void user;
-  return { plan: { uploadId: id, files, manifestKey, followKey: manifestKey ?? files[0]!.key, text, role, destructive, operation: r.operation, gameId: r.gameId } };
+  return {
+    plan: { uploadId: id, files, manifestKey, followKey: manifestKey ?? files[0]!.key, text, role, destructive, operation: r.operation, gameId: r.gameId },
+  };
 }
 
 const details = (plan: UploadPlan, bucket: string, user: PortalUser) => ({
@@ -144,14 +152,36 @@ const details = (plan: UploadPlan, bucket: string, user: PortalUser) => ({
  * confirmation (its row becomes the upload's record). Returns the record's id, or the
  * answer that refuses (a 428 carrying a new confirmation token when none was given).
  */
-export async function admitUpload(c: Context<PortalEnv>, deps: PortalDeps, plan: UploadPlan, confirmation: string | undefined, bucket: string): Promise<number | Response> {
+export async function admitUpload(
+  c: Context<PortalEnv>,
+  deps: PortalDeps,
+  plan: UploadPlan,
+  confirmation: string | undefined,
+  bucket: string,
+): Promise<number | Response> {
   const user = c.get('user');
   if (!atLeast(user.role, plan.role)) {
-    const why = user.role ? `${plan.text} needs the ${plan.role} role; you are a ${user.role}` : 'you have no BenchSight role: ask an admin to add you to the Portal roles';
-    await recordCommand(deps.db, { userId: user.historyName, text: plan.text, operation: 'upload', status: 'refused', errorMessage: why, source: 'portal' }).catch(() => undefined);
+    const why = user.role
+      ? `${plan.text} needs the ${plan.role} role; you are a ${user.role}`
+      : 'you have no BenchSight role: ask an admin to add you to the Portal roles';
+    await recordCommand(deps.db, {
+      userId: user.historyName,
+      text: plan.text,
+      operation: 'upload',
+      status: 'refused',
+      errorMessage: why,
+      source: 'portal',
+    }).catch(() => undefined);
     return problemResponse(c, 403, PROBLEM.forbidden, { detail: why, requiredRole: plan.role, role: user.role });
   }
-  const row = { userId: user.historyName, text: plan.text, operation: 'upload', gameId: plan.gameId ?? null, source: 'portal' as const, details: details(plan, bucket, user) };
+  const row = {
+    userId: user.historyName,
+    text: plan.text,
+    operation: 'upload',
+    gameId: plan.gameId ?? null,
+    source: 'portal' as const,
+    details: details(plan, bucket, user),
+  };
   if (!plan.destructive) return recordCommand(deps.db, { ...row, status: 'started' });
   if (!confirmation) {
     const nonce = randomBytes(24).toString('base64url');
@@ -238,13 +268,11 @@ export async function streamUpload(c: Context<PortalEnv>, deps: PortalDeps, opts
     const operation = fields.operation ? Fields.operation(fields.operation) : undefined;
     if (fields.operation && !operation) return problemResponse(c, 400, PROBLEM.badRequest, { detail: `unknown operation ${fields.operation}` });
     const gameId = fields.game_id ? Fields.gameId(fields.game_id) : undefined;
-    if (fields.game_id && gameId === undefined) return problemResponse(c, 400, PROBLEM.badRequest, { detail: `game_id must be a game id, not ${fields.game_id}` });
+    if (fields.game_id && gameId === undefined)
+      return problemResponse(c, 400, PROBLEM.badRequest, { detail: `game_id must be a game id, not ${fields.game_id}` });
     const list = opts.bulk ? names : [files[0]!.name];
     if (!list.length) return problemResponse(c, 400, PROBLEM.badRequest, { detail: 'bulk uploads name their files first: the field "names", one per line' });
-    const p = planUpload(
-      { files: list.map((n) => ({ name: n, table: opts.bulk ? tables[n] : fields.table })), operation, gameId },
-      c.get('user'),
-    );
+    const p = planUpload({ files: list.map((n) => ({ name: n, table: opts.bulk ? tables[n] : fields.table })), operation, gameId }, c.get('user'));
     if ('refusal' in p) return problemResponse(c, p.refusal.status, p.refusal.kind, p.refusal.more);
     return p.plan;
   };
@@ -277,7 +305,12 @@ export async function streamUpload(c: Context<PortalEnv>, deps: PortalDeps, opts
         failure = new Error(`${name} was not named in "names"`);
         return void stream.resume();
       }
-      const r = await dropStream(bucket.s3, { bucket: bucket.name, key: target.key, body: stream, contentType: target.kind === 'csv' ? 'text/csv' : 'application/json' });
+      const r = await dropStream(bucket.s3, {
+        bucket: bucket.name,
+        key: target.key,
+        body: stream,
+        contentType: target.kind === 'csv' ? 'text/csv' : 'application/json',
+      });
       if ((stream as Readable & { truncated?: boolean }).truncated) throw new Error(`${name} is larger than an upload may be`);
       sent.push({ name, table: target.table, key: target.key, bytes: r.bytes });
     });
@@ -332,9 +365,13 @@ export async function presignUpload(
       table: f.table,
       key: f.key,
       contentType: f.kind === 'csv' ? 'text/csv' : 'application/json',
-      url: await getSignedUrl(bucket.s3, new PutObjectCommand({ Bucket: bucket.name, Key: f.key, ContentType: f.kind === 'csv' ? 'text/csv' : 'application/json' }), {
-        expiresIn: 15 * 60,
-      }),
+      url: await getSignedUrl(
+        bucket.s3,
+        new PutObjectCommand({ Bucket: bucket.name, Key: f.key, ContentType: f.kind === 'csv' ? 'text/csv' : 'application/json' }),
+        {
+          expiresIn: 15 * 60,
+        },
+      ),
     })),
   );
   return c.json(
@@ -367,7 +404,9 @@ export async function completeUpload(c: Context<PortalEnv>, deps: PortalDeps, id
       ...(up.operation ? { operation: up.operation } : {}),
       ...(up.gameId !== undefined ? { game: up.gameId } : {}),
     };
-    await deps.bucket.s3.send(new PutObjectCommand({ Bucket: deps.bucket.name, Key: up.follow, Body: JSON.stringify(manifest), ContentType: 'application/json' }));
+    await deps.bucket.s3.send(
+      new PutObjectCommand({ Bucket: deps.bucket.name, Key: up.follow, Body: JSON.stringify(manifest), ContentType: 'application/json' }),
+    );
   }
   await finishCommand(deps.db, id, { status: 'succeeded', durationMs: Date.now() - Date.parse(rec.startedAt), result: { uploaded: up.keys } });
   return c.json({ upload: { id, url: `/api/uploads/${id}` } }, 202);
@@ -380,7 +419,8 @@ export async function uploadStatus(c: Context<PortalEnv>, deps: PortalDeps, id: 
   if (!rec || !up) return problemResponse(c, 404, PROBLEM.notFound, { detail: `no upload ${id}` });
   const base = { id, text: rec.text, by: rec.initiatedBy, files: up.files, key: up.follow };
   if (rec.status === 'started') return c.json({ ...base, state: 'uploading' }, 200);
-  if (rec.status !== 'succeeded') return c.json({ ...base, state: 'failed', problem: { ...PROBLEM.badRequest, status: 400, detail: rec.errorMessage ?? rec.status } }, 200);
+  if (rec.status !== 'succeeded')
+    return c.json({ ...base, state: 'failed', problem: { ...PROBLEM.badRequest, status: 400, detail: rec.errorMessage ?? rec.status } }, 200);
   const o = await objectOutcome(deps.db, up.bucket, up.follow);
   if (!o) return c.json({ ...base, state: 'waiting' }, 200);
   const load = o.historyId !== null ? await loadDetail(deps.db, o.historyId) : null;

@@ -20,7 +20,10 @@ export interface Problem {
   [k: string]: unknown;
 }
 
-export interface Answer<T = any> {
+// biome-ignore lint/suspicious/noExplicitAny: the page reads the API's JSON loosely; the API's shapes are in portal/server/schemas.ts
+type Json = any;
+
+export interface Answer<T = Json> {
   status: number;
   ok: boolean;
   body: T;
@@ -43,7 +46,7 @@ export function headers(extra: Record<string, string> = {}, method = 'GET'): Rec
   return h;
 }
 
-export async function api<T = any>(path: string, o: { method?: string; json?: unknown; body?: BodyInit } = {}): Promise<Answer<T>> {
+export async function api<T = Json>(path: string, o: { method?: string; json?: unknown; body?: BodyInit } = {}): Promise<Answer<T>> {
   const method = o.method ?? 'GET';
   const res = await fetch(path, {
     method,
@@ -52,7 +55,7 @@ export async function api<T = any>(path: string, o: { method?: string; json?: un
     body: o.json !== undefined ? JSON.stringify(o.json) : o.body,
   });
   const text = await res.text();
-  let body: any = null;
+  let body: Json = null;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

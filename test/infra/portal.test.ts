@@ -12,14 +12,7 @@ import { baseConfig, resolvedValue, runStack, type StackRun } from './support/st
 const JWT = 'fake-supabase-jwt-secret-7f3e9a1b2c';
 let run: StackRun;
 beforeAll(async () => {
-  run = await runStack(
-    baseConfig({
-      'benchsight-ops:portalSupabaseUrl': 'https://abcdefghij.supabase.co',
-      'benchsight-ops:portalSupabaseAnonKey': 'anon-key-public-by-design',
-      'benchsight-ops:portalRoles': '{"admins":["ada@league.example"],"viewers":["*"]}',
-      'benchsight-ops:portalJwtSecret': JWT,
-    }),
-  );
+  run = await runStack(baseConfig({ 'benchsight-ops:portalJwtSecret': JWT }));
 }, 60_000);
 
 describe('the Portal in the stack', () => {
@@ -40,7 +33,13 @@ describe('the Portal in the stack', () => {
   it("the bucket's CORS allows only the Portal's origin, only PUT", () => {
     const cors = run.one('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration', 'portal-upload-cors').inputs;
     expect(cors.corsRules).toEqual([
-      { allowedMethods: ['PUT'], allowedOrigins: ['https://abcdefghijklmnop.lambda-url.eu-west-1.on.aws'], allowedHeaders: ['content-type'], exposeHeaders: ['etag'], maxAgeSeconds: 600 },
+      {
+        allowedMethods: ['PUT'],
+        allowedOrigins: ['https://abcdefghijklmnop.lambda-url.eu-west-1.on.aws'],
+        allowedHeaders: ['content-type'],
+        exposeHeaders: ['etag'],
+        maxAgeSeconds: 600,
+      },
     ]);
     expect(uploadCorsRules('https://x.example')[0]!.allowedOrigins).toEqual(['https://x.example']);
   });
@@ -49,7 +48,9 @@ describe('the Portal in the stack', () => {
     const doc = JSON.parse(run.one('aws:iam/rolePolicy:RolePolicy', 'portal-policy').inputs.policy);
     expect(wildcardViolations(doc)).toEqual([]);
     const actions = doc.Statement.flatMap((s: any) => [].concat(s.Action));
-    expect(actions.sort()).toEqual(['lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'secretsmanager:GetSecretValue'].sort());
+    expect(actions.sort()).toEqual(
+      ['lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'secretsmanager:GetSecretValue'].sort(),
+    );
     const put = doc.Statement.find((s: any) => ([] as string[]).concat(s.Action).includes('s3:PutObject'));
     expect(put.Resource).toEqual([expect.stringMatching(/^arn:aws:s3:::.+\/portal\/\*$/)]);
     const invoke = doc.Statement.find((s: any) => ([] as string[]).concat(s.Action).includes('lambda:InvokeFunction'));

@@ -63,10 +63,16 @@ describe('sign-in', () => {
   });
 
   it('CORS: another origin gets no Allow-Origin; preflights from it are refused', async () => {
-    const pre = await fetch(`${h.portal.url}/api/load/table`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const pre = await fetch(`${h.portal.url}/api/load/table`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(pre.status).toBe(403);
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
-    const own = await fetch(`${h.portal.url}/api/load/table`, { method: 'OPTIONS', headers: { origin: h.portal.url, 'access-control-request-method': 'POST' } });
+    const own = await fetch(`${h.portal.url}/api/load/table`, {
+      method: 'OPTIONS',
+      headers: { origin: h.portal.url, 'access-control-request-method': 'POST' },
+    });
     expect(own.headers.get('access-control-allow-origin')).toBe(h.portal.url);
   });
 });
@@ -260,7 +266,10 @@ describe('ETL and data quality', () => {
     expect(run.status).toBe(202);
     const job = await jobEnd(operator, run.body.job.id);
     expect(job.state).toBe('succeeded');
-    expect((await rows(`SELECT count(*) AS n FROM load_history WHERE kind = 'command' AND scope = 'etl queue 1001 priority 7' AND initiated_by = 'portal:otto'`))[0]!.n).toBe('1');
+    expect(
+      (await rows(`SELECT count(*) AS n FROM load_history WHERE kind = 'command' AND scope = 'etl queue 1001 priority 7' AND initiated_by = 'portal:otto'`))[0]!
+        .n,
+    ).toBe('1');
   });
 
   it('POST /api/validate runs the rules and records who asked; GET /api/quality/findings reads them', async () => {
@@ -288,7 +297,10 @@ describe('uploads', () => {
   it('POST /api/upload/csv: a real-format file streams into the bucket, the S3 loader loads it, its rows are in the table', async () => {
     const m = miniLeague();
     const teams = [...m.teams, { index: 2, team_name: 'Comets', team_id: 'N10003', league: 'NORAD' }];
-    const r = await operator.json('/api/upload/csv', { method: 'POST', body: form({ operation: 'upsert' }, [{ name: 'dim_team_2026-01-02.csv', body: csvFor('dim_team', teams) }]) });
+    const r = await operator.json('/api/upload/csv', {
+      method: 'POST',
+      body: form({ operation: 'upsert' }, [{ name: 'dim_team_2026-01-02.csv', body: csvFor('dim_team', teams) }]),
+    });
     expect(r.status).toBe(202);
     expect(r.body.upload.files[0]).toMatchObject({ table: 'dim_team' });
     expect(r.body.upload.follow).toMatch(/^portal\/p[a-z0-9]+x\/op=upsert\/dim_team\.csv$/);
@@ -304,7 +316,10 @@ describe('uploads', () => {
     const m = miniLeague();
     const events = m.events.map((e, i) => (i === 1 ? { ...e, period: 'second' } : e));
     const before = await count('fact_events');
-    const r = await operator.json('/api/upload/csv', { method: 'POST', body: form({ operation: 'upsert' }, [{ name: 'fact_events.csv', body: csvFor('fact_events', events) }]) });
+    const r = await operator.json('/api/upload/csv', {
+      method: 'POST',
+      body: form({ operation: 'upsert' }, [{ name: 'fact_events.csv', body: csvFor('fact_events', events) }]),
+    });
     expect(r.status).toBe(202);
     const done = await uploadEnd(operator, r.body.upload.id);
     expect(done.state).toBe('failed');
@@ -362,8 +377,14 @@ describe('uploads', () => {
 
   it('POST /api/upload/presign: the browser PUTs straight to the bucket, completes, and the loader loads it', async () => {
     const m = miniLeague();
-    const body = csvFor('dim_player', m.players.map((p) => ({ ...p, current_skill_rating: 7 })));
-    const r = await operator.json('/api/upload/presign', { method: 'POST', json: { files: [{ name: 'players.csv', table: 'dim_player' }], operation: 'upsert' } });
+    const body = csvFor(
+      'dim_player',
+      m.players.map((p) => ({ ...p, current_skill_rating: 7 })),
+    );
+    const r = await operator.json('/api/upload/presign', {
+      method: 'POST',
+      json: { files: [{ name: 'players.csv', table: 'dim_player' }], operation: 'upsert' },
+    });
     expect(r.status).toBe(201);
     const f = r.body.upload.files[0];
     expect(f.url).toMatch(/X-Amz-Signature=/);
@@ -380,13 +401,21 @@ describe('uploads', () => {
 describe('recent operations', () => {
   it("a load's rejects, with line and reason", async () => {
     const m = miniLeague();
-    const orphans = [...m.eventPlayers, { event_player_key: 'EP_ORPHAN', event_key: 'EV_NOWHERE', game_id: 1001, player_id: 'P100001', player_role: 'x', role_number: '1.0' }];
-    const r = await operator.json('/api/upload/csv', { method: 'POST', body: form({ operation: 'upsert' }, [{ name: 'fact_events_player.csv', body: csvFor('fact_events_player', orphans) }]) });
+    const orphans = [
+      ...m.eventPlayers,
+      { event_player_key: 'EP_ORPHAN', event_key: 'EV_NOWHERE', game_id: 1001, player_id: 'P100001', player_role: 'x', role_number: '1.0' },
+    ];
+    const r = await operator.json('/api/upload/csv', {
+      method: 'POST',
+      body: form({ operation: 'upsert' }, [{ name: 'fact_events_player.csv', body: csvFor('fact_events_player', orphans) }]),
+    });
     const done = await uploadEnd(operator, r.body.upload.id);
     expect(done.state).toBe('loaded');
     const rej = await viewer.json(`/api/load/history/${done.load.id}/rejects`);
     expect(rej.body.total).toBeGreaterThan(0);
-    expect(rej.body.rows).toContainEqual(expect.objectContaining({ table: 'fact_events_player', line: 8, reason: 'orphan', detail: expect.stringMatching(/EV_NOWHERE/) }));
+    expect(rej.body.rows).toContainEqual(
+      expect.objectContaining({ table: 'fact_events_player', line: 8, reason: 'orphan', detail: expect.stringMatching(/EV_NOWHERE/) }),
+    );
   });
 
   it('GET /api/load/history/{id} of a command shows the load it ran', async () => {

@@ -26,7 +26,8 @@ let tdb: TestDatabase;
 let child: ChildProcess;
 let info: { url: string; link: string; pid: number; s3: string };
 
-const status = (pid: number, field: 'VmHWM' | 'VmRSS') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const status = (pid: number, field: 'VmHWM' | 'VmRSS') =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const peakMb = (pid: number) => status(pid, 'VmHWM');
 
 beforeAll(async () => {

@@ -131,11 +131,14 @@ describe.skipIf(!haveChromium)('the Portal page in Chromium', () => {
 
   it('a failed load, opened from Recent operations, shows its file, line, column and value', async () => {
     const events = miniLeague().events.map((e, i) => (i === 2 ? { ...e, period: 'third' } : e));
-    const dt = await page.evaluateHandle((body) => {
-      const d = new (globalThis as any).DataTransfer();
-      d.items.add(new (globalThis as any).File([body], 'fact_events.csv', { type: 'text/csv' }));
-      return d;
-    }, csvFor('fact_events', events));
+    const dt = await page.evaluateHandle(
+      (body) => {
+        const d = new (globalThis as any).DataTransfer();
+        d.items.add(new (globalThis as any).File([body], 'fact_events.csv', { type: 'text/csv' }));
+        return d;
+      },
+      csvFor('fact_events', events),
+    );
     await page.getByRole('button', { name: 'Clear finished' }).click();
     await page.dispatchEvent('.dropzone', 'drop', { dataTransfer: dt });
     await page.getByRole('button', { name: 'Upload & Process' }).click();
@@ -163,7 +166,9 @@ describe.skipIf(!haveChromium)('the Portal page in Chromium', () => {
       const s3 = new S3Client({ region: 'us-east-1', endpoint: process.argv[1], forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
       s3.send(new PutObjectCommand({ Bucket: '${BUCKET}', Key: 'op=upsert/dim_team.csv', Body: process.argv[2] })).then(() => console.log('dropped'));
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, h.local.endpoint, csvFor('dim_team', teams)], { cwd: path.resolve(__dirname, '../..') });
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, h.local.endpoint, csvFor('dim_team', teams)], {
+      cwd: path.resolve(__dirname, '../..'),
+    });
     expect(stdout).toContain('dropped');
     await expect.poll(async () => Number((await cell.textContent())!.replace(/,/g, '')), { timeout: 20_000 }).toBe(before + 1);
   });

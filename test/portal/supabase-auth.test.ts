@@ -46,7 +46,8 @@ beforeAll(async () => {
   keys = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
   jwks = http.createServer((req, res) => {
-    if (req.url === '/auth/v1/.well-known/jwks.json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    if (req.url === '/auth/v1/.well-known/jwks.json')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
@@ -62,7 +63,10 @@ describe('Supabase Auth tokens', () => {
   it('with the project secret: a viewer by user id reads; an admin by e-mail; refusals by role', async () => {
     const url = await portal({ kind: 'supabase', url: supabaseUrl, jwtSecret: SECRET });
     const get = async (p: string, t?: string, init: RequestInit = {}) =>
-      fetch(`${url}${p}`, { ...init, headers: { ...(t ? { authorization: `Bearer ${t}` } : {}), 'content-type': 'application/json', ...(init.headers ?? {}) } });
+      fetch(`${url}${p}`, {
+        ...init,
+        headers: { ...(t ? { authorization: `Bearer ${t}` } : {}), 'content-type': 'application/json', ...(init.headers ?? {}) },
+      });
     expect((await get('/api/tables/counts')).status).toBe(401);
     const viewer = await token({ sub: VIERA, email: 'viera@league.example' });
     expect((await get('/api/tables/counts', viewer)).status).toBe(200);

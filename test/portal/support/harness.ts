@@ -95,7 +95,10 @@ async function waitIdle(queue: ReturnType<typeof eventQueue>): Promise<void> {
 export async function signIn(portal: { url: string; signInLink(user?: string): string }, user: string): Promise<Client> {
   const res = await fetch(portal.signInLink(user), { redirect: 'manual' });
   if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const s = (await (await fetch(`${portal.url}/api/session`, { headers: { cookie } })).json()) as { csrf: string; user: Client['user'] };
   const base = portal.url;
   const doFetch = (p: string, init: RequestInit & { json?: unknown } = {}) => {

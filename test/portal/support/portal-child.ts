@@ -15,9 +15,18 @@ import { handleS3Event } from '../../../loader/s3/process-event';
 async function main() {
   const db = openPostgres({ url: process.env.DATABASE_URL! });
   let s3!: S3Client;
-  const queue = eventQueue((e) => handleS3Event(e, { db, s3, log: () => undefined }), () => undefined);
+  const queue = eventQueue(
+    (e) => handleS3Event(e, { db, s3, log: () => undefined }),
+    () => undefined,
+  );
   const local = await startLocalS3({ dir: path.join(process.env.PORTAL_DIR!, 's3'), bucket: 'benchsight-drop', onEvent: (e) => queue.push(e) });
-  s3 = new S3Client({ region: 'us-east-1', endpoint: local.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: local.endpoint,
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   const portal = await startLocalPortal({
     db,
     source: bucketSource(s3, 'benchsight-drop'),
