@@ -7,6 +7,7 @@
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { buildUi } from '../portal/ui-build';
 import { BUNDLED_MIGRATIONS, isLambdaName, LAMBDA_ENTRIES, LAMBDA_NAMES, ROOT, staticImportChain, type LambdaName, type Metafile } from './bundles';
 
 /** Not shipped: pg-native is pg's optional binding. */
@@ -82,6 +83,8 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
       cpSync(path.join(root, 'sql', 'migrations'), path.join(dir, BUNDLED_MIGRATIONS), { recursive: true });
       cpSync(path.join(root, 'sql', 'functions'), path.join(dir, BUNDLED_FUNCTIONS), { recursive: true });
     }
+    // The Portal serves its page from the bundle: dist/portal/ui.
+    if (name === 'portal') await buildUi(path.join(dir, 'ui'));
     const bytes = result.metafile.outputs[path.relative(root, file).split(path.sep).join('/')]?.bytes ?? 0;
     built.push({ name, file, bytes });
   }

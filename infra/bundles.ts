@@ -12,6 +12,7 @@ export const LAMBDA_ENTRIES = {
   worker: 'loader/entry/worker-lambda.ts',
   bot: 'loader/entry/bot-lambda.ts',
   migrate: 'loader/entry/migrate-lambda.ts',
+  portal: 'loader/entry/portal-lambda.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

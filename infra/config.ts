@@ -120,6 +120,11 @@ const RawConfig = z
       .default('rate(5 minutes)'),
     alarmEmail: z.email('must be an e-mail address').optional(),
     dropBucketForceDestroy: bool.default(false),
+    // The Admin Portal (infra/portal.ts reads and checks these): created when portalSupabaseUrl is set.
+    portalSupabaseUrl: z.url('must be the Supabase project URL, https://<ref>.supabase.co').optional(),
+    portalSupabaseAnonKey: z.string().optional(),
+    portalRoles: z.string().optional(),
+    portalJwtSecret: z.string().optional(),
   })
   .superRefine((c, ctx) => {
     if (c.databaseMode !== 'rds' && c.databaseUrl === undefined) {

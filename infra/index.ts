@@ -12,6 +12,7 @@ import { Database } from './database';
 import { DropBucket } from './drop-bucket';
 import { LoaderFunction } from './loader-function';
 import { readMigrationFiles } from './migrations';
+import { Portal, portalConfig } from './portal';
 import { Secrets } from './secrets';
 import { SlackBot } from './slack-bot';
 import { WorkerFunction } from './worker-function';
@@ -106,7 +107,28 @@ const bot = new SlackBot(
   afterDatabase,
 );
 
+// The Admin Portal, when the stack names the Supabase project its people sign in with (infra/portal.ts).
+const portalSettings = portalConfig();
+const portal = portalSettings
+  ? new Portal(
+      'portal',
+      {
+        namePrefix: prefix,
+        databaseSecret: secrets.databaseUrl,
+        bucketName: drop.name,
+        bucketArn: drop.arn,
+        bucketId: drop.bucket.id,
+        workerFunctionName: worker.functionName,
+        workerFunctionArn: worker.functionArn,
+        logRetentionDays: config.logRetentionDays,
+        ...portalSettings,
+      },
+      afterDatabase,
+    )
+  : undefined;
+
 export const region = config.region;
+export const portalUrl = portal?.url;
 export const bucketName = drop.name;
 export const slackRequestUrl = bot.requestUrl;
 export const workerFunctionName = worker.functionName;

@@ -313,8 +313,8 @@ export interface CommandRow {
   durationMs?: number;
   /** Where it came from: team, channel, and what else helps a reader of the history. */
   details?: Record<string, unknown>;
-  /** The entry point: 'slack' (default), or 'cli' for the command line's refusals. */
-  source?: 'slack' | 'cli';
+  /** The entry point: 'slack' (default), 'cli' for the command line's refusals, 'portal' for the Admin Portal's requests. */
+  source?: 'slack' | 'cli' | 'portal';
 }
 
 const MAX_COMMAND_TEXT = 500;

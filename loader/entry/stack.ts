@@ -4,7 +4,7 @@
  * migrated, a local drop bucket (s3rver, in <data dir>/s3) whose uploads go to the
  * loader's code, the worker loop, and the Slack bot's endpoint on 127.0.0.1 with a
  * generated signing secret (Slack's API is stood in for by a local server that prints
- * messages here). DATABASE_URL, and DROP_BUCKET with AWS_ENDPOINT_URL_S3, are used
+ * messages here), and the Admin Portal on 127.0.0.1 (a one-time sign-in link is printed). DATABASE_URL, and DROP_BUCKET with AWS_ENDPOINT_URL_S3, are used
  * instead when set. Other terminals' `npx benchsight` commands find the database and the
  * bucket in <data dir>/stack.json and connect to them directly. On a first start with
  * an empty warehouse, a generated sample is dropped into the bucket and loaded.
@@ -31,6 +31,7 @@ import { slackNotifier } from '../s3/notify';
 import { handleS3Event } from '../s3/process-event';
 import { runWorker } from '../worker/run-worker';
 import { bucketSource, commandExtensions, jobHandlers, trackerIngest } from './context';
+import { localUser, startLocalPortal } from './portal-local';
 
 const READY_LINE = 'BenchSight Ops is ready';
 const LOCAL_BUCKET = 'benchsight-drop';
@@ -43,6 +44,7 @@ interface StackOptions {
   out: (line: string) => void;
   botPort?: number;
   s3Port?: number;
+  portalPort?: number;
   /** Drop a generated sample into an empty warehouse (default true). */
   sample?: boolean;
 }
@@ -152,6 +154,16 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
       bot = await startBot({ config: botConfig, db, port: 0, source, extensions, log: (l) => out(`bot: ${l}`) });
     }
     stops.push(() => bot.stop());
+    const portal = await startLocalPortal({
+      db,
+      source,
+      extensions,
+      bucket: { s3, name: bucket! },
+      port: o.portalPort ?? 3001,
+      env,
+      log: (l) => out(`portal: ${l}`),
+    });
+    stops.push(() => portal.stop());
     out(`slack bot: ${bot.url} (signing secret ${env.SLACK_SIGNING_SECRET ? 'from SLACK_SIGNING_SECRET' : `${signingSecret}, generated for this run`})`);
 
     // What other terminals' commands connect to (the file is readable by this user only).
@@ -178,6 +190,9 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
       await dropFiles(s3, { files: g.files.map((f) => f.path), bucket: bucket!, batch: 'sample', operation: 'replace' });
     }
 
+    out('');
+    out(`Admin Portal: ${portal.url}`);
+    out(`  sign in (a one-time link, for ${localUser()}): ${portal.signInLink()}`);
     out('');
     out('Try it, in another terminal:');
     out('  npx benchsight counts');

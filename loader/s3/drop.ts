@@ -8,7 +8,9 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { OPERATIONS, type Operation } from '../warehouse';
 import { MANIFEST, unsafeKey } from './keys';
 
@@ -21,10 +23,8 @@ export interface DropOptions {
   gameId?: number;
 }
 
-export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string) => void = () => undefined): Promise<string[]> {
-  if (!o.files.length) throw new Error('no files to drop');
-  if (o.operation && !(OPERATIONS as readonly string[]).includes(o.operation)) throw new Error(`unknown operation ${o.operation}`);
-  if (o.batch !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(o.batch)) throw new Error('a batch name is letters, digits, . _ -');
+/** The key a file named `name` is dropped under: `[prefix/][batches/<batch>/ | op=<op>/][game=<id>/]<name>` (keys.ts reads it back). */
+export function dropKey(o: Pick<DropOptions, 'prefix' | 'batch' | 'operation' | 'gameId'>, name: string): string {
   const base = [
     o.prefix?.replace(/^\/+|\/+$/g, ''),
     o.batch !== undefined ? `batches/${o.batch}` : undefined,
@@ -33,7 +33,47 @@ export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string
   ]
     .filter(Boolean)
     .join('/');
-  const planned = o.files.map((file) => ({ file, key: `${base ? `${base}/` : ''}${path.basename(file)}` }));
+  return `${base ? `${base}/` : ''}${name}`;
+}
+
+/**
+ * Streams one upload of unknown length into the bucket (multipart, two parts of 5 MB in
+ * flight at a time: never the whole file) and returns its size and ETag.
+ */
+export async function dropStream(
+  s3: S3Client,
+  o: { bucket: string; key: string; body: Readable; contentType?: string; onBytes?: (bytes: number) => void },
+): Promise<{ bytes: number; etag?: string }> {
+  const why = unsafeKey(o.key);
+  if (why) throw new Error(`not a safe key, nothing was uploaded: ${why}`);
+  let bytes = 0;
+  const counted = o.body.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        o.onBytes?.(bytes);
+        done(null, chunk);
+      },
+    }),
+  );
+  o.body.once('error', (err) => counted.destroy(err));
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: o.bucket, Key: o.key, Body: counted, ContentType: o.contentType ?? 'text/csv' },
+    partSize: 5 * 1024 * 1024,
+    queueSize: 2,
+    leavePartsOnError: false,
+  });
+  const r = await upload.done();
+  return { bytes, etag: r.ETag };
+}
+
+export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string) => void = () => undefined): Promise<string[]> {
+  if (!o.files.length) throw new Error('no files to drop');
+  if (o.operation && !(OPERATIONS as readonly string[]).includes(o.operation)) throw new Error(`unknown operation ${o.operation}`);
+  if (o.batch !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(o.batch)) throw new Error('a batch name is letters, digits, . _ -');
+  const planned = o.files.map((file) => ({ file, key: dropKey(o, path.basename(file)) }));
+  const base = dropKey(o, '').replace(/\/$/, '');
   for (const { key } of planned) {
     const why = unsafeKey(key);
     if (why) throw new Error(`not a safe key, nothing was uploaded: ${why}`);

@@ -274,3 +274,19 @@ export function holdClaim(db: Database, claim: { id: number; holder: string }, l
     },
   };
 }
+
+/** What the loader made of the latest upload of a key, or null while it has not seen it (the Portal follows an upload with it). */
+export async function objectOutcome(
+  db: Queryable,
+  bucket: string,
+  key: string,
+): Promise<{ status: 'loading' | 'loaded' | 'failed' | 'skipped'; historyId: number | null; note: string | null; completedAt: string | null } | null> {
+  const r = await db.query<{
+    status: 'loading' | 'loaded' | 'failed' | 'skipped';
+    history_id: string | null;
+    note: string | null;
+    completed_at: string | null;
+  }>('SELECT status, history_id, note, completed_at FROM s3_objects WHERE bucket = $1 AND key = $2 ORDER BY id DESC LIMIT 1', [bucket, key]);
+  const o = r.rows[0];
+  return o ? { status: o.status, historyId: o.history_id === null ? null : Number(o.history_id), note: o.note, completedAt: o.completed_at } : null;
+}

@@ -122,7 +122,7 @@ describe('the worker and the bot', () => {
   });
 
   it('serves the bot at a public Function URL (Slack signs its requests), which is a stack output', async () => {
-    const url = run.one('aws:lambda/functionUrl:FunctionUrl');
+    const url = run.one('aws:lambda/functionUrl:FunctionUrl', 'bot-url');
     expect(url.inputs).toMatchObject({ functionName: 'bs-test-bot', authorizationType: 'NONE' });
     expect(await resolvedValue(run.program.slackRequestUrl as string)).toBe(url.state.functionUrl);
     expect(run.one('aws:lambda/permission:Permission', 'bot-url-invoke').inputs).toMatchObject({
@@ -219,7 +219,7 @@ describe('secrets', () => {
 
   it('no Lambda environment variable holds a secret value: only secret ARNs', () => {
     const functions = run.ofType('aws:lambda/function:Function');
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(LAMBDA_NAMES.length);
     for (const f of functions) {
       const vars = unwrap(f.inputs.environment.variables) as Record<string, string>;
       for (const [key, value] of Object.entries(vars)) {

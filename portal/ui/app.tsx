@@ -1,0 +1,187 @@
+/**
+ * The Admin Portal page: sign-in (a one-time link locally; Supabase Auth deployed), then
+ * the sections of the design notes — status, quick actions, load by scope, upload, recent
+ * operations — and the jobs started here. Everything refreshes when the warehouse's
+ * activity changes: server-sent events locally, polling /api/changes deployed.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { QuickActions, LoadByScope } from './actions';
+import { api, setAuth } from './api';
+import { ConfirmDialog, type Ask, type Confirmer } from './confirm';
+import { Jobs, type Tracked } from './jobs';
+import { RecentOperations, StatusBoard } from './status';
+import { Upload } from './upload';
+
+interface Config {
+  auth: 'local' | 'supabase';
+  supabase?: { url: string; anonKey?: string };
+  uploads: 'stream' | 'presigned';
+  liveEvents: boolean;
+  tables: string[];
+  operations: string[];
+}
+interface Session {
+  signedIn: boolean;
+  user?: { id: string; email?: string; role: string | null; name: string };
+  csrf?: string;
+}
+
+const TOKEN_KEY = 'benchsight.portal.token';
+
+/** Deployed: a Supabase access token from the sign-in link's redirect (#access_token=…), kept for this tab. */
+function supabaseToken(): string {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const t = hash.get('access_token');
+  if (t) {
+    sessionStorage.setItem(TOKEN_KEY, t);
+    history.replaceState(null, '', location.pathname);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+function SignIn({ config }: { config: Config }) {
+  const [email, setEmail] = useState('');
+  const [sent, setSent] = useState<string | null>(null);
+  if (config.auth === 'local') {
+    return (
+      <main class="signin card">
+        <h1>BenchSight Ops — Admin Portal</h1>
+        <p>
+          Open the one-time sign-in link that <code>npm start</code> printed in its terminal. A link works once; start the stack again for a new one.
+        </p>
+      </main>
+    );
+  }
+  const send = async (e: Event) => {
+    e.preventDefault();
+    const s = config.supabase!;
+    const r = await fetch(`${s.url}/auth/v1/otp?redirect_to=${encodeURIComponent(location.origin)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', apikey: s.anonKey ?? '' },
+      body: JSON.stringify({ email, create_user: false }),
+    });
+    setSent(r.ok ? `A sign-in link was sent to ${email}.` : `Supabase refused: ${r.status}`);
+  };
+  return (
+    <main class="signin card">
+      <h1>BenchSight Ops — Admin Portal</h1>
+      <form onSubmit={(e) => void send(e)}>
+        <label>
+          E-mail
+          <input type="email" required value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} autocomplete="email" />
+        </label>
+        <button type="submit" class="primary">
+          Send me a sign-in link
+        </button>
+      </form>
+      {sent && <p role="status">{sent}</p>}
+    </main>
+  );
+}
+
+export function App() {
+  const [config, setConfig] = useState<Config | null>(null);
+  const [session, setSession] = useState<Session | null>(null);
+  const [refreshKey, setRefreshKey] = useState(0);
+  const [jobs, setJobs] = useState<Tracked[]>([]);
+  const [ask, setAsk] = useState<Ask | null>(null);
+  const [note, setNote] = useState<{ text: string; kind: 'ok' | 'error' } | null>(null);
+  const refresh = () => setRefreshKey((k) => k + 1);
+
+  useEffect(() => {
+    void (async () => {
+      const c = (await api<Config>('/api/config')).body;
+      if (c.auth === 'supabase') setAuth({ bearer: supabaseToken() });
+      setConfig(c);
+      const s = (await api<Session>('/api/session')).body;
+      if (s.csrf) setAuth({ csrf: s.csrf });
+      setSession(s);
+    })();
+  }, []);
+
+  // Live: one event stream locally; deployed, a cheap poll of the activity's version.
+  useEffect(() => {
+    if (!session?.signedIn || !config) return;
+    if (config.liveEvents) {
+      const es = new EventSource('/api/events');
+      es.addEventListener('change', refresh);
+      return () => es.close();
+    }
+    let last = '';
+    const t = setInterval(() => {
+      void api('/api/changes').then((r) => {
+        if (r.ok && r.body.version !== last) {
+          last = r.body.version;
+          refresh();
+        }
+      });
+    }, 5000);
+    return () => clearInterval(t);
+  }, [session?.signedIn, config]);
+
+  const confirm: Confirmer = (p) =>
+    new Promise((resolve) =>
+      setAsk({
+        description: p.confirmation?.description ?? 'this request',
+        detail: p.detail ?? '',
+        resolve: (yes) => {
+          setAsk(null);
+          resolve(yes);
+        },
+      }),
+    );
+
+  if (!config || !session) return <p class="boot">Loading the Admin Portal…</p>;
+  if (!session.signedIn) return <SignIn config={config} />;
+  const user = session.user!;
+  const signOut = async () => {
+    await api('/api/session', { method: 'DELETE' });
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.reload();
+  };
+  const props = {
+    confirm,
+    refreshKey,
+    tables: config.tables,
+    track: (t: Tracked) => setJobs((all) => [t, ...all.filter((x) => x.id !== t.id)].slice(0, 8)),
+    note: (text: string, kind: 'ok' | 'error' = 'ok') => setNote({ text, kind }),
+  };
+  return (
+    <>
+      <header class="top">
+        <h1>BenchSight Ops · Admin Portal</h1>
+        <div class="who">
+          <span>
+            {user.email ?? user.id} · <strong>{user.role ?? 'no role'}</strong>
+          </span>
+          <button type="button" class="link" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main class="grid">
+        <div class="col">
+          <StatusBoard refreshKey={refreshKey} />
+          <QuickActions {...props} />
+          {note && (
+            <div class={`note ${note.kind}`} role="status">
+              <pre>{note.text}</pre>
+              <button type="button" class="link" onClick={() => setNote(null)}>
+                Dismiss
+              </button>
+            </div>
+          )}
+          <Jobs jobs={jobs} live={config.liveEvents} onChange={refresh} />
+          <LoadByScope {...props} />
+        </div>
+        <div class="col">
+          <Upload confirm={confirm} uploads={config.uploads} tables={config.tables} operations={config.operations} onChange={refresh} />
+        </div>
+        <div class="wide">
+          <RecentOperations refreshKey={refreshKey} />
+        </div>
+      </main>
+      <ConfirmDialog ask={ask} />
+    </>
+  );
+}
