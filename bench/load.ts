@@ -18,7 +18,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { load, folderSource, filesSource, streamFile, type TableResult } from '../loader/engine';
 import { columnNameFor } from '../loader/warehouse';
-import { csvFiles, fileMb, generatedGames, loadParents, median, psqlRunner, report, scratchDatabase, timed } from './support';
+import { csvFiles, fileMb, generatedGames, loadParents, median, psqlRunner, report, scratchDatabase, textTableSql, textTablesSql, timed } from './support';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -27,30 +27,6 @@ const opt = (name: string, dflt: number) => {
 };
 const flag = (name: string) => args.includes(`--${name}`);
 const REAL = path.resolve(__dirname, '../../shared/data/benchsight-2025-12-29/csv');
-
-/** A table of text columns named by a CSV file's header, for a raw COPY of it. */
-function textTableSql(file: string, name: string): string {
-  // the first line only: the files are up to 400 MB
-  const fd = openSync(file, 'r');
-  const buf = Buffer.alloc(1 << 20);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  const header = buf
-    .toString('utf8', 0, n)
-    .split('\n', 1)[0]!
-    .replace(/^\uFEFF/, '')
-    .replace(/\r$/, '');
-  return `CREATE TABLE ${name} (${header
-    .split(',')
-    .map((h) => `${columnNameFor(h)} text`)
-    .join(', ')});`;
-}
-
-function textTablesSql(dir: string, schema: string): string {
-  return csvFiles(dir)
-    .map((f) => textTableSql(path.join(dir, f), `${schema}.${f.replace('.csv', '')}`))
-    .join('\n');
-}
 
 async function realDataset(runs: number): Promise<void> {
   if (!existsSync(REAL)) {

@@ -1,7 +1,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /** Shared pieces of the benchmark scripts: a scratch database, timing, generated data. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import type { Database } from '../loader/db/database';
 import { openPostgres } from '../loader/db/postgres';
 import { migrate } from '../loader/db/migrate';
 import { folderSource, load } from '../loader/engine';
+import { columnNameFor } from '../loader/warehouse';
 
 export function serverUrl(): string {
   const url = process.env.DATABASE_URL;
@@ -142,4 +143,28 @@ export function report(title: string, rows: [string, string][]): void {
   process.stdout.write(`\n${title}\n`);
   const w = Math.max(...rows.map((r) => r[0].length));
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+}
+
+/** A table of text columns named by a CSV file's header, for a raw COPY of it. */
+export function textTableSql(file: string, name: string): string {
+  // the first line only: the files are up to 400 MB
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  closeSync(fd);
+  const header = buf
+    .toString('utf8', 0, n)
+    .split('\n', 1)[0]!
+    .replace(/^\uFEFF/, '')
+    .replace(/\r$/, '');
+  return `CREATE TABLE ${name} (${header
+    .split(',')
+    .map((h) => `${columnNameFor(h)} text`)
+    .join(', ')});`;
+}
+
+export function textTablesSql(dir: string, schema: string): string {
+  return csvFiles(dir)
+    .map((f) => textTableSql(path.join(dir, f), `${schema}.${f.replace('.csv', '')}`))
+    .join('\n');
 }

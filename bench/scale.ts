@@ -1,0 +1,182 @@
+/**
+ * `npm run bench scale [-- --factors 20,100] [--runs N] [--skip-start] [--skip-reader]`:
+ * the product at scale, as a person runs it — whole processes of the `benchsight`
+ * command, each beside PostgreSQL's own tool measured in the same run:
+ *
+ * 1. start-up: `benchsight counts` against `psql -c` of the same counts (time and peak RSS
+ *    of the process, median of N);
+ * 2. the real export ×N (`scaled-export.ts`): `benchsight load all replace --yes` against
+ *    psql `\copy` of the same files into all-text tables (wall time, psql started and
+ *    connected in both), with the command's peak RSS;
+ * 3. a dashboard's reader during the ×N replace: `SELECT count(*) FROM fact_events` in a
+ *    loop on its own connection, every query timed — how long a reader waits on a load.
+ *
+ * Peak RSS is `/usr/bin/time`'s maximum resident set size of the command's process.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { scaledExport, REAL_CSV } from './scaled-export';
+import { csvFiles, fileMb, median, psqlRunner, report, scratchDatabase, textTablesSql } from './support';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const REPO = path.resolve(__dirname, '..');
+const CLI = path.join(REPO, 'bin', 'benchsight.js');
+const TABLES_COUNTED = 'SELECT (SELECT count(*) FROM dim_player) + (SELECT count(*) FROM fact_events) + (SELECT count(*) FROM fact_events_player) AS n';
+
+interface Run {
+  ms: number;
+  rssMb: number;
+  code: number | null;
+  out: string;
+}
+
+/** A whole process under /usr/bin/time: wall time as this process sees it, peak RSS from time. */
+function runProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', 'BS_MAXRSS_KB=%M', cmd, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const kb = Number(/BS_MAXRSS_KB=(\d+)/.exec(err)?.[1] ?? Number.NaN);
+      resolve({ ms, rssMb: kb / 1024, code, out: out + err.replace(/BS_MAXRSS_KB=\d+\n?/, '') });
+    });
+  });
+}
+
+function benchsight(url: string, argv: string[]): Promise<Run> {
+  return runProcess(process.execPath, [CLI, ...argv], { ...process.env, DATABASE_URL: url, NO_COLOR: '1' });
+}
+
+async function startup(url: string, runs: number): Promise<void> {
+  const cli: Run[] = [];
+  const psql: Run[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const c = await benchsight(url, ['counts']);
+    if (c.code !== 0) throw new Error(`benchsight counts failed: ${c.out.slice(0, 500)}`);
+    const p = await runProcess('psql', ['-X', '-q', '-At', url, '-c', TABLES_COUNTED], process.env);
+    if (p.code !== 0) throw new Error(`psql failed: ${p.out.slice(0, 500)}`);
+    if (i > 0) {
+      cli.push(c);
+      psql.push(p);
+    }
+  }
+  const c = median(cli.map((r) => r.ms));
+  const p = median(psql.map((r) => r.ms));
+  report(`1. start-up: the whole process, median of ${runs}`, [
+    ['benchsight counts', `${c.toFixed(0)} ms, peak RSS ${median(cli.map((r) => r.rssMb)).toFixed(0)} MB`],
+    ['psql -c (three counts)', `${p.toFixed(0)} ms, peak RSS ${median(psql.map((r) => r.rssMb)).toFixed(0)} MB`],
+    ['ratio', `${(c / p).toFixed(1)}x`],
+  ]);
+}
+
+/** A reader's loop on its own connection while `during` runs: each query's time. */
+async function readerLoop<T>(url: string, during: () => Promise<T>): Promise<{ value: T; waits: number[] }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const waits: number[] = [];
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const t0 = process.hrtime.bigint();
+      await client.query('SELECT count(*) FROM fact_events');
+      waits.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    const value = await during();
+    return { value, waits };
+  } finally {
+    stop = true;
+    await loop;
+    await client.end();
+  }
+}
+
+async function atScale(factor: number, runs: number, withReader: boolean): Promise<void> {
+  const dir = scaledExport(factor);
+  const mb = csvFiles(dir).reduce((n, f) => n + fileMb(path.join(dir, f)), 0);
+  const s = await scratchDatabase(`bench_scale_${factor}`);
+  const psql = psqlRunner(s.url);
+  try {
+    await s.db.query('CREATE SCHEMA raw');
+    await s.db.query(textTablesSql(dir, 'raw'));
+    const copyScript = csvFiles(dir)
+      .map((f) => `TRUNCATE raw.${f.replace('.csv', '')};\n\\copy raw.${f.replace('.csv', '')} FROM '${path.join(dir, f)}' CSV HEADER`)
+      .join('\n');
+    const checkpoint = () => s.db.query('CHECKPOINT').catch(() => undefined);
+    // the first load fills the tables: every timed replace replaces a full warehouse, as a reload does
+    const first = await benchsight(s.url, ['load', 'all', 'replace', '--from', dir, '--yes']);
+    if (first.code !== 0) throw new Error(`the first load failed: ${first.out.slice(-1500)}`);
+    const cli: Run[] = [];
+    const psqlMs: number[] = [];
+    let waits: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      await checkpoint();
+      psqlMs.push((await psql.run(copyScript)).ms);
+      await checkpoint();
+      const measured = async () => benchsight(s.url, ['load', 'all', 'replace', '--from', dir, '--yes']);
+      const r = withReader && i === 0 ? await readerLoop(s.url, measured) : { value: await measured(), waits: [] as number[] };
+      if (r.value.code !== 0) throw new Error(`load all replace failed: ${r.value.out.slice(-1500)}`);
+      cli.push(r.value);
+      if (r.waits.length) waits = r.waits;
+    }
+    const c = median(cli.map((r) => r.ms));
+    const p = median(psqlMs);
+    const rows: [string, string][] = [
+      ['psql \\copy into all-text tables', `${p.toFixed(0)} ms`],
+      ['benchsight load all replace --yes', `${c.toFixed(0)} ms, peak RSS ${Math.max(...cli.map((r) => r.rssMb)).toFixed(0)} MB`],
+      ['ratio', `${(c / p).toFixed(2)}x`],
+    ];
+    if (waits.length) {
+      const sorted = [...waits].sort((a, b) => a - b);
+      rows.push([
+        'a reader during the first timed replace',
+        `${waits.length} queries: median ${median(waits).toFixed(0)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]!.toFixed(0)} ms, longest ${sorted[sorted.length - 1]!.toFixed(0)} ms, ${waits.filter((w) => w > 100).length} over 100 ms`,
+      ]);
+    }
+    report(`2. the real export ×${factor} (${mb.toFixed(0)} MB), whole processes, median of ${runs}`, rows);
+  } finally {
+    psql.close();
+    await s.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('/usr/bin/time')) throw new Error('this bench reads peak RSS with /usr/bin/time (Debian package time)');
+  const runs = Number(opt('runs', '3'));
+  if (!flag('skip-start')) {
+    const s = await scratchDatabase('bench_scale_start');
+    try {
+      await startup(s.url, Number(opt('runs', '5')));
+    } finally {
+      await s.drop();
+    }
+  }
+  if (!existsSync(REAL_CSV)) {
+    process.stdout.write(`\n[skip] the real export is not at ${REAL_CSV}: the scaled loads need it\n`);
+    return;
+  }
+  for (const f of opt('factors', '20,100').split(',').map(Number)) await atScale(f, runs, !flag('skip-reader'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
