@@ -4,10 +4,21 @@
  * uploads. Without names it builds all of them. The migrate bundle also carries the
  * SQL it applies: `dist/migrate/sql/migrations` and `dist/migrate/sql/functions`.
  */
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { BUNDLED_MIGRATIONS, isLambdaName, LAMBDA_ENTRIES, LAMBDA_NAMES, ROOT, staticImportChain, type LambdaName, type Metafile } from './bundles';
+import {
+  BUNDLED_MIGRATIONS,
+  buildStamp,
+  isLambdaName,
+  LAMBDA_ENTRIES,
+  LAMBDA_NAMES,
+  ROOT,
+  stampFile,
+  staticImportChain,
+  type LambdaName,
+  type Metafile,
+} from './bundles';
 
 /** Not shipped: pg-native is pg's optional binding. */
 const EXTERNAL = ['pg-native'];
@@ -34,6 +45,11 @@ export interface BuiltBundle {
   name: LambdaName;
   file: string;
   bytes: number;
+  /**
+   * The files (relative to the root, `/`-separated) whose code is in the bundle: tree-shaken
+   * away parts do not count. What the bundle's code can call is in these.
+   */
+  sources: string[];
 }
 
 export async function buildLambdas(names: readonly LambdaName[], opts: BuildOptions = {}): Promise<BuiltBundle[]> {
@@ -82,8 +98,16 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
       cpSync(path.join(root, 'sql', 'migrations'), path.join(dir, BUNDLED_MIGRATIONS), { recursive: true });
       cpSync(path.join(root, 'sql', 'functions'), path.join(dir, BUNDLED_FUNCTIONS), { recursive: true });
     }
-    const bytes = result.metafile.outputs[path.relative(root, file).split(path.sep).join('/')]?.bytes ?? 0;
-    built.push({ name, file, bytes });
+    const output = result.metafile.outputs[path.relative(root, file).split(path.sep).join('/')];
+    const sources = Object.entries(output?.inputs ?? {})
+      .filter(([input, o]) => o.bytesInOutput > 0 && input !== STUB)
+      .map(([input]) => input)
+      .sort();
+    // The stamp: what the bundle was built from, so the stack can refuse a stale one.
+    const inputs = Object.keys(result.metafile.inputs).filter((i) => i !== STUB);
+    const sql = name === 'migrate' ? ['migrations', 'functions'].map((d) => `sql/${d}`) : [];
+    writeFileSync(stampFile(name, root, outDir), `${JSON.stringify(buildStamp(name, inputs, sql, sources, root), null, 2)}\n`);
+    built.push({ name, file, bytes: output?.bytes ?? 0, sources });
   }
   return built;
 }

@@ -6,7 +6,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { Alerts } from './alerts';
-import { missingBundles } from './bundles';
+import { bundleProblems, StaleBundleError } from './bundles';
 import { loadStackConfig } from './config';
 import { Database } from './database';
 import { DropBucket } from './drop-bucket';
@@ -19,13 +19,10 @@ import { WorkerFunction } from './worker-function';
 const config = loadStackConfig();
 const prefix = config.namePrefix;
 
-const missing = missingBundles();
-if (missing.length) {
-  // An error diagnostic fails the update, after the preview has shown the rest.
-  void pulumi.log.error(
-    `missing Lambda bundle${missing.length > 1 ? 's' : ''} ${missing.map((n) => `dist/${n}/index.js`).join(', ')}: run \`npm run build\` before \`pulumi up\``,
-  );
-}
+// A missing or stale bundle stops the program before anything is created or updated
+// (an error diagnostic alone would not fail the update: pulumi/pulumi#6090).
+const bundles = bundleProblems();
+if (bundles.length) throw new StaleBundleError(`the Lambda bundles are not current:\n  ${bundles.join('\n  ')}`);
 
 const alerts = new Alerts('alerts', { namePrefix: prefix, email: config.alarmEmail });
 

@@ -115,12 +115,18 @@ export class LoaderFunction extends pulumi.ComponentResource {
 
     functionErrorAlarm(
       `${name}-errors`,
-      { functionName: fn.name, topicArn: args.alarmTopicArn, description: `${args.namePrefix}: a file failed to load (see the loader's log)` },
+      {
+        alarmName: `${args.namePrefix}-loader-errors`,
+        functionName: fn.name,
+        topicArn: args.alarmTopicArn,
+        description: `${args.namePrefix}: a file failed to load (see the loader's log)`,
+      },
       { parent: this },
     );
     new aws.cloudwatch.MetricAlarm(
       `${name}-dead-letters`,
       {
+        name: `${args.namePrefix}-loader-dead-letters`,
         alarmDescription: `${args.namePrefix}: drop-bucket events the loader gave up on are waiting in its dead-letter queue`,
         namespace: 'AWS/SQS',
         metricName: 'ApproximateNumberOfMessagesVisible',

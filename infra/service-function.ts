@@ -50,7 +50,12 @@ export class ServiceFunction extends pulumi.ComponentResource {
     );
     this.role = new aws.iam.Role(
       `${name}-role`,
-      { assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), description: `${args.functionName}: ${args.description}` },
+      {
+        // Named like its function: the stacks of one account (dev, prod) are told apart.
+        name: `${args.functionName}-role`,
+        assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+        description: `${args.functionName}: ${args.description}`,
+      },
       { parent: this },
     );
     const policy = new aws.iam.RolePolicy(

@@ -37,7 +37,7 @@ export class SlackBot extends pulumi.ComponentResource {
       {
         functionName: `${args.namePrefix}-bot`,
         bundle: 'bot',
-        description: 'the Slack bot (/benchsight …)',
+        description: 'the Slack bot (/benchsight ...)',
         memoryMb: 1024,
         timeoutSeconds: 30,
         environment: {

@@ -64,7 +64,7 @@ export class WorkerFunction extends pulumi.ComponentResource {
 
     const rule = new aws.cloudwatch.EventRule(
       `${name}-schedule`,
-      { description: `${args.namePrefix}: run queued jobs`, scheduleExpression: args.schedule },
+      { name: `${args.namePrefix}-worker-schedule`, description: `${args.namePrefix}: run queued jobs`, scheduleExpression: args.schedule },
       { parent: this },
     );
     const allowSchedule = new aws.lambda.Permission(
@@ -76,7 +76,12 @@ export class WorkerFunction extends pulumi.ComponentResource {
 
     functionErrorAlarm(
       `${name}-errors`,
-      { functionName: fn.name, topicArn: args.alarmTopicArn, description: `${args.namePrefix}: the worker failed` },
+      {
+        alarmName: `${args.namePrefix}-worker-errors`,
+        functionName: fn.name,
+        topicArn: args.alarmTopicArn,
+        description: `${args.namePrefix}: the worker failed`,
+      },
       { parent: this },
     );
     this.registerOutputs({ functionName: this.functionName });

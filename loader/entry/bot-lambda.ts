@@ -14,7 +14,7 @@ import { readSecret, resolveDatabaseUrl, type SecretReader } from '../aws/secret
 import type { Extensions } from '../commands/execute';
 import type { Database } from '../db/database';
 import { openPostgres } from '../db/postgres';
-import { bucketSourceFromEnv, commandExtensions, type SourceOf, workerWakerFromEnv } from './context';
+import { commandExtensions, type SourceOf, workerWakerFromEnv } from './context';
 
 export interface FromEnvOptions {
   env?: Record<string, string | undefined>;
@@ -53,12 +53,14 @@ export function lambdaHandlerFromEnv(opts: FromEnvOptions = {}): LambdaHandler {
   };
 }
 
-/** On AWS: slow commands go to the queue and wake the worker; loads read the drop bucket. */
+/**
+ * On AWS: slow commands go to the queue and wake the worker, which reads the drop bucket;
+ * the bot itself never reads S3 (its role may not).
+ */
 export const handler = lambdaHandlerFromEnv({
   dispatcher: (db) => {
     const wake = workerWakerFromEnv(process.env);
     return queueDispatcher(db, (jobId) => wake({ reason: 'slack', jobId }));
   },
-  source: () => bucketSourceFromEnv(process.env)?.() ?? Promise.reject(new Error('DROP_BUCKET is not set')),
   extensions: (db) => commandExtensions(db),
 });

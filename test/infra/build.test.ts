@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildLambdas, parseBuildArgs } from '../../infra/build';
-import { bundleDir, bundleFile, LAMBDA_ENTRIES, LAMBDA_NAMES, missingBundles, ROOT, staticImportChain } from '../../infra/bundles';
+import { bundleDir, bundleFile, bundleProblems, LAMBDA_ENTRIES, LAMBDA_NAMES, ROOT, staticImportChain } from '../../infra/bundles';
+import { withDistLock } from './support/bundles';
 
 const present = LAMBDA_NAMES.filter((n) => existsSync(path.join(ROOT, LAMBDA_ENTRIES[n])));
 const absent = LAMBDA_NAMES.filter((n) => !present.includes(n));
@@ -26,13 +27,14 @@ function tempRoot(files: Record<string, string>): string {
 }
 
 describe('npm run build', () => {
-  it(`bundles the entries that exist (${present.join(', ') || 'none'}) into dist/<name>/index.js`, () => {
+  it(`bundles the entries that exist (${present.join(', ') || 'none'}) into dist/<name>/index.js, stamped as current`, async () => {
     expect(present).toContain('migrate');
-    execFileSync('npm', ['run', '--silent', 'build', '--', ...present], { cwd: ROOT, stdio: 'pipe' });
-    for (const name of present) {
-      expect(existsSync(bundleFile(name)), name).toBe(true);
-      expect(missingBundles()).not.toContain(name);
-    }
+    // Other test files read dist/ meanwhile (the stack refuses stale bundles): one writer at a time.
+    await withDistLock(async () => {
+      execFileSync('npm', ['run', '--silent', 'build', '--', ...present], { cwd: ROOT, stdio: 'pipe' });
+    });
+    for (const name of present) expect(existsSync(bundleFile(name)), name).toBe(true);
+    expect(bundleProblems(ROOT, present)).toEqual([]);
   }, 180_000);
 
   it('makes a bundle that exports handler, and needs nothing from node_modules', () => {
@@ -68,6 +70,38 @@ describe('npm run build', () => {
   it('names an unknown bundle', () => {
     expect(() => parseBuildArgs(['migrate', 'lambda'])).toThrow(/unknown bundle lambda: the bundles are loader, worker, bot, migrate/);
     expect(parseBuildArgs([])).toEqual(LAMBDA_NAMES);
+  });
+});
+
+describe('a stale bundle', () => {
+  const files = {
+    'loader/entry/migrate-lambda.ts': `import { answer } from '../db/answer';\nexport const handler = async () => answer;\n`,
+    'loader/db/answer.ts': 'export const answer = 42;\n',
+    'sql/migrations/000001_a.sql': 'SELECT 1;\n',
+    'sql/functions/a.sql': 'SELECT 2;\n',
+  };
+
+  it('is refused, naming the files that changed since the build and what to run', async () => {
+    const root = tempRoot(files);
+    await buildLambdas(['migrate'], { root });
+    expect(bundleProblems(root, ['migrate'])).toEqual([]);
+    writeFileSync(path.join(root, 'loader/db/answer.ts'), 'export const answer = 43;\n');
+    expect(bundleProblems(root, ['migrate'])).toEqual([
+      'dist/migrate is stale: loader/db/answer.ts changed since it was built; run `npm run build` before `pulumi up`',
+    ]);
+    await buildLambdas(['migrate'], { root });
+    writeFileSync(path.join(root, 'sql/migrations/000002_b.sql'), 'SELECT 3;\n');
+    expect(bundleProblems(root, ['migrate'])).toEqual([
+      'dist/migrate is stale: sql/migrations/ changed since it was built; run `npm run build` before `pulumi up`',
+    ]);
+  });
+
+  it('is refused when missing, or built before bundles were stamped', async () => {
+    const root = tempRoot(files);
+    expect(bundleProblems(root, ['migrate'])).toEqual(['dist/migrate/index.js is missing: run `npm run build` before `pulumi up`']);
+    await buildLambdas(['migrate'], { root });
+    rmSync(path.join(root, 'dist', 'migrate.build.json'));
+    expect(bundleProblems(root, ['migrate'])[0]).toMatch(/^dist\/migrate has no build stamp .* run `npm run build` again$/);
   });
 });
 

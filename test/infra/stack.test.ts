@@ -178,6 +178,7 @@ describe('least privilege', () => {
       'logs:CreateLogStream': logs('loader'),
       'logs:PutLogEvents': logs('loader'),
       's3:GetObject': [`${bucketArn()}/*`],
+      's3:GetObjectVersion': [`${bucketArn()}/*`],
       's3:ListBucket': [bucketArn()],
       's3:PutObject': [`${bucketArn()}/processed/*`, `${bucketArn()}/failed/*`],
       'sqs:SendMessage': [dlq],
@@ -188,6 +189,7 @@ describe('least privilege', () => {
       'logs:CreateLogStream': logs('worker'),
       'logs:PutLogEvents': logs('worker'),
       's3:GetObject': [`${bucketArn()}/*`],
+      's3:GetObjectVersion': [`${bucketArn()}/*`],
       's3:ListBucket': [bucketArn()],
       'secretsmanager:GetSecretValue': [secretArn('database-url-loader'), secretArn('slack-bot-token')],
     });

@@ -5,6 +5,7 @@
  * registers is recorded with its inputs.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { freshBundles } from './bundles';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -93,8 +94,12 @@ export interface StackRun {
   one(type: string, namePart?: string): MockedResource;
 }
 
-/** Sets mocks and configuration, imports the program and waits until it has registered everything. */
+/**
+ * Sets mocks and configuration, imports the program and waits until it has registered
+ * everything. dist/ is built first when it is not current: the program refuses stale bundles.
+ */
 export async function runStack(config: Record<string, string>): Promise<StackRun> {
+  await freshBundles();
   const resources: MockedResource[] = [];
   await pulumi.runtime.setMocks(
     {
