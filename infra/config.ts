@@ -36,6 +36,37 @@ const integer = (min: number, max: number) =>
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
+/** A function's reserved concurrency: how many copies may run at once, or `unreserved`. */
+const concurrency = z
+  .string()
+  .trim()
+  .regex(/^(unreserved|\d+)$/, 'must be a whole number (1–1000) or unreserved')
+  .transform((v) => (v === 'unreserved' ? undefined : Number(v)))
+  .pipe(z.number().int().min(1, 'must be at least 1 (0 would stop the function; use unreserved for no limit)').max(1000).optional());
+
+/**
+ * AWS's syntax of an EventBridge schedule: rate(1 minute) / rate(N minutes) (hours, days),
+ * or cron() with six fields, one of day-of-month and day-of-week being "?". The
+ * provider's preview accepts any string; PutRule refuses these.
+ */
+export function scheduleProblem(expr: string): string | undefined {
+  const rate = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expr);
+  if (rate) {
+    const n = Number(rate[1]);
+    if (n < 1) return 'the rate must be at least 1';
+    if ((n === 1) !== (rate[3] === '')) return `AWS wants rate(${n} ${rate[2]}${n === 1 ? '' : 's'})`;
+    return undefined;
+  }
+  const cron = /^cron\((.+)\)$/.exec(expr);
+  if (cron) {
+    const fields = cron[1]!.trim().split(/\s+/);
+    if (fields.length !== 6) return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not ${fields.length}, e.g. cron(0/15 * * * ? *)`;
+    if (fields[2] !== '?' && fields[4] !== '?') return 'one of day-of-month and day-of-week must be "?", e.g. cron(0 6 * * ? *)';
+    return undefined;
+  }
+  return 'must be an EventBridge schedule such as rate(5 minutes) or cron(0/15 * * * ? *)';
+}
+
 const json = <T extends z.ZodType>(schema: T, example: string) =>
   z
     .string()
@@ -79,7 +110,12 @@ const HOW_TO_SET: Record<string, string> = {
 const RawConfig = z
   .object({
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
-    namePrefix: z.string().regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, 'must be 3–24 characters: lower-case letters, digits and hyphens, starting with a letter'),
+    namePrefix: z
+      .string()
+      .regex(
+        /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/,
+        'must be 3–24 characters: lower-case letters, digits and single hyphens, starting with a letter (RDS refuses "--" in names)',
+      ),
     databaseMode: z.enum(['supabase', 'postgres', 'rds'], {
       error: 'must be supabase (an existing Supabase project), postgres (an existing PostgreSQL) or rds (created by the stack)',
     }),
@@ -116,8 +152,18 @@ const RawConfig = z
     loaderMemoryMb: integer(1024, 10240).default(2048),
     workerSchedule: z
       .string()
-      .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as rate(5 minutes)')
+      .trim()
+      .superRefine((v, ctx) => {
+        const problem = scheduleProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: `"${v}": ${problem}` });
+      })
       .default('rate(5 minutes)'),
+    loaderConcurrency: concurrency.default(3),
+    workerConcurrency: concurrency.default(1),
+    botConcurrency: concurrency.default(5),
+    apiAnonRead: bool.default(false),
+    protect: bool.default(true),
+    retainOnDelete: bool.default(false),
     alarmEmail: z.email('must be an e-mail address').optional(),
     dropBucketForceDestroy: bool.default(false),
   })
@@ -150,6 +196,16 @@ export type DatabaseConfig =
       deletionProtection: boolean;
     };
 
+/**
+ * What `pulumi destroy` may do to the stateful resources (the bucket, the secrets, the
+ * database roles, the RDS instance): `protect` refuses to delete them until set to false;
+ * `retainOnDelete` drops them from the stack but leaves them in AWS and the database.
+ */
+export interface Keep {
+  protect: boolean;
+  retainOnDelete: boolean;
+}
+
 export interface SlackRoles {
   admins: string[];
   operators: string[];
@@ -174,6 +230,11 @@ export interface StackConfig {
   failedRetentionDays: number;
   loaderMemoryMb: number;
   workerSchedule: string;
+  /** Reserved concurrency of each function (undefined: unreserved). */
+  concurrency: { loader?: number; worker?: number; bot?: number };
+  /** Whether Supabase's anon role (the public API key) may read the warehouse tables. */
+  apiAnonRead: boolean;
+  keep: Keep;
   alarmEmail?: string;
   dropBucketForceDestroy: boolean;
 }
@@ -187,7 +248,7 @@ export function configKey(field: string): string {
  * Validates the raw key → value map of the stack's configuration (as Pulumi holds it,
  * secrets decrypted). Throws a StackConfigError listing every bad setting by its key.
  */
-export function parseStackConfig(all: Record<string, string>): RawStackConfig {
+export function parseStackConfig(all: Record<string, string>, isSecret: (key: string) => boolean = () => true): RawStackConfig {
   const raw: Record<string, string> = {};
   for (const [key, value] of Object.entries(all)) {
     if (key === 'aws:region') raw.region = value;
@@ -197,6 +258,14 @@ export function parseStackConfig(all: Record<string, string>): RawStackConfig {
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   const parsed = RawConfig.safeParse(raw);
   const lines = unknown.map((k) => `${configKey(k)}: is not a setting of this stack (see infra/README.md)`);
+  for (const k of SECRET_SETTINGS) {
+    const value = raw[k];
+    if (value === undefined || PLACEHOLDER.test(value.trim()) || isSecret(configKey(k))) continue;
+    // The value itself is never repeated: it is a secret.
+    lines.push(
+      `${configKey(k)}: is stored in plain text in Pulumi.<stack>.yaml: set it with \`pulumi config set --secret ${k} <value>\`, which stores it encrypted`,
+    );
+  }
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0] ?? '');
@@ -212,7 +281,7 @@ export function parseStackConfig(all: Record<string, string>): RawStackConfig {
 }
 
 /** Wraps the secret settings as secret Outputs: they never reach the state in clear. */
-export function toStackConfig(c: RawStackConfig): StackConfig {
+export function toStackConfig(c: RawStackConfig, secret: (key: (typeof SECRET_SETTINGS)[number]) => pulumi.Output<string> = (k) => pulumi.secret(String(c[k]))): StackConfig {
   const database: DatabaseConfig =
     c.databaseMode === 'rds'
       ? {
@@ -223,15 +292,15 @@ export function toStackConfig(c: RawStackConfig): StackConfig {
           allowedCidrs: c.rdsAllowedCidrs,
           deletionProtection: c.rdsDeletionProtection,
         }
-      : { mode: c.databaseMode, adminUrl: pulumi.secret(c.databaseUrl!) };
+      : { mode: c.databaseMode, adminUrl: secret('databaseUrl') };
   return {
     region: c.region,
     namePrefix: c.namePrefix,
     database,
-    databasePasswordSeed: pulumi.secret(c.databasePasswordSeed),
+    databasePasswordSeed: secret('databasePasswordSeed'),
     slack: {
-      signingSecret: pulumi.secret(c.slackSigningSecret),
-      botToken: pulumi.secret(c.slackBotToken),
+      signingSecret: secret('slackSigningSecret'),
+      botToken: secret('slackBotToken'),
       teamId: c.slackTeamId,
       roles: c.slackRoles,
       notifyChannel: c.slackNotifyChannel,
@@ -241,12 +310,29 @@ export function toStackConfig(c: RawStackConfig): StackConfig {
     failedRetentionDays: c.failedRetentionDays,
     loaderMemoryMb: c.loaderMemoryMb,
     workerSchedule: c.workerSchedule,
+    concurrency: { loader: c.loaderConcurrency, worker: c.workerConcurrency, bot: c.botConcurrency },
+    apiAnonRead: c.apiAnonRead,
+    keep: { protect: c.protect, retainOnDelete: c.retainOnDelete },
     alarmEmail: c.alarmEmail,
     dropBucketForceDestroy: c.dropBucketForceDestroy,
   };
 }
 
-/** Reads and validates the running stack's configuration. */
+/** Whether Pulumi holds `key` encrypted (`pulumi config set --secret`). */
+function isConfigSecret(key: string): boolean {
+  // Exported by @pulumi/pulumi's runtime, though not in its typings.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  if (!runtime.isConfigSecret) throw new Error('@pulumi/pulumi no longer tells secret settings apart: infra/config.ts needs another way');
+  return runtime.isConfigSecret(key);
+}
+
+/**
+ * Reads and validates the running stack's configuration. Secrets come from
+ * `requireSecret`, so they are secret Outputs from the start; one stored in plain text
+ * is refused.
+ */
 export function loadStackConfig(): StackConfig {
-  return toStackConfig(parseStackConfig(pulumi.runtime.allConfig()));
+  const raw = parseStackConfig(pulumi.runtime.allConfig(), isConfigSecret);
+  const config = new pulumi.Config(PROJECT);
+  return toStackConfig(raw, (key) => config.requireSecret(key));
 }

@@ -1,8 +1,9 @@
 /**
  * The Pulumi program: one `pulumi up` stands up a complete environment. It reads and
  * validates the stack's configuration, builds the components and exports what a person
- * needs next (the Slack request URL, the bucket to drop files in ...).
- * The functions' code comes from `npm run build` (dist/<name>); see infra/README.md.
+ * needs next (the Slack request URL and app manifest, the bucket to drop files in ...).
+ * The functions' code comes from `npm run build` (dist/<name>): a missing or stale bundle
+ * stops the program before anything changes. See infra/README.md.
  */
 import * as pulumi from '@pulumi/pulumi';
 import { Alerts } from './alerts';
@@ -14,13 +15,13 @@ import { LoaderFunction } from './loader-function';
 import { readMigrationFiles } from './migrations';
 import { Secrets } from './secrets';
 import { SlackBot } from './slack-bot';
+import { renderSlackManifest } from './slack-manifest';
 import { WorkerFunction } from './worker-function';
 
 const config = loadStackConfig();
 const prefix = config.namePrefix;
 
-// A missing or stale bundle stops the program before anything is created or updated
-// (an error diagnostic alone would not fail the update: pulumi/pulumi#6090).
+// An error diagnostic alone would not fail the update (pulumi/pulumi#6090): throw.
 const bundles = bundleProblems();
 if (bundles.length) throw new StaleBundleError(`the Lambda bundles are not current:\n  ${bundles.join('\n  ')}`);
 
@@ -32,6 +33,8 @@ const database = new Database('database', {
   passwordSeed: config.databasePasswordSeed,
   logRetentionDays: config.logRetentionDays,
   migrations: readMigrationFiles(),
+  apiAnonRead: config.apiAnonRead,
+  keep: config.keep,
 });
 
 const secrets = new Secrets('secrets', {
@@ -39,6 +42,7 @@ const secrets = new Secrets('secrets', {
   databaseUrl: database.loaderUrl,
   slackSigningSecret: config.slack.signingSecret,
   slackBotToken: config.slack.botToken,
+  keep: config.keep,
 });
 
 const drop = new DropBucket('drop', {
@@ -46,6 +50,7 @@ const drop = new DropBucket('drop', {
   processedRetentionDays: config.processedRetentionDays,
   failedRetentionDays: config.failedRetentionDays,
   forceDestroy: config.dropBucketForceDestroy,
+  keep: config.keep,
 });
 
 // The functions start after the database is migrated and its grants are in place.
@@ -61,6 +66,7 @@ const worker = new WorkerFunction(
     botTokenSecret: secrets.slackBotToken,
     notifyChannel: config.slack.notifyChannel,
     schedule: config.workerSchedule,
+    reservedConcurrency: config.concurrency.worker,
     logRetentionDays: config.logRetentionDays,
     alarmTopicArn: alerts.topicArn,
   },
@@ -80,6 +86,7 @@ const loader = new LoaderFunction(
     workerFunctionName: worker.functionName,
     workerFunctionArn: worker.functionArn,
     memoryMb: config.loaderMemoryMb,
+    reservedConcurrency: config.concurrency.loader,
     logRetentionDays: config.logRetentionDays,
     alarmTopicArn: alerts.topicArn,
   },
@@ -98,6 +105,7 @@ const bot = new SlackBot(
     notifyChannel: config.slack.notifyChannel,
     workerFunctionName: worker.functionName,
     workerFunctionArn: worker.functionArn,
+    reservedConcurrency: config.concurrency.bot,
     logRetentionDays: config.logRetentionDays,
   },
   afterDatabase,
@@ -106,6 +114,7 @@ const bot = new SlackBot(
 export const region = config.region;
 export const bucketName = drop.name;
 export const slackRequestUrl = bot.requestUrl;
+export const slackAppManifest = bot.requestUrl.apply((url) => renderSlackManifest(url, pulumi.getStack()));
 export const workerFunctionName = worker.functionName;
 export const loaderFunctionName = loader.functionName;
 export const loaderDeadLetterQueueUrl = loader.deadLetterQueue.url;

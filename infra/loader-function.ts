@@ -30,6 +30,7 @@ export interface LoaderFunctionArgs {
   workerFunctionName: pulumi.Input<string>;
   workerFunctionArn: pulumi.Input<string>;
   memoryMb: number;
+  reservedConcurrency?: number;
   logRetentionDays: number;
   alarmTopicArn: pulumi.Input<string>;
 }
@@ -70,6 +71,7 @@ export class LoaderFunction extends pulumi.ComponentResource {
         },
         logRetentionDays: args.logRetentionDays,
         deadLetterQueueArn: dlqArn,
+        reservedConcurrency: args.reservedConcurrency,
         policy: (logGroupArn) =>
           pulumi
             .all([logGroupArn, args.bucketArn, dlqArn, pulumi.all(secrets.map((s) => s.arn)), args.workerFunctionArn])

@@ -6,6 +6,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { Keep } from './config';
 import type { PostgresTarget } from './connection';
 
 export interface RdsPostgresArgs {
@@ -16,6 +17,7 @@ export interface RdsPostgresArgs {
   allowedCidrs: string[];
   deletionProtection: boolean;
   masterPassword: pulumi.Output<string>;
+  keep: Keep;
 }
 
 export const RDS_DATABASE = 'benchsight';
@@ -71,7 +73,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
         skipFinalSnapshot: !args.deletionProtection,
         finalSnapshotIdentifier: args.deletionProtection ? `${args.namePrefix}-db-final` : undefined,
       },
-      { parent: this },
+      { parent: this, ...args.keep },
     );
     this.admin = pulumi.all([this.instance.address, this.instance.port, args.masterPassword]).apply(([host, port, password]) => ({
       host,

@@ -33,6 +33,8 @@ export interface ServiceFunctionArgs {
   /** The role's policy, given the function's log group ARN. */
   policy: (logGroupArn: pulumi.Output<string>) => pulumi.Output<PolicyDocument>;
   deadLetterQueueArn?: pulumi.Input<string>;
+  /** How many copies may run at once (undefined: unreserved, the account's pool). */
+  reservedConcurrency?: number;
 }
 
 export class ServiceFunction extends pulumi.ComponentResource {
@@ -78,6 +80,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
         ephemeralStorage: args.ephemeralStorageMb ? { size: args.ephemeralStorageMb } : undefined,
         environment: { variables: { NODE_OPTIONS: '--enable-source-maps', ...args.environment } },
         deadLetterConfig: args.deadLetterQueueArn ? { targetArn: args.deadLetterQueueArn } : undefined,
+        reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
         loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
       },
       // The policy first: a function that starts before it can read its secrets fails.

@@ -18,6 +18,7 @@ export interface WorkerFunctionArgs {
   botTokenSecret: StoredSecret;
   notifyChannel: string;
   schedule: string;
+  reservedConcurrency?: number;
   logRetentionDays: number;
   alarmTopicArn: pulumi.Input<string>;
 }
@@ -48,6 +49,7 @@ export class WorkerFunction extends pulumi.ComponentResource {
           ...RDS_CA_ENV,
         },
         logRetentionDays: args.logRetentionDays,
+        reservedConcurrency: args.reservedConcurrency,
         policy: (logGroupArn) =>
           pulumi
             .all([logGroupArn, args.bucketArn, pulumi.all(secrets.map((s) => s.arn))])

@@ -6,13 +6,25 @@
  * bundle, then re-applies the API exposure rules (sql/functions/exposure.sql) so that
  * later tables and roles are covered (always here: migrate() alone re-applies them when
  * they are out of date).
+ * The invocation's input may carry the stack's `apiAnonRead` (whether Supabase's anon role
+ * may read the warehouse tables): it is stored in bs_settings.api_anon_read and the
+ * exposure applied with it.
  * A failure throws: the invocation, and so the deploy, fails with its message.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
-import { FUNCTIONS_DIR, migrate, MIGRATIONS_DIR, readFunctionFiles, readMigrations, type MigrateResult } from '../db/migrate';
+import type { Queryable } from '../db/database';
+import { FUNCTIONS_DIR, migrate, MigrationError, MIGRATIONS_DIR, readFunctionFiles, readMigrations, type Migration, type MigrateResult } from '../db/migrate';
 import { openPostgres } from '../db/postgres';
+
+/** What `pulumi up` sends (infra/database.ts): every field optional, so a bare invoke migrates. */
+export interface MigrateEvent {
+  action?: 'migrate';
+  migrationsHash?: string;
+  /** Whether Supabase's anon role may read the warehouse tables. */
+  apiAnonRead?: boolean;
+}
 
 export interface MigrateOutcome {
   applied: string[];
@@ -60,6 +72,8 @@ export async function runMigrations(opts: {
   log?: (line: string) => void;
   /** Retries of an AccessDenied on the secret (default 8, 5 s apart). */
   retry?: { attempts: number; delayMs: number };
+  /** Stored in bs_settings.api_anon_read before the exposure is applied; unset leaves it as it is. */
+  apiAnonRead?: boolean;
 }): Promise<MigrateOutcome> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const url = await databaseUrl(opts.env ?? process.env, opts.read, log, opts.retry ?? { attempts: 8, delayMs: 5000 });
@@ -67,12 +81,25 @@ export async function runMigrations(opts: {
   const db = openPostgres({ url, max: 1, applicationName: 'benchsight-migrate' });
   try {
     log(`migrating ${db.label} from ${dirs.migrations} and ${dirs.functions}`);
-    const { applied, version, functions, exposure } = await migrate(db, {
-      migrations: readMigrations(dirs.migrations),
+    const migrations = readMigrations(dirs.migrations);
+    await refuseForeignTables(db, migrations);
+    // Before the migrations when bs_settings exists (so their exposure uses it), else after them.
+    const early = opts.apiAnonRead !== undefined && (await storeAnonRead(db, opts.apiAnonRead));
+    const result = await migrate(db, {
+      migrations,
       functions: readFunctionFiles(dirs.functions),
       log,
       exposure: 'always',
+    }).catch((err: unknown) => {
+      throw withHint(err);
     });
+    const { applied, version, functions } = result;
+    let exposure = result.exposure;
+    if (opts.apiAnonRead !== undefined && !early && (await storeAnonRead(db, opts.apiAnonRead))) {
+      await db.query('SELECT apply_exposure()');
+      exposure = 'applied';
+    }
+    if (opts.apiAnonRead !== undefined) log(`anon ${opts.apiAnonRead ? 'may' : 'may not'} read the warehouse tables (bs_settings.api_anon_read)`);
     log(`at version ${version}; ${applied.length} applied; ${functions.length} function file(s) applied; exposure ${exposure}`);
     return { applied, version, functions, exposure };
   } finally {
@@ -80,4 +107,57 @@ export async function runMigrations(opts: {
   }
 }
 
-export const handler = async (): Promise<MigrateOutcome> => runMigrations({});
+/**
+ * The versioned migrations that run apply_exposure() (000006, 000007, 000008, 000010) run
+ * the version of it they were written with, which alters every table of public. Where
+ * Supabase's API roles exist and public holds a table or view of another role (a table
+ * made in the dashboard, PostGIS's spatial_ref_sys), such a migration would fail with "must
+ * be owner": refused before anything runs, naming the objects and what to do. (Once those
+ * migrations are applied, sql/functions/exposure.sql leaves other roles' tables alone.)
+ */
+async function refuseForeignTables(db: Queryable, migrations: Migration[]): Promise<void> {
+  const known = await db.query<{ t: string | null }>("SELECT to_regclass('public.schema_migrations')::text AS t");
+  const applied = new Set(
+    known.rows[0]?.t ? (await db.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version)) : [],
+  );
+  const exposing = migrations.filter((m) => !applied.has(m.version) && /^\s*SELECT apply_exposure\(\);/m.test(m.sql));
+  if (!exposing.length) return;
+  const foreign = await db.query<{ name: string; owner: string }>(
+    `SELECT format('public.%I', c.relname) AS name, c.relowner::regrole::text AS owner
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT pg_has_role(c.relowner, 'USAGE')
+        AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'tracker'))
+      ORDER BY 1`,
+  );
+  if (!foreign.rows.length) return;
+  throw new MigrationError(
+    `schema public holds ${foreign.rows.map((r) => `${r.name} (owned by ${r.owner})`).join(', ')}, which the migrator does not own: ` +
+      `migration ${exposing[0]!.name} (and ${exposing.map((m) => m.name).join(', ')}) would fail on it with "must be owner". Nothing was changed. ` +
+      'Before this first deploy, have the owner move it out of public (ALTER TABLE ... SET SCHEMA another_schema; for PostGIS, install the extension in schema extensions) or drop it, ' +
+      'then run pulumi up again; once these migrations are applied, tables of other roles in public are left alone (infra/README.md, "Exposure").',
+  );
+}
+
+/** Stores the anon decision where apply_exposure() reads it; false when bs_settings does not exist yet. */
+async function storeAnonRead(db: Queryable, anonRead: boolean): Promise<boolean> {
+  const exists = await db.query<{ t: string | null }>("SELECT to_regclass('public.bs_settings')::text AS t");
+  if (!exists.rows[0]?.t) return false;
+  await db.query(
+    `INSERT INTO bs_settings (key, value, description) VALUES ('api_anon_read', $1, $2)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+    [String(anonRead), "whether Supabase's anon role (the public API key) may read the warehouse tables; set by the stack's apiAnonRead"],
+  );
+  return true;
+}
+
+/** A migration refused for want of CREATE on the database says what the migrator lacks and how it is given. */
+function withHint(err: unknown): unknown {
+  if (!(err instanceof MigrationError) || !/permission denied for database/.test(err.message)) return err;
+  return new MigrationError(
+    `${err.message}. The migrator role needs CREATE on the database (migration 000003 creates the schema landing): ` +
+      'the stack grants it (grant database-migrator-database), which works only when the admin user of databaseUrl owns the database ' +
+      'or holds that right WITH GRANT OPTION; otherwise the database owner runs GRANT CREATE ON DATABASE <database> TO <prefix>_migrator (infra/README.md)',
+  );
+}
+
+export const handler = async (event: MigrateEvent = {}): Promise<MigrateOutcome> => runMigrations({ apiAnonRead: event.apiAnonRead });

@@ -48,7 +48,22 @@ export interface MockedResource {
   name: string;
   inputs: Record<string, any>;
   state: Record<string, any>;
+  /** The resource options the program gave (from the registration the mocks saw). */
+  options?: ResourceOptions;
 }
+
+export interface ResourceOptions {
+  protect: boolean;
+  retainOnDelete: boolean;
+  /** `<type>::<name>` of each resource it waits for (dependsOn, and its inputs' resources). */
+  dependsOn: string[];
+}
+
+const keyOfUrn = (urn: string) => {
+  const [, , qualifiedType, name] = urn.split('::');
+  const types = qualifiedType!.split('$');
+  return `${types[types.length - 1]}::${name}`;
+};
 
 function fakeState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
   const arn = (service: string, rest: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`;
@@ -98,7 +113,7 @@ export interface StackRun {
  * Sets mocks and configuration, imports the program and waits until it has registered
  * everything. dist/ is built first when it is not current: the program refuses stale bundles.
  */
-export async function runStack(config: Record<string, string>): Promise<StackRun> {
+export async function runStack(config: Record<string, string>, secretKeys?: string[]): Promise<StackRun> {
   await freshBundles();
   const resources: MockedResource[] = [];
   await pulumi.runtime.setMocks(
@@ -119,10 +134,23 @@ export async function runStack(config: Record<string, string>): Promise<StackRun
     'dev',
     false,
   );
-  pulumi.runtime.setAllConfig(
-    config,
-    SECRET_KEYS.filter((k) => k in config),
-  );
+  // The mocks do not hand resource options to newResource: read them from the registration.
+  const options = new Map<string, ResourceOptions>();
+  const mockMonitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): unknown };
+  const register = mockMonitor.registerResource.bind(mockMonitor);
+  mockMonitor.registerResource = (req: any, cb: unknown) => {
+    const deps = new Set<string>(req.getDependenciesList());
+    req.getPropertydependenciesMap().forEach((v: { getUrnsList(): string[] }) => {
+      for (const urn of v.getUrnsList()) deps.add(urn);
+    });
+    options.set(`${req.getType()}::${req.getName()}`, {
+      protect: Boolean(req.getProtect()),
+      retainOnDelete: Boolean(req.getRetainondelete()),
+      dependsOn: [...deps].map(keyOfUrn),
+    });
+    return register(req, cb);
+  };
+  pulumi.runtime.setAllConfig(config, secretKeys ?? SECRET_KEYS.filter((k) => k in config));
   const program = (await import('../../../infra/index')) as Record<string, unknown>;
   // Outputs resolve as resources register; wait for the exports, then for quiet.
   await Promise.all(Object.values(program).map((v) => (pulumi.Output.isInstance(v) ? resolvedValue(v) : v)));
@@ -131,13 +159,13 @@ export async function runStack(config: Record<string, string>): Promise<StackRun
     seen = resources.length;
     await new Promise((r) => setTimeout(r, 100));
   }
+  for (const r of resources) r.options = options.get(`${r.type}::${r.name}`);
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> };
   const parents = new Map<string, string | undefined>();
   for (const urn of monitor.getRegisteredResources().keys()) {
-    const [, , qualifiedType, name] = urn.split('::');
-    const types = qualifiedType!.split('$');
-    parents.set(`${types[types.length - 1]}::${name}`, types.length > 1 ? types[types.length - 2] : undefined);
+    const types = urn.split('::')[2]!.split('$');
+    parents.set(keyOfUrn(urn), types.length > 1 ? types[types.length - 2] : undefined);
   }
   return {
     resources,
