@@ -36,13 +36,17 @@ const integer = (min: number, max: number) =>
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
+/** Lambda's value for "no reserved concurrency" (the account's shared pool). */
+export const UNRESERVED = -1;
+
 /** A function's reserved concurrency: how many copies may run at once, or `unreserved`. */
 const concurrency = z
   .string()
   .trim()
   .regex(/^(unreserved|\d+)$/, 'must be a whole number (1–1000) or unreserved')
-  .transform((v) => (v === 'unreserved' ? undefined : Number(v)))
-  .pipe(z.number().int().min(1, 'must be at least 1 (0 would stop the function; use unreserved for no limit)').max(1000).optional());
+  .transform((v) => (v === 'unreserved' ? UNRESERVED : Number(v)))
+  .refine((v) => v === UNRESERVED || v >= 1, 'must be at least 1 (0 would stop the function; use unreserved for no limit)')
+  .refine((v) => v <= 1000, 'must be at most 1000');
 
 /**
  * AWS's syntax of an EventBridge schedule: rate(1 minute) / rate(N minutes) (hours, days),
@@ -230,8 +234,8 @@ export interface StackConfig {
   failedRetentionDays: number;
   loaderMemoryMb: number;
   workerSchedule: string;
-  /** Reserved concurrency of each function (undefined: unreserved). */
-  concurrency: { loader?: number; worker?: number; bot?: number };
+  /** Reserved concurrency of each function (UNRESERVED: the account's shared pool). */
+  concurrency: { loader: number; worker: number; bot: number };
   /** Whether Supabase's anon role (the public API key) may read the warehouse tables. */
   apiAnonRead: boolean;
   keep: Keep;

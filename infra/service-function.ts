@@ -33,7 +33,7 @@ export interface ServiceFunctionArgs {
   /** The role's policy, given the function's log group ARN. */
   policy: (logGroupArn: pulumi.Output<string>) => pulumi.Output<PolicyDocument>;
   deadLetterQueueArn?: pulumi.Input<string>;
-  /** How many copies may run at once (undefined: unreserved, the account's pool). */
+  /** How many copies may run at once (undefined or -1: unreserved, the account's pool). */
   reservedConcurrency?: number;
 }
 

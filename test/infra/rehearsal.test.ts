@@ -68,8 +68,8 @@ function secretUrl(name: string): string {
 }
 
 /** The built migrate bundle, run as `pulumi up` runs it: a fresh process, the invocation's input. */
-function deployMigrations(): Record<string, unknown> {
-  const input = run.one('aws:lambda/invocation:Invocation').inputs.input as string;
+function deployMigrations(change: Record<string, unknown> = {}): Record<string, unknown> {
+  const input = JSON.stringify({ ...JSON.parse(run.one('aws:lambda/invocation:Invocation').inputs.input as string), ...change });
   const stdout = execFileSync(
     process.execPath,
     [
@@ -205,6 +205,20 @@ describe('the first pulumi up on a Supabase-like database, as its non-superuser 
     });
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
   }, 180_000);
+
+  it('lets anon read the warehouse once the stack sets apiAnonRead, and still write nothing', async () => {
+    const anon = (sql: string) =>
+      adminDb.transaction(async (tx) => {
+        await tx.query('SET LOCAL ROLE anon');
+        return (await tx.query(sql)).rows;
+      });
+    expect(deployMigrations({ apiAnonRead: true })).toMatchObject({ applied: [], exposure: 'applied' });
+    expect((await anon('SELECT count(*)::int AS n FROM dim_team'))[0]).toMatchObject({ n: expect.any(Number) });
+    await expect(anon("INSERT INTO dim_team (team_id) VALUES ('X')")).rejects.toMatchObject({ code: '42501' });
+    await expect(anon('SELECT 1 FROM load_history')).rejects.toMatchObject({ code: '42501' });
+    expect(deployMigrations({ apiAnonRead: false })).toMatchObject({ exposure: 'applied' });
+    await expect(anon('SELECT 1 FROM dim_team')).rejects.toMatchObject({ code: '42501' });
+  }, 120_000);
 });
 
 /** The reader's connection string: the program keeps it in the secret readerDatabaseUrlSecretArn names. */

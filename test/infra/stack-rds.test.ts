@@ -15,6 +15,9 @@ beforeAll(async () => {
       'benchsight-ops:databaseUrl': undefined,
       'benchsight-ops:rdsAllowedCidrs': '["203.0.113.0/24"]',
       'benchsight-ops:rdsDeletionProtection': 'true',
+      // prod-like: retained when the stack is destroyed; not protected (the setting's other value)
+      'benchsight-ops:protect': 'false',
+      'benchsight-ops:retainOnDelete': 'true',
     }),
   );
 }, 60_000);
@@ -37,6 +40,13 @@ describe('the stack on RDS', () => {
     expect(params.parameters).toContainEqual({ name: 'rds.force_ssl', value: '1' });
     const sg = run.one('aws:ec2/securityGroup:SecurityGroup').inputs;
     expect(sg.ingress).toEqual([expect.objectContaining({ fromPort: 5432, toPort: 5432, cidrBlocks: ['203.0.113.0/24'] })]);
+  });
+
+  it('keeps the instance, the roles, the secrets and the bucket when the stack is destroyed (retainOnDelete), as set', () => {
+    for (const type of ['aws:rds/instance:Instance', 'aws:s3/bucket:Bucket', 'aws:secretsmanager/secret:Secret', 'postgresql:index/role:Role']) {
+      for (const r of run.ofType(type)) expect(r.options, `${type} ${r.name}`).toMatchObject({ protect: false, retainOnDelete: true });
+    }
+    expect(unwrap(run.one('pulumi:providers:postgresql').inputs).databaseUsername).toBe('benchsight_admin');
   });
 
   it('connects the provider and the roles to the instance, and makes no tracker role', () => {
