@@ -64,7 +64,8 @@ export function scheduleProblem(expr: string): string | undefined {
   const cron = /^cron\((.+)\)$/.exec(expr);
   if (cron) {
     const fields = cron[1]!.trim().split(/\s+/);
-    if (fields.length !== 6) return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not ${fields.length}, e.g. cron(0/15 * * * ? *)`;
+    if (fields.length !== 6)
+      return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not ${fields.length}, e.g. cron(0/15 * * * ? *)`;
     if (fields[2] !== '?' && fields[4] !== '?') return 'one of day-of-month and day-of-week must be "?", e.g. cron(0 6 * * ? *)';
     return undefined;
   }
@@ -285,7 +286,10 @@ export function parseStackConfig(all: Record<string, string>, isSecret: (key: st
 }
 
 /** Wraps the secret settings as secret Outputs: they never reach the state in clear. */
-export function toStackConfig(c: RawStackConfig, secret: (key: (typeof SECRET_SETTINGS)[number]) => pulumi.Output<string> = (k) => pulumi.secret(String(c[k]))): StackConfig {
+export function toStackConfig(
+  c: RawStackConfig,
+  secret: (key: (typeof SECRET_SETTINGS)[number]) => pulumi.Output<string> = (k) => pulumi.secret(String(c[k])),
+): StackConfig {
   const database: DatabaseConfig =
     c.databaseMode === 'rds'
       ? {

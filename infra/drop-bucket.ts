@@ -29,7 +29,11 @@ export class DropBucket extends pulumi.ComponentResource {
   constructor(name: string, args: DropBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super('benchsight:infra:DropBucket', name, {}, opts);
     const parent = { parent: this };
-    const bucket = (this.bucket = new aws.s3.Bucket(name, { bucketPrefix: `${args.namePrefix}-drop-`, forceDestroy: args.forceDestroy }, { ...parent, ...args.keep }));
+    const bucket = (this.bucket = new aws.s3.Bucket(
+      name,
+      { bucketPrefix: `${args.namePrefix}-drop-`, forceDestroy: args.forceDestroy },
+      { ...parent, ...args.keep },
+    ));
     this.name = bucket.bucket;
     this.arn = bucket.arn;
 

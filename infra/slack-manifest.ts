@@ -18,6 +18,9 @@ export const PLACEHOLDER_URL = 'https://REPLACE-WITH-THE-BOT-REQUEST-URL/slack/e
 export function renderSlackManifest(requestUrl: string, stack: string, template = readFileSync(MANIFEST_FILE, 'utf8')): string {
   if (!template.includes(PLACEHOLDER_URL)) throw new Error(`${MANIFEST_FILE} no longer holds the placeholder ${PLACEHOLDER_URL}`);
   const url = new URL('slack/events', requestUrl.endsWith('/') ? requestUrl : `${requestUrl}/`).toString();
-  const body = template.replace(/^(#.*\n)+/, '').split(PLACEHOLDER_URL).join(url);
+  const body = template
+    .replace(/^(#.*\n)+/, '')
+    .split(PLACEHOLDER_URL)
+    .join(url);
   return `# The BenchSight Slack app of stack ${stack}, rendered by pulumi up (stack output slackAppManifest).\n# Paste it at api.slack.com/apps: Create New App → From an app manifest, or the app's App Manifest page.\n${body}`;
 }

@@ -112,7 +112,9 @@ describe('stack configuration', () => {
     expect(errorOf(baseConfig({ 'benchsight-ops:workerSchedule': 'rate(1 minutes)' }))).toContain(
       'benchsight-ops:workerSchedule: "rate(1 minutes)": AWS wants rate(1 minute)',
     );
-    expect(errorOf(baseConfig({ 'benchsight-ops:workerSchedule': 'cron(0 * * * *)' }))).toMatch(/workerSchedule: "cron\(0 \* \* \* \*\)": a cron expression has 6 fields/);
+    expect(errorOf(baseConfig({ 'benchsight-ops:workerSchedule': 'cron(0 * * * *)' }))).toMatch(
+      /workerSchedule: "cron\(0 \* \* \* \*\)": a cron expression has 6 fields/,
+    );
     expect(errorOf(baseConfig({ 'benchsight-ops:workerSchedule': 'cron(0 6 * * MON *)' }))).toMatch(/one of day-of-month and day-of-week must be "\?"/);
     expect(parseStackConfig(baseConfig({ 'benchsight-ops:workerSchedule': 'cron(0/15 * * * ? *)' })).workerSchedule).toBe('cron(0/15 * * * ? *)');
     expect(errorOf(baseConfig({ 'benchsight-ops:namePrefix': 'bench--dev' }))).toMatch(/namePrefix: .*RDS refuses "--"/);

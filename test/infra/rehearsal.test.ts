@@ -143,7 +143,9 @@ describe('the first pulumi up on a Supabase-like database, as its non-superuser 
     const r = await adminDb.query<{ t: string | null }>("SELECT to_regclass('public.schema_migrations')::text AS t");
     expect(r.rows[0]!.t).toBeNull();
     // The owner moves them out of public, as the message says (PostGIS: into schema extensions).
-    await adminDb.query('CREATE SCHEMA extensions; ALTER TABLE public.spatial_ref_sys SET SCHEMA extensions; ALTER TABLE public.dashboard_notes SET SCHEMA extensions');
+    await adminDb.query(
+      'CREATE SCHEMA extensions; ALTER TABLE public.spatial_ref_sys SET SCHEMA extensions; ALTER TABLE public.dashboard_notes SET SCHEMA extensions',
+    );
   });
 
   it('deploys: roles, the built migrate bundle as the migrator, then the grants that follow the tables', async () => {
@@ -158,7 +160,12 @@ describe('the first pulumi up on a Supabase-like database, as its non-superuser 
     const loader = open(secretUrl('database-url-loader'));
     const folder = hasRealData ? REAL_CSV : leagueFolder();
     if (!hasRealData) process.stderr.write('[rehearsal] no real export: loading the fixture league instead\n');
-    const r = await load(loader, { initiatedBy: 'rehearsal', scope: { kind: 'tables', tables: ['dim_team'] }, operation: 'replace', source: folderSource(folder) });
+    const r = await load(loader, {
+      initiatedBy: 'rehearsal',
+      scope: { kind: 'tables', tables: ['dim_team'] },
+      operation: 'replace',
+      source: folderSource(folder),
+    });
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
     const n = await loader.query<{ n: number }>('SELECT count(*)::int AS n FROM dim_team');
     expect(n.rows[0]!.n).toBeGreaterThan(0);

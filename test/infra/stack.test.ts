@@ -342,11 +342,7 @@ describe('the database', () => {
 
 describe('protection, names and limits', () => {
   it('protects the bucket, the secrets and the database roles (the protect setting, on by default), without retaining them', () => {
-    const stateful = [
-      ...run.ofType('aws:s3/bucket:Bucket'),
-      ...run.ofType('aws:secretsmanager/secret:Secret'),
-      ...run.ofType('postgresql:index/role:Role'),
-    ];
+    const stateful = [...run.ofType('aws:s3/bucket:Bucket'), ...run.ofType('aws:secretsmanager/secret:Secret'), ...run.ofType('postgresql:index/role:Role')];
     expect(stateful.length).toBe(1 + 5 + 5);
     for (const r of stateful) expect(r.options, `${r.type} ${r.name}`).toMatchObject({ protect: true, retainOnDelete: false });
     // Nothing else: functions, policies and alarms are replaced and deleted freely.

@@ -57,6 +57,9 @@ export interface ResourceOptions {
   retainOnDelete: boolean;
   /** `<type>::<name>` of each resource it waits for (dependsOn, and its inputs' resources). */
   dependsOn: string[];
+  /** For each input, `<type>::<name>` of the resources its value comes from. */
+  propertyDependencies: Record<string, string[]>;
+  urn?: string;
 }
 
 const keyOfUrn = (urn: string) => {
@@ -113,7 +116,8 @@ export interface StackRun {
  * Sets mocks and configuration, imports the program and waits until it has registered
  * everything. dist/ is built first when it is not current: the program refuses stale bundles.
  */
-export async function runStack(config: Record<string, string>, secretKeys?: string[]): Promise<StackRun> {
+export async function runStack(config: Record<string, string>, opts: { secretKeys?: string[]; stack?: string } = {}): Promise<StackRun> {
+  const { secretKeys, stack = 'dev' } = opts;
   await freshBundles();
   const resources: MockedResource[] = [];
   await pulumi.runtime.setMocks(
@@ -131,7 +135,7 @@ export async function runStack(config: Record<string, string>, secretKeys?: stri
       },
     },
     'benchsight-ops',
-    'dev',
+    stack,
     false,
   );
   // The mocks do not hand resource options to newResource: read them from the registration.
@@ -140,13 +144,16 @@ export async function runStack(config: Record<string, string>, secretKeys?: stri
   const register = mockMonitor.registerResource.bind(mockMonitor);
   mockMonitor.registerResource = (req: any, cb: unknown) => {
     const deps = new Set<string>(req.getDependenciesList());
-    req.getPropertydependenciesMap().forEach((v: { getUrnsList(): string[] }) => {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((v: { getUrnsList(): string[] }, prop: string) => {
+      propertyDependencies[prop] = v.getUrnsList().map(keyOfUrn);
       for (const urn of v.getUrnsList()) deps.add(urn);
     });
     options.set(`${req.getType()}::${req.getName()}`, {
       protect: Boolean(req.getProtect()),
       retainOnDelete: Boolean(req.getRetainondelete()),
       dependsOn: [...deps].map(keyOfUrn),
+      propertyDependencies,
     });
     return register(req, cb);
   };
@@ -166,6 +173,8 @@ export async function runStack(config: Record<string, string>, secretKeys?: stri
   for (const urn of monitor.getRegisteredResources().keys()) {
     const types = urn.split('::')[2]!.split('$');
     parents.set(keyOfUrn(urn), types.length > 1 ? types[types.length - 2] : undefined);
+    const o = options.get(keyOfUrn(urn));
+    if (o) o.urn = urn;
   }
   return {
     resources,
