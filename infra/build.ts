@@ -6,7 +6,7 @@
  */
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import {
   BUNDLED_MIGRATIONS,
   buildStamp,
@@ -22,6 +22,34 @@ import {
 
 /** Not shipped: pg-native is pg's optional binding. */
 const EXTERNAL = ['pg-native'];
+
+/**
+ * Packages that @slack/bolt loads when it starts but a Lambda never uses: it takes HTTP
+ * events through AwsLambdaReceiver, never Socket Mode or an Express server. Shipping them
+ * costs every cold start (their code is ~1.6 MB: undici, express, iconv-lite, mime-db) for
+ * nothing, so each is replaced by a stand-in that fails, saying so, if it is ever called.
+ */
+export const NOT_IN_LAMBDAS: Record<string, string> = {
+  '@slack/socket-mode': "Slack's Socket Mode (the Lambdas take HTTP events)",
+  express: "Bolt's ExpressReceiver (the bot Lambda uses AwsLambdaReceiver)",
+};
+
+const notInLambdas: Plugin = {
+  name: 'not-in-lambdas',
+  setup(b) {
+    const filter = new RegExp(
+      `^(${Object.keys(NOT_IN_LAMBDAS)
+        .map((p) => p.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&'))
+        .join('|')})$`,
+    );
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'not-in-lambdas' }));
+    b.onLoad({ filter: /.*/, namespace: 'not-in-lambdas' }, (args) => ({
+      loader: 'js',
+      contents: `function unavailable() { throw new Error(${JSON.stringify(`${args.path} is not in the Lambda bundles: ${NOT_IN_LAMBDAS[args.path]} (infra/build.ts)`)}); }
+module.exports = new Proxy(unavailable, { get: (target, key) => (key === '__esModule' ? false : unavailable) });`,
+    }));
+  },
+};
 
 /** The module that runs the local embedded PostgreSQL server: never part of a Lambda. */
 const EMBEDDED = 'loader/db/embedded.ts';
@@ -78,6 +106,7 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
       sourcemap: true,
       sourcesContent: false,
       external: EXTERNAL,
+      plugins: [notInLambdas],
       metafile: true,
       logLevel: 'silent',
     }).catch((err: unknown) => {
@@ -104,7 +133,9 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
       .map(([input]) => input)
       .sort();
     // The stamp: what the bundle was built from, so the stack can refuse a stale one.
-    const inputs = Object.keys(result.metafile.inputs).filter((i) => i !== STUB);
+    // Files only (not esbuild's virtual modules), and how they are built (this file).
+    const inputs = Object.keys(result.metafile.inputs).filter((i) => i !== STUB && !/^[a-z-]+:/.test(i));
+    if (existsSync(path.join(root, 'infra', 'build.ts'))) inputs.push('infra/build.ts');
     const sql = name === 'migrate' ? ['migrations', 'functions'].map((d) => `sql/${d}`) : [];
     writeFileSync(stampFile(name, root, outDir), `${JSON.stringify(buildStamp(name, inputs, sql, sources, root), null, 2)}\n`);
     built.push({ name, file, bytes: output?.bytes ?? 0, sources });

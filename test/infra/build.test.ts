@@ -6,9 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdas, parseBuildArgs } from '../../infra/build';
-import { bundleDir, bundleFile, bundleProblems, LAMBDA_ENTRIES, LAMBDA_NAMES, ROOT, staticImportChain } from '../../infra/bundles';
+import { bundleDir, bundleFile, bundleProblems, LAMBDA_ENTRIES, LAMBDA_NAMES, readStamp, ROOT, staticImportChain } from '../../infra/bundles';
+import { freshBundles } from './support/bundles';
 import { withDistLock } from './support/bundles';
 
 const present = LAMBDA_NAMES.filter((n) => existsSync(path.join(ROOT, LAMBDA_ENTRIES[n])));
@@ -106,6 +107,8 @@ describe('a stale bundle', () => {
 });
 
 describe('keeping the embedded database out of the Lambdas', () => {
+  beforeAll(freshBundles, 180_000);
+
   const db = `import { useEmbedded } from './embedded';\nexport const open = () => useEmbedded();\n`;
   const embedded = `export const useEmbedded = () => 'a local PostgreSQL server';\n`;
 
@@ -151,6 +154,25 @@ describe('keeping the embedded database out of the Lambdas', () => {
   it('fails a bundle whose entry does not export handler, naming it', async () => {
     const root = tempRoot({ 'loader/entry/worker-lambda.ts': 'export const main = async () => 1;\n' });
     await expect(buildLambdas(['worker'], { root })).rejects.toThrow('cannot build the worker bundle: loader/entry/worker-lambda.ts does not export handler');
+  });
+
+  it('leaves Socket Mode and Express out of the bundles (Bolt loads them, a Lambda never uses them), and a call into them says so', async () => {
+    const root = tempRoot({
+      'loader/entry/bot-lambda.ts': `import express from 'express';\nexport const handler = async () => express();\n`,
+    });
+    const [built] = await buildLambdas(['bot'], { root });
+    expect(built!.sources.some((s) => s.includes('node_modules/express/'))).toBe(false);
+    let message = '';
+    try {
+      execFileSync(process.execPath, ['-e', `require(${JSON.stringify(built!.file)}).handler().catch((e) => { console.error(e.message); process.exit(3); })`], {
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      message = String((err as { stderr?: Buffer }).stderr);
+    }
+    expect(message).toContain("express is not in the Lambda bundles: Bolt's ExpressReceiver (the bot Lambda uses AwsLambdaReceiver)");
+    const bot = readStamp('bot');
+    expect(bot?.sources.filter((s) => /node_modules\/(express|@slack\/socket-mode|undici)\//.test(s))).toEqual([]);
   });
 
   it('names a missing entry without building anything', async () => {
