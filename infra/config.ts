@@ -142,6 +142,16 @@ const RawConfig = z
       '["0.0.0.0/0"]',
     ).default(['0.0.0.0/0']),
     rdsDeletionProtection: bool.default(false),
+    rdsVpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id (vpc-…)')
+      .optional(),
+    rdsSubnetIds: json(
+      z
+        .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'each entry must be a subnet id (subnet-…)'))
+        .min(2, 'must list at least two subnets, in two availability zones'),
+      '["subnet-0a1b2c3d","subnet-4e5f6a7b"]',
+    ).optional(),
     slackSigningSecret: secret("the app's Signing Secret (Basic Information)").pipe(
       z.string().regex(/^[0-9a-f]{32}$/i, "must be the 32 hexadecimal characters of the Slack app's Signing Secret"),
     ),
@@ -180,6 +190,13 @@ const RawConfig = z
         message: `is missing: databaseMode ${c.databaseMode} needs the admin connection string: ${HOW_TO_SET.databaseUrl}`,
       });
     }
+    if ((c.rdsVpcId === undefined) !== (c.rdsSubnetIds === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.rdsVpcId === undefined ? 'rdsVpcId' : 'rdsSubnetIds'],
+        message: 'rdsVpcId and rdsSubnetIds go together: the VPC and its (public) subnets the instance is placed in',
+      });
+    }
     if (c.databaseMode === 'rds' && c.databaseUrl !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['databaseUrl'], message: 'must not be set with databaseMode rds: the stack creates the database' });
     }
@@ -199,6 +216,8 @@ export type DatabaseConfig =
       engineVersion: string;
       allowedCidrs: string[];
       deletionProtection: boolean;
+      /** Where the instance goes; unset: the region's default VPC. */
+      network?: { vpcId: string; subnetIds: string[] };
     };
 
 /**
@@ -299,6 +318,7 @@ export function toStackConfig(
           engineVersion: c.rdsEngineVersion,
           allowedCidrs: c.rdsAllowedCidrs,
           deletionProtection: c.rdsDeletionProtection,
+          network: c.rdsVpcId && c.rdsSubnetIds ? { vpcId: c.rdsVpcId, subnetIds: c.rdsSubnetIds } : undefined,
         }
       : { mode: c.databaseMode, adminUrl: secret('databaseUrl') };
   return {

@@ -75,6 +75,7 @@ export class Database extends pulumi.ComponentResource {
           engineVersion: args.database.engineVersion,
           allowedCidrs: args.database.allowedCidrs,
           deletionProtection: args.database.deletionProtection,
+          network: args.database.network,
           masterPassword: password(`${args.namePrefix}:rds-master`),
           keep: args.keep,
         },

@@ -120,6 +120,16 @@ describe('stack configuration', () => {
     expect(errorOf(baseConfig({ 'benchsight-ops:namePrefix': 'bench--dev' }))).toMatch(/namePrefix: .*RDS refuses "--"/);
   });
 
+  it('takes the RDS network as a VPC and its subnets together', () => {
+    const rds = { 'benchsight-ops:databaseMode': 'rds', 'benchsight-ops:databaseUrl': undefined };
+    expect(errorOf(baseConfig({ ...rds, 'benchsight-ops:rdsVpcId': 'vpc-0abc' }))).toContain(
+      'benchsight-ops:rdsSubnetIds: rdsVpcId and rdsSubnetIds go together',
+    );
+    expect(errorOf(baseConfig({ ...rds, 'benchsight-ops:rdsVpcId': 'vpc-0abc', 'benchsight-ops:rdsSubnetIds': '["subnet-0a"]' }))).toMatch(
+      /rdsSubnetIds: must list at least two subnets/,
+    );
+  });
+
   it('reads reserved concurrency as a number, or unreserved, and refuses 0 (a stopped function)', () => {
     const c = parseStackConfig(baseConfig({ 'benchsight-ops:botConcurrency': 'unreserved', 'benchsight-ops:loaderConcurrency': '10' }));
     expect([c.loaderConcurrency, c.workerConcurrency, c.botConcurrency]).toEqual([10, 1, UNRESERVED]);

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { derivePassword, roleNames } from '../../infra/connection';
 import { baseConfig, FAKE, runStack, type StackRun } from './support/stack';
+import { constraintViolations } from './support/constraints';
 import { eachString, unwrap } from './support/walk';
 
 let run: StackRun;
@@ -18,6 +19,8 @@ beforeAll(async () => {
       // prod-like: retained when the stack is destroyed; not protected (the setting's other value)
       'benchsight-ops:protect': 'false',
       'benchsight-ops:retainOnDelete': 'true',
+      'benchsight-ops:rdsVpcId': 'vpc-0abc123',
+      'benchsight-ops:rdsSubnetIds': '["subnet-0aaa111","subnet-0bbb222"]',
     }),
   );
 }, 60_000);
@@ -47,6 +50,14 @@ describe('the stack on RDS', () => {
       for (const r of run.ofType(type)) expect(r.options, `${type} ${r.name}`).toMatchObject({ protect: false, retainOnDelete: true });
     }
     expect(unwrap(run.one('pulumi:providers:postgresql').inputs).databaseUsername).toBe('benchsight_admin');
+  });
+
+  it('places the instance in the VPC and subnets set (an account may have no default VPC)', () => {
+    const subnets = run.one('aws:rds/subnetGroup:SubnetGroup');
+    expect(subnets.inputs.subnetIds).toEqual(['subnet-0aaa111', 'subnet-0bbb222']);
+    expect(run.one('aws:rds/instance:Instance').inputs.dbSubnetGroupName).toBe(subnets.state.name);
+    expect(run.one('aws:ec2/securityGroup:SecurityGroup').inputs.vpcId).toBe('vpc-0abc123');
+    expect(constraintViolations(run.resources, 'bs-test')).toEqual([]);
   });
 
   it('connects the provider and the roles to the instance, and makes no tracker role', () => {
