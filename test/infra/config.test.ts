@@ -197,5 +197,5 @@ describe('stack configuration', () => {
 
   it('stops the program itself, naming the bad setting', async () => {
     await expect(runStack(baseConfig({ 'benchsight-ops:slackRoles': 'admins=U1' }))).rejects.toThrow(/benchsight-ops:slackRoles: is not valid JSON/);
-  });
+  }, 180_000);
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
       'benchsight-ops:rdsSubnetIds': '["subnet-0aaa111","subnet-0bbb222"]',
     }),
   );
-}, 60_000);
+}, 180_000); // the first test file to run builds dist/ (support/bundles.ts)
 
 describe('the stack on RDS', () => {
   it('creates an encrypted PostgreSQL instance that only accepts TLS, from the allowed networks', () => {

@@ -17,7 +17,7 @@ import { eachString, isSecretWrapper, unwrap } from './support/walk';
 let run: StackRun;
 beforeAll(async () => {
   run = await runStack(baseConfig());
-}, 60_000);
+}, 180_000); // the first test file to run builds dist/ (support/bundles.ts)
 
 const fn = (name: string) => run.one('aws:lambda/function:Function', `${name}-function`);
 const policyOf = (name: string): PolicyDocument => JSON.parse(run.one('aws:iam/rolePolicy:RolePolicy', `${name}-policy`).inputs.policy);
