@@ -26,7 +26,8 @@ const CHANGED_SINCE_THE_MOVE: Record<string, string> = {
   bs_bigint: "bs_int_text after bs_is_missing, without bs_int's shortcuts (the same values, no second copy of bs_int)",
   apply_exposure:
     "changes only the tables, views, sequences and functions of public the running role owns (another role's table failed every deploy); anon reads the warehouse only when bs_settings.api_anon_read is 'true'",
-  exposure_pending: "ignores other roles' tables; anon has no policy of its own unless it may read; out of date when anon's reading differs from api_anon_read()",
+  exposure_pending:
+    "ignores other roles' tables; anon has no policy of its own unless it may read; out of date when anon's reading differs from api_anon_read()",
   etl_process_game: 'deletes the rows of the 9 fact tables it builds, not of every fact table of the catalog',
 };
 
