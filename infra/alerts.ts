@@ -23,12 +23,13 @@ export class Alerts extends pulumi.ComponentResource {
 /** An alarm when function `functionName` fails at least once in five minutes. */
 export function functionErrorAlarm(
   name: string,
-  args: { functionName: pulumi.Input<string>; topicArn: pulumi.Input<string>; description: string },
+  args: { alarmName: string; functionName: pulumi.Input<string>; topicArn: pulumi.Input<string>; description: string },
   opts: pulumi.CustomResourceOptions,
 ): aws.cloudwatch.MetricAlarm {
   return new aws.cloudwatch.MetricAlarm(
     name,
     {
+      name: args.alarmName,
       alarmDescription: args.description,
       namespace: 'AWS/Lambda',
       metricName: 'Errors',

@@ -4,14 +4,53 @@
  * uploads. Without names it builds all of them. The migrate bundle also carries the
  * SQL it applies: `dist/migrate/sql/migrations` and `dist/migrate/sql/functions`.
  */
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import {
+  BUNDLED_MIGRATIONS,
+  buildStamp,
+  isLambdaName,
+  LAMBDA_ENTRIES,
+  LAMBDA_NAMES,
+  ROOT,
+  stampFile,
+  staticImportChain,
+  type LambdaName,
+  type Metafile,
+} from './bundles';
 import { buildUi } from '../portal/ui-build';
-import { BUNDLED_MIGRATIONS, isLambdaName, LAMBDA_ENTRIES, LAMBDA_NAMES, ROOT, staticImportChain, type LambdaName, type Metafile } from './bundles';
 
 /** Not shipped: pg-native is pg's optional binding. */
 const EXTERNAL = ['pg-native'];
+
+/**
+ * Packages that @slack/bolt loads when it starts but a Lambda never uses: it takes HTTP
+ * events through AwsLambdaReceiver, never Socket Mode or an Express server. Shipping them
+ * costs every cold start (their code is ~1.6 MB: undici, express, iconv-lite, mime-db) for
+ * nothing, so each is replaced by a stand-in that fails, saying so, if it is ever called.
+ */
+export const NOT_IN_LAMBDAS: Record<string, string> = {
+  '@slack/socket-mode': "Slack's Socket Mode (the Lambdas take HTTP events)",
+  express: "Bolt's ExpressReceiver (the bot Lambda uses AwsLambdaReceiver)",
+};
+
+const notInLambdas: Plugin = {
+  name: 'not-in-lambdas',
+  setup(b) {
+    const filter = new RegExp(
+      `^(${Object.keys(NOT_IN_LAMBDAS)
+        .map((p) => p.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&'))
+        .join('|')})$`,
+    );
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'not-in-lambdas' }));
+    b.onLoad({ filter: /.*/, namespace: 'not-in-lambdas' }, (args) => ({
+      loader: 'js',
+      contents: `function unavailable() { throw new Error(${JSON.stringify(`${args.path} is not in the Lambda bundles: ${NOT_IN_LAMBDAS[args.path]} (infra/build.ts)`)}); }
+module.exports = new Proxy(unavailable, { get: (target, key) => (key === '__esModule' ? false : unavailable) });`,
+    }));
+  },
+};
 
 /** The module that runs the local embedded PostgreSQL server: never part of a Lambda. */
 const EMBEDDED = 'loader/db/embedded.ts';
@@ -35,6 +74,11 @@ export interface BuiltBundle {
   name: LambdaName;
   file: string;
   bytes: number;
+  /**
+   * The files (relative to the root, `/`-separated) whose code is in the bundle: tree-shaken
+   * away parts do not count. What the bundle's code can call is in these.
+   */
+  sources: string[];
 }
 
 export async function buildLambdas(names: readonly LambdaName[], opts: BuildOptions = {}): Promise<BuiltBundle[]> {
@@ -63,6 +107,7 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
       sourcemap: true,
       sourcesContent: false,
       external: EXTERNAL,
+      plugins: [notInLambdas],
       metafile: true,
       logLevel: 'silent',
     }).catch((err: unknown) => {
@@ -85,8 +130,19 @@ export async function buildLambdas(names: readonly LambdaName[], opts: BuildOpti
     }
     // The Portal serves its page from the bundle: dist/portal/ui.
     if (name === 'portal') await buildUi(path.join(dir, 'ui'));
-    const bytes = result.metafile.outputs[path.relative(root, file).split(path.sep).join('/')]?.bytes ?? 0;
-    built.push({ name, file, bytes });
+    const output = result.metafile.outputs[path.relative(root, file).split(path.sep).join('/')];
+    const sources = Object.entries(output?.inputs ?? {})
+      .filter(([input, o]) => o.bytesInOutput > 0 && input !== STUB)
+      .map(([input]) => input)
+      .sort();
+    // The stamp: what the bundle was built from, so the stack can refuse a stale one.
+    // Files only (not esbuild's virtual modules), and how they are built (this file).
+    const inputs = Object.keys(result.metafile.inputs).filter((i) => i !== STUB && !/^[a-z-]+:/.test(i));
+    if (existsSync(path.join(root, 'infra', 'build.ts'))) inputs.push('infra/build.ts');
+    // folders the bundle carries besides its code: the migrate bundle's SQL, the Portal's page
+    const sql = name === 'migrate' ? ['migrations', 'functions'].map((d) => `sql/${d}`) : name === 'portal' ? ['portal/ui'] : [];
+    writeFileSync(stampFile(name, root, outDir), `${JSON.stringify(buildStamp(name, inputs, sql, sources, root), null, 2)}\n`);
+    built.push({ name, file, bytes: output?.bytes ?? 0, sources });
   }
   return built;
 }

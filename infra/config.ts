@@ -36,6 +36,42 @@ const integer = (min: number, max: number) =>
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
+/** Lambda's value for "no reserved concurrency" (the account's shared pool). */
+export const UNRESERVED = -1;
+
+/** A function's reserved concurrency: how many copies may run at once, or `unreserved`. */
+const concurrency = z
+  .string()
+  .trim()
+  .regex(/^(unreserved|\d+)$/, 'must be a whole number (1–1000) or unreserved')
+  .transform((v) => (v === 'unreserved' ? UNRESERVED : Number(v)))
+  .refine((v) => v === UNRESERVED || v >= 1, 'must be at least 1 (0 would stop the function; use unreserved for no limit)')
+  .refine((v) => v <= 1000, 'must be at most 1000');
+
+/**
+ * AWS's syntax of an EventBridge schedule: rate(1 minute) / rate(N minutes) (hours, days),
+ * or cron() with six fields, one of day-of-month and day-of-week being "?". The
+ * provider's preview accepts any string; PutRule refuses these.
+ */
+export function scheduleProblem(expr: string): string | undefined {
+  const rate = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expr);
+  if (rate) {
+    const n = Number(rate[1]);
+    if (n < 1) return 'the rate must be at least 1';
+    if ((n === 1) !== (rate[3] === '')) return `AWS wants rate(${n} ${rate[2]}${n === 1 ? '' : 's'})`;
+    return undefined;
+  }
+  const cron = /^cron\((.+)\)$/.exec(expr);
+  if (cron) {
+    const fields = cron[1]!.trim().split(/\s+/);
+    if (fields.length !== 6)
+      return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not ${fields.length}, e.g. cron(0/15 * * * ? *)`;
+    if (fields[2] !== '?' && fields[4] !== '?') return 'one of day-of-month and day-of-week must be "?", e.g. cron(0 6 * * ? *)';
+    return undefined;
+  }
+  return 'must be an EventBridge schedule such as rate(5 minutes) or cron(0/15 * * * ? *)';
+}
+
 const json = <T extends z.ZodType>(schema: T, example: string) =>
   z
     .string()
@@ -79,7 +115,12 @@ const HOW_TO_SET: Record<string, string> = {
 const RawConfig = z
   .object({
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
-    namePrefix: z.string().regex(/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/, 'must be 3–24 characters: lower-case letters, digits and hyphens, starting with a letter'),
+    namePrefix: z
+      .string()
+      .regex(
+        /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/,
+        'must be 3–24 characters: lower-case letters, digits and single hyphens, starting with a letter (RDS refuses "--" in names)',
+      ),
     databaseMode: z.enum(['supabase', 'postgres', 'rds'], {
       error: 'must be supabase (an existing Supabase project), postgres (an existing PostgreSQL) or rds (created by the stack)',
     }),
@@ -101,6 +142,16 @@ const RawConfig = z
       '["0.0.0.0/0"]',
     ).default(['0.0.0.0/0']),
     rdsDeletionProtection: bool.default(false),
+    rdsVpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id (vpc-…)')
+      .optional(),
+    rdsSubnetIds: json(
+      z
+        .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'each entry must be a subnet id (subnet-…)'))
+        .min(2, 'must list at least two subnets, in two availability zones'),
+      '["subnet-0a1b2c3d","subnet-4e5f6a7b"]',
+    ).optional(),
     slackSigningSecret: secret("the app's Signing Secret (Basic Information)").pipe(
       z.string().regex(/^[0-9a-f]{32}$/i, "must be the 32 hexadecimal characters of the Slack app's Signing Secret"),
     ),
@@ -116,8 +167,18 @@ const RawConfig = z
     loaderMemoryMb: integer(1024, 10240).default(2048),
     workerSchedule: z
       .string()
-      .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as rate(5 minutes)')
+      .trim()
+      .superRefine((v, ctx) => {
+        const problem = scheduleProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: `"${v}": ${problem}` });
+      })
       .default('rate(5 minutes)'),
+    loaderConcurrency: concurrency.default(3),
+    workerConcurrency: concurrency.default(1),
+    botConcurrency: concurrency.default(5),
+    apiAnonRead: bool.default(false),
+    protect: bool.default(true),
+    retainOnDelete: bool.default(false),
     alarmEmail: z.email('must be an e-mail address').optional(),
     dropBucketForceDestroy: bool.default(false),
     // The Admin Portal (infra/portal.ts reads and checks these): created when portalSupabaseUrl is set.
@@ -132,6 +193,13 @@ const RawConfig = z
         code: 'custom',
         path: ['databaseUrl'],
         message: `is missing: databaseMode ${c.databaseMode} needs the admin connection string: ${HOW_TO_SET.databaseUrl}`,
+      });
+    }
+    if ((c.rdsVpcId === undefined) !== (c.rdsSubnetIds === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.rdsVpcId === undefined ? 'rdsVpcId' : 'rdsSubnetIds'],
+        message: 'rdsVpcId and rdsSubnetIds go together: the VPC and its (public) subnets the instance is placed in',
       });
     }
     if (c.databaseMode === 'rds' && c.databaseUrl !== undefined) {
@@ -153,7 +221,19 @@ export type DatabaseConfig =
       engineVersion: string;
       allowedCidrs: string[];
       deletionProtection: boolean;
+      /** Where the instance goes; unset: the region's default VPC. */
+      network?: { vpcId: string; subnetIds: string[] };
     };
+
+/**
+ * What `pulumi destroy` may do to the stateful resources (the bucket, the secrets, the
+ * database roles, the RDS instance): `protect` refuses to delete them until set to false;
+ * `retainOnDelete` drops them from the stack but leaves them in AWS and the database.
+ */
+export interface Keep {
+  protect: boolean;
+  retainOnDelete: boolean;
+}
 
 export interface SlackRoles {
   admins: string[];
@@ -179,6 +259,11 @@ export interface StackConfig {
   failedRetentionDays: number;
   loaderMemoryMb: number;
   workerSchedule: string;
+  /** Reserved concurrency of each function (UNRESERVED: the account's shared pool). */
+  concurrency: { loader: number; worker: number; bot: number };
+  /** Whether Supabase's anon role (the public API key) may read the warehouse tables. */
+  apiAnonRead: boolean;
+  keep: Keep;
   alarmEmail?: string;
   dropBucketForceDestroy: boolean;
 }
@@ -192,7 +277,7 @@ export function configKey(field: string): string {
  * Validates the raw key → value map of the stack's configuration (as Pulumi holds it,
  * secrets decrypted). Throws a StackConfigError listing every bad setting by its key.
  */
-export function parseStackConfig(all: Record<string, string>): RawStackConfig {
+export function parseStackConfig(all: Record<string, string>, isSecret: (key: string) => boolean = () => true): RawStackConfig {
   const raw: Record<string, string> = {};
   for (const [key, value] of Object.entries(all)) {
     if (key === 'aws:region') raw.region = value;
@@ -202,6 +287,14 @@ export function parseStackConfig(all: Record<string, string>): RawStackConfig {
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   const parsed = RawConfig.safeParse(raw);
   const lines = unknown.map((k) => `${configKey(k)}: is not a setting of this stack (see infra/README.md)`);
+  for (const k of SECRET_SETTINGS) {
+    const value = raw[k];
+    if (value === undefined || PLACEHOLDER.test(value.trim()) || isSecret(configKey(k))) continue;
+    // The value itself is never repeated: it is a secret.
+    lines.push(
+      `${configKey(k)}: is stored in plain text in Pulumi.<stack>.yaml: set it with \`pulumi config set --secret ${k} <value>\`, which stores it encrypted`,
+    );
+  }
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0] ?? '');
@@ -217,7 +310,10 @@ export function parseStackConfig(all: Record<string, string>): RawStackConfig {
 }
 
 /** Wraps the secret settings as secret Outputs: they never reach the state in clear. */
-export function toStackConfig(c: RawStackConfig): StackConfig {
+export function toStackConfig(
+  c: RawStackConfig,
+  secret: (key: (typeof SECRET_SETTINGS)[number]) => pulumi.Output<string> = (k) => pulumi.secret(String(c[k])),
+): StackConfig {
   const database: DatabaseConfig =
     c.databaseMode === 'rds'
       ? {
@@ -227,16 +323,17 @@ export function toStackConfig(c: RawStackConfig): StackConfig {
           engineVersion: c.rdsEngineVersion,
           allowedCidrs: c.rdsAllowedCidrs,
           deletionProtection: c.rdsDeletionProtection,
+          network: c.rdsVpcId && c.rdsSubnetIds ? { vpcId: c.rdsVpcId, subnetIds: c.rdsSubnetIds } : undefined,
         }
-      : { mode: c.databaseMode, adminUrl: pulumi.secret(c.databaseUrl!) };
+      : { mode: c.databaseMode, adminUrl: secret('databaseUrl') };
   return {
     region: c.region,
     namePrefix: c.namePrefix,
     database,
-    databasePasswordSeed: pulumi.secret(c.databasePasswordSeed),
+    databasePasswordSeed: secret('databasePasswordSeed'),
     slack: {
-      signingSecret: pulumi.secret(c.slackSigningSecret),
-      botToken: pulumi.secret(c.slackBotToken),
+      signingSecret: secret('slackSigningSecret'),
+      botToken: secret('slackBotToken'),
       teamId: c.slackTeamId,
       roles: c.slackRoles,
       notifyChannel: c.slackNotifyChannel,
@@ -246,12 +343,29 @@ export function toStackConfig(c: RawStackConfig): StackConfig {
     failedRetentionDays: c.failedRetentionDays,
     loaderMemoryMb: c.loaderMemoryMb,
     workerSchedule: c.workerSchedule,
+    concurrency: { loader: c.loaderConcurrency, worker: c.workerConcurrency, bot: c.botConcurrency },
+    apiAnonRead: c.apiAnonRead,
+    keep: { protect: c.protect, retainOnDelete: c.retainOnDelete },
     alarmEmail: c.alarmEmail,
     dropBucketForceDestroy: c.dropBucketForceDestroy,
   };
 }
 
-/** Reads and validates the running stack's configuration. */
+/** Whether Pulumi holds `key` encrypted (`pulumi config set --secret`). */
+function isConfigSecret(key: string): boolean {
+  // Exported by @pulumi/pulumi's runtime, though not in its typings.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  if (!runtime.isConfigSecret) throw new Error('@pulumi/pulumi no longer tells secret settings apart: infra/config.ts needs another way');
+  return runtime.isConfigSecret(key);
+}
+
+/**
+ * Reads and validates the running stack's configuration. Secrets come from
+ * `requireSecret`, so they are secret Outputs from the start; one stored in plain text
+ * is refused.
+ */
 export function loadStackConfig(): StackConfig {
-  return toStackConfig(parseStackConfig(pulumi.runtime.allConfig()));
+  const raw = parseStackConfig(pulumi.runtime.allConfig(), isConfigSecret);
+  const config = new pulumi.Config(PROJECT);
+  return toStackConfig(raw, (key) => config.requireSecret(key));
 }

@@ -3,7 +3,8 @@
  * schema migrations, applied during `pulumi up` by the migrate function so the tables
  * exist when the deploy returns.
  *
- *   <prefix>_migrator  owns the schema: CREATE on schema public; the migrate function connects as it
+ *   <prefix>_migrator  owns the schema: CREATE on the database (000003 makes schema landing) and on
+ *                      schema public; the migrate function connects as it
  *   <prefix>_loader    DML on the tables, SELECT on the catalog, EXECUTE on the functions
  *   <prefix>_reader    SELECT on the warehouse tables (dashboards)
  *   benchsight_service NOLOGIN group of loader and reader: passes row-level security
@@ -14,7 +15,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as postgresql from '@pulumi/postgresql';
-import type { DatabaseConfig } from './config';
+import type { DatabaseConfig, Keep } from './config';
 import { derivePassword, parsePostgresUrl, providerSslmode, roleNames, roleUrl, type PostgresTarget, type RoleNames } from './connection';
 import { migrationsHash, schemasCreatedBy, tableGrants, tablesCreatedBy, type MigrationFile } from './migrations';
 import { migratePolicy } from './policies';
@@ -28,6 +29,23 @@ export interface DatabaseArgs {
   passwordSeed: pulumi.Output<string>;
   logRetentionDays: number;
   migrations: MigrationFile[];
+  /** Whether Supabase's anon role may read the warehouse tables (bs_settings.api_anon_read). */
+  apiAnonRead: boolean;
+  /** protect / retainOnDelete of the roles, the secrets and the RDS instance. */
+  keep: Keep;
+}
+
+/** Connections the PostgreSQL provider opens at most (its default, 20, is more than a small Supabase pool takes). */
+export const PROVIDER_MAX_CONNECTIONS = 4;
+
+/**
+ * The role name behind a login name: Supabase's pooler logs `postgres` in as
+ * `postgres.<project ref>`, which is no role. The provider needs the role (databaseUsername)
+ * for REASSIGN OWNED ... TO and its membership checks (e.g. on `pulumi destroy`).
+ */
+export function adminRoleName(mode: DatabaseConfig['mode'], username: string): string {
+  const dot = username.indexOf('.');
+  return mode === 'supabase' && dot > 0 ? username.slice(0, dot) : username;
 }
 
 export class Database extends pulumi.ComponentResource {
@@ -57,7 +75,9 @@ export class Database extends pulumi.ComponentResource {
           engineVersion: args.database.engineVersion,
           allowedCidrs: args.database.allowedCidrs,
           deletionProtection: args.database.deletionProtection,
+          network: args.database.network,
           masterPassword: password(`${args.namePrefix}:rds-master`),
+          keep: args.keep,
         },
         { parent: this },
       );
@@ -78,26 +98,30 @@ export class Database extends pulumi.ComponentResource {
         port: plain((a) => a.port),
         database: databaseName,
         username: plain((a) => a.username),
+        databaseUsername: plain((a) => adminRoleName(args.database.mode, a.username)),
         password: admin.apply((a) => a.password),
         sslmode,
         superuser: false, // Supabase's postgres and RDS's master user are not superusers
         connectTimeout: 30,
+        maxConnections: PROVIDER_MAX_CONNECTIONS,
       },
       { parent: this },
     );
     const pg = { parent: this, provider };
+    // The roles own (migrator) or reach the data: kept as the stack's setting says.
+    const kept = { ...pg, ...args.keep };
 
-    const service = new postgresql.Role(`${name}-service`, { name: roles.service, login: false }, pg);
-    const migrator = new postgresql.Role(`${name}-migrator`, { name: roles.migrator, login: true, password: password(roles.migrator) }, pg);
-    const loader = new postgresql.Role(`${name}-loader`, { name: roles.loader, login: true, password: password(roles.loader), roles: [service.name] }, pg);
+    const service = new postgresql.Role(`${name}-service`, { name: roles.service, login: false }, kept);
+    const migrator = new postgresql.Role(`${name}-migrator`, { name: roles.migrator, login: true, password: password(roles.migrator) }, kept);
+    const loader = new postgresql.Role(`${name}-loader`, { name: roles.loader, login: true, password: password(roles.loader), roles: [service.name] }, kept);
     const reader = new postgresql.Role(
       `${name}-reader`,
       { name: roles.reader, login: true, password: password(roles.reader), roles: [service.name], statementTimeout: 60_000 },
-      pg,
+      kept,
     );
     const beforeMigrations: pulumi.Resource[] = [service, migrator, loader, reader];
     if (args.database.mode === 'supabase') {
-      const tracker = new postgresql.Role(`${name}-tracker`, { name: roles.tracker, login: false }, pg);
+      const tracker = new postgresql.Role(`${name}-tracker`, { name: roles.tracker, login: false }, kept);
       // Supabase's API (PostgREST) logs in as authenticator and switches to the JWT's role.
       const switchable = new postgresql.GrantRole(`${name}-tracker-authenticator`, { role: 'authenticator', grantRole: tracker.name }, pg);
       beforeMigrations.push(tracker, switchable);
@@ -110,6 +134,8 @@ export class Database extends pulumi.ComponentResource {
       new postgresql.DefaultPrivileges(`${name}-${id}`, { database: databaseName, owner: migrator.name, schema: 'public', ...a }, { ...pg, dependsOn });
 
     beforeMigrations.push(
+      // Migration 000003 creates the schema landing: CREATE on the database.
+      grant('migrator-database', { role: migrator.name, objectType: 'database', privileges: ['CREATE'] }),
       grant('migrator-schema', { role: migrator.name, objectType: 'schema', schema: 'public', privileges: ['CREATE', 'USAGE'] }),
       grant('loader-schema', { role: loader.name, objectType: 'schema', schema: 'public', privileges: ['USAGE'] }),
       grant('reader-schema', { role: reader.name, objectType: 'schema', schema: 'public', privileges: ['USAGE'] }),
@@ -122,12 +148,17 @@ export class Database extends pulumi.ComponentResource {
     this.loaderUrl = urlFor(roles.loader);
     const migratorSecret = new StoredSecret(
       'database-url-migrator',
-      { namePrefix: args.namePrefix, description: 'PostgreSQL connection string of the migrator role', value: urlFor(roles.migrator) },
+      { namePrefix: args.namePrefix, description: 'PostgreSQL connection string of the migrator role', value: urlFor(roles.migrator), keep: args.keep },
       { parent: this },
     );
     const readerSecret = new StoredSecret(
       'database-url-reader',
-      { namePrefix: args.namePrefix, description: 'PostgreSQL connection string of the read-only role (dashboards)', value: urlFor(roles.reader) },
+      {
+        namePrefix: args.namePrefix,
+        description: 'PostgreSQL connection string of the read-only role (dashboards)',
+        value: urlFor(roles.reader),
+        keep: args.keep,
+      },
       { parent: this },
     );
     this.readerUrlSecretArn = readerSecret.arn;
@@ -157,9 +188,9 @@ export class Database extends pulumi.ComponentResource {
       `${name}-migrations`,
       {
         functionName: this.migrate.function.name,
-        input: JSON.stringify({ action: 'migrate', migrationsHash: this.migrationsHash }),
-        // Invoked again whenever a migration file, or a role, changes.
-        triggers: { migrations: this.migrationsHash, roles: Object.values(roles).join(',') },
+        input: JSON.stringify({ action: 'migrate', migrationsHash: this.migrationsHash, apiAnonRead: args.apiAnonRead }),
+        // Invoked again whenever a migration file, a role or the exposure setting changes.
+        triggers: { migrations: this.migrationsHash, roles: Object.values(roles).join(','), apiAnonRead: String(args.apiAnonRead) },
       },
       { parent: this, dependsOn: [...beforeMigrations, migratorSecret] },
     );

@@ -5,6 +5,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { Keep } from './config';
 import { denyInsecureTransportPolicy } from './policies';
 
 export interface DropBucketArgs {
@@ -13,6 +14,8 @@ export interface DropBucketArgs {
   failedRetentionDays: number;
   /** Lets `pulumi destroy` delete a bucket that still holds files (dev stacks). */
   forceDestroy: boolean;
+  /** protect / retainOnDelete of the bucket (the stack's setting). */
+  keep: Keep;
 }
 
 /** How long replaced or deleted versions of a file are kept. */
@@ -26,7 +29,11 @@ export class DropBucket extends pulumi.ComponentResource {
   constructor(name: string, args: DropBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super('benchsight:infra:DropBucket', name, {}, opts);
     const parent = { parent: this };
-    const bucket = (this.bucket = new aws.s3.Bucket(name, { bucketPrefix: `${args.namePrefix}-drop-`, forceDestroy: args.forceDestroy }, parent));
+    const bucket = (this.bucket = new aws.s3.Bucket(
+      name,
+      { bucketPrefix: `${args.namePrefix}-drop-`, forceDestroy: args.forceDestroy },
+      { ...parent, ...args.keep },
+    ));
     this.name = bucket.bucket;
     this.arn = bucket.arn;
 

@@ -1,12 +1,13 @@
 /**
  * The Pulumi program: one `pulumi up` stands up a complete environment. It reads and
  * validates the stack's configuration, builds the components and exports what a person
- * needs next (the Slack request URL, the bucket to drop files in ...).
- * The functions' code comes from `npm run build` (dist/<name>); see infra/README.md.
+ * needs next (the Slack request URL and app manifest, the bucket to drop files in ...).
+ * The functions' code comes from `npm run build` (dist/<name>): a missing or stale bundle
+ * stops the program before anything changes. See infra/README.md.
  */
 import * as pulumi from '@pulumi/pulumi';
 import { Alerts } from './alerts';
-import { missingBundles } from './bundles';
+import { bundleProblems, StaleBundleError } from './bundles';
 import { loadStackConfig } from './config';
 import { Database } from './database';
 import { DropBucket } from './drop-bucket';
@@ -15,18 +16,15 @@ import { readMigrationFiles } from './migrations';
 import { Portal, portalConfig } from './portal';
 import { Secrets } from './secrets';
 import { SlackBot } from './slack-bot';
+import { renderSlackManifest } from './slack-manifest';
 import { WorkerFunction } from './worker-function';
 
 const config = loadStackConfig();
 const prefix = config.namePrefix;
 
-const missing = missingBundles();
-if (missing.length) {
-  // An error diagnostic fails the update, after the preview has shown the rest.
-  void pulumi.log.error(
-    `missing Lambda bundle${missing.length > 1 ? 's' : ''} ${missing.map((n) => `dist/${n}/index.js`).join(', ')}: run \`npm run build\` before \`pulumi up\``,
-  );
-}
+// An error diagnostic alone would not fail the update (pulumi/pulumi#6090): throw.
+const bundles = bundleProblems();
+if (bundles.length) throw new StaleBundleError(`the Lambda bundles are not current:\n  ${bundles.join('\n  ')}`);
 
 const alerts = new Alerts('alerts', { namePrefix: prefix, email: config.alarmEmail });
 
@@ -36,6 +34,8 @@ const database = new Database('database', {
   passwordSeed: config.databasePasswordSeed,
   logRetentionDays: config.logRetentionDays,
   migrations: readMigrationFiles(),
+  apiAnonRead: config.apiAnonRead,
+  keep: config.keep,
 });
 
 const secrets = new Secrets('secrets', {
@@ -43,6 +43,7 @@ const secrets = new Secrets('secrets', {
   databaseUrl: database.loaderUrl,
   slackSigningSecret: config.slack.signingSecret,
   slackBotToken: config.slack.botToken,
+  keep: config.keep,
 });
 
 const drop = new DropBucket('drop', {
@@ -50,6 +51,7 @@ const drop = new DropBucket('drop', {
   processedRetentionDays: config.processedRetentionDays,
   failedRetentionDays: config.failedRetentionDays,
   forceDestroy: config.dropBucketForceDestroy,
+  keep: config.keep,
 });
 
 // The functions start after the database is migrated and its grants are in place.
@@ -65,6 +67,7 @@ const worker = new WorkerFunction(
     botTokenSecret: secrets.slackBotToken,
     notifyChannel: config.slack.notifyChannel,
     schedule: config.workerSchedule,
+    reservedConcurrency: config.concurrency.worker,
     logRetentionDays: config.logRetentionDays,
     alarmTopicArn: alerts.topicArn,
   },
@@ -84,6 +87,7 @@ const loader = new LoaderFunction(
     workerFunctionName: worker.functionName,
     workerFunctionArn: worker.functionArn,
     memoryMb: config.loaderMemoryMb,
+    reservedConcurrency: config.concurrency.loader,
     logRetentionDays: config.logRetentionDays,
     alarmTopicArn: alerts.topicArn,
   },
@@ -102,6 +106,7 @@ const bot = new SlackBot(
     notifyChannel: config.slack.notifyChannel,
     workerFunctionName: worker.functionName,
     workerFunctionArn: worker.functionArn,
+    reservedConcurrency: config.concurrency.bot,
     logRetentionDays: config.logRetentionDays,
   },
   afterDatabase,
@@ -131,6 +136,7 @@ export const region = config.region;
 export const portalUrl = portal?.url;
 export const bucketName = drop.name;
 export const slackRequestUrl = bot.requestUrl;
+export const slackAppManifest = bot.requestUrl.apply((url) => renderSlackManifest(url, pulumi.getStack()));
 export const workerFunctionName = worker.functionName;
 export const loaderFunctionName = loader.functionName;
 export const loaderDeadLetterQueueUrl = loader.deadLetterQueue.url;

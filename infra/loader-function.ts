@@ -30,6 +30,7 @@ export interface LoaderFunctionArgs {
   workerFunctionName: pulumi.Input<string>;
   workerFunctionArn: pulumi.Input<string>;
   memoryMb: number;
+  reservedConcurrency?: number;
   logRetentionDays: number;
   alarmTopicArn: pulumi.Input<string>;
 }
@@ -70,6 +71,7 @@ export class LoaderFunction extends pulumi.ComponentResource {
         },
         logRetentionDays: args.logRetentionDays,
         deadLetterQueueArn: dlqArn,
+        reservedConcurrency: args.reservedConcurrency,
         policy: (logGroupArn) =>
           pulumi
             .all([logGroupArn, args.bucketArn, dlqArn, pulumi.all(secrets.map((s) => s.arn)), args.workerFunctionArn])
@@ -115,12 +117,18 @@ export class LoaderFunction extends pulumi.ComponentResource {
 
     functionErrorAlarm(
       `${name}-errors`,
-      { functionName: fn.name, topicArn: args.alarmTopicArn, description: `${args.namePrefix}: a file failed to load (see the loader's log)` },
+      {
+        alarmName: `${args.namePrefix}-loader-errors`,
+        functionName: fn.name,
+        topicArn: args.alarmTopicArn,
+        description: `${args.namePrefix}: a file failed to load (see the loader's log)`,
+      },
       { parent: this },
     );
     new aws.cloudwatch.MetricAlarm(
       `${name}-dead-letters`,
       {
+        name: `${args.namePrefix}-loader-dead-letters`,
         alarmDescription: `${args.namePrefix}: drop-bucket events the loader gave up on are waiting in its dead-letter queue`,
         namespace: 'AWS/SQS',
         metricName: 'ApproximateNumberOfMessagesVisible',

@@ -52,7 +52,9 @@ export interface LoaderPolicyArgs {
 export function loaderPolicy(a: LoaderPolicyArgs): PolicyDocument {
   return doc(
     logStatement(a.logGroupArn),
-    allow('ReadDroppedFiles', ['s3:GetObject'], [`${a.bucketArn}/*`]),
+    // The bucket is versioned: the loader reads and copies an object by the version its
+    // event names, which S3 authorises as GetObjectVersion.
+    allow('ReadDroppedFiles', ['s3:GetObject', 's3:GetObjectVersion'], [`${a.bucketArn}/*`]),
     // Without ListBucket a missing key answers AccessDenied instead of NoSuchKey.
     allow('ListDroppedFiles', ['s3:ListBucket'], [a.bucketArn]),
     allow('FileOutcomes', ['s3:PutObject'], [`${a.bucketArn}/processed/*`, `${a.bucketArn}/failed/*`]),
@@ -71,7 +73,7 @@ export interface WorkerPolicyArgs {
 export function workerPolicy(a: WorkerPolicyArgs): PolicyDocument {
   return doc(
     logStatement(a.logGroupArn),
-    allow('ReadDroppedFiles', ['s3:GetObject'], [`${a.bucketArn}/*`]),
+    allow('ReadDroppedFiles', ['s3:GetObject', 's3:GetObjectVersion'], [`${a.bucketArn}/*`]),
     allow('ListDroppedFiles', ['s3:ListBucket'], [a.bucketArn]),
     readSecretsStatement(a.secretArns),
   );

@@ -29,7 +29,16 @@ export function portalPolicy(a: PortalPolicyArgs): PolicyDocument {
     Statement: [
       logStatement(a.logGroupArn),
       readSecretsStatement(a.secretArns),
-      { Sid: 'PresignUploads', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${a.bucketArn}/${PORTAL_PREFIX}*`] },
+      // Its uploads (presigned PUTs; multipart through lib-storage where it streams one itself), under its prefix only.
+      {
+        Sid: 'Uploads',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: [`${a.bucketArn}/${PORTAL_PREFIX}*`],
+      },
+      // The drop bucket as a command's source (the same command context as the CLI and Slack): read only.
+      { Sid: 'ReadDrops', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [`${a.bucketArn}/*`] },
+      { Sid: 'ListDrops', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [a.bucketArn] },
       { Sid: 'HandOffToWorker', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [a.workerFunctionArn] },
     ],
   };

@@ -6,6 +6,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { Keep } from './config';
 import type { PostgresTarget } from './connection';
 
 export interface RdsPostgresArgs {
@@ -15,7 +16,10 @@ export interface RdsPostgresArgs {
   engineVersion: string;
   allowedCidrs: string[];
   deletionProtection: boolean;
+  /** The VPC and subnets to place the instance in; unset: the region's default VPC. */
+  network?: { vpcId: string; subnetIds: string[] };
   masterPassword: pulumi.Output<string>;
+  keep: Keep;
 }
 
 export const RDS_DATABASE = 'benchsight';
@@ -33,6 +37,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
     const parameters = new aws.rds.ParameterGroup(
       `${name}-params`,
       {
+        namePrefix: `${args.namePrefix}-db-params-`,
         family: `postgres${major}`,
         description: `${args.namePrefix}: TLS only`,
         parameters: [{ name: 'rds.force_ssl', value: '1' }],
@@ -43,10 +48,19 @@ export class RdsPostgres extends pulumi.ComponentResource {
       `${name}-sg`,
       {
         description: `${args.namePrefix}: PostgreSQL from the allowed networks`,
+        vpcId: args.network?.vpcId,
         ingress: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, cidrBlocks: args.allowedCidrs, description: 'PostgreSQL (TLS)' }],
       },
       { parent: this },
     );
+    // Without one, RDS and EC2 use the region's default VPC, which an account may not have.
+    const subnets = args.network
+      ? new aws.rds.SubnetGroup(
+          `${name}-subnets`,
+          { namePrefix: `${args.namePrefix}-db-`, description: `${args.namePrefix}: the database's subnets`, subnetIds: args.network.subnetIds },
+          { parent: this },
+        )
+      : undefined;
     this.instance = new aws.rds.Instance(
       `${name}-instance`,
       {
@@ -62,6 +76,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
         password: args.masterPassword,
         parameterGroupName: parameters.name,
         vpcSecurityGroupIds: [firewall.id],
+        dbSubnetGroupName: subnets?.name,
         publiclyAccessible: true,
         backupRetentionPeriod: 7,
         autoMinorVersionUpgrade: true,
@@ -71,7 +86,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
         skipFinalSnapshot: !args.deletionProtection,
         finalSnapshotIdentifier: args.deletionProtection ? `${args.namePrefix}-db-final` : undefined,
       },
-      { parent: this },
+      { parent: this, ...args.keep },
     );
     this.admin = pulumi.all([this.instance.address, this.instance.port, args.masterPassword]).apply(([host, port, password]) => ({
       host,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { Keep } from './config';
 
 /** One secret and its current value. */
 export class StoredSecret extends pulumi.ComponentResource {
@@ -13,13 +14,17 @@ export class StoredSecret extends pulumi.ComponentResource {
   /** Changes with the value: used to restart functions that cached the old one. */
   readonly versionId: pulumi.Output<string>;
 
-  constructor(name: string, args: { namePrefix: string; description: string; value: pulumi.Input<string> }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: { namePrefix: string; description: string; value: pulumi.Input<string>; keep: Keep },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super('benchsight:infra:StoredSecret', name, {}, opts);
     const secret = new aws.secretsmanager.Secret(
       name,
       // A generated suffix: a deleted secret's name stays reserved for days.
       { namePrefix: `${args.namePrefix}/${name}-`, description: args.description },
-      { parent: this },
+      { parent: this, ...args.keep },
     );
     const version = new aws.secretsmanager.SecretVersion(`${name}-value`, { secretId: secret.id, secretString: pulumi.secret(args.value) }, { parent: this });
     this.arn = secret.arn;
@@ -34,6 +39,7 @@ export interface SecretsArgs {
   databaseUrl: pulumi.Input<string>;
   slackSigningSecret: pulumi.Input<string>;
   slackBotToken: pulumi.Input<string>;
+  keep: Keep;
 }
 
 /** The functions' secrets: the loader role's database URL, Slack's signing secret and bot token. */
@@ -47,17 +53,17 @@ export class Secrets extends pulumi.ComponentResource {
     const p = args.namePrefix;
     this.databaseUrl = new StoredSecret(
       'database-url-loader',
-      { namePrefix: p, description: 'PostgreSQL connection string of the loader role', value: args.databaseUrl },
+      { namePrefix: p, description: 'PostgreSQL connection string of the loader role', value: args.databaseUrl, keep: args.keep },
       { parent: this },
     );
     this.slackSigningSecret = new StoredSecret(
       'slack-signing-secret',
-      { namePrefix: p, description: "The Slack app's signing secret", value: args.slackSigningSecret },
+      { namePrefix: p, description: "The Slack app's signing secret", value: args.slackSigningSecret, keep: args.keep },
       { parent: this },
     );
     this.slackBotToken = new StoredSecret(
       'slack-bot-token',
-      { namePrefix: p, description: "The Slack app's bot token (xoxb-…)", value: args.slackBotToken },
+      { namePrefix: p, description: "The Slack app's bot token (xoxb-...)", value: args.slackBotToken, keep: args.keep },
       { parent: this },
     );
     this.registerOutputs({});

@@ -33,6 +33,8 @@ export interface ServiceFunctionArgs {
   /** The role's policy, given the function's log group ARN. */
   policy: (logGroupArn: pulumi.Output<string>) => pulumi.Output<PolicyDocument>;
   deadLetterQueueArn?: pulumi.Input<string>;
+  /** How many copies may run at once (undefined or -1: unreserved, the account's pool). */
+  reservedConcurrency?: number;
 }
 
 export class ServiceFunction extends pulumi.ComponentResource {
@@ -50,7 +52,12 @@ export class ServiceFunction extends pulumi.ComponentResource {
     );
     this.role = new aws.iam.Role(
       `${name}-role`,
-      { assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), description: `${args.functionName}: ${args.description}` },
+      {
+        // Named like its function: the stacks of one account (dev, prod) are told apart.
+        name: `${args.functionName}-role`,
+        assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+        description: `${args.functionName}: ${args.description}`,
+      },
       { parent: this },
     );
     const policy = new aws.iam.RolePolicy(
@@ -73,6 +80,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
         ephemeralStorage: args.ephemeralStorageMb ? { size: args.ephemeralStorageMb } : undefined,
         environment: { variables: { NODE_OPTIONS: '--enable-source-maps', ...args.environment } },
         deadLetterConfig: args.deadLetterQueueArn ? { targetArn: args.deadLetterQueueArn } : undefined,
+        reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
         loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
       },
       // The policy first: a function that starts before it can read its secrets fails.

@@ -21,6 +21,7 @@ export interface SlackBotArgs {
   notifyChannel: string;
   workerFunctionName: pulumi.Input<string>;
   workerFunctionArn: pulumi.Input<string>;
+  reservedConcurrency?: number;
   logRetentionDays: number;
 }
 
@@ -37,7 +38,7 @@ export class SlackBot extends pulumi.ComponentResource {
       {
         functionName: `${args.namePrefix}-bot`,
         bundle: 'bot',
-        description: 'the Slack bot (/benchsight …)',
+        description: 'the Slack bot (/benchsight ...)',
         memoryMb: 1024,
         timeoutSeconds: 30,
         environment: {
@@ -52,6 +53,7 @@ export class SlackBot extends pulumi.ComponentResource {
           ...RDS_CA_ENV,
         },
         logRetentionDays: args.logRetentionDays,
+        reservedConcurrency: args.reservedConcurrency,
         policy: (logGroupArn) =>
           pulumi
             .all([logGroupArn, args.workerFunctionArn, pulumi.all(secrets.map((s) => s.arn))])

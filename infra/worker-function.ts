@@ -18,6 +18,7 @@ export interface WorkerFunctionArgs {
   botTokenSecret: StoredSecret;
   notifyChannel: string;
   schedule: string;
+  reservedConcurrency?: number;
   logRetentionDays: number;
   alarmTopicArn: pulumi.Input<string>;
 }
@@ -48,6 +49,7 @@ export class WorkerFunction extends pulumi.ComponentResource {
           ...RDS_CA_ENV,
         },
         logRetentionDays: args.logRetentionDays,
+        reservedConcurrency: args.reservedConcurrency,
         policy: (logGroupArn) =>
           pulumi
             .all([logGroupArn, args.bucketArn, pulumi.all(secrets.map((s) => s.arn))])
@@ -64,7 +66,7 @@ export class WorkerFunction extends pulumi.ComponentResource {
 
     const rule = new aws.cloudwatch.EventRule(
       `${name}-schedule`,
-      { description: `${args.namePrefix}: run queued jobs`, scheduleExpression: args.schedule },
+      { name: `${args.namePrefix}-worker-schedule`, description: `${args.namePrefix}: run queued jobs`, scheduleExpression: args.schedule },
       { parent: this },
     );
     const allowSchedule = new aws.lambda.Permission(
@@ -76,7 +78,12 @@ export class WorkerFunction extends pulumi.ComponentResource {
 
     functionErrorAlarm(
       `${name}-errors`,
-      { functionName: fn.name, topicArn: args.alarmTopicArn, description: `${args.namePrefix}: the worker failed` },
+      {
+        alarmName: `${args.namePrefix}-worker-errors`,
+        functionName: fn.name,
+        topicArn: args.alarmTopicArn,
+        description: `${args.namePrefix}: the worker failed`,
+      },
       { parent: this },
     );
     this.registerOutputs({ functionName: this.functionName });

@@ -5,6 +5,10 @@
  * (SLACK_SIGNING_SECRET_ARN, SLACK_BOT_TOKEN_SECRET_ARN, DATABASE_SECRET_ARN). Slow
  * commands go to the job queue and wake the worker (WORKER_FUNCTION_NAME): work left
  * running after the ack may be frozen with the Lambda.
+ *
+ * Slack wants the ack within 3 s, a cold start included: what the ack does not need — the
+ * ETL commands' code and the Lambda client that wakes the worker (./context) — is loaded
+ * when a command first asks for it (`npm run bench cold-start` measures it).
  */
 import { botConfigFromLambdaEnv, type BotConfig } from '../../bot/config';
 import type { JobDispatcher } from '../../bot/dispatcher';
@@ -14,7 +18,7 @@ import { readSecret, resolveDatabaseUrl, type SecretReader } from '../aws/secret
 import type { Extensions } from '../commands/execute';
 import type { Database } from '../db/database';
 import { openPostgres } from '../db/postgres';
-import { bucketSourceFromEnv, commandExtensions, type SourceOf, workerWakerFromEnv } from './context';
+import type { SourceOf } from './context';
 
 export interface FromEnvOptions {
   env?: Record<string, string | undefined>;
@@ -53,12 +57,32 @@ export function lambdaHandlerFromEnv(opts: FromEnvOptions = {}): LambdaHandler {
   };
 }
 
-/** On AWS: slow commands go to the queue and wake the worker; loads read the drop bucket. */
+/** The ETL commands and the worker's waker, loaded at their first use: off the ack path of a cold start. */
+const context = () => import('./bot-deferred');
+
+/** The ETL commands, loaded when one is first run. */
+export function lazyExtensions(db: Database, load: typeof context = context): Required<Extensions> {
+  let ext: Promise<Required<Extensions>> | undefined;
+  const get = () => (ext ??= load().then((c) => c.commandExtensions(db)));
+  return {
+    etlQueue: async (gameId, priority, by) => (await get()).etlQueue(gameId, priority, by),
+    etlRun: async (queueId, by) => (await get()).etlRun(queueId, by),
+    etlStatus: async () => (await get()).etlStatus(),
+    validate: async (gameId, by) => (await get()).validate(gameId, by),
+  };
+}
+
+/**
+ * On AWS: slow commands go to the queue and wake the worker, which reads the drop bucket;
+ * the bot itself never reads S3 (its role may not).
+ */
 export const handler = lambdaHandlerFromEnv({
   dispatcher: (db) => {
-    const wake = workerWakerFromEnv(process.env);
-    return queueDispatcher(db, (jobId) => wake({ reason: 'slack', jobId }));
+    let waker: Promise<(event: { reason: string; jobId?: number }) => Promise<void>> | undefined;
+    return queueDispatcher(db, async (jobId) => {
+      const wake = await (waker ??= context().then((c) => c.workerWakerFromEnv(process.env)));
+      await wake({ reason: 'slack', jobId });
+    });
   },
-  source: () => bucketSourceFromEnv(process.env)?.() ?? Promise.reject(new Error('DROP_BUCKET is not set')),
-  extensions: (db) => commandExtensions(db),
+  extensions: (db) => lazyExtensions(db),
 });

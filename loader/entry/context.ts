@@ -16,7 +16,6 @@ import { processGameHandler } from '../etl/process-game-job';
 import type { Handlers } from '../queue/job';
 import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
 import type { TrackerIngest } from '../s3/process-event';
-import { latestExportsSource } from '../s3/source';
 import { ingestTrackerExport } from '../tracker';
 import { type WakeEvent, wakeWorker } from '../worker/wake';
 
@@ -38,16 +37,19 @@ export function folderSourceOf(dir: string): SourceOf {
   return async () => folderSource(dir);
 }
 
-/** The drop bucket's latest exports (loader/s3/source.ts). */
+/**
+ * The drop bucket's latest exports (loader/s3/source.ts). Imported when a load asks: an
+ * entry point that never reads the bucket (the bot Lambda) does not carry S3 reads.
+ */
 export function bucketSource(s3: S3Client, bucket: string): SourceOf {
-  return async () => latestExportsSource(s3, bucket);
+  return async () => (await import('../s3/source')).latestExportsSource(s3, bucket);
 }
 
 /** The drop bucket the environment names (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3), if any. */
 export function bucketSourceFromEnv(env: NodeJS.ProcessEnv): SourceOf | undefined {
   const s3c = s3ConfigFromEnv(env);
   const bucket = s3c.bucket;
-  return bucket ? async () => latestExportsSource(makeS3Client(s3c), bucket) : undefined;
+  return bucket ? bucketSource(makeS3Client(s3c), bucket) : undefined;
 }
 
 /**

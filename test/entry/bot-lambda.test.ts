@@ -55,3 +55,19 @@ describe('the deployed handler', () => {
     await expect(invoke(broken, functionUrlEvent(body, signedHeaders(body)))).rejects.toThrow(/SLACK_SIGNING_SECRET_ARN is not set/);
   });
 });
+
+describe('the ack path of a cold start', () => {
+  it('loads the ETL commands only when one is first run, and once', async () => {
+    const { lazyExtensions } = await import('../../loader/entry/bot-lambda');
+    let loads = 0;
+    const ext = lazyExtensions(t.db, async () => {
+      loads++;
+      return import('../../loader/entry/bot-deferred');
+    });
+    expect(loads).toBe(0);
+    const status = await ext.etlStatus();
+    expect(status.ok).toBe(true);
+    await ext.etlStatus();
+    expect(loads).toBe(1);
+  });
+});

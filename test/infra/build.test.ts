@@ -6,9 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdas, parseBuildArgs } from '../../infra/build';
-import { bundleDir, bundleFile, LAMBDA_ENTRIES, LAMBDA_NAMES, missingBundles, ROOT, staticImportChain } from '../../infra/bundles';
+import { bundleDir, bundleFile, bundleProblems, LAMBDA_ENTRIES, LAMBDA_NAMES, readStamp, ROOT, staticImportChain } from '../../infra/bundles';
+import { freshBundles } from './support/bundles';
+import { withDistLock } from './support/bundles';
 
 const present = LAMBDA_NAMES.filter((n) => existsSync(path.join(ROOT, LAMBDA_ENTRIES[n])));
 const absent = LAMBDA_NAMES.filter((n) => !present.includes(n));
@@ -26,13 +28,14 @@ function tempRoot(files: Record<string, string>): string {
 }
 
 describe('npm run build', () => {
-  it(`bundles the entries that exist (${present.join(', ') || 'none'}) into dist/<name>/index.js`, () => {
+  it(`bundles the entries that exist (${present.join(', ') || 'none'}) into dist/<name>/index.js, stamped as current`, async () => {
     expect(present).toContain('migrate');
-    execFileSync('npm', ['run', '--silent', 'build', '--', ...present], { cwd: ROOT, stdio: 'pipe' });
-    for (const name of present) {
-      expect(existsSync(bundleFile(name)), name).toBe(true);
-      expect(missingBundles()).not.toContain(name);
-    }
+    // Other test files read dist/ meanwhile (the stack refuses stale bundles): one writer at a time.
+    await withDistLock(async () => {
+      execFileSync('npm', ['run', '--silent', 'build', '--', ...present], { cwd: ROOT, stdio: 'pipe' });
+    });
+    for (const name of present) expect(existsSync(bundleFile(name)), name).toBe(true);
+    expect(bundleProblems(ROOT, present)).toEqual([]);
   }, 180_000);
 
   it('makes a bundle that exports handler, and needs nothing from node_modules', () => {
@@ -71,7 +74,41 @@ describe('npm run build', () => {
   });
 });
 
+describe('a stale bundle', () => {
+  const files = {
+    'loader/entry/migrate-lambda.ts': `import { answer } from '../db/answer';\nexport const handler = async () => answer;\n`,
+    'loader/db/answer.ts': 'export const answer = 42;\n',
+    'sql/migrations/000001_a.sql': 'SELECT 1;\n',
+    'sql/functions/a.sql': 'SELECT 2;\n',
+  };
+
+  it('is refused, naming the files that changed since the build and what to run', async () => {
+    const root = tempRoot(files);
+    await buildLambdas(['migrate'], { root });
+    expect(bundleProblems(root, ['migrate'])).toEqual([]);
+    writeFileSync(path.join(root, 'loader/db/answer.ts'), 'export const answer = 43;\n');
+    expect(bundleProblems(root, ['migrate'])).toEqual([
+      'dist/migrate is stale: loader/db/answer.ts changed since it was built; run `npm run build` before `pulumi up`',
+    ]);
+    await buildLambdas(['migrate'], { root });
+    writeFileSync(path.join(root, 'sql/migrations/000002_b.sql'), 'SELECT 3;\n');
+    expect(bundleProblems(root, ['migrate'])).toEqual([
+      'dist/migrate is stale: sql/migrations/ changed since it was built; run `npm run build` before `pulumi up`',
+    ]);
+  });
+
+  it('is refused when missing, or built before bundles were stamped', async () => {
+    const root = tempRoot(files);
+    expect(bundleProblems(root, ['migrate'])).toEqual(['dist/migrate/index.js is missing: run `npm run build` before `pulumi up`']);
+    await buildLambdas(['migrate'], { root });
+    rmSync(path.join(root, 'dist', 'migrate.build.json'));
+    expect(bundleProblems(root, ['migrate'])[0]).toMatch(/^dist\/migrate has no build stamp .* run `npm run build` again$/);
+  });
+});
+
 describe('keeping the embedded database out of the Lambdas', () => {
+  beforeAll(freshBundles, 180_000);
+
   const db = `import { useEmbedded } from './embedded';\nexport const open = () => useEmbedded();\n`;
   const embedded = `export const useEmbedded = () => 'a local PostgreSQL server';\n`;
 
@@ -117,6 +154,25 @@ describe('keeping the embedded database out of the Lambdas', () => {
   it('fails a bundle whose entry does not export handler, naming it', async () => {
     const root = tempRoot({ 'loader/entry/worker-lambda.ts': 'export const main = async () => 1;\n' });
     await expect(buildLambdas(['worker'], { root })).rejects.toThrow('cannot build the worker bundle: loader/entry/worker-lambda.ts does not export handler');
+  });
+
+  it('leaves Socket Mode and Express out of the bundles (Bolt loads them, a Lambda never uses them), and a call into them says so', async () => {
+    const root = tempRoot({
+      'loader/entry/bot-lambda.ts': `import express from 'express';\nexport const handler = async () => express();\n`,
+    });
+    const [built] = await buildLambdas(['bot'], { root });
+    expect(built!.sources.some((s) => s.includes('node_modules/express/'))).toBe(false);
+    let message = '';
+    try {
+      execFileSync(process.execPath, ['-e', `require(${JSON.stringify(built!.file)}).handler().catch((e) => { console.error(e.message); process.exit(3); })`], {
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      message = String((err as { stderr?: Buffer }).stderr);
+    }
+    expect(message).toContain("express is not in the Lambda bundles: Bolt's ExpressReceiver (the bot Lambda uses AwsLambdaReceiver)");
+    const bot = readStamp('bot');
+    expect(bot?.sources.filter((s) => /node_modules\/(express|@slack\/socket-mode|undici)\//.test(s))).toEqual([]);
   });
 
   it('names a missing entry without building anything', async () => {

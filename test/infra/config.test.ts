@@ -5,12 +5,27 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configKey, parseStackConfig, SECRET_SETTINGS, SETTINGS, StackConfigError } from '../../infra/config';
-import { baseConfig, FAKE, runStack } from './support/stack';
+import * as pulumi from '@pulumi/pulumi';
+import { configKey, loadStackConfig, parseStackConfig, SECRET_SETTINGS, SETTINGS, StackConfigError, UNRESERVED } from '../../infra/config';
+import { baseConfig, FAKE, runStack, SECRET_KEYS } from './support/stack';
 
-const errorOf = (config: Record<string, string>): string => {
+/** The settings of Pulumi.<stack>.yaml (its `config:` map, one line each). */
+function stackFile(stack: string): Record<string, string> {
+  const config: Record<string, string> = {};
+  for (const line of readFileSync(path.resolve(__dirname, `../../Pulumi.${stack}.yaml`), 'utf8').split('\n')) {
+    const m = /^ {2}(aws:region|benchsight-ops:\w+): (.*)$/.exec(line);
+    if (m) config[m[1]!] = m[2]!.replace(/^'(.*)'$|^"(.*)"$/, '$1$2');
+  }
+  return config;
+}
+
+/** A value of the right shape for a secret setting. */
+const realLooking = (k: string) =>
+  k === 'databaseUrl' ? 'postgresql://u:p@h:5432/postgres' : k === 'slackBotToken' ? 'xoxb-1' : k === 'slackSigningSecret' ? 'a'.repeat(32) : 'b'.repeat(32);
+
+const errorOf = (config: Record<string, string>, isSecret?: (key: string) => boolean): string => {
   try {
-    parseStackConfig(config);
+    parseStackConfig(config, isSecret);
   } catch (err) {
     expect(err).toBeInstanceOf(StackConfigError);
     return (err as Error).message;
@@ -93,37 +108,86 @@ describe('stack configuration', () => {
     expect(message).not.toContain(FAKE.adminPassword);
   });
 
+  it('refuses schedules and name prefixes AWS would refuse on the first pulumi up', () => {
+    expect(errorOf(baseConfig({ 'benchsight-ops:workerSchedule': 'rate(1 minutes)' }))).toContain(
+      'benchsight-ops:workerSchedule: "rate(1 minutes)": AWS wants rate(1 minute)',
+    );
+    expect(errorOf(baseConfig({ 'benchsight-ops:workerSchedule': 'cron(0 * * * *)' }))).toMatch(
+      /workerSchedule: "cron\(0 \* \* \* \*\)": a cron expression has 6 fields/,
+    );
+    expect(errorOf(baseConfig({ 'benchsight-ops:workerSchedule': 'cron(0 6 * * MON *)' }))).toMatch(/one of day-of-month and day-of-week must be "\?"/);
+    expect(parseStackConfig(baseConfig({ 'benchsight-ops:workerSchedule': 'cron(0/15 * * * ? *)' })).workerSchedule).toBe('cron(0/15 * * * ? *)');
+    expect(errorOf(baseConfig({ 'benchsight-ops:namePrefix': 'bench--dev' }))).toMatch(/namePrefix: .*RDS refuses "--"/);
+  });
+
+  it('takes the RDS network as a VPC and its subnets together', () => {
+    const rds = { 'benchsight-ops:databaseMode': 'rds', 'benchsight-ops:databaseUrl': undefined };
+    expect(errorOf(baseConfig({ ...rds, 'benchsight-ops:rdsVpcId': 'vpc-0abc' }))).toContain(
+      'benchsight-ops:rdsSubnetIds: rdsVpcId and rdsSubnetIds go together',
+    );
+    expect(errorOf(baseConfig({ ...rds, 'benchsight-ops:rdsVpcId': 'vpc-0abc', 'benchsight-ops:rdsSubnetIds': '["subnet-0a"]' }))).toMatch(
+      /rdsSubnetIds: must list at least two subnets/,
+    );
+  });
+
+  it('reads reserved concurrency as a number, or unreserved, and refuses 0 (a stopped function)', () => {
+    const c = parseStackConfig(baseConfig({ 'benchsight-ops:botConcurrency': 'unreserved', 'benchsight-ops:loaderConcurrency': '10' }));
+    expect([c.loaderConcurrency, c.workerConcurrency, c.botConcurrency]).toEqual([10, 1, UNRESERVED]);
+    expect(errorOf(baseConfig({ 'benchsight-ops:workerConcurrency': '0' }))).toMatch(/workerConcurrency: must be at least 1 \(0 would stop the function/);
+  });
+
+  it('refuses a secret stored in plain text in the stack file, without repeating it', () => {
+    const secret = (k: string) => k !== 'benchsight-ops:slackBotToken';
+    const message = errorOf(baseConfig(), secret);
+    expect(message).toContain(
+      'benchsight-ops:slackBotToken: is stored in plain text in Pulumi.<stack>.yaml: set it with `pulumi config set --secret slackBotToken <value>`',
+    );
+    expect(message).not.toContain(FAKE.botToken);
+    expect(message.split('\n')).toHaveLength(2);
+  });
+
+  it('reads which settings Pulumi holds as secrets, and gives them as secret Outputs', async () => {
+    pulumi.runtime.setAllConfig(
+      baseConfig(),
+      SECRET_KEYS.filter((k) => k !== 'benchsight-ops:databasePasswordSeed'),
+    );
+    expect(() => loadStackConfig()).toThrow(/benchsight-ops:databasePasswordSeed: is stored in plain text/);
+    pulumi.runtime.setAllConfig(baseConfig(), SECRET_KEYS);
+    const c = loadStackConfig();
+    expect(await pulumi.isSecret(c.slack.botToken)).toBe(true);
+    expect(await pulumi.isSecret(c.databasePasswordSeed)).toBe(true);
+  });
+
   it('refuses a setting the stack does not know (a typo)', () => {
     expect(errorOf(baseConfig({ 'benchsight-ops:slackTeamID': 'T1' }))).toContain('benchsight-ops:slackTeamID: is not a setting of this stack');
   });
 
-  it('Pulumi.dev.yaml holds a complete dev configuration: only the secrets are left to set', () => {
-    const root = path.resolve(__dirname, '../..');
-    const config: Record<string, string> = {};
-    for (const line of readFileSync(path.join(root, 'Pulumi.dev.yaml'), 'utf8').split('\n')) {
-      const m = /^ {2}(aws:region|benchsight-ops:\w+): (.*)$/.exec(line);
-      if (m) config[m[1]!] = m[2]!.replace(/^'(.*)'$|^"(.*)"$/, '$1$2');
-    }
-    const problems = errorOf(config)
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim());
-    expect(problems.sort()).toEqual(
-      SECRET_SETTINGS.filter((k) => k in config || `benchsight-ops:${k}` in config)
-        .map((k) => `${configKey(k)}: is still the placeholder of Pulumi.<stack>.yaml: set the real value with --secret`)
-        .sort(),
-    );
-    expect(problems).toHaveLength(SECRET_SETTINGS.length);
-    for (const k of SECRET_SETTINGS)
-      config[configKey(k)] =
-        k === 'databaseUrl'
-          ? 'postgresql://u:p@h:5432/postgres'
-          : k === 'slackBotToken'
-            ? 'xoxb-1'
-            : k === 'slackSigningSecret'
-              ? 'a'.repeat(32)
-              : 'b'.repeat(32);
-    expect(parseStackConfig(config).namePrefix).toBe('benchsight-dev');
+  for (const [stack, prefix] of [
+    ['dev', 'benchsight-dev'],
+    ['prod', 'benchsight-prod'],
+  ] as const)
+    it(`Pulumi.${stack}.yaml holds a complete ${stack} configuration: only the secrets are left to set`, () => {
+      const config = stackFile(stack);
+      const problems = errorOf(config)
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim());
+      expect(problems.sort()).toEqual(
+        SECRET_SETTINGS.filter((k) => k in config || `benchsight-ops:${k}` in config)
+          .map((k) => `${configKey(k)}: is still the placeholder of Pulumi.<stack>.yaml: set the real value with --secret`)
+          .sort(),
+      );
+      expect(problems).toHaveLength(SECRET_SETTINGS.length);
+      for (const k of SECRET_SETTINGS) config[configKey(k)] = realLooking(k);
+      expect(parseStackConfig(config).namePrefix).toBe(prefix);
+    });
+
+  it('protects dev and prod alike, and keeps prod resources when its stack is destroyed', () => {
+    const fill = (c: Record<string, string>) => ({ ...c, ...Object.fromEntries(SECRET_SETTINGS.map((k) => [configKey(k), realLooking(k)])) });
+    const dev = parseStackConfig(fill(stackFile('dev')));
+    const prod = parseStackConfig(fill(stackFile('prod')));
+    expect([dev.protect, dev.retainOnDelete, dev.dropBucketForceDestroy]).toEqual([false, false, true]);
+    expect([prod.protect, prod.retainOnDelete, prod.dropBucketForceDestroy, prod.apiAnonRead]).toEqual([true, true, false, false]);
   });
 
   it('documents every setting in infra/README.md', () => {
@@ -133,5 +197,5 @@ describe('stack configuration', () => {
 
   it('stops the program itself, naming the bad setting', async () => {
     await expect(runStack(baseConfig({ 'benchsight-ops:slackRoles': 'admins=U1' }))).rejects.toThrow(/benchsight-ops:slackRoles: is not valid JSON/);
-  });
+  }, 180_000);
 });

@@ -92,21 +92,40 @@ describe('exposure through Supabase API', () => {
     expect(tables.filter((t) => !t.rls).map((t) => t.name)).toEqual([]);
   });
 
-  for (const role of ['anon', 'authenticated']) {
-    it(`lets ${role} read the dims and facts, and write nothing`, async () => {
-      expect(await as(role, 'SELECT h2h_key FROM fact_h2h')).toEqual([{ h2h_key: 'H1' }]);
-      expect(await as(role, 'SELECT team_id FROM dim_team')).toEqual([{ team_id: 'T1' }]);
+  it('lets authenticated read the dims and facts, and write nothing', async () => {
+    expect(await as('authenticated', 'SELECT h2h_key FROM fact_h2h')).toEqual([{ h2h_key: 'H1' }]);
+    expect(await as('authenticated', 'SELECT team_id FROM dim_team')).toEqual([{ team_id: 'T1' }]);
+    for (const role of ['authenticated', 'anon']) {
       await denied(role, "INSERT INTO fact_h2h (h2h_key, game_id) VALUES ('H2', 1)");
       await denied(role, "UPDATE dim_team SET team_name = 'x'");
       await denied(role, 'DELETE FROM fact_h2h');
-    });
+    }
+  });
 
+  it("lets anon (the project's public API key) read nothing unless bs_settings.api_anon_read says so", async () => {
+    await denied('anon', 'SELECT 1 FROM dim_team');
+    await test.db.query(`INSERT INTO bs_settings (key, value, description) VALUES ('api_anon_read', 'true', 'test')`);
+    try {
+      expect((await test.db.query<{ p: boolean }>('SELECT exposure_pending() AS p')).rows[0]!.p).toBe(true);
+      await test.db.query('SELECT apply_exposure()');
+      expect(await as('anon', 'SELECT team_id FROM dim_team')).toEqual([{ team_id: 'T1' }]);
+      await denied('anon', "INSERT INTO dim_team (team_id) VALUES ('T9')");
+      await denied('anon', 'SELECT 1 FROM load_history');
+    } finally {
+      await test.db.query(`DELETE FROM bs_settings WHERE key = 'api_anon_read'`);
+      await test.db.query('SELECT apply_exposure()');
+    }
+    await denied('anon', 'SELECT 1 FROM dim_team');
+    expect((await test.db.query<{ p: boolean }>('SELECT exposure_pending() AS p')).rows[0]!.p).toBe(false);
+  });
+
+  for (const role of ['anon', 'authenticated']) {
     it(`hides load_history, the queue, the rejects, the catalog and staging from ${role}`, async () => {
       for (const table of [...HIDDEN, 'staging_events']) await denied(role, `SELECT 1 FROM ${table} LIMIT 1`);
     });
   }
 
-  it('gives the API roles SELECT on exactly the warehouse tables, despite Supabase default privileges', async () => {
+  it('gives authenticated SELECT on exactly the warehouse tables, and anon nothing, despite Supabase default privileges', async () => {
     const r = await test.db.query<{ role: string; table: string; privilege: string }>(`
       SELECT r.role, c.relname AS table, p.privilege
       FROM unnest(ARRAY['anon', 'authenticated']) AS r(role)
@@ -115,14 +134,13 @@ describe('exposure through Supabase API', () => {
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
         AND has_table_privilege(r.role, c.oid, p.privilege)`);
     expect(r.rows.every((x) => x.privilege === 'SELECT')).toBe(true);
-    for (const role of ['anon', 'authenticated']) {
-      expect(
-        r.rows
-          .filter((x) => x.role === role)
-          .map((x) => x.table)
-          .sort(),
-      ).toEqual([...TABLE_NAMES].sort());
-    }
+    const of = (role: string) =>
+      r.rows
+        .filter((x) => x.role === role)
+        .map((x) => x.table)
+        .sort();
+    expect(of('authenticated')).toEqual([...TABLE_NAMES].sort());
+    expect(of('anon')).toEqual([]);
   });
 
   it('lets no API role execute any function', async () => {
@@ -344,7 +362,7 @@ describe('functions where the Supabase roles do not exist (plain PostgreSQL, RDS
     expect(open.rows).toEqual([]);
     await su.query('BEGIN');
     try {
-      await su.query('SET LOCAL ROLE anon');
+      await su.query('SET LOCAL ROLE authenticated');
       expect((await su.query('SELECT count(*)::int AS n FROM dim_team')).rows).toEqual([{ n: 2 }]);
       await expect(su.query('SELECT 1 FROM load_history')).rejects.toMatchObject({ code: '42501' });
     } finally {

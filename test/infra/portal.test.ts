@@ -44,17 +44,27 @@ describe('the Portal in the stack', () => {
     expect(uploadCorsRules('https://x.example')[0]!.allowedOrigins).toEqual(['https://x.example']);
   });
 
-  it('its role writes only under portal/ of the bucket, reads only its secrets, and wakes only the worker', () => {
+  it('its role writes only under portal/ of the bucket, reads the drops and only its secrets, and wakes only the worker', () => {
     const doc = JSON.parse(run.one('aws:iam/rolePolicy:RolePolicy', 'portal-policy').inputs.policy);
     expect(wildcardViolations(doc)).toEqual([]);
     const actions = doc.Statement.flatMap((s: any) => [].concat(s.Action));
     expect(actions.sort()).toEqual(
-      ['lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'secretsmanager:GetSecretValue'].sort(),
+      [
+        'lambda:InvokeFunction',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:AbortMultipartUpload',
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:ListBucket',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+      ].sort(),
     );
     const put = doc.Statement.find((s: any) => ([] as string[]).concat(s.Action).includes('s3:PutObject'));
     expect(put.Resource).toEqual([expect.stringMatching(/^arn:aws:s3:::.+\/portal\/\*$/)]);
     const invoke = doc.Statement.find((s: any) => ([] as string[]).concat(s.Action).includes('lambda:InvokeFunction'));
     expect(invoke.Resource).toEqual([expect.stringContaining('function:bs-test-worker')]);
-    expect(portalPolicy({ logGroupArn: 'lg', secretArns: ['s'], bucketArn: 'arn:aws:s3:::b', workerFunctionArn: 'w' }).Statement).toHaveLength(4);
+    expect(portalPolicy({ logGroupArn: 'lg', secretArns: ['s'], bucketArn: 'arn:aws:s3:::b', workerFunctionArn: 'w' }).Statement).toHaveLength(6);
   });
 });

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { derivePassword, roleNames } from '../../infra/connection';
 import { baseConfig, FAKE, runStack, type StackRun } from './support/stack';
+import { constraintViolations } from './support/constraints';
 import { eachString, unwrap } from './support/walk';
 
 let run: StackRun;
@@ -15,9 +16,14 @@ beforeAll(async () => {
       'benchsight-ops:databaseUrl': undefined,
       'benchsight-ops:rdsAllowedCidrs': '["203.0.113.0/24"]',
       'benchsight-ops:rdsDeletionProtection': 'true',
+      // prod-like: retained when the stack is destroyed; not protected (the setting's other value)
+      'benchsight-ops:protect': 'false',
+      'benchsight-ops:retainOnDelete': 'true',
+      'benchsight-ops:rdsVpcId': 'vpc-0abc123',
+      'benchsight-ops:rdsSubnetIds': '["subnet-0aaa111","subnet-0bbb222"]',
     }),
   );
-}, 60_000);
+}, 180_000); // the first test file to run builds dist/ (support/bundles.ts)
 
 describe('the stack on RDS', () => {
   it('creates an encrypted PostgreSQL instance that only accepts TLS, from the allowed networks', () => {
@@ -37,6 +43,21 @@ describe('the stack on RDS', () => {
     expect(params.parameters).toContainEqual({ name: 'rds.force_ssl', value: '1' });
     const sg = run.one('aws:ec2/securityGroup:SecurityGroup').inputs;
     expect(sg.ingress).toEqual([expect.objectContaining({ fromPort: 5432, toPort: 5432, cidrBlocks: ['203.0.113.0/24'] })]);
+  });
+
+  it('keeps the instance, the roles, the secrets and the bucket when the stack is destroyed (retainOnDelete), as set', () => {
+    for (const type of ['aws:rds/instance:Instance', 'aws:s3/bucket:Bucket', 'aws:secretsmanager/secret:Secret', 'postgresql:index/role:Role']) {
+      for (const r of run.ofType(type)) expect(r.options, `${type} ${r.name}`).toMatchObject({ protect: false, retainOnDelete: true });
+    }
+    expect(unwrap(run.one('pulumi:providers:postgresql').inputs).databaseUsername).toBe('benchsight_admin');
+  });
+
+  it('places the instance in the VPC and subnets set (an account may have no default VPC)', () => {
+    const subnets = run.one('aws:rds/subnetGroup:SubnetGroup');
+    expect(subnets.inputs.subnetIds).toEqual(['subnet-0aaa111', 'subnet-0bbb222']);
+    expect(run.one('aws:rds/instance:Instance').inputs.dbSubnetGroupName).toBe(subnets.state.name);
+    expect(run.one('aws:ec2/securityGroup:SecurityGroup').inputs.vpcId).toBe('vpc-0abc123');
+    expect(constraintViolations(run.resources, 'bs-test')).toEqual([]);
   });
 
   it('connects the provider and the roles to the instance, and makes no tracker role', () => {

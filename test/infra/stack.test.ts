@@ -17,7 +17,7 @@ import { eachString, isSecretWrapper, unwrap } from './support/walk';
 let run: StackRun;
 beforeAll(async () => {
   run = await runStack(baseConfig());
-}, 60_000);
+}, 180_000); // the first test file to run builds dist/ (support/bundles.ts)
 
 const fn = (name: string) => run.one('aws:lambda/function:Function', `${name}-function`);
 const policyOf = (name: string): PolicyDocument => JSON.parse(run.one('aws:iam/rolePolicy:RolePolicy', `${name}-policy`).inputs.policy);
@@ -178,6 +178,7 @@ describe('least privilege', () => {
       'logs:CreateLogStream': logs('loader'),
       'logs:PutLogEvents': logs('loader'),
       's3:GetObject': [`${bucketArn()}/*`],
+      's3:GetObjectVersion': [`${bucketArn()}/*`],
       's3:ListBucket': [bucketArn()],
       's3:PutObject': [`${bucketArn()}/processed/*`, `${bucketArn()}/failed/*`],
       'sqs:SendMessage': [dlq],
@@ -188,6 +189,7 @@ describe('least privilege', () => {
       'logs:CreateLogStream': logs('worker'),
       'logs:PutLogEvents': logs('worker'),
       's3:GetObject': [`${bucketArn()}/*`],
+      's3:GetObjectVersion': [`${bucketArn()}/*`],
       's3:ListBucket': [bucketArn()],
       'secretsmanager:GetSecretValue': [secretArn('database-url-loader'), secretArn('slack-bot-token')],
     });
@@ -338,7 +340,50 @@ describe('the database', () => {
   });
 });
 
+describe('protection, names and limits', () => {
+  it('protects the bucket, the secrets and the database roles (the protect setting, on by default), without retaining them', () => {
+    const stateful = [...run.ofType('aws:s3/bucket:Bucket'), ...run.ofType('aws:secretsmanager/secret:Secret'), ...run.ofType('postgresql:index/role:Role')];
+    expect(stateful.length).toBe(1 + 5 + 5);
+    for (const r of stateful) expect(r.options, `${r.type} ${r.name}`).toMatchObject({ protect: true, retainOnDelete: false });
+    // Nothing else: functions, policies and alarms are replaced and deleted freely.
+    expect(run.resources.filter((r) => r.options?.protect && !stateful.includes(r)).map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
+
+  it('reserves concurrency for the loader, the worker and the bot (the database pool and the public URL)', () => {
+    expect(fn('loader').inputs.reservedConcurrentExecutions).toBe(3);
+    expect(fn('worker').inputs.reservedConcurrentExecutions).toBe(1);
+    expect(fn('bot').inputs.reservedConcurrentExecutions).toBe(5);
+    expect(fn('migrate').inputs.reservedConcurrentExecutions).toBe(-1);
+  });
+
+  it('opens few admin connections, and gives the provider the role behind the pooler login (for REASSIGN OWNED on destroy)', () => {
+    const provider = unwrap(run.one('pulumi:providers:postgresql').inputs);
+    expect(provider).toMatchObject({ username: 'postgres.abcdefghij', databaseUsername: 'postgres', maxConnections: '4', superuser: 'false' });
+  });
+
+  it('tells the migrate function who may read the warehouse through the API (authenticated only, by default)', () => {
+    const invocation = run.one('aws:lambda/invocation:Invocation').inputs;
+    expect(JSON.parse(invocation.input)).toMatchObject({ apiAnonRead: false });
+    expect(invocation.triggers.apiAnonRead).toBe('false');
+  });
+
+  it('grants the migrator CREATE on the database before the migrations run (000003 makes schema landing)', () => {
+    const grant = run.one('postgresql:index/grant:Grant', 'database-migrator-database');
+    expect(grant.inputs).toMatchObject({ role: 'bs_test_migrator', objectType: 'database', database: 'postgres', privileges: ['CREATE'] });
+    expect(run.one('aws:lambda/invocation:Invocation').options?.dependsOn).toContain('postgresql:index/grant:Grant::database-migrator-database');
+  });
+});
+
 describe('the stack', () => {
+  it('exports the Slack app manifest with the bot request URL in it', async () => {
+    const manifest = await resolvedValue(run.program.slackAppManifest as string);
+    const url = run.one('aws:lambda/functionUrl:FunctionUrl', 'bot-url').state.functionUrl as string;
+    expect(manifest.match(new RegExp(`url: ${url}slack/events`, 'g'))).toHaveLength(2);
+    expect(manifest).not.toContain('REPLACE');
+    expect(manifest).toContain('command: /benchsight');
+    expect(manifest).toMatch(/^# The BenchSight Slack app of stack dev/);
+  });
+
   it('exports the bucket, the Slack request URL, the worker and the database role names', async () => {
     expect(await resolvedValue(run.program.bucketName as string)).toBe(bucket().state.bucket);
     expect(await resolvedValue(run.program.workerFunctionName as string)).toBe('bs-test-worker');

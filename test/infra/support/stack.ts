@@ -5,6 +5,7 @@
  * registers is recorded with its inputs.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { freshBundles } from './bundles';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -50,7 +51,25 @@ export interface MockedResource {
   name: string;
   inputs: Record<string, any>;
   state: Record<string, any>;
+  /** The resource options the program gave (from the registration the mocks saw). */
+  options?: ResourceOptions;
 }
+
+export interface ResourceOptions {
+  protect: boolean;
+  retainOnDelete: boolean;
+  /** `<type>::<name>` of each resource it waits for (dependsOn, and its inputs' resources). */
+  dependsOn: string[];
+  /** For each input, `<type>::<name>` of the resources its value comes from. */
+  propertyDependencies: Record<string, string[]>;
+  urn?: string;
+}
+
+const keyOfUrn = (urn: string) => {
+  const [, , qualifiedType, name] = urn.split('::');
+  const types = qualifiedType!.split('$');
+  return `${types[types.length - 1]}::${name}`;
+};
 
 function fakeState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
   const arn = (service: string, rest: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`;
@@ -96,8 +115,13 @@ export interface StackRun {
   one(type: string, namePart?: string): MockedResource;
 }
 
-/** Sets mocks and configuration, imports the program and waits until it has registered everything. */
-export async function runStack(config: Record<string, string>): Promise<StackRun> {
+/**
+ * Sets mocks and configuration, imports the program and waits until it has registered
+ * everything. dist/ is built first when it is not current: the program refuses stale bundles.
+ */
+export async function runStack(config: Record<string, string>, opts: { secretKeys?: string[]; stack?: string } = {}): Promise<StackRun> {
+  const { secretKeys, stack = 'dev' } = opts;
+  await freshBundles();
   const resources: MockedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -114,13 +138,29 @@ export async function runStack(config: Record<string, string>): Promise<StackRun
       },
     },
     'benchsight-ops',
-    'dev',
+    stack,
     false,
   );
-  pulumi.runtime.setAllConfig(
-    config,
-    SECRET_KEYS.filter((k) => k in config),
-  );
+  // The mocks do not hand resource options to newResource: read them from the registration.
+  const options = new Map<string, ResourceOptions>();
+  const mockMonitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): unknown };
+  const register = mockMonitor.registerResource.bind(mockMonitor);
+  mockMonitor.registerResource = (req: any, cb: unknown) => {
+    const deps = new Set<string>(req.getDependenciesList());
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((v: { getUrnsList(): string[] }, prop: string) => {
+      propertyDependencies[prop] = v.getUrnsList().map(keyOfUrn);
+      for (const urn of v.getUrnsList()) deps.add(urn);
+    });
+    options.set(`${req.getType()}::${req.getName()}`, {
+      protect: Boolean(req.getProtect()),
+      retainOnDelete: Boolean(req.getRetainondelete()),
+      dependsOn: [...deps].map(keyOfUrn),
+      propertyDependencies,
+    });
+    return register(req, cb);
+  };
+  pulumi.runtime.setAllConfig(config, secretKeys ?? SECRET_KEYS.filter((k) => k in config));
   const program = (await import('../../../infra/index')) as Record<string, unknown>;
   // Outputs resolve as resources register; wait for the exports, then for quiet.
   await Promise.all(Object.values(program).map((v) => (pulumi.Output.isInstance(v) ? resolvedValue(v) : v)));
@@ -129,13 +169,15 @@ export async function runStack(config: Record<string, string>): Promise<StackRun
     seen = resources.length;
     await new Promise((r) => setTimeout(r, 100));
   }
+  for (const r of resources) r.options = options.get(`${r.type}::${r.name}`);
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> };
   const parents = new Map<string, string | undefined>();
   for (const urn of monitor.getRegisteredResources().keys()) {
-    const [, , qualifiedType, name] = urn.split('::');
-    const types = qualifiedType!.split('$');
-    parents.set(`${types[types.length - 1]}::${name}`, types.length > 1 ? types[types.length - 2] : undefined);
+    const types = urn.split('::')[2]!.split('$');
+    parents.set(keyOfUrn(urn), types.length > 1 ? types[types.length - 2] : undefined);
+    const o = options.get(keyOfUrn(urn));
+    if (o) o.urn = urn;
   }
   return {
     resources,
