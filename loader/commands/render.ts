@@ -1,44 +1,120 @@
 /**
- * Outcomes as plain text (monospace tables): the CLI prints it, the Slack bot wraps
- * it in a code block.
+ * Outcomes as plain text: the one renderer for the CLI, Slack (inside code blocks) and
+ * the S3 loader's messages. Tables are laid out by cli-table3 within a width (the
+ * terminal's, or Slack's): columns that hold sentences (errors, reasons, who) are cut
+ * with "…" first, so a table never wraps into an unreadable block.
  */
-import { formatError, type LoadResult } from '../engine';
+import Table from 'cli-table3';
+import { formatError, type LoadResult, type TableResult } from '../engine';
+import type { Finding } from '../quality/findings';
 import type { Outcome } from './execute';
+import { loadClass } from './outcome-class';
+import type { RejectsReport } from './rejects';
 
-export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+export interface RenderOptions {
+  /** The widest a line may be (default 120: a terminal; Slack's code blocks take about 80). */
+  width?: number;
 }
 
-export function renderLoad(r: LoadResult): string {
-  const word =
-    r.dryRun && (r.status === 'succeeded' || r.status === 'partial')
-      ? 'DRY RUN (nothing changed)'
-      : r.status === 'succeeded'
-        ? 'OK'
-        : r.status === 'partial'
-          ? 'PARTIAL'
-          : r.status === 'cancelled'
-            ? 'CANCELLED'
-            : 'FAILED';
-  const head = `${word}: ${r.scope} (${r.operation}) in ${(r.durationMs / 1000).toFixed(2)} s, history #${r.historyId}`;
-  if (r.status === 'cancelled')
-    return `${head}
-Nothing was changed.`;
-  if (r.status === 'failed') {
-    return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.`;
+const DEFAULT_WIDTH = 120;
+const GAP = 2;
+const NO_BORDERS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: ' '.repeat(GAP),
+};
+
+type Cell = string | number | null | undefined;
+
+/** Code points, which is what these texts (names with accents, dashes) take on a terminal. */
+const widthOf = (s: string) => [...s].length;
+
+/**
+ * A table with a header and a dashed rule under it; numbers right-aligned. When the
+ * natural width exceeds `width`, the columns named in `flexible` (else the widest) give
+ * up space down to 8 characters each, their cells cut with "…".
+ */
+export function table(headers: string[], rows: Cell[][], opts: RenderOptions & { flexible?: string[] } = {}): string {
+  const text = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c).replace(/\s*\n\s*/g, ' '))));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));
+  const widths = headers.map((h, i) => Math.max(widthOf(h), ...text.map((r) => widthOf(r[i] ?? ''))));
+  const limit = Math.max(40, opts.width ?? DEFAULT_WIDTH);
+  const total = () => widths.reduce((a, w) => a + w, 0) + GAP * (widths.length - 1);
+  const flexible = headers.map((h, i) => (opts.flexible ? opts.flexible.includes(h) : !numeric[i]));
+  while (total() > limit) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) if (flexible[i] && widths[i]! > 8 && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+    if (widest < 0) break;
+    widths[widest] = Math.max(8, widths[widest]! - (total() - limit));
   }
+  const t = new Table({
+    head: headers,
+    chars: NO_BORDERS,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+    colWidths: widths,
+    colAligns: numeric.map((n) => (n ? 'right' : 'left')),
+    wordWrap: false,
+    truncate: '…',
+  });
+  t.push(...text);
+  const lines = t
+    .toString()
+    .split('\n')
+    .map((l) => l.trimEnd());
+  return [lines[0], widths.map((w) => '-'.repeat(w)).join(' '.repeat(GAP)), ...lines.slice(1)].join('\n');
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+const plural = (k: number, word: string) => `${n(k)} ${word}${k === 1 ? '' : 's'}`;
+
+const HEADLINES: Record<ReturnType<typeof loadClass>, string> = {
+  succeeded: 'OK',
+  'nothing to do': 'NOTHING TO DO',
+  partial: 'PARTIAL',
+  failed: 'FAILED',
+  cancelled: 'CANCELLED',
+};
+
+/** The warning the engine gives for a file's rows of other games: shown once, as a column and a sum, instead. */
+const isOtherGamesWarning = (w: string, tables: TableResult[]) =>
+  tables.some((t) => t.outOfScope > 0 && w === `${t.outOfScope} rows of ${t.file} belong to other games and were left alone`);
+
+/** The engine's pointer to load_rejects, said as the command that shows them. */
+const rejectsPointer = (w: string, historyId: number) =>
+  w.replace(/\(see `benchsight sql "select [^`]*load_rejects[^`]*"`; /, `(see them: \`rejects ${historyId}\`; `);
+
+export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
+  const cls = loadClass(r);
+  const word = r.dryRun && (r.status === 'succeeded' || r.status === 'partial') ? 'DRY RUN (nothing changed)' : HEADLINES[cls];
+  const inScope = r.tables.reduce((a, t) => a + t.rowsInFile - t.outOfScope, 0);
+  const rejected = r.tables.reduce((a, t) => a + t.rejected, 0);
+  const loaded = r.tables.reduce((a, t) => a + t.inserted + t.updated, 0);
+  const allRejected = r.status !== 'failed' && r.status !== 'cancelled' && rejected > 0 && loaded === 0 && rejected === inScope;
+  const head = `${word}: ${r.scope} (${r.operation}) in ${(r.durationMs / 1000).toFixed(2)} s, history #${r.historyId}${
+    allRejected ? ` — nothing was loaded: every one of the ${plural(rejected, 'row')} was rejected` : ''
+  }`;
+  if (r.status === 'cancelled') return `${head}\nNothing was changed.`;
+  if (r.status === 'failed') return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.`;
+
+  const otherGames = r.tables.some((t) => t.outOfScope > 0);
+  const headers = ['table', 'operation', 'in file', ...(otherGames ? ['other games'] : []), 'inserted', 'updated', 'deleted', 'unchanged', 'rejected', 'reasons'];
   const rows = r.tables.map((t) => [
     t.table,
     t.operation,
     t.rowsInFile,
+    ...(otherGames ? [t.outOfScope] : []),
     t.inserted,
     t.updated,
     t.deleted,
@@ -48,27 +124,85 @@ Nothing was changed.`;
       .map(([k, v]) => `${k}:${v}`)
       .join(' '),
   ]);
-  const out = [head, table(['table', 'operation', 'in file', 'inserted', 'updated', 'deleted', 'unchanged', 'rejected', 'reasons'], rows)];
-  if (r.tables.some((t) => t.rejected > 0)) out.push('rejected rows are kept in load_rejects with their line and reason');
-  if (r.status === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
-  for (const w of r.warnings) out.push(`warning: ${w}`);
-  if (r.findings) {
-    const f = r.findings;
-    out.push(
-      f.errors + f.warnings === 0
-        ? 'data quality: every rule holds'
-        : `data quality: ${f.errors} error${f.errors === 1 ? '' : 's'}, ${f.warnings} warning${f.warnings === 1 ? '' : 's'}`,
-    );
-    for (const x of f.items.slice(0, 10)) out.push(`  ${x.severity} [${x.rule}] ${x.message}`);
-    if (f.items.length > 10 || f.truncated) out.push(`  ... run \`validate\` for all of them`);
+  const out = [head, table(headers, rows, { ...opts, flexible: ['reasons', 'table'] })];
+  if (cls === 'nothing to do') out.push('every row of the files was already there: nothing changed');
+  if (otherGames) {
+    const k = r.tables.reduce((a, t) => a + t.outOfScope, 0);
+    out.push(`${plural(k, 'row')} of other games in the files were left alone (column "other games")`);
   }
+  if (rejected > 0 && !r.dryRun) out.push(`rejected rows, with their line and reason: \`rejects ${r.historyId}\``);
+  if (r.status === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
+  for (const w of r.warnings) if (!isOtherGamesWarning(w, r.tables)) out.push(`warning: ${rejectsPointer(w, r.historyId)}`);
+  if (r.findings) out.push(...renderFindings(r.findings.errors, r.findings.warnings, r.findings.items, r.findings.truncated));
   return out.join('\n');
 }
 
-export function renderOutcome(o: Outcome): string {
+/**
+ * The data-quality rules' answer after a change: every ERROR (up to 10), the WARNINGs
+ * one line per rule with how many and in which games; `validate` shows them all.
+ */
+function renderFindings(errors: number, warnings: number, items: Finding[], truncated: number): string[] {
+  if (errors + warnings === 0) return ['data quality: every rule holds'];
+  const out = [`data quality: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`];
+  const errs = items.filter((f) => f.severity === 'ERROR');
+  for (const f of errs.slice(0, 10)) out.push(`  ERROR [${f.rule}] ${f.message}`);
+  const byRule = new Map<string, Set<number>>();
+  const count = new Map<string, number>();
+  for (const f of items) {
+    if (f.severity !== 'WARNING') continue;
+    byRule.set(f.rule, (byRule.get(f.rule) ?? new Set()).add(f.gameId));
+    count.set(f.rule, (count.get(f.rule) ?? 0) + 1);
+  }
+  for (const [rule, games] of byRule) {
+    const ids = [...games].sort((a, b) => a - b);
+    out.push(`  WARNING [${rule}] ${truncated ? '' : `×${count.get(rule)} `}in game${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`);
+  }
+  if (errs.length > 10 || truncated || warnings > 0) out.push('  `validate` shows every finding');
+  return out;
+}
+
+export function renderRejects(r: RejectsReport, opts: RenderOptions = {}): string {
+  const what = `#${r.historyId} ${r.load.scope ?? ''} (${r.load.status}${r.load.dryRun ? ', dry run' : ''}, ${r.load.startedAt}, by ${r.load.initiatedBy})`;
+  if (!r.total) {
+    if (r.load.dryRun) return `${what}: a dry run keeps no rejected rows (it changed nothing); run the load to keep them`;
+    if (r.recorded > 0)
+      return `${what}: its ${plural(r.recorded, 'rejected row')} are no longer kept (rejected rows are kept ${r.retentionDays ?? '?'} days: bs_settings.rejects_retention_days)`;
+    return `${what}: no row was rejected`;
+  }
+  const out = [`${what}: ${plural(r.total, 'rejected row')}`];
+  out.push(
+    table(
+      ['table', 'reason', 'rows'],
+      r.counts.map((c) => [c.table, c.reason, c.rows]),
+      opts,
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['line', 'table', 'reason', 'detail', 'row'],
+      r.rows.map((x) => [x.line, x.table, x.reason, x.detail, rowText(x.row)]),
+      { ...opts, flexible: ['detail', 'row'] },
+    ),
+  );
+  if (r.rows.length < r.total) out.push(`the first ${n(r.rows.length)} of ${n(r.total)}; all of them: benchsight rejects ${r.historyId} --csv (or --json)`);
+  return out.join('\n');
+}
+
+/** A row as `header=value` pairs, the empty ones left out. */
+function rowText(row: Record<string, unknown>): string {
+  return Object.entries(row)
+    .filter(([, v]) => v !== null && v !== '')
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(' ');
+}
+
+export function renderOutcome(o: Outcome, opts: RenderOptions = {}): string {
   switch (o.kind) {
     case 'load':
-      return renderLoad(o.result);
+      return renderLoad(o.result, opts);
+    case 'rejects':
+      return renderRejects(o.report, opts);
     case 'history':
       if (!o.rows.length) return 'no loads recorded yet';
       return table(
@@ -85,13 +219,15 @@ export function renderOutcome(o: Outcome): string {
           h.rows_rejected,
           h.duration_ms,
           h.initiated_by,
-          h.error_message ? h.error_message.slice(0, 120) : '',
+          h.error_message ?? '',
         ]),
+        { ...opts, flexible: ['error', 'what', 'by', 'started'] },
       );
     case 'counts':
       return table(
         ['table', 'rows'],
         o.rows.map((c) => [c.table, c.rows]),
+        opts,
       );
     case 'health': {
       const h = o.health;

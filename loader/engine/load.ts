@@ -19,6 +19,7 @@ import { emptyWholeTables, loadDirect, Restage, type Emptied } from './direct';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
 import type { TableColumn } from './header';
 import { closeFile, openFile } from './open-file';
+import { qualityConcern, refusalOf } from './guards';
 import { concernsOf } from './outcome';
 import { planRequest, type Plan } from './plan';
 import { report } from './progress';
@@ -149,6 +150,8 @@ async function runOnce(run: Run): Promise<TableResult[]> {
         const copied = await readFiles(tx, run);
         const deleted = await deleteScopes(tx, run, copied);
         const results = await applyFiles(tx, run, copied, deleted);
+        const refusal = refusalOf(results, run.plan.gameId, run.req.policy?.maxShrink);
+        if (refusal) throw refusal;
         if (run.dryRun) throw new DryRunDone(results);
         await finish(tx, run, results);
         return results;
@@ -275,7 +278,8 @@ async function finish(tx: Queryable, run: Run, results: TableResult[]): Promise<
   const quality = await qualityAfterChange(tx, { tables: run.plan.tables.map((t) => t.decl.name), gameId: run.plan.gameId, inTransaction: true });
   run.findings = quality.findings;
   const concerns = await concernsOf(tx, run.requestId, results, run.req.policy?.maxRejects);
-  run.partial = [...concerns.map((c) => c.message), ...(quality.failed ? [quality.failed] : [])];
+  const qualityErrors = qualityConcern(quality.findings);
+  run.partial = [...concerns.map((c) => c.message), ...(quality.failed ? [quality.failed] : []), ...(qualityErrors ? [qualityErrors] : [])];
   const partialTables = new Set(concerns.map((c) => c.table));
   await history.finishTables(tx, results, (t) => (partialTables.has(t.table) ? 'partial' : 'succeeded'));
   await history.finishRequest(

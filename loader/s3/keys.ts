@@ -33,6 +33,8 @@ const DATE_SUFFIX = new RegExp(`^[_-]${DATE}$`);
 /** A folder named by a date, or ending in one (`2025-12-29`, `export_20251229`). */
 const DATED_FOLDER = new RegExp(`^(?:.*[_-])?${DATE}$`);
 export const MANIFEST = '_manifest.json';
+/** The object metadata (x-amz-meta-uploaded-by) in which `benchsight drop` says who dropped it; the loader records it. */
+export const UPLOADED_BY = 'uploaded-by';
 export const OWN_PREFIXES = ['processed/', 'failed/'];
 
 /** S3 event keys are URL-encoded, with `+` for a space. */

@@ -198,7 +198,7 @@ describe('the loader Lambda (bundled)', () => {
     for (const e of copyEvents) await handler(e);
     const r = (await handler({
       Records: [{ eventName: 'ObjectCreated:Copy', s3: { bucket: { name: BUCKET }, object: { key: 'processed/2025-01-01/h1/dim_team.csv' } } }],
-    })) as { outcomes: { status: string }[] };
+    } as unknown as S3EventLike)) as { outcomes: { status: string }[] };
     expect(r.outcomes[0]!.status).toBe('ignored');
   });
 
