@@ -67,7 +67,8 @@ export function parseMaxRejects(v: string): MaxRejects {
 
 function wholeNumber(what: string, min: number, max: number) {
   return (v: string) => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`${what} is a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new InvalidArgumentError(`${what} is a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
     return Number(v);
   };
 }
@@ -83,7 +84,7 @@ function loadOptions(c: Command): Command {
     .option('--add-columns', 'add columns the export has and the table lacks (typed from the values)')
     .option('--strict', 'fail on duplicate keys and broken relations instead of rejecting those rows')
     .addOption(new Option('--max-rejects <n|n%>', 'rejected rows a file may have before the load is PARTIAL (default 20%)').argParser(parseMaxRejects))
-    .option('--allow-shrink', 'let a replace or merge remove more than half of a table\'s rows (refused otherwise)')
+    .option('--allow-shrink', "let a replace or merge remove more than half of a table's rows (refused otherwise)")
     .addOption(json());
 }
 
@@ -98,14 +99,15 @@ const GRAMMAR_WORDS: { word: string; summary: string; options: (c: Command) => C
   {
     word: 'delete',
     summary: "delete one game's rows from every fact table (asks first)",
-    options: (c) => c.option('-y, --yes', 'confirm without asking, for scripts').option('--dry-run', 'show what would be deleted; change nothing').addOption(json()),
+    options: (c) =>
+      c.option('-y, --yes', 'confirm without asking, for scripts').option('--dry-run', 'show what would be deleted; change nothing').addOption(json()),
   },
   { word: 'etl', summary: 'queue, run or show the ETL of tracked games', options: (c) => c.addOption(json()).allowUnknownOption() },
   { word: 'history', summary: 'recent loads: what they did, by whom, with what result', options: (c) => c.addOption(json()) },
   {
     word: 'rejects',
     summary: 'the rows a load rejected: line, reason, the row',
-    options: (c) => c.addOption(json()).option('--csv', 'every rejected row as CSV (line, table, reason, detail, then the row\'s columns)'),
+    options: (c) => c.addOption(json()).option('--csv', "every rejected row as CSV (line, table, reason, detail, then the row's columns)"),
   },
   { word: 'counts', summary: 'rows in every warehouse table', options: (c) => c.addOption(json()) },
   { word: 'validate', summary: 'run the data-quality rules', options: (c) => c.addOption(json()) },
@@ -117,11 +119,11 @@ export const GRAMMAR_COMMAND_WORDS = GRAMMAR_WORDS.map((g) => g.word);
 
 export function buildProgram(io: Io, actions: Actions, done: (code: number) => void): Command {
   const program = new Command('benchsight')
-    .description('BenchSight Ops: load the warehouse, read its history, run the local stack.\nThe same command language as Slack\'s /benchsight.')
+    .description("BenchSight Ops: load the warehouse, read its history, run the local stack.\nThe same command language as Slack's /benchsight.")
     .usage('<command> [words...] [options]')
     .helpCommand(false)
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(add --help for usage)')
+    .showHelpAfterError('(see: benchsight --help)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -169,10 +171,13 @@ export function buildProgram(io: Io, actions: Actions, done: (code: number) => v
   program.addCommand(
     local('generate')
       .summary('synthetic export files in the real format')
+      .description(
+        'Writes a synthetic BenchSight export, the 12 <table>.csv files, in exactly the format of the real\nexport (headers, value styles, key formats): per game about 1,500 events, 2,800 event-player\nrows and 1.9 MB of CSV. e.g. benchsight generate --games 100 --out ./demo',
+      )
       .option('--games <n>', 'games to play')
       .option('--out <dir>', 'folder for the files (created if missing; existing files are replaced)')
-      .option('--seed <s>', 'seed of the generator; same seed and options, same bytes')
-      .option('--first-game <id>', 'id of the first game; the others follow it')
+      .option('--seed <s>', 'seed of the generator (default 1); same seed and options, same bytes')
+      .option('--first-game <id>', 'id of the first game (default 50001); the others follow it')
       .option('--dirty', "add the real export's data problems (a duplicate key, orphans, rows without a player)")
       .option('--workers <w>', 'threads rendering games (default: one per CPU from 16 games on; 0: none)')
       .addOption(json())
@@ -233,7 +238,11 @@ settings (environment):
 
 /** A subcommand writes, errs and exits as the program does. */
 function inherit(c: Command, program: Command): Command {
-  return c.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true).showHelpAfterError('(add --help for usage)');
+  return c
+    .configureOutput(program.configureOutput())
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .showHelpAfterError(`(see: benchsight ${c.name()} --help)`);
 }
 
 /** `benchsight help`: the command language (as in Slack), then the local commands and flags. */

@@ -202,7 +202,10 @@ class Parser {
           const w = this.next('an option');
           if (DRY_RUN.includes(w)) dryRun = true;
           else if (ALLOW_SHRINK.includes(w)) allowShrink = true;
-          else throw new CommandSyntaxError(`unexpected "${shown(w)}"${didYouMean(w, ['dry-run', 'allow-shrink'])} (full-refresh takes "dry-run" and "allow-shrink")`);
+          else
+            throw new CommandSyntaxError(
+              `unexpected "${shown(w)}"${didYouMean(w, ['dry-run', 'allow-shrink'])} (full-refresh takes "dry-run" and "allow-shrink")`,
+            );
         }
         return { kind: 'full-refresh', dryRun, allowShrink };
       }

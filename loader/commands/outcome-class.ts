@@ -34,9 +34,20 @@ function changedNothing(r: LoadResult): boolean {
   return r.tables.length > 0 && r.tables.every((t) => t.inserted + t.updated + t.deleted + t.rejected === 0);
 }
 
+/**
+ * A load's class. The engine's status, except that a committed load whose data-quality
+ * rules found ERRORs in the games it touched is `partial` too (the engine records it
+ * `succeeded`, with the findings: a rule's ERROR does not undo rows that are right).
+ */
 export function loadClass(r: LoadResult): OutcomeClass {
-  if (r.status === 'succeeded') return changedNothing(r) ? 'nothing to do' : 'succeeded';
-  return r.status;
+  if (r.status !== 'succeeded') return r.status;
+  if (qualityErrors(r) > 0) return 'partial';
+  return changedNothing(r) ? 'nothing to do' : 'succeeded';
+}
+
+/** The data-quality ERRORs a committed load's rules found (0 for a dry run: it committed nothing). */
+export function qualityErrors(r: LoadResult): number {
+  return r.dryRun ? 0 : (r.findings?.errors ?? 0);
 }
 
 export function outcomeClass(o: Outcome): OutcomeClass {

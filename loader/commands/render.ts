@@ -8,15 +8,15 @@ import Table from 'cli-table3';
 import { formatError, type LoadResult, type TableResult } from '../engine';
 import type { Finding } from '../quality/findings';
 import type { Outcome } from './execute';
-import { loadClass } from './outcome-class';
+import { loadClass, qualityErrors } from './outcome-class';
 import type { RejectsReport } from './rejects';
 
 export interface RenderOptions {
-  /** The widest a line may be (default 120: a terminal; Slack's code blocks take about 80). */
+  /** The widest a line may be (default: no limit, for output that goes to a file or a script; a terminal's width; Slack's code blocks take about 80). */
   width?: number;
 }
 
-const DEFAULT_WIDTH = 120;
+const DEFAULT_WIDTH = Number.POSITIVE_INFINITY;
 const GAP = 2;
 const NO_BORDERS = {
   top: '',
@@ -43,21 +43,29 @@ const widthOf = (s: string) => [...s].length;
 
 /**
  * A table with a header and a dashed rule under it; numbers right-aligned. When the
- * natural width exceeds `width`, the columns named in `flexible` (else the widest) give
- * up space down to 8 characters each, their cells cut with "…".
+ * natural width exceeds `width`, the columns named in `flexible` (else every text column)
+ * give up space, the widest first: cut with "…" down to 8 characters, or, for the
+ * columns named in `wrap`, wrapped onto more lines down to 24.
  */
-export function table(headers: string[], rows: Cell[][], opts: RenderOptions & { flexible?: string[] } = {}): string {
+export function table(
+  headers: string[],
+  rows: Cell[][],
+  opts: RenderOptions & { flexible?: string[]; wrap?: string[]; least?: Record<string, number>; notes?: (string | undefined)[] } = {},
+): string {
   const text = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c).replace(/\s*\n\s*/g, ' '))));
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));
   const widths = headers.map((h, i) => Math.max(widthOf(h), ...text.map((r) => widthOf(r[i] ?? ''))));
   const limit = Math.max(40, opts.width ?? DEFAULT_WIDTH);
+  const wraps = headers.map((h) => opts.wrap?.includes(h) ?? false);
+  const least = headers.map((h, i) =>
+    (opts.flexible ? opts.flexible.includes(h) || wraps[i] : !numeric[i]) ? (opts.least?.[h] ?? (wraps[i] ? 24 : 8)) : Number.POSITIVE_INFINITY,
+  );
   const total = () => widths.reduce((a, w) => a + w, 0) + GAP * (widths.length - 1);
-  const flexible = headers.map((h, i) => (opts.flexible ? opts.flexible.includes(h) : !numeric[i]));
   while (total() > limit) {
     let widest = -1;
-    for (let i = 0; i < widths.length; i++) if (flexible[i] && widths[i]! > 8 && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+    for (let i = 0; i < widths.length; i++) if (widths[i]! > least[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
     if (widest < 0) break;
-    widths[widest] = Math.max(8, widths[widest]! - (total() - limit));
+    widths[widest] = Math.max(least[widest]!, widths[widest]! - (total() - limit));
   }
   const t = new Table({
     head: headers,
@@ -68,7 +76,13 @@ export function table(headers: string[], rows: Cell[][], opts: RenderOptions & {
     wordWrap: false,
     truncate: '…',
   });
-  t.push(...text);
+  text.forEach((r, k) => {
+    t.push(r.map((c, i) => (wraps[i] ? { content: c, wordWrap: true } : c)));
+    // A note under its row, across the whole table (cut to its width): an error, say.
+    const note = opts.notes?.[k];
+    // Cut to the width of a terminal or Slack; wrapped, whole, where the width is free.
+    if (note) t.push([{ content: note.replace(/\s*\n\s*/g, ' '), colSpan: headers.length, hAlign: 'left', wordWrap: !Number.isFinite(limit) }]);
+  });
   const lines = t
     .toString()
     .split('\n')
@@ -109,7 +123,18 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
   if (r.status === 'failed') return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.`;
 
   const otherGames = r.tables.some((t) => t.outOfScope > 0);
-  const headers = ['table', 'operation', 'in file', ...(otherGames ? ['other games'] : []), 'inserted', 'updated', 'deleted', 'unchanged', 'rejected', 'reasons'];
+  const headers = [
+    'table',
+    'operation',
+    'in file',
+    ...(otherGames ? ['other games'] : []),
+    'inserted',
+    'updated',
+    'deleted',
+    'unchanged',
+    'rejected',
+    'reasons',
+  ];
   const rows = r.tables.map((t) => [
     t.table,
     t.operation,
@@ -131,7 +156,11 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
     out.push(`${plural(k, 'row')} of other games in the files were left alone (column "other games")`);
   }
   if (rejected > 0 && !r.dryRun) out.push(`rejected rows, with their line and reason: \`rejects ${r.historyId}\``);
-  if (r.status === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
+  if (cls === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
+  if (qualityErrors(r) > 0)
+    out.push(
+      `warning: the data-quality rules found ${plural(qualityErrors(r), 'ERROR')} in the games this load touched (below): the rows stand; fix the export and load again`,
+    );
   for (const w of r.warnings) if (!isOtherGamesWarning(w, r.tables)) out.push(`warning: ${rejectsPointer(w, r.historyId)}`);
   if (r.findings) out.push(...renderFindings(r.findings.errors, r.findings.warnings, r.findings.items, r.findings.truncated));
   return out.join('\n');
@@ -155,7 +184,9 @@ function renderFindings(errors: number, warnings: number, items: Finding[], trun
   }
   for (const [rule, games] of byRule) {
     const ids = [...games].sort((a, b) => a - b);
-    out.push(`  WARNING [${rule}] ${truncated ? '' : `×${count.get(rule)} `}in game${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`);
+    out.push(
+      `  WARNING [${rule}] ${truncated ? '' : `×${count.get(rule)} `}in game${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`,
+    );
   }
   if (errs.length > 10 || truncated || warnings > 0) out.push('  `validate` shows every finding');
   return out;
@@ -182,11 +213,27 @@ export function renderRejects(r: RejectsReport, opts: RenderOptions = {}): strin
     table(
       ['line', 'table', 'reason', 'detail', 'row'],
       r.rows.map((x) => [x.line, x.table, x.reason, x.detail, rowText(x.row)]),
-      { ...opts, flexible: ['detail', 'row'] },
+      { ...opts, flexible: ['row'], wrap: ['detail'] },
     ),
   );
   if (r.rows.length < r.total) out.push(`the first ${n(r.rows.length)} of ${n(r.total)}; all of them: benchsight rejects ${r.historyId} --csv (or --json)`);
   return out.join('\n');
+}
+
+/** What a history entry did to rows: +inserted ~updated -deleted ✗rejected, the zeros left out. */
+function rowsText(h: { rows_inserted: number | null; rows_updated: number | null; rows_deleted: number | null; rows_rejected: number | null }): string {
+  const parts = [
+    [h.rows_inserted, '+'],
+    [h.rows_updated, '~'],
+    [h.rows_deleted, '-'],
+    [h.rows_rejected, '✗'],
+  ] as const;
+  const said = parts.filter(([v]) => v).map(([v, sign]) => `${sign}${n(v!)}`);
+  return said.length ? said.join(' ') : parts.some(([v]) => v === 0) ? '0' : '';
+}
+
+function seconds(ms: number | null): string {
+  return ms === null ? '' : (ms / 1000).toFixed(1);
 }
 
 /** A row as `header=value` pairs, the empty ones left out. */
@@ -206,22 +253,9 @@ export function renderOutcome(o: Outcome, opts: RenderOptions = {}): string {
     case 'history':
       if (!o.rows.length) return 'no loads recorded yet';
       return table(
-        ['id', 'started', 'status', 'what', 'op', 'ins', 'upd', 'del', 'rej', 'ms', 'by', 'error'],
-        o.rows.map((h) => [
-          h.id,
-          h.started_at,
-          h.status,
-          h.table_name ?? h.scope,
-          h.operation,
-          h.rows_inserted,
-          h.rows_updated,
-          h.rows_deleted,
-          h.rows_rejected,
-          h.duration_ms,
-          h.initiated_by,
-          h.error_message ?? '',
-        ]),
-        { ...opts, flexible: ['error', 'what', 'by', 'started'] },
+        ['id', 'started', 'status', 'what', 'op', 'rows', 's', 'by'],
+        o.rows.map((h) => [h.id, h.started_at.slice(5, 16), h.status, h.table_name ?? h.scope, h.operation, rowsText(h), seconds(h.duration_ms), h.initiated_by]),
+        { ...opts, flexible: ['what', 'by', 'rows'], least: { what: 16, by: 12, rows: 12 }, notes: o.rows.map((h) => (h.error_message ? `  ↳ ${h.error_message}` : undefined)) },
       );
     case 'counts':
       return table(

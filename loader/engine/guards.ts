@@ -6,9 +6,7 @@
  *     fewer rows than it had (an export cut short, the wrong folder): refused unless the
  *     request allows it (policy maxShrink: the share a table may lose, default
  *     DEFAULT_MAX_SHRINK; 1 allows everything);
- *   - data-quality ERRORs for the games the load touched: the load stands, `partial`.
  */
-import type { Finding } from '../quality/findings';
 import { LoadError } from './errors';
 import { DEFAULT_MAX_SHRINK, type TableResult } from './request';
 
@@ -45,11 +43,4 @@ export function refusalOf(results: TableResult[], gameId: number | null, maxShri
     });
   }
   return undefined;
-}
-
-/** Data-quality ERRORs make a committed load `partial`: the message says how many, and the first. */
-export function qualityConcern(findings: Finding[] | undefined): string | undefined {
-  const errors = (findings ?? []).filter((f) => f.severity === 'ERROR');
-  if (!errors.length) return undefined;
-  return `data quality: ${errors.length} ERROR${errors.length === 1 ? '' : 's'} in the games this load touched (${errors[0]!.message}${errors.length > 1 ? ', …' : ''}): the rows stand; fix the export and load again`;
 }

@@ -19,7 +19,7 @@ import { emptyWholeTables, loadDirect, Restage, type Emptied } from './direct';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
 import type { TableColumn } from './header';
 import { closeFile, openFile } from './open-file';
-import { qualityConcern, refusalOf } from './guards';
+import { refusalOf } from './guards';
 import { concernsOf } from './outcome';
 import { planRequest, type Plan } from './plan';
 import { report } from './progress';
@@ -278,8 +278,7 @@ async function finish(tx: Queryable, run: Run, results: TableResult[]): Promise<
   const quality = await qualityAfterChange(tx, { tables: run.plan.tables.map((t) => t.decl.name), gameId: run.plan.gameId, inTransaction: true });
   run.findings = quality.findings;
   const concerns = await concernsOf(tx, run.requestId, results, run.req.policy?.maxRejects);
-  const qualityErrors = qualityConcern(quality.findings);
-  run.partial = [...concerns.map((c) => c.message), ...(quality.failed ? [quality.failed] : []), ...(qualityErrors ? [qualityErrors] : [])];
+  run.partial = [...concerns.map((c) => c.message), ...(quality.failed ? [quality.failed] : [])];
   const partialTables = new Set(concerns.map((c) => c.table));
   await history.finishTables(tx, results, (t) => (partialTables.has(t.table) ? 'partial' : 'succeeded'));
   await history.finishRequest(

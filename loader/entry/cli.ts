@@ -4,8 +4,9 @@
  * root behind it: each command builds what it needs and calls the core, then prints the
  * outcome (text, or JSON with --json) and returns its exit code (outcome-class.ts).
  * Heavy modules — the engine and database, the AWS SDK, Bolt, the generator, the local
- * S3 server — are imported inside the commands that use them, so `help` and a typo
- * answer at once and never open a database.
+ * S3 server — are required inside the commands that use them (`require('…') as typeof
+ * import('…')`: tsx's require hook runs the TypeScript, a bundler keeps each lazy), so
+ * `help` and a typo answer at once and never open a database.
  */
 import { userInfo } from 'node:os';
 import type { Io } from '../cli/io';
@@ -49,7 +50,11 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   const err = (s: string) => io.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
   const json = (v: unknown) => out(JSON.stringify(v, null, 2));
   const who = cliUser(env);
-  const width = () => (io.stdout as { columns?: number }).columns ?? (Number(env.COLUMNS) || 120);
+  // Tables fit the terminal; output piped to a file or a script is never cut.
+  const width = () => {
+    const tty = io.stdout as { isTTY?: boolean; columns?: number };
+    return tty.isTTY && tty.columns ? tty.columns : Number(env.COLUMNS) || undefined;
+  };
 
   /** The configuration; with a local stack running (npm start) its database and bucket, unless DATABASE_URL / DROP_BUCKET say otherwise. */
   const setup = (): { config: Config; env: NodeJS.ProcessEnv; stack: ReturnType<typeof readLiveState> } => {
@@ -119,7 +124,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       const { migrate } = await import('../db/migrate');
       return withDb(config, async (db) => {
         const r = await migrate(db, { log: (l) => err(l) });
-        if (flags.json) return json({ ok: true, version: r.version, applied: r.applied, functions: r.functions }), 0;
+        if (flags.json) return (json({ ok: true, version: r.version, applied: r.applied, functions: r.functions }), 0);
         const fns = r.functions.length ? `; ${r.functions.length} function file${r.functions.length === 1 ? '' : 's'} of sql/functions applied` : '';
         out(
           r.applied.length
@@ -199,7 +204,14 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
             operation: flags.op as import('../warehouse').Operation | undefined,
             gameId: flags.game,
             uploadedBy: who,
-            onProgress: (p) => view.update({ item: p.file, phase: 'uploading', done: p.done, total: p.total, detail: `${(p.done / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB` }),
+            onProgress: (p) =>
+              view.update({
+                item: p.file,
+                phase: 'uploading',
+                done: p.done,
+                total: p.total,
+                detail: `${(p.done / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB`,
+              }),
           },
           (l) => {
             if (!flags.json) err(l);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_FIRST_GAME_ID, DEFAULT_SEED, GenerateError, generateExport, MAX_GAMES, type GenerateProgress, type GenerateResult } from './export';
+import { DEFAULT_SEED, GenerateError, generateExport, MAX_GAMES, type GenerateProgress, type GenerateResult } from './export';
 
 export interface GenerateIo {
   stdout: { write(s: string): unknown };

@@ -34,7 +34,10 @@ export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string
   const missing = o.files.filter((f) => !existsSync(f));
   if (missing.length) throw new DropError(`file not found: ${missing.join(', ')}; nothing was uploaded`);
   const folders = o.files.filter((f) => !statSync(f).isFile());
-  if (folders.length) throw new DropError(`not a file: ${folders.join(', ')} (drop the export files themselves, e.g. ${path.join(folders[0]!, 'fact_events.csv')}); nothing was uploaded`);
+  if (folders.length)
+    throw new DropError(
+      `not a file: ${folders.join(', ')} (drop the export files themselves, e.g. ${path.join(folders[0]!, 'fact_events.csv')}); nothing was uploaded`,
+    );
   if (o.operation && !(OPERATIONS as readonly string[]).includes(o.operation)) throw new DropError(`unknown operation ${o.operation}`);
   if (o.batch !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(o.batch)) throw new DropError('a batch name is letters, digits, . _ -');
   const base = [
@@ -75,7 +78,13 @@ export async function dropFiles(s3: S3Client, o: DropOptions, log: (line: string
     };
     const key = `${base}/${MANIFEST}`;
     await s3.send(
-      new PutObjectCommand({ Bucket: o.bucket, Key: key, Body: JSON.stringify(manifest, null, 2), ContentType: 'application/json', ...(metadata ? { Metadata: metadata } : {}) }),
+      new PutObjectCommand({
+        Bucket: o.bucket,
+        Key: key,
+        Body: JSON.stringify(manifest, null, 2),
+        ContentType: 'application/json',
+        ...(metadata ? { Metadata: metadata } : {}),
+      }),
     );
     log(`uploaded the batch manifest → s3://${o.bucket}/${key}`);
     keys.push(key);

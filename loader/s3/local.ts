@@ -40,7 +40,7 @@ export interface LocalS3 {
 
 export async function startLocalS3(opts: { dir: string; bucket: string; port?: number; onEvent?: (e: S3Event) => void }): Promise<LocalS3> {
   mkdirSync(opts.dir, { recursive: true });
-  // biome-ignore lint/style/noCommonJs: s3rver is CommonJS without types, required only here
+  // s3rver is CommonJS without types; required only here, when a local bucket starts.
   const S3rver = require('s3rver') as S3rverClass;
   const server = new S3rver({
     address: '127.0.0.1',

@@ -273,15 +273,7 @@ async function loadObject(
   // its success stands, and the claim is ended here.)
   if (now.status === 'loaded' || (result.status === 'succeeded' && now.status === 'loading')) {
     await finishObject(deps.db, claim, 'loaded', { requestId: result.requestId, historyId: result.historyId });
-    await afterwards(
-      deps,
-      members,
-      'processed',
-      text,
-      { historyId: result.historyId, requestId: result.requestId },
-      members,
-      loadedTitle(result),
-    );
+    await afterwards(deps, members, 'processed', text, { historyId: result.historyId, requestId: result.requestId }, members, loadedTitle(result));
     return { key, status: 'loaded', message: `loaded${result.status === 'partial' ? ', partial' : ''} (history #${result.historyId})`, result };
   }
   const lostTo = await newerExport(deps.db, claim.id, true);
@@ -304,7 +296,9 @@ function loadedTitle(r: LoadResult): string {
   if (cls === 'nothing to do') return 'Nothing to load (every row was already there)';
   if (cls !== 'partial') return 'Loaded';
   const loaded = r.tables.reduce((a, t) => a + t.inserted + t.updated, 0);
-  return loaded === 0 ? 'Not loaded, PARTIAL: every row was rejected' : 'Loaded, PARTIAL (rows rejected, data-quality errors or checks that did not run: see the warnings)';
+  return loaded === 0
+    ? 'Not loaded, PARTIAL: every row was rejected'
+    : 'Loaded, PARTIAL (rows rejected, data-quality errors or checks that did not run: see the warnings)';
 }
 
 /**
