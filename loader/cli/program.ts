@@ -238,11 +238,7 @@ settings (environment):
 
 /** A subcommand writes, errs and exits as the program does. */
 function inherit(c: Command, program: Command): Command {
-  return c
-    .configureOutput(program.configureOutput())
-    .exitOverride()
-    .showSuggestionAfterError(true)
-    .showHelpAfterError(`(see: benchsight ${c.name()} --help)`);
+  return c.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true).showHelpAfterError(`(see: benchsight ${c.name()} --help)`);
 }
 
 /** `benchsight help`: the command language (as in Slack), then the local commands and flags. */

@@ -149,7 +149,7 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
       .map(([k, v]) => `${k}:${v}`)
       .join(' '),
   ]);
-  const out = [head, table(headers, rows, { ...opts, flexible: ['reasons', 'table'] })];
+  const out = [head, table(headers, rows, { ...opts, flexible: ['reasons'], least: { reasons: 12 } })];
   if (cls === 'nothing to do') out.push('every row of the files was already there: nothing changed');
   if (otherGames) {
     const k = r.tables.reduce((a, t) => a + t.outOfScope, 0);
@@ -254,8 +254,22 @@ export function renderOutcome(o: Outcome, opts: RenderOptions = {}): string {
       if (!o.rows.length) return 'no loads recorded yet';
       return table(
         ['id', 'started', 'status', 'what', 'op', 'rows', 's', 'by'],
-        o.rows.map((h) => [h.id, h.started_at.slice(5, 16), h.status, h.table_name ?? h.scope, h.operation, rowsText(h), seconds(h.duration_ms), h.initiated_by]),
-        { ...opts, flexible: ['what', 'by', 'rows'], least: { what: 16, by: 12, rows: 12 }, notes: o.rows.map((h) => (h.error_message ? `  ↳ ${h.error_message}` : undefined)) },
+        o.rows.map((h) => [
+          h.id,
+          h.started_at.slice(5, 16),
+          h.status,
+          h.table_name ?? h.scope,
+          h.operation,
+          rowsText(h),
+          seconds(h.duration_ms),
+          h.initiated_by,
+        ]),
+        {
+          ...opts,
+          flexible: ['what', 'by', 'rows'],
+          least: { what: 16, by: 12, rows: 12 },
+          notes: o.rows.map((h) => (h.error_message ? `  ↳ ${h.error_message}` : undefined)),
+        },
       );
     case 'counts':
       return table(

@@ -13,6 +13,10 @@ import path from 'node:path';
 import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
 import { FUNCTIONS_DIR, migrate, MIGRATIONS_DIR, readFunctionFiles, readMigrations, type MigrateResult } from '../db/migrate';
 import { openPostgres } from '../db/postgres';
+import { createLogger, lineLog } from '../log';
+
+/** JSON lines to CloudWatch, with each invocation's request id. */
+const logger = createLogger({ service: 'benchsight-migrate', level: process.env.LOG_LEVEL });
 
 export interface MigrateOutcome {
   applied: string[];
@@ -61,7 +65,7 @@ export async function runMigrations(opts: {
   /** Retries of an AccessDenied on the secret (default 8, 5 s apart). */
   retry?: { attempts: number; delayMs: number };
 }): Promise<MigrateOutcome> {
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const log = opts.log ?? lineLog(logger, 'migrate');
   const url = await databaseUrl(opts.env ?? process.env, opts.read, log, opts.retry ?? { attempts: 8, delayMs: 5000 });
   const dirs = opts.dirs ?? sqlDirs();
   const db = openPostgres({ url, max: 1, applicationName: 'benchsight-migrate' });
@@ -80,4 +84,5 @@ export async function runMigrations(opts: {
   }
 }
 
-export const handler = async (): Promise<MigrateOutcome> => runMigrations({});
+export const handler = async (_event?: unknown, context?: { awsRequestId?: string }): Promise<MigrateOutcome> =>
+  runMigrations({ log: lineLog(logger.child({ requestId: context?.awsRequestId }), 'migrate') });
