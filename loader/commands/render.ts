@@ -267,7 +267,7 @@ export function renderOutcome(o: Outcome, opts: RenderOptions = {}): string {
         {
           ...opts,
           flexible: ['what', 'by', 'rows'],
-          least: { what: 16, by: 12, rows: 12 },
+          least: { what: 10, by: 8, rows: 8 },
           notes: o.rows.map((h) => (h.error_message ? `  ↳ ${h.error_message}` : undefined)),
         },
       );
