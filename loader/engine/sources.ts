@@ -37,7 +37,7 @@ export function decompressedIfGzip(name: string, raw: Readable): Readable {
     if (!e) return;
     const z = e as Error & { code?: string };
     out.destroy(
-      z.code?.startsWith('Z_') ? new SourceError(`${name} is not a readable gzip file (${z.message}): compress it with gzip, or give the plain .csv`) : z,
+      z.code?.startsWith('Z_') ? new SourceError(`not a readable gzip file (${z.message}): compress it with gzip, or give the plain .csv`) : z,
     );
   });
   gunzip.pipe(out);

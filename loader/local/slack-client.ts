@@ -34,8 +34,9 @@ function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now
  * The exit code a Slack answer stands for, by the icon that heads it (bot/messages.ts
  * gives each outcome class its own): the same codes as the CLI's for the same outcome.
  */
-export function exitCodeOfAnswer(m: SlackMessage): number {
-  const head = (m.blocks?.[0]?.text?.text ?? m.text ?? '').trimStart();
+export function exitCodeOfAnswer(m: { text?: string; blocks?: readonly unknown[] }): number {
+  const first = m.blocks?.[0] as { text?: { text?: string } } | undefined;
+  const head = (first?.text?.text ?? m.text ?? '').trimStart();
   if (head.startsWith(':x:')) return 1;
   if (head.startsWith(':no_entry:')) return 2;
   if (head.startsWith(':no_entry_sign:')) return 130;
