@@ -5,7 +5,7 @@
  */
 import type { Database } from '../db/database';
 import { migrationStatus } from '../db/migrate';
-import { deleteGame, load, type LoadRequest, type LoadResult, type Scope, type Source } from '../engine';
+import { DEFAULT_MAX_SHRINK, deleteGame, load, type LoadRequest, type LoadResult, type Scope, type Source } from '../engine';
 import { TABLE_NAMES } from '../warehouse';
 import * as history_ from '../history';
 import { describeCommand, helpText, type Command } from './grammar';
@@ -80,10 +80,11 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
               : command.target.type === 'game'
                 ? { kind: 'category', category: 'all_facts' }
                 : { kind: 'all' };
-      const allowShrink = command.allowShrink ? { policy: { ...ctx.loadOptions?.policy, maxShrink: 1 } } : {};
+      // A command's replace or merge may not empty most of a table unless it says "allow-shrink".
+      const policy = { ...ctx.loadOptions?.policy, maxShrink: command.allowShrink ? undefined : (ctx.loadOptions?.policy?.maxShrink ?? DEFAULT_MAX_SHRINK) };
       const result = await load(ctx.db, {
         ...ctx.loadOptions,
-        ...allowShrink,
+        policy,
         scope,
         operation: command.kind === 'load' ? command.operation : undefined,
         gameId: command.kind === 'load' ? command.gameId : undefined,

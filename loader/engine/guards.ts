@@ -3,19 +3,20 @@
  *   - a load of one game whose files have no row of that game (a typo in the game id,
  *     or an export without it): refused, nothing changed;
  *   - a replace or merge that would leave a table (or the game's part of it) with far
- *     fewer rows than it had (an export cut short, the wrong folder): refused unless the
- *     request allows it (policy maxShrink: the share a table may lose, default
- *     DEFAULT_MAX_SHRINK; 1 allows everything);
+ *     fewer rows than it had (an export cut short, the wrong folder): refused when the
+ *     request sets policy.maxShrink (the share a table may lose). The command language
+ *     sets DEFAULT_MAX_SHRINK unless the command says "allow-shrink"
+ *     (commands/execute.ts); a caller of load() that sets nothing is not limited.
  */
 import { LoadError } from './errors';
-import { DEFAULT_MAX_SHRINK, type TableResult } from './request';
+import type { TableResult } from './request';
 
 /** A table that loses fewer rows than this is never refused, whatever the share (a test table, a fix of a few rows). */
 const SHRINK_MIN_ROWS = 10;
 
 const n = (x: number) => x.toLocaleString('en-US');
 
-export function refusalOf(results: TableResult[], gameId: number | null, maxShrink: number = DEFAULT_MAX_SHRINK): LoadError | undefined {
+export function refusalOf(results: TableResult[], gameId: number | null, maxShrink?: number): LoadError | undefined {
   if (gameId !== null && results.length && results.every((r) => r.rowsInFile - r.outOfScope === 0)) {
     const files = results.map((r) => r.file);
     // (file and table named as absent: no one file is to blame, the engine's context must not name one)
@@ -26,6 +27,7 @@ export function refusalOf(results: TableResult[], gameId: number | null, maxShri
       hint: 'check the game id, or load an export that has that game; nothing was changed',
     });
   }
+  if (maxShrink === undefined) return undefined;
   for (const r of results) {
     if (r.operation !== 'replace' && r.operation !== 'merge') continue;
     const before = r.deleted + r.updated + r.unchanged;

@@ -51,7 +51,7 @@ export interface MaxRejects {
  */
 export const DEFAULT_MAX_REJECTS: MaxRejects = { ratio: 0.2 };
 
-/** A replace or merge may remove at most this share of a table's (or a game's) rows unless the request allows more (guards.ts). */
+/** The share of a table's (or a game's) rows a replace or merge of the command language may remove unless it says "allow-shrink" (guards.ts). */
 export const DEFAULT_MAX_SHRINK = 0.5;
 
 export interface LoadRequest {

@@ -36,9 +36,7 @@ export function decompressedIfGzip(name: string, raw: Readable): Readable {
   pipeline(raw, gunzip, (e) => {
     if (!e) return;
     const z = e as Error & { code?: string };
-    out.destroy(
-      z.code?.startsWith('Z_') ? new SourceError(`not a readable gzip file (${z.message}): compress it with gzip, or give the plain .csv`) : z,
-    );
+    out.destroy(z.code?.startsWith('Z_') ? new SourceError(`not a readable gzip file (${z.message}): compress it with gzip, or give the plain .csv`) : z);
   });
   gunzip.pipe(out);
   // The reader stopped (a bad row, a cancel): stop reading the file too.

@@ -52,7 +52,10 @@ const cli = (...argv: string[]) => run(argv);
 async function snapshot(): Promise<string[]> {
   const out: string[] = [];
   for (const table of TABLE_NAMES) {
-    out.push((await t.db.query<{ h: string | null }>(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS h FROM ${table} x`)).rows[0]!.h!);
+    out.push(
+      (await t.db.query<{ h: string | null }>(`SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS h FROM ${table} x`))
+        .rows[0]!.h!,
+    );
   }
   return out;
 }
@@ -93,9 +96,10 @@ describe('outcome classes, as exit codes', () => {
 
   it('partial: 3, when a file loses more rows than allowed; the rejects are a command away', async () => {
     // A third of the event-player rows point to an event that does not exist.
-    const dir = exportWith({ fact_events_player: (csv) => csv.replace(/,EV(\d{10}),/g, (m, k: string, off: number) => (off % 3 === 0 ? ',EV9999900001,' : m)) }, [
-      'fact_events_player',
-    ]);
+    const dir = exportWith(
+      { fact_events_player: (csv) => csv.replace(/,EV(\d{10}),/g, (m, k: string, off: number) => (off % 3 === 0 ? ',EV9999900001,' : m)) },
+      ['fact_events_player'],
+    );
     const r = await cli('load', 'table', 'fact_events_player', 'upsert', '--from', dir);
     expect(r.code, r.stderr + r.stdout).toBe(3);
     const id = Number(/history #(\d+)/.exec(r.stdout)![1]);
@@ -184,13 +188,15 @@ describe('rejects <history id>', () => {
   it('prints the counts, then each row: line, reason, the row as read', async () => {
     const r = await cli('rejects', String(id));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^#${id} table fact_events_player \\(partial, .*, by cli:cli-tester\\): ${rejected.toLocaleString('en-US')} rejected rows`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^#${id} table fact_events_player \\(partial, .*, by cli:cli-tester\\): ${rejected.toLocaleString('en-US')} rejected rows`),
+    );
     expect(r.stdout).toMatch(new RegExp(`^fact_events_player\\s+orphan\\s+${rejected}$`, 'm'));
     expect(r.stdout).toMatch(/^\s*\d+\s+fact_events_player\s+orphan\s+event_key EV9999900001 is not in fact_events\.event_key\s+event_player_key=EP/m);
     expect(r.stdout).toContain(`the first 20 of ${rejected.toLocaleString('en-US')}; all of them: benchsight rejects ${id} --csv`);
   });
 
-  it('--csv: every rejected row, its line and reason, then its columns under the export\'s headers', async () => {
+  it("--csv: every rejected row, its line and reason, then its columns under the export's headers", async () => {
     const r = await cli('rejects', String(id), '--csv');
     expect(r.code, r.stderr).toBe(0);
     const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
@@ -245,7 +251,10 @@ describe('--json on every command', () => {
     [['migrate'], (j: any) => expect(j).toMatchObject({ ok: true, applied: [] })],
     [['sql', 'select count(*)::int AS n from fact_goalie_game_stats'], (j: any) => expect(j).toEqual([{ n: 4 }])],
     [['delete', 'game', '50001', '--dry-run'], (j: any) => expect(j).toMatchObject({ status: 'succeeded', dryRun: true })],
-    [['load', 'game', '50001', 'upsert', '--from', '/nowhere/at/all'], (j: any) => expect(j).toEqual({ ok: false, error: expect.stringContaining('folder not found') })],
+    [
+      ['load', 'game', '50001', 'upsert', '--from', '/nowhere/at/all'],
+      (j: any) => expect(j).toEqual({ ok: false, error: expect.stringContaining('folder not found') }),
+    ],
   ])('%j', async (argv, check) => {
     const r = await cli(...(argv as string[]), '--json');
     check(JSON.parse(r.stdout));
