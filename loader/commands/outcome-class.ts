@@ -16,6 +16,7 @@
  * without its confirmation) exit 2; they never reach an Outcome.
  */
 import type { LoadResult } from '../engine';
+import type { Finding, Level } from '../quality/findings';
 import type { Outcome } from './execute';
 
 export type OutcomeClass = 'succeeded' | 'nothing to do' | 'partial' | 'failed' | 'cancelled';
@@ -36,8 +37,9 @@ function changedNothing(r: LoadResult): boolean {
 
 /**
  * A load's class. The engine's status, except that a committed load whose data-quality
- * rules found ERRORs in the games it touched is `partial` too (the engine records it
- * `succeeded`, with the findings: a rule's ERROR does not undo rows that are right).
+ * rules found ERRORs that concern it (concerningErrors) is `partial` too (the engine
+ * records it `succeeded`, with the findings: a rule's ERROR does not undo rows that are
+ * right).
  */
 export function loadClass(r: LoadResult): OutcomeClass {
   if (r.status !== 'succeeded') return r.status;
@@ -45,9 +47,32 @@ export function loadClass(r: LoadResult): OutcomeClass {
   return changedNothing(r) ? 'nothing to do' : 'succeeded';
 }
 
-/** The data-quality ERRORs a committed load's rules found (0 for a dry run: it committed nothing). */
+/**
+ * The tables a finding of each level is about (sql/functions/quality.sql measures players,
+ * goalies and teams in their stats tables; a team's goals are checked against the
+ * schedule's score).
+ */
+const TABLES_OF_LEVEL: Readonly<Record<Level, readonly string[]>> = {
+  player: ['fact_player_game_stats'],
+  goalie: ['fact_goalie_game_stats'],
+  team: ['fact_team_game_stats', 'dim_schedule'],
+  // A game's one ERROR rule counts its goalies (its events and shifts only warn).
+  game: ['fact_goalie_game_stats'],
+};
+
+/**
+ * The data-quality ERRORs that concern a committed load: in the games it touched, about
+ * a table it loaded (an ERROR about a table the load did not change was there before it,
+ * and is summed up, not held against it). None for a dry run: it committed nothing.
+ */
+export function concerningErrors(r: LoadResult): Finding[] {
+  if (r.dryRun || !r.findings) return [];
+  const loaded = new Set(r.tables.map((t) => t.table));
+  return r.findings.items.filter((f) => f.severity === 'ERROR' && TABLES_OF_LEVEL[f.level].some((t) => loaded.has(t)));
+}
+
 export function qualityErrors(r: LoadResult): number {
-  return r.dryRun ? 0 : (r.findings?.errors ?? 0);
+  return concerningErrors(r).length;
 }
 
 export function outcomeClass(o: Outcome): OutcomeClass {

@@ -8,7 +8,7 @@ import Table from 'cli-table3';
 import { formatError, type LoadResult, type TableResult } from '../engine';
 import type { Finding } from '../quality/findings';
 import type { Outcome } from './execute';
-import { loadClass, qualityErrors } from './outcome-class';
+import { concerningErrors, loadClass, qualityErrors } from './outcome-class';
 import type { RejectsReport } from './rejects';
 
 export interface RenderOptions {
@@ -43,9 +43,9 @@ const widthOf = (s: string) => [...s].length;
 
 /**
  * A table with a header and a dashed rule under it; numbers right-aligned. When the
- * natural width exceeds `width`, the columns named in `flexible` (else every text column)
- * give up space, the widest first: cut with "…" down to 8 characters, or, for the
- * columns named in `wrap`, wrapped onto more lines down to 24.
+ * natural width exceeds `width`, the columns named in `flexible` give up space in that
+ * order (else every text column, the widest first): cut with "…" down to 8 characters
+ * (or `least`), or, for the columns named in `wrap`, wrapped onto more lines down to 24.
  */
 export function table(
   headers: string[],
@@ -61,11 +61,14 @@ export function table(
     (opts.flexible ? opts.flexible.includes(h) || wraps[i] : !numeric[i]) ? (opts.least?.[h] ?? (wraps[i] ? 24 : 8)) : Number.POSITIVE_INFINITY,
   );
   const total = () => widths.reduce((a, w) => a + w, 0) + GAP * (widths.length - 1);
+  // The columns named give up space in the order named; otherwise the widest first.
+  const order = opts.flexible ? [...opts.flexible, ...(opts.wrap ?? [])].map((h) => headers.indexOf(h)).filter((i) => i >= 0) : undefined;
   while (total() > limit) {
-    let widest = -1;
-    for (let i = 0; i < widths.length; i++) if (widths[i]! > least[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
-    if (widest < 0) break;
-    widths[widest] = Math.max(least[widest]!, widths[widest]! - (total() - limit));
+    let next = -1;
+    if (order) next = order.find((i) => widths[i]! > least[i]!) ?? -1;
+    else for (let i = 0; i < widths.length; i++) if (widths[i]! > least[i]! && (next < 0 || widths[i]! > widths[next]!)) next = i;
+    if (next < 0) break;
+    widths[next] = Math.max(least[next]!, widths[next]! - (total() - limit));
   }
   const t = new Table({
     head: headers,
@@ -76,18 +79,22 @@ export function table(
     wordWrap: false,
     truncate: '…',
   });
-  text.forEach((r, k) => {
-    t.push(r.map((c, i) => (wraps[i] ? { content: c, wordWrap: true } : c)));
-    // A note under its row, across the whole table (cut to its width): an error, say.
-    const note = opts.notes?.[k];
-    // Cut to the width of a terminal or Slack; wrapped, whole, where the width is free.
-    if (note) t.push([{ content: note.replace(/\s*\n\s*/g, ' '), colSpan: headers.length, hAlign: 'left', wordWrap: !Number.isFinite(limit) }]);
-  });
+  t.push(...text.map((r) => r.map((c, i) => (wraps[i] ? { content: c, wordWrap: true } : c))));
   const lines = t
     .toString()
     .split('\n')
     .map((l) => l.trimEnd());
-  return [lines[0], widths.map((w) => '-'.repeat(w)).join(' '.repeat(GAP)), ...lines.slice(1)].join('\n');
+  const rule = widths.map((w) => '-'.repeat(w)).join(' '.repeat(GAP));
+  if (!opts.notes || wraps.some(Boolean)) return [lines[0], rule, ...lines.slice(1)].join('\n');
+  // A note under its row (an error, a rejected row), as wide as the output may be: cut
+  // with "…" at a terminal's or Slack's width, whole where the width is free.
+  const out = [lines[0]!, rule];
+  lines.slice(1).forEach((line, k) => {
+    out.push(line);
+    const note = opts.notes![k]?.replace(/\s*\n\s*/g, ' ');
+    if (note) out.push(Number.isFinite(limit) && widthOf(note) > limit ? `${[...note].slice(0, limit - 1).join('')}…` : note);
+  });
+  return out.join('\n');
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -149,11 +156,22 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
       .map(([k, v]) => `${k}:${v}`)
       .join(' '),
   ]);
-  const out = [head, table(headers, rows, { ...opts, flexible: ['reasons'], least: { reasons: 12 } })];
+  // The reasons column when it fits whole; otherwise the reasons are said under the table.
+  let grid = table(headers, rows, { ...opts, flexible: ['table'], least: { table: 20 } });
+  const fits = (g: string) => opts.width === undefined || g.split('\n').every((l) => widthOf(l) <= opts.width!);
+  const reasonsBelow = !fits(grid);
+  if (reasonsBelow) grid = table(headers.slice(0, -1), rows.map((x) => x.slice(0, -1)), { ...opts, flexible: ['table'], least: { table: 20 } });
+  const out = [head, grid];
   if (cls === 'nothing to do') out.push('every row of the files was already there: nothing changed');
   if (otherGames) {
     const k = r.tables.reduce((a, t) => a + t.outOfScope, 0);
     out.push(`${plural(k, 'row')} of other games in the files were left alone (column "other games")`);
+  }
+  if (reasonsBelow && rejected > 0) {
+    const why = r.tables
+      .filter((t) => t.rejected > 0)
+      .map((t) => `${t.table} ${Object.entries(t.rejectedByReason).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
+    out.push(`rejected: ${why.join('; ')}`);
   }
   if (rejected > 0 && !r.dryRun) out.push(`rejected rows, with their line and reason: \`rejects ${r.historyId}\``);
   if (cls === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
@@ -162,7 +180,7 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
       `warning: the data-quality rules found ${plural(qualityErrors(r), 'ERROR')} in the games this load touched (below): the rows stand; fix the export and load again`,
     );
   for (const w of r.warnings) if (!isOtherGamesWarning(w, r.tables)) out.push(`warning: ${rejectsPointer(w, r.historyId)}`);
-  if (r.findings) out.push(...renderFindings(r.findings.errors, r.findings.warnings, r.findings.items, r.findings.truncated));
+  if (r.findings) out.push(...renderFindings(r.findings.errors, r.findings.warnings, r.findings.items, r.findings.truncated, concerningErrors(r)));
   return out.join('\n');
 }
 
@@ -170,11 +188,17 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
  * The data-quality rules' answer after a change: every ERROR (up to 10), the WARNINGs
  * one line per rule with how many and in which games; `validate` shows them all.
  */
-function renderFindings(errors: number, warnings: number, items: Finding[], truncated: number): string[] {
+function renderFindings(errors: number, warnings: number, items: Finding[], truncated: number, concerning: Finding[]): string[] {
   if (errors + warnings === 0) return ['data quality: every rule holds'];
   const out = [`data quality: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`];
   const errs = items.filter((f) => f.severity === 'ERROR');
-  for (const f of errs.slice(0, 10)) out.push(`  ERROR [${f.rule}] ${f.message}`);
+  for (const f of concerning.slice(0, 10)) out.push(`  ERROR [${f.rule}] ${f.message}`);
+  // ERRORs about tables this load did not change: there before it, said once.
+  const others = errs.filter((f) => !concerning.includes(f));
+  if (others.length) {
+    const rules = [...new Set(others.map((f) => f.rule))];
+    out.push(`  and ${plural(others.length, 'ERROR')} about tables this load did not change (${rules.join(', ')}): \`validate\` shows them`);
+  }
   const byRule = new Map<string, Set<number>>();
   const count = new Map<string, number>();
   for (const f of items) {
@@ -188,7 +212,7 @@ function renderFindings(errors: number, warnings: number, items: Finding[], trun
       `  WARNING [${rule}] ${truncated ? '' : `×${count.get(rule)} `}in game${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`,
     );
   }
-  if (errs.length > 10 || truncated || warnings > 0) out.push('  `validate` shows every finding');
+  if (concerning.length > 10 || truncated || warnings > 0) out.push('  `validate` shows every finding');
   return out;
 }
 
@@ -209,14 +233,17 @@ export function renderRejects(r: RejectsReport, opts: RenderOptions = {}): strin
     ),
   );
   out.push('');
+  // Each rejected row under its line: the row as read, cut to the width (--csv has it whole).
   out.push(
     table(
-      ['line', 'table', 'reason', 'detail', 'row'],
-      r.rows.map((x) => [x.line, x.table, x.reason, x.detail, rowText(x.row)]),
-      { ...opts, flexible: ['row'], wrap: ['detail'] },
+      ['line', 'table', 'reason'],
+      r.rows.map((x) => [x.line, x.table, `${x.reason}: ${x.detail}`]),
+      { ...opts, flexible: ['reason'], least: { reason: 20 }, notes: r.rows.map((x) => `  ↳ ${rowText(x.row)}`) },
     ),
   );
-  if (r.rows.length < r.total) out.push(`the first ${n(r.rows.length)} of ${n(r.total)}; all of them: benchsight rejects ${r.historyId} --csv (or --json)`);
+  const tables = [...new Set(r.counts.map((c) => c.table))];
+  const csv = `benchsight rejects ${r.historyId}${tables.length > 1 ? ' <table>' : ''} --csv`;
+  if (r.rows.length < r.total) out.push(`the first ${n(r.rows.length)} of ${n(r.total)}; all of them: ${csv} (or --json)`);
   return out.join('\n');
 }
 
@@ -266,8 +293,8 @@ export function renderOutcome(o: Outcome, opts: RenderOptions = {}): string {
         ]),
         {
           ...opts,
-          flexible: ['what', 'by', 'rows'],
-          least: { what: 10, by: 8, rows: 8 },
+          flexible: ['by', 'rows', 'what'],
+          least: { by: 8, rows: 8, what: 12 },
           notes: o.rows.map((h) => (h.error_message ? `  ↳ ${h.error_message}` : undefined)),
         },
       );

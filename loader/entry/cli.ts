@@ -286,7 +286,15 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
 
 /** `rejects <id> --csv`: every rejected row as CSV on stdout, a batch at a time. */
 async function rejectsCsv(db: import('../db/database').Database, c: Extract<Command, { kind: 'rejects' }>, io: Io): Promise<number> {
-  const { allRejects } = await import('../commands/rejects');
+  const { allRejects, rejectsOf } = await import('../commands/rejects');
+  // One CSV is one table's columns: a load whose rejects span tables is asked which.
+  const tables = [...new Set((await rejectsOf(db, c.historyId, { table: c.table, limit: 1 })).counts.map((x) => x.table))];
+  if (tables.length > 1) {
+    io.stderr.write(
+      `benchsight: the rejected rows of #${c.historyId} are in ${tables.join(', ')}: a CSV holds one table's columns, so name one, e.g. benchsight rejects ${c.historyId} ${tables[0]} --csv\n`,
+    );
+    return 2;
+  }
   const { csvLine } = await import('../cli/csv');
   let header: string[] | undefined;
   for await (const batch of allRejects(db, c.historyId, { table: c.table })) {

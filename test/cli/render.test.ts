@@ -49,11 +49,11 @@ function result(r: Partial<LoadResult> = {}): LoadResult {
   };
 }
 
-const finding = (severity: Finding['severity'], rule: string, gameId: number): Finding => ({
+const finding = (severity: Finding['severity'], rule: string, gameId: number, level: Finding['level'] = 'game'): Finding => ({
   rule,
   severity,
   gameId,
-  level: 'game',
+  level,
   subject: `game ${gameId}`,
   subjectId: String(gameId),
   message: `game ${gameId}: ${rule} does not hold`,
@@ -77,13 +77,24 @@ describe('outcome classes and exit codes', () => {
       'a load whose data-quality rules found an ERROR',
       'partial',
       3,
-      result({ findings: { errors: 1, warnings: 0, items: [finding('ERROR', 'goalies_per_game', 7)], truncated: 0 } }),
+      result({
+        tables: [tableResult({ table: 'fact_goalie_game_stats' })],
+        findings: { errors: 1, warnings: 0, items: [finding('ERROR', 'goalies_per_game', 7)], truncated: 0 },
+      }),
     ],
     ['a failed load', 'failed', 1, result({ status: 'failed', tables: [], error: { message: 'bad' } })],
     ['a cancelled load', 'cancelled', 130, result({ status: 'cancelled', tables: [] })],
   ])('%s: %s, exit %i', (_what, cls, code, r) => {
     expect(outcomeClass(load(r))).toBe(cls);
     expect(exitCodeOf(load(r))).toBe(code);
+  });
+
+  it('a data-quality ERROR about a table the load did not change is no concern of it: succeeded, the ERROR summed up', () => {
+    const r = result({ findings: { errors: 1, warnings: 0, items: [finding('ERROR', 'team_goals_official', 7, 'team')], truncated: 0 } });
+    expect(outcomeClass(load(r))).toBe('succeeded');
+    expect(renderLoad(r)).toContain('and 1 ERROR about tables this load did not change (team_goals_official): `validate` shows them');
+    const stats = result({ ...r, tables: [tableResult({ table: 'fact_team_game_stats' })] });
+    expect(outcomeClass(load(stats))).toBe('partial');
   });
 
   it('a dry run that would find a data-quality ERROR changed nothing: not partial', () => {
@@ -128,11 +139,11 @@ describe("a load's text", () => {
 
   it('data-quality findings: every ERROR, the WARNINGs one line per rule', () => {
     const items = [
-      finding('ERROR', 'team_goals_official', 18977),
+      finding('ERROR', 'team_goals_official', 18977, 'team'),
       ...[18969, 18969, 18977].map((g) => finding('WARNING', 'zone_entry_control_pct_typical', g)),
       finding('WARNING', 'shooting_pct_high', 18969),
     ];
-    const text = renderLoad(result({ findings: { errors: 1, warnings: 4, items, truncated: 0 } }));
+    const text = renderLoad(result({ tables: [tableResult({ table: 'fact_team_game_stats' })], findings: { errors: 1, warnings: 4, items, truncated: 0 } }));
     expect(text.split('\n')[0]).toMatch(/^PARTIAL: /);
     expect(text).toMatch(/the data-quality rules found 1 ERROR in the games this load touched/);
     expect(text).toContain('  ERROR [team_goals_official] game 18977: team_goals_official does not hold');

@@ -107,7 +107,7 @@ describe('the loader Lambda (bundled)', () => {
     expect(h).toEqual([{ status: 'partial' }]);
     const posted = slack.seen.slice(before).find((c) => c.path.endsWith('chat.postMessage'));
     expect((posted!.json as { text: string }).text).toMatch(
-      /^Loaded, PARTIAL \(rows rejected[^\n]*: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/,
+      /^Not loaded, PARTIAL: every row was rejected: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/,
     );
   });
 
