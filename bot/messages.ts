@@ -56,8 +56,8 @@ export function codeBlocks(text: string): Block[] {
   return shown;
 }
 
-/** Slack's code blocks read well up to about this many characters a line (tables are laid out for it). */
-export const SLACK_WIDTH = 80;
+/** Slack's code blocks read well up to about this many characters a line on a desktop (tables are laid out for it). */
+export const SLACK_WIDTH = 110;
 
 /**
  * Each outcome class has its icon (the same class as the CLI's exit code:

@@ -156,11 +156,21 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
       .map(([k, v]) => `${k}:${v}`)
       .join(' '),
   ]);
-  // The reasons column when it fits whole; otherwise the reasons are said under the table.
-  let grid = table(headers, rows, { ...opts, flexible: ['table'], least: { table: 20 } });
+  // Within a width, columns go before a table's name is cut: the reasons (said under the
+  // table instead), then the operation when every table had the headline's.
   const fits = (g: string) => opts.width === undefined || g.split('\n').every((l) => widthOf(l) <= opts.width!);
+  const without = (drop: string[]) => {
+    const keep = headers.map((h, i) => (drop.includes(h) ? -1 : i)).filter((i) => i >= 0);
+    return table(
+      keep.map((i) => headers[i]!),
+      rows.map((x) => keep.map((i) => x[i])),
+      { ...opts, flexible: ['table'], least: { table: 20 } },
+    );
+  };
+  let grid = without([]);
   const reasonsBelow = !fits(grid);
-  if (reasonsBelow) grid = table(headers.slice(0, -1), rows.map((x) => x.slice(0, -1)), { ...opts, flexible: ['table'], least: { table: 20 } });
+  if (reasonsBelow) grid = without(['reasons']);
+  if (!fits(grid) && r.tables.every((t) => t.operation === r.operation)) grid = without(['reasons', 'operation']);
   const out = [head, grid];
   if (cls === 'nothing to do') out.push('every row of the files was already there: nothing changed');
   if (otherGames) {
@@ -170,7 +180,12 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
   if (reasonsBelow && rejected > 0) {
     const why = r.tables
       .filter((t) => t.rejected > 0)
-      .map((t) => `${t.table} ${Object.entries(t.rejectedByReason).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
+      .map(
+        (t) =>
+          `${t.table} ${Object.entries(t.rejectedByReason)
+            .map(([k, v]) => `${n(v)} ${k}`)
+            .join(', ')}`,
+      );
     out.push(`rejected: ${why.join('; ')}`);
   }
   if (rejected > 0 && !r.dryRun) out.push(`rejected rows, with their line and reason: \`rejects ${r.historyId}\``);

@@ -192,7 +192,9 @@ describe('rejects <history id>', () => {
       new RegExp(`^#${id} table fact_events_player \\(partial, .*, by cli:cli-tester\\): ${rejected.toLocaleString('en-US')} rejected rows`),
     );
     expect(r.stdout).toMatch(new RegExp(`^fact_events_player\\s+orphan\\s+${rejected}$`, 'm'));
-    expect(r.stdout).toMatch(/^\s*\d+\s+fact_events_player\s+orphan: event_key EV9999900001 is not in fact_events\.event_key\n {2}↳ event_player_key=EP\d+ event_key=EV9999900001 game_id=5000\d/m);
+    expect(r.stdout).toMatch(
+      /^\s*\d+\s+fact_events_player\s+orphan: event_key EV9999900001 is not in fact_events\.event_key\n {2}↳ event_player_key=EP\d+ event_key=EV9999900001 game_id=5000\d/m,
+    );
     expect(r.stdout).toContain(`the first 20 of ${rejected.toLocaleString('en-US')}; all of them: benchsight rejects ${id} --csv`);
   });
 
