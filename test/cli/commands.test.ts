@@ -21,7 +21,6 @@ import { freshDatabase, type TestDatabase } from '../support/database';
 
 let t: TestDatabase;
 let exportDir: string;
-const GAMES = [50001, 50002];
 
 beforeAll(async () => {
   t = await freshDatabase({ migrated: true });
@@ -97,7 +96,7 @@ describe('outcome classes, as exit codes', () => {
   it('partial: 3, when a file loses more rows than allowed; the rejects are a command away', async () => {
     // A third of the event-player rows point to an event that does not exist.
     const dir = exportWith(
-      { fact_events_player: (csv) => csv.replace(/,EV(\d{10}),/g, (m, k: string, off: number) => (off % 3 === 0 ? ',EV9999900001,' : m)) },
+      { fact_events_player: (csv) => csv.replace(/,EV(\d{10}),/g, (m, _k: string, off: number) => (off % 3 === 0 ? ',EV9999900001,' : m)) },
       ['fact_events_player'],
     );
     const r = await cli('load', 'table', 'fact_events_player', 'upsert', '--from', dir);

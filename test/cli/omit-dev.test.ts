@@ -4,7 +4,7 @@
  * keep it quick), then every command of the README's list, as written, from another
  * process. None may fail to load a module; each ends as the README says it does.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
