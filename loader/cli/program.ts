@@ -16,6 +16,8 @@ import { EPILOGUE } from './usage';
 export interface LoadFlags {
   json?: boolean;
   from?: string;
+  /** --from files' encoding (TextDecoder's names). */
+  encoding?: string;
   yes?: boolean;
   dryRun?: boolean;
   addColumns?: boolean;
@@ -79,6 +81,7 @@ const json = () => new Option('--json', 'print the result as JSON on stdout');
 function loadOptions(c: Command): Command {
   return c
     .option('--from <dir>', 'read <table>.csv (or <table>.csv.gz) from this folder instead of the drop bucket')
+    .option('--encoding <name>', "the --from files' encoding when not UTF-8: latin1, windows-1252, utf-16le, …")
     .option('-y, --yes', 'confirm a command that deletes rows (replace, merge, full-refresh), for scripts')
     .option('--dry-run', 'show what would change; change nothing')
     .option('--add-columns', 'add columns the export has and the table lacks (typed from the values)')

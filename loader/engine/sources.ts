@@ -1,11 +1,12 @@
 /**
  * Where a request's files come from. The engine asks a Source for one table's file;
  * a folder source looks for `<table>.csv`, or `<table>.csv.gz` (read through zlib as a
- * stream: the reader sees the CSV bytes). (The S3 source lives with the S3 loader.)
+ * stream: the reader sees the CSV bytes), in UTF-8 or another encoding named (turned into
+ * UTF-8 as it streams). (The S3 source lives with the S3 loader.)
  */
 import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Source, SourceFile } from './request';
 
@@ -44,8 +45,38 @@ export function decompressedIfGzip(name: string, raw: Readable): Readable {
   return out;
 }
 
-export function folderSource(dir: string): Source {
+/**
+ * Text in another encoding (latin1, windows-1252, utf-16le, …: what TextDecoder knows)
+ * turned into UTF-8 as it streams, for the reader, which reads UTF-8.
+ */
+export function transcoded(raw: Readable, encoding: string): Readable {
+  const decoder = new TextDecoder(encoding);
+  const utf8 = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(done) {
+      const rest = decoder.decode();
+      done(null, rest ? Buffer.from(rest, 'utf8') : undefined);
+    },
+  });
+  pipeline(raw, utf8, () => undefined);
+  utf8.on('close', () => raw.destroy());
+  return utf8;
+}
+
+/** The encoding named, as TextDecoder knows it, or a SourceError naming the choices. */
+function checkEncoding(encoding: string): string {
+  try {
+    return new TextDecoder(encoding).encoding;
+  } catch {
+    throw new SourceError(`unknown encoding ${JSON.stringify(encoding)}: try utf-8 (the default), latin1, windows-1252 or utf-16le`);
+  }
+}
+
+export function folderSource(dir: string, opts: { encoding?: string } = {}): Source {
   const root = path.resolve(dir);
+  const encoding = opts.encoding ? checkEncoding(opts.encoding) : 'utf-8';
   if (!existsSync(root)) throw new SourceError(`folder not found: ${root}`);
   if (!statSync(root).isDirectory()) throw new SourceError(`not a folder: ${root} (--from takes the folder that holds the <table>.csv files)`);
   return {
@@ -64,7 +95,10 @@ export function folderSource(dir: string): Source {
         table,
         name: file,
         size,
-        open: async () => decompressedIfGzip(file, createReadStream(file, { highWaterMark: 1 << 16 })),
+        open: async () => {
+          const bytes = decompressedIfGzip(file, createReadStream(file, { highWaterMark: 1 << 16 }));
+          return encoding === 'utf-8' ? bytes : transcoded(bytes, encoding);
+        },
       };
     },
   };

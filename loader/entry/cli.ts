@@ -246,7 +246,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     // Ctrl-C (or SIGTERM) cancels the command's load; a second one quits at once.
     const cancel = deps.signal ? null : cancelOnSignals(io);
     const progress = loadProgress(io.stderr, { json: flags.json });
-    const source = flags.from ? context.folderSourceOf(flags.from) : context.bucketSourceFromEnv(e);
+    if (flags.encoding && !flags.from) throw new ConfigError('--encoding is for the files of --from <dir>');
+    const source = flags.from ? context.folderSourceOf(flags.from, { encoding: flags.encoding }) : context.bucketSourceFromEnv(e);
     try {
       return await withDb(config, async (db) => {
         const outcome = await executeCommand(

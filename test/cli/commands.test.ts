@@ -17,6 +17,7 @@ import { main } from '../../loader/entry/cli';
 import { generateExport } from '../../loader/generate';
 import { TABLE_NAMES } from '../../loader/warehouse';
 import { Capture } from '../support/capture';
+import { csvFor } from '../support/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/database';
 
 let t: TestDatabase;
@@ -304,6 +305,24 @@ describe('who the history names', () => {
     const me = execFileSync('id', ['-un']).toString().trim();
     const by = (await t.db.query<{ initiated_by: string }>("SELECT initiated_by FROM load_history WHERE kind = 'request' ORDER BY id DESC LIMIT 1")).rows[0]!;
     expect(by.initiated_by).toBe(`cli:${me}`);
+  });
+});
+
+describe('--encoding', () => {
+  it('a latin1 export loads with --encoding latin1, its names intact; without it, it is refused in words', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-cli-latin1-'));
+    const csv = csvFor('dim_team', [{ index: 0, team_name: 'Zoë Ångström HC', team_id: 'N19999', league: 'NORAD' }]);
+    writeFileSync(path.join(dir, 'dim_team.csv'), Buffer.from(csv, 'latin1'));
+    const plain = await cli('load', 'table', 'dim_team', 'upsert', '--from', dir);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toMatch(/UTF-8/);
+    const r = await cli('load', 'table', 'dim_team', 'upsert', '--from', dir, '--encoding', 'latin1');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const name = await t.db.query<{ team_name: string }>("SELECT team_name FROM dim_team WHERE team_id = 'N19999'");
+    expect(name.rows).toEqual([{ team_name: 'Zoë Ångström HC' }]);
+    const unknown = await cli('load', 'table', 'dim_team', 'upsert', '--from', dir, '--encoding', 'klingon');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown encoding "klingon"');
   });
 });
 

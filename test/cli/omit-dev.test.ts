@@ -52,8 +52,9 @@ beforeAll(async () => {
   stack.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   for (let i = 0; i < 600 && !log.includes(READY); i++) await new Promise((r) => setTimeout(r, 300));
   if (!log.includes(READY)) throw new Error(`npm start did not get ready:\n${log.slice(-3000)}`);
-  // What the README's lines point at: an export folder, a tracker export.
-  await sh('npx benchsight generate --games 2 --out ./exports');
+  // What the README's lines point at: an export folder (the same league as the stack's
+  // first-run sample: 3 games, seed 1), a tracker export.
+  await sh('npx benchsight generate --games 3 --seed 1 --out ./exports');
   writeFileSync(path.join(dir, 'benchsight_game_X_18969.json'), JSON.stringify(syntheticExport({ gameId: 18969 })));
 }, 900_000);
 
