@@ -35,9 +35,11 @@ function readmeCommands(): string[] {
 async function sh(line: string): Promise<{ code: number; out: string; err: string }> {
   const command = line.replace(/npx benchsight/g, 'node bin/benchsight.js');
   return new Promise((resolve) => {
-    execFile('bash', ['-c', command], { cwd: dir, env: env(), timeout: 180_000, maxBuffer: 64 << 20 }, (e, out, err) =>
+    const child = execFile('bash', ['-c', command], { cwd: dir, env: env(), timeout: 180_000, maxBuffer: 64 << 20 }, (e, out, err) =>
       resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
     );
+    // As from a script: nothing on standard input (psql reads it to the end, then quits).
+    child.stdin?.end();
   });
 }
 
@@ -67,9 +69,9 @@ afterAll(async () => {
     }
     await new Promise((r) => setTimeout(r, 3000));
   }
-  if (dir) rmSync(dir, { recursive: true, force: true });
   await t?.drop();
-}, 60_000);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 300_000);
 
 describe('npm ci --omit=dev', () => {
   it('installs no dev dependency', () => {
