@@ -227,7 +227,9 @@ function renderFindings(errors: number, warnings: number, items: Finding[], trun
       `  WARNING [${rule}] ${truncated ? '' : `×${count.get(rule)} `}in game${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`,
     );
   }
-  if (concerning.length > 10 || truncated || warnings > 0) out.push('  `validate` shows every finding');
+  if (truncated)
+    out.push(`  (the rules and games of the first ${n(items.length)} of ${n(items.length + truncated)} findings) \`validate\` shows every finding`);
+  else if (concerning.length > 10 || warnings > 0) out.push('  `validate` shows every finding');
   return out;
 }
 
