@@ -8,6 +8,7 @@ import type { Database } from '../loader/db/database';
 import { CommandLog } from './audit';
 import type { BotConfig } from './config';
 import type { JobDispatcher } from './dispatcher';
+import { botLog } from './log';
 
 export interface BotDeps {
   config: BotConfig;
@@ -29,5 +30,5 @@ export type BotOptions = Omit<BotDeps, Defaulted> & Partial<Pick<BotDeps, Defaul
 
 export function botDeps(o: BotOptions): BotDeps {
   const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as BotOptions;
-  return { answerWithinMs: 2000, now: Date.now, log: (l) => console.error(l), commandLog: new CommandLog(o.db), ...given };
+  return { answerWithinMs: 2000, now: Date.now, log: (l) => botLog(l), commandLog: new CommandLog(o.db), ...given };
 }

@@ -8,6 +8,7 @@
  */
 import type { Outcome } from '../loader/commands/execute';
 import { runAndReport, type RunDeps, type SlackJob } from './report';
+import { botLog } from './log';
 
 export interface JobDispatcher {
   /** Accepts the job and returns at once; the job reports to Slack by itself. */
@@ -43,7 +44,7 @@ export function inProcessDispatcher(deps: InProcessOptions): InProcessDispatcher
       running++;
       void runAndReport(job, deps)
         .then((outcome) => deps.onFinished?.(job, outcome))
-        .catch((err: unknown) => (deps.log ?? console.error)(`job ${jobId}: ${(err as Error).stack ?? String(err)}`))
+        .catch((err: unknown) => (deps.log ?? botLog)(`job ${jobId}: ${(err as Error).stack ?? String(err)}`))
         .finally(() => {
           running--;
           done();

@@ -15,6 +15,7 @@ import type { BotConfig } from './config';
 import { inProcessDispatcher, type JobDispatcher } from './dispatcher';
 import { slackClient } from './report';
 import { requestGuard } from './request-guard';
+import { botLog } from './log';
 
 type AwsHandler = ReturnType<AwsLambdaReceiver['toHandler']>;
 export type LambdaEvent = Parameters<AwsHandler>[0];
@@ -57,7 +58,9 @@ function plainContentType(event: LambdaEvent): LambdaEvent {
 }
 
 export function createLambdaHandler(o: LambdaBotOptions): LambdaHandler {
-  const log = o.log ?? ((l: string) => console.error(l));
+  // Each invocation's request id goes with its lines (one invocation at a time per container).
+  let requestId: string | undefined;
+  const log = o.log ?? ((l: string) => botLog(l, { requestId }));
   const receiver = new AwsLambdaReceiver({ signingSecret: o.config.signingSecret, logLevel: LogLevel.ERROR });
   const dispatcher =
     o.dispatcher ??
@@ -74,6 +77,7 @@ export function createLambdaHandler(o: LambdaBotOptions): LambdaHandler {
   // Signature, clock and replays are checked before Bolt sees a request (request-guard.ts).
   const guard = requestGuard(o.db, { signingSecret: o.config.signingSecret, log });
   return async (event, context) => {
+    requestId = (context as { awsRequestId?: string } | undefined)?.awsRequestId;
     const plain = plainContentType(event);
     const ctx = event.requestContext as { http?: { sourceIp?: string }; identity?: { sourceIp?: string } } | undefined;
     const verdict = await guard({

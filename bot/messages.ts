@@ -4,7 +4,9 @@
  * with its two buttons. Pure functions: nothing here talks to Slack.
  */
 import type { types } from './bolt';
+import type { LoadResult } from '../loader/engine';
 import type { Outcome } from '../loader/commands/execute';
+import { outcomeClass, type OutcomeClass } from '../loader/commands/outcome-class';
 import { renderOutcome } from '../loader/commands/render';
 
 export type Block = types.KnownBlock;
@@ -54,30 +56,63 @@ export function codeBlocks(text: string): Block[] {
   return shown;
 }
 
-/** An outcome as a message: a headline in plain words, then the details in a code block. */
+/** Slack's code blocks read well up to about this many characters a line on a desktop (tables are laid out for it). */
+export const SLACK_WIDTH = 110;
+
+/**
+ * Each outcome class has its icon (the same class as the CLI's exit code:
+ * loader/commands/outcome-class.ts); `benchsight slack` reads it back as that code.
+ */
+export const CLASS_ICONS: Readonly<Record<OutcomeClass, string>> = {
+  succeeded: ':white_check_mark:',
+  'nothing to do': ':heavy_minus_sign:',
+  partial: ':warning:',
+  failed: ':x:',
+  cancelled: ':no_entry_sign:',
+};
+
+/** A load's numbers in one line, for a context block under the headline. */
+function loadSummary(r: LoadResult): string {
+  const sum = (f: (t: LoadResult['tables'][number]) => number) => r.tables.reduce((a, t) => a + f(t), 0).toLocaleString('en-US');
+  return [
+    `${r.tables.length} table${r.tables.length === 1 ? '' : 's'}`,
+    `${sum((t) => t.inserted)} inserted`,
+    `${sum((t) => t.updated)} updated`,
+    `${sum((t) => t.deleted)} deleted`,
+    `${sum((t) => t.rejected)} rejected`,
+    `${(r.durationMs / 1000).toFixed(1)} s`,
+    `history #${r.historyId}`,
+  ].join(' · ');
+}
+
+/** An outcome as a message: a headline in plain words (its class's icon first), then the details in a code block. */
 export function outcomeMessage(outcome: Outcome, opts: { title: string; userId?: string }): SlackMessage {
-  const text = renderOutcome(outcome);
+  const text = renderOutcome(outcome, { width: SLACK_WIDTH });
   const by = opts.userId ? ` (asked by <@${opts.userId}>)` : '';
+  const cls = outcomeClass(outcome);
+  const title = escapeMrkdwn(opts.title);
   if (outcome.kind === 'text') {
-    const lead = outcome.ok ? '' : ':warning: ';
-    return { text: `${opts.title}: ${text}`, blocks: [section(`${lead}*${escapeMrkdwn(opts.title)}*${by}: ${escapeMrkdwn(text)}`)] };
+    const lead = outcome.ok ? '' : `${CLASS_ICONS.failed} `;
+    return { text: `${opts.title}: ${text}`, blocks: [section(`${lead}*${title}*${by}: ${escapeMrkdwn(text)}`)] };
   }
   let headline: string;
+  const extra: Block[] = [];
   if (outcome.kind === 'load') {
     const r = outcome.result;
-    headline =
-      r.status === 'succeeded'
-        ? `:white_check_mark: *${escapeMrkdwn(opts.title)}* ${r.dryRun ? 'dry run done (nothing changed)' : 'done'}${by}`
-        : r.status === 'partial'
-          ? `:warning: *${escapeMrkdwn(opts.title)}* PARTIAL: ${r.dryRun ? 'the dry run found problems (nothing changed)' : 'committed, but not all is well (see the warnings)'}${by}`
-          : r.status === 'cancelled'
-            ? `:no_entry: *${escapeMrkdwn(opts.title)}* cancelled, nothing was changed${by}`
-            : `:x: *${escapeMrkdwn(opts.title)}* failed, nothing was changed${by}`;
+    const said: Record<OutcomeClass, string> = {
+      succeeded: r.dryRun ? 'dry run done (nothing changed)' : 'done',
+      'nothing to do': r.dryRun ? 'dry run: nothing would change' : 'nothing to do: every row was already there',
+      partial: r.dryRun ? 'PARTIAL: the dry run found problems (nothing changed)' : 'PARTIAL: committed, but not all is well (see the warnings)',
+      failed: 'failed, nothing was changed',
+      cancelled: 'cancelled, nothing was changed',
+    };
+    headline = `${CLASS_ICONS[cls]} *${title}* ${said[cls]}${by}`;
+    if (r.tables.length) extra.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(loadSummary(r)) }] });
   } else {
-    headline = `${outcome.ok ? '' : ':warning: '}*${escapeMrkdwn(opts.title)}*${by}`;
+    headline = `${outcome.ok ? '' : `${CLASS_ICONS.failed} `}*${title}*${by}`;
   }
   const firstLine = text.split('\n')[0] ?? '';
-  return { text: `${opts.title}: ${firstLine}`, blocks: [section(headline), ...codeBlocks(text)] };
+  return { text: `${opts.title}: ${firstLine}`, blocks: [section(headline), ...extra, ...codeBlocks(text)] };
 }
 
 /** Escaped text in which user and channel mentions (<@U…>, <#C…>) still work; no broadcasts. */

@@ -9,8 +9,9 @@ import { enqueue } from '../loader/queue';
 import type { JobDispatcher } from './dispatcher';
 import type { SlackJob } from './report';
 import { COMMAND_JOB } from './worker-jobs';
+import { botLog } from './log';
 
-export function queueDispatcher(db: Database, wake: (jobId: number) => Promise<void>, log: (l: string) => void = console.error): JobDispatcher {
+export function queueDispatcher(db: Database, wake: (jobId: number) => Promise<void>, log: (l: string) => void = botLog): JobDispatcher {
   return {
     async submit(job: SlackJob) {
       const gameId = 'gameId' in job.command ? (job.command.gameId ?? null) : null;

@@ -15,6 +15,7 @@ import { formatError, type Progress, type Source } from '../loader/engine';
 import { finishCommand } from '../loader/history';
 import { recordCommand } from './audit';
 import { noteMessage, outcomeMessage, type Block, type SlackMessage } from './messages';
+import { botLog } from './log';
 
 /** A command to run for a Slack user: plain JSON, so a queue can carry it as a job's payload. */
 export interface SlackJob {
@@ -83,7 +84,7 @@ export async function reportToSlack(outcome: Outcome, target: SlackTarget): Prom
 }
 
 async function deliver(message: SlackMessage, target: SlackTarget, opts: { channel?: boolean } = {}): Promise<Delivery> {
-  const log = target.log ?? ((l: string) => console.error(l));
+  const log = target.log ?? ((l: string) => botLog(l));
   const delivery: Delivery = { responseUrl: 'skipped', channel: 'skipped' };
   if (target.responseUrl) {
     try {
@@ -134,7 +135,7 @@ export function failureOf(outcome: Outcome): string | undefined {
  * an exception becomes a failed outcome that is recorded and reported.
  */
 export async function runAndReport(job: SlackJob, deps: RunDeps): Promise<Outcome> {
-  const log = deps.log ?? ((l: string) => console.error(l));
+  const log = deps.log ?? ((l: string) => botLog(l));
   const title = describeCommand(job.command);
   const started = Date.now();
   const target: SlackTarget = { responseUrl: job.responseUrl, channel: job.channelId, client: deps.client, title, userId: job.userId, fetch: deps.fetch, log };

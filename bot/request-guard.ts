@@ -15,6 +15,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../loader/db/database';
 import { claimSignature, recordReplay, recordUnverified } from './audit';
+import { botLog } from './log';
 
 /** How far a request's timestamp may be from now, either way. */
 export const MAX_SKEW_S = 5 * 60;
@@ -40,7 +41,7 @@ export function requestGuard(
   opts: { signingSecret: string; perMinute?: number; now?: () => number; log?: (line: string) => void },
 ): RequestGuard {
   const now = opts.now ?? Date.now;
-  const log = opts.log ?? ((l: string) => console.error(l));
+  const log = opts.log ?? ((l: string) => botLog(l));
   const limit = rateLimit(opts.perMinute ?? 20, now);
   const unverified = async (r: IncomingRequest, reason: string): Promise<Verdict> => {
     log(`slack: ${reason}${r.remote ? ` from ${r.remote}` : ''}`);

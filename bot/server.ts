@@ -14,6 +14,7 @@ import type { BotConfig } from './config';
 import { inProcessDispatcher, type JobDispatcher } from './dispatcher';
 import { slackClient } from './report';
 import { requestGuard, type IncomingRequest } from './request-guard';
+import { botLog } from './log';
 
 const EVENTS_PATH = '/slack/events';
 
@@ -78,7 +79,7 @@ function incoming(req: IncomingMessage, rawBody: Buffer): IncomingRequest {
 }
 
 export async function startBot(o: StartBotOptions): Promise<RunningBot> {
-  const log = o.log ?? ((l: string) => console.error(l));
+  const log = o.log ?? ((l: string) => botLog(l));
   const receiver = new HTTPReceiver({ signingSecret: o.config.signingSecret, endpoints: EVENTS_PATH, logLevel: LogLevel.ERROR });
   const inProcess = o.dispatcher
     ? undefined

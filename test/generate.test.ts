@@ -16,7 +16,9 @@ import {
   type GameKeyTable,
   type GenerateResult,
 } from '../loader/generate';
-import { runGenerate } from '../loader/generate/cli';
+import { PassThrough } from 'node:stream';
+import { main } from '../loader/entry/cli';
+import { Capture } from './support/capture';
 import { rowFormatter } from '../loader/generate/row-format';
 import { floatText, quoteIfNeeded } from '../loader/generate/value-style';
 import { columns, defineTable, RELATIONS, tableNamed, WAREHOUSE, type ColumnType, type TableDecl } from '../loader/warehouse';
@@ -401,20 +403,33 @@ describe.skipIf(!hasRealData)('the real export (../shared/data)', () => {
 });
 
 describe('benchsight generate', () => {
-  const io = () => {
-    const out = { stdout: '', stderr: '' };
-    return { out, io: { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } } };
+  /** `benchsight generate ...` through the CLI's one parser, in-process. */
+  const generate = async (...argv: string[]) => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await main(['generate', ...argv], { stdout, stderr, stdin: Object.assign(new PassThrough(), { isTTY: false }) }, {});
+    return { code, stdout: stdout.text, stderr: stderr.text };
   };
 
   it('generates the files and prints a summary', async () => {
-    const { out, io: streams } = io();
     const dir = path.join(scratch, 'cli');
-    expect(await runGenerate(['--games', '2', '--out', dir, '--seed', '5', '--first-game', '80001', '--dirty'], streams)).toBe(0);
-    expect(out.stdout).toMatch(/generated 2 games \(ids 80001–80002, seed 5, dirty\)/);
-    for (const t of WAREHOUSE) expect(out.stdout).toContain(`${t.name}.csv`);
-    expect(out.stdout).toMatch(/12 files\s+[\d,]+ rows\s+[\d.]+ MB/);
-    expect(out.stdout).toMatch(/injected: duplicate event key EV8000101\d{3}/);
+    const r = await generate('--games', '2', '--out', dir, '--seed', '5', '--first-game', '80001', '--dirty');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/generated 2 games \(ids 80001–80002, seed 5, dirty\)/);
+    for (const t of WAREHOUSE) expect(r.stdout).toContain(`${t.name}.csv`);
+    expect(r.stdout).toMatch(/12 files\s+[\d,]+ rows\s+[\d.]+ MB/);
+    expect(r.stdout).toMatch(/injected: duplicate event key EV8000101\d{3}/);
     expect(readCsv(path.join(dir, 'dim_schedule.csv')).rows[0]![0]).toBe('80001');
+  });
+
+  it('--json prints what it wrote as JSON', async () => {
+    const dir = path.join(scratch, 'cli-json');
+    const r = await generate('--games', '1', '--out', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { ok: boolean; gameIds: number[]; files: { file: string; rows: number }[] };
+    expect(j.ok).toBe(true);
+    expect(j.gameIds).toHaveLength(1);
+    expect(j.files.map((f) => path.basename(f.file)).sort()).toEqual(WAREHOUSE.map((t) => `${t.name}.csv`).sort());
   });
 
   it.each([
@@ -422,21 +437,22 @@ describe('benchsight generate', () => {
     [['--games', '3'], /--out is required/],
     [['--games', 'many', '--out', 'x'], /--games must be a whole number/],
     [['--games', '0', '--out', 'x'], /--games must be from 1 to 100,000/],
-    [['--games', '1', '--out', 'x', '--colour', 'red'], /Unknown option '--colour'/],
-    [['--games', '1', '--out', 'x', 'extra'], /positional argument/],
+    [['--games', '1', '--out', 'x', '--colour', 'red'], /unknown option '--colour'/],
+    [['--games', '1', '--out', 'x', '--jsno'], /unknown option '--jsno'\s+\(Did you mean --json\?\)/],
+    [['--games', '1', '--out', 'x', 'extra'], /too many arguments/],
   ])('rejects %j with a usage error', async (argv, message) => {
-    const { out, io: streams } = io();
-    expect(await runGenerate(argv, streams)).toBe(2);
-    expect(out.stderr).toMatch(message);
-    expect(out.stderr).toContain('usage: benchsight generate --games N --out DIR');
-    expect(out.stdout).toBe('');
+    const r = await generate(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/generate --help/);
+    expect(r.stdout).toBe('');
   });
 
   it('fails with exit 1 and the reason when it cannot write', async () => {
-    const { out, io: streams } = io();
     const blocker = path.join(scratch, 'blocker');
     writeFileSync(blocker, 'a file, not a folder');
-    expect(await runGenerate(['--games', '1', '--out', path.join(blocker, 'sub')], streams)).toBe(1);
-    expect(out.stderr).toMatch(/cannot create the output folder .*blocker\/sub: ENOTDIR/);
+    const r = await generate('--games', '1', '--out', path.join(blocker, 'sub'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot create the output folder .*blocker\/sub: ENOTDIR/);
   });
 });

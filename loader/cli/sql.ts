@@ -3,21 +3,19 @@ import { table } from '../commands/render';
 import type { Config } from '../config';
 import { pgErrorFields } from '../db/database';
 import { runningUrl } from '../db/embedded';
-import type { Flags } from './flags';
 import { type Io, withDatabase } from './io';
 
-export async function runSql(config: Config, flags: Flags, io: Io): Promise<number> {
-  const query = flags.words.slice(1).join(' ').trim();
+export async function runSql(config: Config, query: string, flags: { json?: boolean; url?: boolean }, io: Io, width?: number): Promise<number> {
   if (flags.url) {
     const url = config.databaseUrl ?? runningUrl(config.dataDir);
     if (!url) {
       io.stderr.write('benchsight: the embedded PostgreSQL is not running: start it with `npm start` (it runs while the stack does), or set DATABASE_URL\n');
       return 1;
     }
-    io.stdout.write(`${url}\n`);
+    io.stdout.write(flags.json ? `${JSON.stringify({ url })}\n` : `${url}\n`);
     return 0;
   }
-  if (!query) {
+  if (!query.trim()) {
     io.stderr.write('benchsight: usage: benchsight sql "<query>" [--json]   |   benchsight sql --url\n');
     return 2;
   }
@@ -31,6 +29,7 @@ export async function runSql(config: Config, flags: Flags, io: Io): Promise<numb
           `${table(
             headers,
             r.rows.map((row) => headers.map((h) => cell(row[h]))),
+            { width },
           )}\n(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})\n`,
         );
       } else io.stdout.write(`OK (${r.rowCount} row${r.rowCount === 1 ? '' : 's'})\n`);
@@ -43,8 +42,9 @@ export async function runSql(config: Config, flags: Flags, io: Io): Promise<numb
   });
 }
 
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
+function cell(v: unknown): string | number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return v;
   if (v instanceof Date) return v.toISOString();
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

@@ -1,31 +1,15 @@
-/** The CLI's own commands and flags, printed after the command language's help (`benchsight help`). */
-export const LOCAL_USAGE = `local commands:
-  migrate                      apply pending schema migrations
-  start                        run the whole product on this machine (npm start)
-  generate --games N --out DIR [--seed S] [--first-game ID] [--dirty] [--workers W]
-                               synthetic export files in the real format
-  bot [--port P] [--from DIR]  the Slack bot's HTTP endpoint on 127.0.0.1
-  slack "/benchsight <command>"  send a signed slash command to the local bot (npm start) and print the reply
-  ingest <tracker.json>         stage a tracker export for its game (the ETL is queued when the game ended)
-  drop <files...> [--batch NAME] [--op OPERATION] [--game ID] [--prefix P]
-                               upload export files to the drop bucket (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3)
-  sql "<query>" [--json]       run SQL on the warehouse and print the rows; sql --url prints the
-                               connection string (for psql "$(npx benchsight sql --url)")
-
-flags for loads and deletes:
-  --from <dir>        load the files <table>.csv of a local folder
-  --json              print the result as JSON on stdout
-  --yes               confirm a command that deletes rows (full-refresh, delete game, replace, merge: see above)
-  --dry-run           show what would change, change nothing
-  --add-columns       add columns the export has and the table lacks (typed from the values)
-  --strict            fail on duplicate keys and broken relations instead of rejecting those rows
-  --max-rejects N|N%  rejected rows a file may have before the load is PARTIAL (default 20%)
-
-exit codes: 0 succeeded; 1 failed (nothing changed); 2 usage or refused; 3 PARTIAL (committed, but
-rows were rejected past the allowance or with their parent rows, or the data-quality rules could
-not run: the output says which); 130 cancelled with Ctrl-C (nothing changed).
+/** What `benchsight help` says after the commands: the outcome classes, exit codes and where the database is. */
+export const EPILOGUE = `outcomes and exit codes (loader/commands/outcome-class.ts):
+  0    succeeded, or nothing to do (every row was already there)
+  1    failed: nothing changed (bad input, a guard refused it: no row for the game, a replace
+       that would remove more than half of a table — --allow-shrink —, an error)
+  2    usage error, or refused before it ran (a destructive command without --yes)
+  3    PARTIAL: committed, but rows were rejected past the allowance (--max-rejects, default
+       20% of a file) or with their parent rows, or the data-quality rules found ERRORs or
+       could not run: the output says which; \`benchsight rejects <history id>\` shows the rows
+  130  cancelled with Ctrl-C: nothing changed, the history says "cancelled"
 
 DATABASE_URL picks the database; without it the embedded PostgreSQL in .benchsight/ is used
-(the one \`npm start\` runs, or one started for the command). Ctrl-C during a load cancels
-it: nothing changes and the history says "cancelled".
+(the one \`npm start\` runs, or one started for the command). Progress goes to stderr (a bar
+on a terminal; lines, or JSON lines with --json, otherwise); results to stdout.
 `;

@@ -5,10 +5,11 @@
  */
 import type { Database } from '../db/database';
 import { migrationStatus } from '../db/migrate';
-import { deleteGame, load, type LoadRequest, type LoadResult, type Scope, type Source } from '../engine';
+import { DEFAULT_MAX_SHRINK, deleteGame, load, type LoadRequest, type LoadResult, type Scope, type Source } from '../engine';
 import { TABLE_NAMES } from '../warehouse';
 import * as history_ from '../history';
 import { describeCommand, helpText, type Command } from './grammar';
+import { RejectsError, rejectsOf, type RejectsReport } from './rejects';
 
 export interface HistoryRow {
   id: number;
@@ -41,6 +42,7 @@ export type Outcome =
   | { kind: 'counts'; ok: true; rows: { table: string; rows: number }[] }
   | { kind: 'health'; ok: boolean; health: Health }
   | { kind: 'help'; ok: true; text: string }
+  | { kind: 'rejects'; ok: true; report: RejectsReport }
   | { kind: 'text'; ok: boolean; text: string; data?: unknown };
 
 /** Work that lives in other modules (queue, ETL, data quality), plugged in by the caller. */
@@ -78,8 +80,11 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
               : command.target.type === 'game'
                 ? { kind: 'category', category: 'all_facts' }
                 : { kind: 'all' };
+      // A command's replace or merge may not empty most of a table unless it says "allow-shrink".
+      const policy = { ...ctx.loadOptions?.policy, maxShrink: command.allowShrink ? undefined : (ctx.loadOptions?.policy?.maxShrink ?? DEFAULT_MAX_SHRINK) };
       const result = await load(ctx.db, {
         ...ctx.loadOptions,
+        policy,
         scope,
         operation: command.kind === 'load' ? command.operation : undefined,
         gameId: command.kind === 'load' ? command.gameId : undefined,
@@ -97,6 +102,13 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
       return { kind: 'history', ok: true, rows: await history(ctx.db, command.table, command.limit ?? 10) };
     case 'counts':
       return { kind: 'counts', ok: true, rows: await counts(ctx.db) };
+    case 'rejects':
+      try {
+        return { kind: 'rejects', ok: true, report: await rejectsOf(ctx.db, command.historyId, { table: command.table, limit: command.limit }) };
+      } catch (err) {
+        if (err instanceof RejectsError) return { kind: 'text', ok: false, text: err.message };
+        throw err;
+      }
     case 'health': {
       const h = await health(ctx.db);
       return { kind: 'health', ok: h.database.reachable, health: h };

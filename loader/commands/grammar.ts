@@ -22,14 +22,22 @@ export const CommandSchema = z.discriminatedUnion('kind', [
     operation: OperationSchema.optional(),
     gameId: GameId.optional(),
     dryRun: z.boolean(),
+    /** Let a replace or merge remove more than half of a table's rows (the engine refuses that otherwise). */
+    allowShrink: z.boolean().optional(),
   }),
-  z.object({ kind: z.literal('full-refresh'), dryRun: z.boolean() }),
+  z.object({ kind: z.literal('full-refresh'), dryRun: z.boolean(), allowShrink: z.boolean().optional() }),
   z.object({ kind: z.literal('delete-game'), gameId: GameId, dryRun: z.boolean() }),
   z.object({ kind: z.literal('etl-queue'), gameId: GameId, priority: z.number().int().min(-100).max(100).optional() }),
   z.object({ kind: z.literal('etl-run'), queueId: z.number().int().positive().optional() }),
   z.object({ kind: z.literal('etl-status') }),
   z.object({ kind: z.literal('history'), table: z.enum(TABLE_NAMES as [string, ...string[]]).optional(), limit: z.number().int().min(1).max(200).optional() }),
   z.object({ kind: z.literal('counts') }),
+  z.object({
+    kind: z.literal('rejects'),
+    historyId: z.number().int().positive(),
+    table: z.enum(TABLE_NAMES as [string, ...string[]]).optional(),
+    limit: z.number().int().min(1).max(200).optional(),
+  }),
   z.object({ kind: z.literal('validate'), gameId: GameId.optional() }),
   z.object({ kind: z.literal('health') }),
   z.object({ kind: z.literal('help'), topic: z.string().optional() }),
@@ -95,6 +103,13 @@ export const COMMANDS: readonly { word: string; syntax: string; does: string; ex
   { word: 'etl', syntax: 'etl run [<queue id>]', does: 'run queued jobs now (or one job)', example: 'etl run', role: 'operator' },
   { word: 'etl', syntax: 'etl status', does: 'the queue: pending, running, failed jobs', example: 'etl status', role: 'viewer' },
   { word: 'history', syntax: 'history [<table>] [limit <n>]', does: 'recent loads and what they did', example: 'history fact_events limit 5', role: 'viewer' },
+  {
+    word: 'rejects',
+    syntax: 'rejects <history id> [<table>] [limit <n>]',
+    does: 'the rows a load rejected: line, reason and the row as read (the id is the one `history` shows)',
+    example: 'rejects 42 fact_events_player limit 5',
+    role: 'viewer',
+  },
   { word: 'counts', syntax: 'counts', does: 'rows in every warehouse table', example: 'counts', role: 'viewer' },
   { word: 'validate', syntax: 'validate [game <id>]', does: 'run the data-quality rules', example: 'validate game 18969', role: 'viewer' },
   { word: 'health', syntax: 'health', does: 'database, schema version, queue and last load', example: 'health', role: 'viewer' },
@@ -103,6 +118,7 @@ export const COMMANDS: readonly { word: string; syntax: string; does: string; ex
 
 const COMMAND_WORDS = [...new Set(COMMANDS.map((c) => c.word))];
 const DRY_RUN = ['dry-run', '--dry-run'];
+const ALLOW_SHRINK = ['allow-shrink', '--allow-shrink'];
 
 class CommandSyntaxError extends Error {}
 
@@ -180,9 +196,18 @@ class Parser {
       case 'load':
         return this.load();
       case 'full-refresh': {
-        const dryRun = this.dryRun();
-        this.end();
-        return { kind: 'full-refresh', dryRun };
+        let dryRun = false;
+        let allowShrink: true | undefined;
+        while (this.peek() !== undefined) {
+          const w = this.next('an option');
+          if (DRY_RUN.includes(w)) dryRun = true;
+          else if (ALLOW_SHRINK.includes(w)) allowShrink = true;
+          else
+            throw new CommandSyntaxError(
+              `unexpected "${shown(w)}"${didYouMean(w, ['dry-run', 'allow-shrink'])} (full-refresh takes "dry-run" and "allow-shrink")`,
+            );
+        }
+        return { kind: 'full-refresh', dryRun, allowShrink };
       }
       case 'delete': {
         this.expect(this.next('"game"'), ['game'], 'thing to delete');
@@ -203,6 +228,18 @@ class Parser {
           else throw new CommandSyntaxError(`unexpected "${shown(w)}" (history takes a table and "limit <n>")`);
         }
         return { kind: 'history', table, limit };
+      }
+      case 'rejects': {
+        const historyId = this.number('the history id (`history` shows it)');
+        let table: string | undefined;
+        let limit: number | undefined;
+        while (this.peek() !== undefined) {
+          const w = this.next('an option');
+          if (w === 'limit' && limit === undefined) limit = this.number('the limit');
+          else if (table === undefined && w !== 'limit') table = this.expect(w, TABLE_NAMES, 'table');
+          else throw new CommandSyntaxError(`unexpected "${shown(w)}" (rejects takes a history id, a table and "limit <n>")`);
+        }
+        return { kind: 'rejects', historyId, table, limit };
       }
       case 'validate': {
         let gameId: number | undefined;
@@ -247,21 +284,23 @@ class Parser {
     } else target = { type: 'all' };
     let operation: Operation | undefined;
     let dryRun = false;
+    let allowShrink: true | undefined;
     while (this.peek() !== undefined) {
       const w = this.next('an option');
       if ((OPERATIONS as readonly string[]).includes(w) && operation === undefined) operation = w as Operation;
       else if (w === 'game' && gameId === undefined && what !== 'all') gameId = this.number('the game id');
       else if (DRY_RUN.includes(w)) dryRun = true;
+      else if (ALLOW_SHRINK.includes(w)) allowShrink = true;
       else if ((OPERATIONS as readonly string[]).includes(w))
         throw new CommandSyntaxError(`two operations given ("${operation}" and "${w}"): a load takes one`);
       else if (w === 'game' && what === 'all') throw new CommandSyntaxError('"load all" covers every game; for one game, use "load game <id>"');
       else if (w === 'game') throw new CommandSyntaxError('the game is given twice');
       else
         throw new CommandSyntaxError(
-          `unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`,
+          `unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run', 'allow-shrink'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`,
         );
     }
-    return { kind: 'load', target, operation, gameId, dryRun };
+    return { kind: 'load', target, operation, gameId, dryRun, allowShrink };
   }
 
   private etl(): unknown {
@@ -290,7 +329,7 @@ class Parser {
 const REPLACED_BY_DEFAULT = WAREHOUSE.filter((t) => t.defaultOperation === 'replace').map((t) => t.name);
 
 /** The tables a load command touches. */
-function tablesLoaded(c: Extract<Command, { kind: 'load' }>): string[] {
+export function tablesLoaded(c: Extract<Command, { kind: 'load' }>): string[] {
   switch (c.target.type) {
     case 'table':
       return [c.target.table];
@@ -370,6 +409,8 @@ export function describeCommand(c: Command): string {
       return `history${c.table ? ` of ${c.table}` : ''}`;
     case 'validate':
       return `validation${c.gameId ? ` of game ${c.gameId}` : ''}`;
+    case 'rejects':
+      return `rejects of #${c.historyId}${c.table ? ` (${c.table})` : ''}`;
     default:
       return c.kind;
   }
@@ -388,6 +429,7 @@ export function helpText(topic?: string): string {
     `categories: ${GROUPS.join(', ')}`,
     `operations: ${OPERATIONS.join(', ')} (default: each table's own)`,
     'add "dry-run" to a load or delete to see what it would do without changing anything',
+    'a replace or merge that would remove more than half of a table\'s rows is refused: add "allow-shrink" when that is what you want',
     CONFIRMATION_HELP,
   ].join('\n');
 }

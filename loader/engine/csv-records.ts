@@ -160,6 +160,15 @@ export class CsvRecords extends Transform {
     this.passRecords(chunk, done);
   }
 
+  /**
+   * The file's stream failed (a gzip that is not one, a network that broke) or was closed
+   * before the header was read: whoever waits for the header hears why, instead of waiting.
+   */
+  override _destroy(err: Error | null, done: (e: Error | null) => void): void {
+    this.rejectHeader(err ?? new Error(`${this.fileName} was closed before its header was read`));
+    done(err);
+  }
+
   override _flush(done: TransformCallback): void {
     try {
       if (this.utf8Carry.length) throw this.notText(this.line, 'the file ends in the middle of a UTF-8 character');

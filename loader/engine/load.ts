@@ -19,6 +19,7 @@ import { emptyWholeTables, loadDirect, Restage, type Emptied } from './direct';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
 import type { TableColumn } from './header';
 import { closeFile, openFile } from './open-file';
+import { refusalOf } from './guards';
 import { concernsOf } from './outcome';
 import { planRequest, type Plan } from './plan';
 import { report } from './progress';
@@ -149,6 +150,8 @@ async function runOnce(run: Run): Promise<TableResult[]> {
         const copied = await readFiles(tx, run);
         const deleted = await deleteScopes(tx, run, copied);
         const results = await applyFiles(tx, run, copied, deleted);
+        const refusal = refusalOf(results, run.plan.gameId, run.req.policy?.maxShrink);
+        if (refusal) throw refusal;
         if (run.dryRun) throw new DryRunDone(results);
         await finish(tx, run, results);
         return results;

@@ -51,6 +51,9 @@ export interface MaxRejects {
  */
 export const DEFAULT_MAX_REJECTS: MaxRejects = { ratio: 0.2 };
 
+/** The share of a table's (or a game's) rows a replace or merge of the command language may remove unless it says "allow-shrink" (guards.ts). */
+export const DEFAULT_MAX_SHRINK = 0.5;
+
 export interface LoadRequest {
   scope: Scope;
   /** Defaults to each table's default operation. */
@@ -64,7 +67,7 @@ export interface LoadRequest {
    * (reject them, the default, or fail the request); and how many rejected rows of a
    * file the load may have before its outcome is `partial` (default: DEFAULT_MAX_REJECTS).
    */
-  policy?: { duplicates?: RejectPolicy; orphans?: RejectPolicy; maxRejects?: MaxRejects };
+  policy?: { duplicates?: RejectPolicy; orphans?: RejectPolicy; maxRejects?: MaxRejects; maxShrink?: number };
   /** Columns of a file that the table lacks: refuse (default) or add them to the table. */
   unknownColumns?: 'refuse' | 'add';
   onProgress?: (p: Progress) => void;

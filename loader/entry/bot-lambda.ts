@@ -19,6 +19,10 @@ import type { Extensions } from '../commands/execute';
 import type { Database } from '../db/database';
 import { openPostgres } from '../db/postgres';
 import type { SourceOf } from './context';
+import { createLogger } from '../log';
+
+/** JSON lines to CloudWatch: level, time, service. */
+const logger = createLogger({ service: 'benchsight-bot', level: process.env.LOG_LEVEL });
 
 export interface FromEnvOptions {
   env?: Record<string, string | undefined>;
@@ -38,7 +42,7 @@ export function lambdaHandlerFromEnv(opts: FromEnvOptions = {}): LambdaHandler {
     const config = await botConfigFromLambdaEnv(env, read);
     const db = openPostgres({ url: await resolveDatabaseUrl(env, read), max: 2, applicationName: 'benchsight-bot' });
     if (!opts.dispatcher) {
-      console.warn('benchsight bot: no job queue dispatcher plugged in; slow commands run in this Lambda after the ack and may be frozen with it');
+      logger.warn('no job queue dispatcher plugged in; slow commands run in this Lambda after the ack and may be frozen with it');
     }
     return createLambdaHandler({
       config,

@@ -32,9 +32,9 @@ export function commandExtensions(db: Database, log?: (line: string) => void): R
   return etlCommandExtensions(db, log ? { handlers: jobHandlers(), log } : { handlers: jobHandlers() });
 }
 
-/** The files `<table>.csv` of a local folder. */
-export function folderSourceOf(dir: string): SourceOf {
-  return async () => folderSource(dir);
+/** The files `<table>.csv` (or `.csv.gz`) of a local folder, in UTF-8 or the encoding named. */
+export function folderSourceOf(dir: string, opts: { encoding?: string } = {}): SourceOf {
+  return async () => folderSource(dir, opts);
 }
 
 /**

@@ -12,23 +12,34 @@
  * stand-in), tracker ingestion, the worker to wake (WORKER_FUNCTION_NAME) and the claims'
  * lease (S3_CLAIM_LEASE_SECONDS, default 60: how soon a dead loader's object loads again).
  */
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { resolveDatabaseUrl } from '../aws/secrets';
 import { openPostgres } from '../db/postgres';
 import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
 import { slackNotifier, type SlackNotifier } from '../s3/notify';
 import { handleS3Event, type LoaderDeps, type RecordOutcome, type S3EventLike } from '../s3/process-event';
+import { createLogger, lineLog } from '../log';
 import { slackApiUrlFromEnv, slackTokenFromEnv, trackerIngest, workerWakerFromEnv } from './context';
 
 let deps: Promise<LoaderDeps> | undefined;
+/** JSON lines to CloudWatch: level, time, service, and each invocation's request id. */
+const logger = createLogger({ service: 'benchsight-loader', level: process.env.LOG_LEVEL });
 
-export async function handler(event: S3EventLike, context?: { getRemainingTimeInMillis?: () => number }): Promise<{ outcomes: RecordOutcome[] }> {
+export async function handler(
+  event: S3EventLike,
+  context?: Partial<Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>>,
+): Promise<{ outcomes: RecordOutcome[] }> {
+  const log = logger.child({ requestId: context?.awsRequestId });
   deps ??= loaderDepsFromEnv(process.env);
-  deps.catch(() => (deps = undefined));
+  deps.catch((err: unknown) => {
+    log.error({ err }, 'the loader could not be set up');
+    deps = undefined;
+  });
   const d = await deps;
   const remaining = context?.getRemainingTimeInMillis?.();
   const claims = remaining === undefined ? d.claims : { ...d.claims, waitMs: Math.max(0, remaining - 60_000) };
-  const outcomes = await handleS3Event(event, { ...d, claims });
+  const outcomes = await handleS3Event(event, { ...d, claims, log: lineLog(log, 'loader') });
   return { outcomes: outcomes.map(({ result, ...o }) => ({ ...o, historyId: result?.historyId })) as RecordOutcome[] };
 }
 
@@ -41,7 +52,6 @@ async function loaderDepsFromEnv(env: NodeJS.ProcessEnv): Promise<LoaderDeps> {
     s3: makeS3Client(s3ConfigFromEnv(env)),
     notifier: await notifierFromEnv(env),
     ingestTracker: trackerIngest(db, () => wake({ reason: 'tracker export staged' })),
-    log: (line) => console.log(line),
     claims,
   };
 }

@@ -17,6 +17,10 @@ import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
 import type { Queryable } from '../db/database';
 import { FUNCTIONS_DIR, migrate, MigrationError, MIGRATIONS_DIR, readFunctionFiles, readMigrations, type Migration, type MigrateResult } from '../db/migrate';
 import { openPostgres } from '../db/postgres';
+import { createLogger, lineLog } from '../log';
+
+/** JSON lines to CloudWatch, with each invocation's request id. */
+const logger = createLogger({ service: 'benchsight-migrate', level: process.env.LOG_LEVEL });
 
 /** What `pulumi up` sends (infra/database.ts): every field optional, so a bare invoke migrates. */
 export interface MigrateEvent {
@@ -75,7 +79,7 @@ export async function runMigrations(opts: {
   /** Stored in bs_settings.api_anon_read before the exposure is applied; unset leaves it as it is. */
   apiAnonRead?: boolean;
 }): Promise<MigrateOutcome> {
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const log = opts.log ?? lineLog(logger, 'migrate');
   const url = await databaseUrl(opts.env ?? process.env, opts.read, log, opts.retry ?? { attempts: 8, delayMs: 5000 });
   const dirs = opts.dirs ?? sqlDirs();
   const db = openPostgres({ url, max: 1, applicationName: 'benchsight-migrate' });
@@ -128,4 +132,5 @@ function withHint(err: unknown): unknown {
   );
 }
 
-export const handler = async (event: MigrateEvent = {}): Promise<MigrateOutcome> => runMigrations({ apiAnonRead: event.apiAnonRead });
+export const handler = async (event: MigrateEvent = {}, context?: { awsRequestId?: string }): Promise<MigrateOutcome> =>
+  runMigrations({ apiAnonRead: event.apiAnonRead, log: lineLog(logger.child({ requestId: context?.awsRequestId }), 'migrate') });

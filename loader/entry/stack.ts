@@ -22,6 +22,7 @@ import { useEmbedded } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { openPostgres } from '../db/postgres';
 import { generateExport } from '../generate';
+import { createLogger, lineLog } from '../log';
 import { startSlackStandin } from '../local/slack-standin';
 import { readLiveState, removeState, writeState, type StackState } from '../local/state';
 import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
@@ -41,7 +42,10 @@ const LOCAL_USER = 'U0LOCAL';
 interface StackOptions {
   config: Config;
   env: NodeJS.ProcessEnv;
+  /** The stack's own lines (what runs where, how to try it): for the person at the terminal. */
   out: (line: string) => void;
+  /** The parts' log lines (database, loader, worker, bot, etl), by component. */
+  log: (component: string) => (line: string) => void;
   botPort?: number;
   s3Port?: number;
   portalPort?: number;
@@ -55,7 +59,7 @@ interface RunningStack {
 }
 
 async function startStack(o: StackOptions): Promise<RunningStack> {
-  const { out, env, config } = o;
+  const { out, env, config, log } = o;
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => out(`while stopping: ${(err as Error).message}`));
@@ -68,13 +72,13 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
     if (databaseUrl) {
       db = openPostgres({ url: databaseUrl });
     } else {
-      const server = await useEmbedded({ dataDir: config.dataDir, owner: 'stack', log: (l) => out(`database: ${l}`) });
+      const server = await useEmbedded({ dataDir: config.dataDir, owner: 'stack', log: log('database') });
       stops.push(() => server.release());
       databaseUrl = server.url;
       db = openPostgres({ url: server.url, label: `embedded PostgreSQL ${server.version} in ${server.dir} (127.0.0.1:${server.port})` });
     }
     stops.push(() => db.close());
-    const m = await migrate(db, { log: (l) => out(`  ${l}`) });
+    const m = await migrate(db, { log: log('migrate') });
     out(`database: ${db.label} (schema version ${m.version})`);
 
     // Slack stand-in (unless a real Slack API URL is configured).
@@ -107,10 +111,10 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
           ingestTracker: trackerIngest(db),
           notifier: slackNotifier({ token: botToken, channel: notifyChannel, apiUrl: slackApiUrl }),
           log: (l) => {
-            if (!l.startsWith('ignored:')) out(`loader: ${l}`);
+            if (!l.startsWith('ignored:')) log('loader')(l);
           },
         });
-      }, out);
+      }, log('loader'));
       const local = await startLocalS3({ dir: path.resolve(config.dataDir, 's3'), bucket: LOCAL_BUCKET, port: o.s3Port ?? 0, onEvent: (e) => queue.push(e) });
       stops.push(() => local.stop());
       stops.push(() => queue.idle());
@@ -125,7 +129,7 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
 
     // Worker loop.
     const workerStop = new AbortController();
-    const worker = runWorker(db, { handlers: jobHandlers(), until: workerStop.signal, pollMs: 1000, log: (l) => out(`worker: ${l}`) });
+    const worker = runWorker(db, { handlers: jobHandlers(), until: workerStop.signal, pollMs: 1000, log: log('worker') });
     stops.push(async () => {
       workerStop.abort();
       await worker.catch(() => undefined);
@@ -146,12 +150,12 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
       botId: 'B0LOCAL',
       botUserId: 'U0LOCALBOT',
     };
-    const extensions = commandExtensions(db, (l) => out(`etl: ${l}`));
+    const extensions = commandExtensions(db, log('etl'));
     let bot: RunningBot;
     try {
-      bot = await startBot({ config: botConfig, db, port: o.botPort ?? 3000, source, extensions, log: (l) => out(`bot: ${l}`) });
+      bot = await startBot({ config: botConfig, db, port: o.botPort ?? 3000, source, extensions, log: log('bot') });
     } catch {
-      bot = await startBot({ config: botConfig, db, port: 0, source, extensions, log: (l) => out(`bot: ${l}`) });
+      bot = await startBot({ config: botConfig, db, port: 0, source, extensions, log: log('bot') });
     }
     stops.push(() => bot.stop());
     const portal = await startLocalPortal({
@@ -221,7 +225,9 @@ export async function runStack(config: Config, io: Io, env: NodeJS.ProcessEnv): 
     return 1;
   }
   const out = (l: string) => io.stdout.write(`${l}\n`);
-  const stack = await startStack({ config, env, out });
+  // The parts log through pino: `component: message` lines here, JSON lines with LOG_FORMAT=json.
+  const logger = createLogger({ service: 'benchsight-stack', level: env.LOG_LEVEL, stream: io.stdout, pretty: env.LOG_FORMAT !== 'json' });
+  const stack = await startStack({ config, env, out, log: (component) => lineLog(logger, component) });
   await stopped();
   out('stopping BenchSight Ops ...');
   await stack.stop();

@@ -16,6 +16,7 @@ import type { Database } from '../db/database';
 import { openPostgres } from '../db/postgres';
 import type { Handlers } from '../queue/job';
 import { runJob, runWorker, type JobOutcome, type WorkerOptions, type WorkerSummary } from '../worker/run-worker';
+import { createLogger, lineLog } from '../log';
 import { bucketSourceFromEnv, commandExtensions, jobHandlers, slackApiUrlFromEnv, slackTokenFromEnv } from './context';
 
 /** What the bot and the S3 loader send (wake.ts); a scheduled event carries other fields, ignored. */
@@ -43,12 +44,15 @@ export interface WorkerLambdaDeps {
   log?: (line: string) => void;
 }
 
+/** JSON lines to CloudWatch: level, time, service, and each invocation's request id. */
+const logger = createLogger({ service: 'benchsight-worker', level: process.env.LOG_LEVEL });
+
 export function createWorkerHandler(deps: WorkerLambdaDeps = {}) {
   let cached: { url: string; db: Database } | undefined;
   let handlers: Handlers | undefined;
-  const log = deps.log ?? ((line: string) => console.log(line));
 
   return async function handler(event: unknown, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>): Promise<WorkerLambdaResult> {
+    const log = deps.log ?? lineLog(logger.child({ requestId: context.awsRequestId }), 'worker');
     const parsed = WorkerEvent.safeParse(event ?? {});
     const ev = parsed.success ? parsed.data : {};
     const url = await (deps.resolveUrl ?? resolveDatabaseUrl)(deps.env ?? process.env);

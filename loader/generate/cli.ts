@@ -1,32 +1,17 @@
 /**
- * `benchsight generate --games N --out DIR [--seed S] [--first-game ID] [--dirty]`:
- * parses the arguments (zod, at the edge), runs generateExport, prints progress on
- * stderr and a summary on stdout. Exit 0 on success, 2 on a usage error, 1 on failure.
+ * `benchsight generate --games N --out DIR [--seed S] [--first-game ID] [--dirty] [--json]`:
+ * checks the flags commander read (zod, at the edge), runs generateExport, prints
+ * progress on stderr and a summary (or JSON) on stdout. Exit 0 on success, 2 on a usage
+ * error, 1 on failure.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_FIRST_GAME_ID, DEFAULT_SEED, GenerateError, generateExport, MAX_GAMES, type GenerateProgress, type GenerateResult } from './export';
+import { DEFAULT_SEED, GenerateError, generateExport, MAX_GAMES, type GenerateProgress, type GenerateResult } from './export';
 
 export interface GenerateIo {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown; isTTY?: boolean };
 }
-
-export const GENERATE_USAGE = `usage: benchsight generate --games N --out DIR [--seed S] [--first-game ID] [--dirty] [--workers W]
-
-Writes a synthetic BenchSight export, the 12 <table>.csv files, in exactly the format of
-the real export (headers, value styles, key formats): per game about 1,500 events,
-2,800 event-player rows and 1.9 MB of CSV.
-
-  --games N          games to play, 1 to ${MAX_GAMES.toLocaleString('en-US')}
-  --out DIR          folder for the files (created if missing; existing files are replaced)
-  --seed S           seed of the generator (default ${DEFAULT_SEED}); same seed and options, same bytes
-  --first-game ID    id of the first game (default ${DEFAULT_FIRST_GAME_ID}); the others follow it
-  --dirty            add the real export's data problems: a duplicate event key, event-player
-                     rows pointing at a missing event, rows without a player
-  --workers W        threads rendering games (default: one per CPU from 16 games on; 0: none)
-`;
 
 const wholeNumber = (flag: string, min: number, max: number) =>
   z
@@ -44,36 +29,23 @@ const ArgsSchema = z.object({
   workers: wholeNumber('--workers', 0, 64).optional(),
 });
 
-export async function runGenerate(argv: string[], io: GenerateIo): Promise<number> {
-  const usage = (message: string) => {
-    io.stderr.write(`benchsight generate: ${message}\n\n${GENERATE_USAGE}`);
+/** The flags as commander read them (loader/cli/program.ts): strings, checked here with zod. */
+export interface GenerateArgs {
+  games?: string;
+  out?: string;
+  seed?: string;
+  firstGame?: string;
+  dirty?: boolean;
+  workers?: string;
+  json?: boolean;
+}
+
+export async function runGenerate(flags: GenerateArgs, io: GenerateIo): Promise<number> {
+  const parsed = ArgsSchema.safeParse({ ...flags, 'first-game': flags.firstGame });
+  if (!parsed.success) {
+    io.stderr.write(`benchsight generate: ${parsed.error.issues.map((i) => i.message).join('; ')} (see benchsight generate --help)\n`);
     return 2;
-  };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        games: { type: 'string' },
-        out: { type: 'string' },
-        seed: { type: 'string' },
-        'first-game': { type: 'string' },
-        dirty: { type: 'boolean' },
-        workers: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    return usage((e as Error).message);
   }
-  if (values.help) {
-    io.stdout.write(GENERATE_USAGE);
-    return 0;
-  }
-  const parsed = ArgsSchema.safeParse(values);
-  if (!parsed.success) return usage(parsed.error.issues.map((i) => i.message).join('; '));
   const args = parsed.data;
 
   const started = performance.now();
@@ -89,13 +61,31 @@ export async function runGenerate(argv: string[], io: GenerateIo): Promise<numbe
       onProgress: progress.update,
     });
     progress.finish();
-    io.stdout.write(summary(result, args.out, args.seed ?? DEFAULT_SEED, args.dirty ?? false, (performance.now() - started) / 1000));
+    const seconds = (performance.now() - started) / 1000;
+    if (flags.json) {
+      io.stdout.write(
+        `${JSON.stringify(
+          {
+            ok: true,
+            out: path.resolve(args.out),
+            seed: args.seed ?? DEFAULT_SEED,
+            dirty: args.dirty ?? false,
+            gameIds: result.gameIds,
+            files: result.files.map((f) => ({ file: f.path, rows: f.rows, bytes: f.bytes })),
+            seconds: Math.round(seconds * 100) / 100,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    } else io.stdout.write(summary(result, args.out, args.seed ?? DEFAULT_SEED, args.dirty ?? false, seconds));
     return 0;
   } catch (e) {
     progress.finish();
     // Known failures (bad folder, full disk) say what to do; anything else is a bug: show where.
     const message = e instanceof GenerateError || /^cannot write /.test((e as Error)?.message) ? (e as Error).message : String((e as Error)?.stack ?? e);
     io.stderr.write(`benchsight generate: ${message}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, error: message })}\n`);
     return 1;
   }
 }

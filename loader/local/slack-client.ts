@@ -30,11 +30,25 @@ function signSlackRequest(secret: string, body: string, ts = Math.floor(Date.now
   return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig, 'content-type': 'application/x-www-form-urlencoded' };
 }
 
+/**
+ * The exit code a Slack answer stands for, by the icon that heads it (bot/messages.ts
+ * gives each outcome class its own): the same codes as the CLI's for the same outcome.
+ */
+export function exitCodeOfAnswer(m: { text?: string; blocks?: readonly unknown[] }): number {
+  const first = m.blocks?.[0] as { text?: { text?: string } } | undefined;
+  const head = (first?.text?.text ?? m.text ?? '').trimStart();
+  if (head.startsWith(':x:')) return 1;
+  if (head.startsWith(':no_entry:')) return 2;
+  if (head.startsWith(':no_entry_sign:')) return 130;
+  if (head.startsWith(':warning:')) return /PARTIAL/.test(head) ? 3 : 1;
+  return 0;
+}
+
 export async function sendSlash(
   state: StackState,
   text: string,
   io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-  opts: { waitMs?: number } = {},
+  opts: { waitMs?: number; json?: boolean } = {},
 ): Promise<number> {
   const later: SlackMessage[] = [];
   let notify: (() => void) | undefined;
@@ -74,8 +88,9 @@ export async function sendSlash(
       io.stderr.write(`the bot answered HTTP ${res.status}: ${raw}\n`);
       return 1;
     }
-    const first = raw ? (JSON.parse(raw) as SlackMessage) : { text: '' };
-    io.stdout.write(`${messageText(first)}\n`);
+    const first: SlackMessage = raw ? (JSON.parse(raw) as SlackMessage) : { text: '' };
+    const print = (m: SlackMessage) => io.stdout.write(opts.json ? `${JSON.stringify(m)}\n` : `${messageText(m)}\n`);
+    print(first);
     // Slow work is acknowledged ("queued …", "working on …") and answered later at the
     // response_url, after "started …" and "still working …" notes: wait for the answer.
     const waits = /^(queued |working on )/.test(first.text ?? '');
@@ -86,10 +101,12 @@ export async function sendSlash(
         notify = r;
         setTimeout(r, 250);
       });
-      for (; shown < later.length; shown++) io.stdout.write(`${messageText(later[shown]!)}\n`);
+      for (; shown < later.length; shown++) print(later[shown]!);
       if (later.some((m) => !/^(started |still working )/.test(m.text ?? ''))) break;
     }
-    return 0;
+    // The answer is the last message: the result of slow work, or the immediate reply.
+    const answer = [...later].reverse().find((m) => !/^(started |still working )/.test(m.text ?? '')) ?? first;
+    return exitCodeOfAnswer(answer);
   } finally {
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));

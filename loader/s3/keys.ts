@@ -1,7 +1,7 @@
 /**
  * What a drop-bucket key asks for. The convention (documented in loader/s3/README.md):
  *
- *   [any/folders/][op=<operation>/ | <operation>/][game=<id>/]<table>[_<date>].csv
+ *   [any/folders/][op=<operation>/ | <operation>/][game=<id>/]<table>[_<date>].csv[.gz]
  *   batches/<name>/...csv + batches/<name>/_manifest.json   one request for the folder
  *   [any/folders/]benchsight_game_<...>.json                   a tracker export
  *
@@ -33,6 +33,8 @@ const DATE_SUFFIX = new RegExp(`^[_-]${DATE}$`);
 /** A folder named by a date, or ending in one (`2025-12-29`, `export_20251229`). */
 const DATED_FOLDER = new RegExp(`^(?:.*[_-])?${DATE}$`);
 export const MANIFEST = '_manifest.json';
+/** The object metadata (x-amz-meta-uploaded-by) in which `benchsight drop` says who dropped it; the loader records it. */
+export const UPLOADED_BY = 'uploaded-by';
 export const OWN_PREFIXES = ['processed/', 'failed/'];
 
 /** S3 event keys are URL-encoded, with `+` for a space. */
@@ -122,11 +124,12 @@ export function classifyKey(key: string): KeyKind {
     return { kind: 'batch-member', batch: folders.slice(0, batchAt + 2).join('/') + '/', ...(member.kind === 'csv' ? { table: member.table } : {}) };
   }
   if (/^benchsight_game_.*\.json$/i.test(name)) return { kind: 'tracker' };
-  const ext = /\.([^.]+)$/.exec(name)?.[1]?.toLowerCase();
-  if (ext !== 'csv') {
-    return { kind: 'unknown', reason: `${name || key} is not a CSV export (.csv), a tracker export (benchsight_game_*.json) or a ${MANIFEST}` };
+  // A CSV export, plain or gzip-compressed (read through zlib as it streams).
+  const ext = /\.(csv|csv\.gz)$/i.exec(name)?.[1];
+  if (!ext) {
+    return { kind: 'unknown', reason: `${name || key} is not a CSV export (.csv or .csv.gz), a tracker export (benchsight_game_*.json) or a ${MANIFEST}` };
   }
-  const stem = name.slice(0, -4);
+  const stem = name.slice(0, -(ext.length + 1));
   const table = [...TABLE_NAMES].sort((a, b) => b.length - a.length).find((t) => stem === t || (stem.startsWith(t) && DATE_SUFFIX.test(stem.slice(t.length))));
   if (!table) {
     return {

@@ -6,16 +6,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-// s3rver ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as new (
+import type { S3Event } from 'aws-lambda';
+
+/** s3rver ships no types; it is loaded when a local bucket starts, not when this module is imported. */
+type S3rverClass = new (
   opts: Record<string, unknown>,
 ) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
-  on(event: 'event', fn: (e: S3EventLike) => void): void;
+  on(event: 'event', fn: (e: S3Event) => void): void;
 };
-import type { S3EventLike } from './process-event';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
@@ -27,11 +27,8 @@ export function encodeS3Key(key: string): string {
     .join('/');
 }
 
-export function asRealS3Event(e: S3EventLike): S3EventLike {
-  return {
-    ...e,
-    Records: e.Records?.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, key: encodeS3Key(r.s3.object.key) } } })),
-  };
+export function asRealS3Event(e: S3Event): S3Event {
+  return { Records: e.Records.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, key: encodeS3Key(r.s3.object.key) } } })) };
 }
 
 export interface LocalS3 {
@@ -41,8 +38,10 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
-export async function startLocalS3(opts: { dir: string; bucket: string; port?: number; onEvent?: (e: S3EventLike) => void }): Promise<LocalS3> {
+export async function startLocalS3(opts: { dir: string; bucket: string; port?: number; onEvent?: (e: S3Event) => void }): Promise<LocalS3> {
   mkdirSync(opts.dir, { recursive: true });
+  // s3rver is CommonJS without types; required only here, when a local bucket starts.
+  const S3rver = require('s3rver') as S3rverClass;
   const server = new S3rver({
     address: '127.0.0.1',
     port: opts.port ?? 0,
@@ -61,11 +60,11 @@ export async function startLocalS3(opts: { dir: string; bucket: string; port?: n
 }
 
 /** Hands events to `handle` one at a time, in arrival order; a failure is logged, not lost. */
-export function eventQueue(handle: (e: S3EventLike) => Promise<unknown>, log: (line: string) => void) {
+export function eventQueue(handle: (e: S3Event) => Promise<unknown>, log: (line: string) => void) {
   let chain: Promise<unknown> = Promise.resolve();
   let pending = 0;
   return {
-    push(e: S3EventLike) {
+    push(e: S3Event) {
       pending++;
       chain = chain
         .then(() => handle(e))

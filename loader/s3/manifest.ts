@@ -41,7 +41,7 @@ export async function readBatch(s3: S3Client, bucket: string, folder: string, ma
     throw new BatchError(`${MANIFEST} of ${folder} cannot be read: ${why}`);
   }
   const present = (await listAll(s3, bucket, folder)).filter((o) => o.Key && o.Key !== manifestKey && !o.Key.slice(folder.length).includes('/'));
-  const wanted = parsed.files ?? present.map((o) => o.Key!.slice(folder.length)).filter((n) => n.toLowerCase().endsWith('.csv'));
+  const wanted = parsed.files ?? present.map((o) => o.Key!.slice(folder.length)).filter((n) => /\.csv(\.gz)?$/i.test(n));
   if (!wanted.length) throw new BatchError(`batch ${folder} has no .csv files next to its ${MANIFEST}`);
   const files: Batch['files'] = [];
   for (const name of wanted) {

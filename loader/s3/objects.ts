@@ -3,6 +3,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { decompressedIfGzip } from '../engine/sources';
 import type { SourceFile } from '../engine';
 
 export interface ObjectRef {
@@ -24,7 +25,8 @@ export function objectFile(s3: S3Client, table: string, o: ObjectRef): SourceFil
     async open() {
       const r = await s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key, VersionId: o.versionId }));
       if (!r.Body) throw new Error(`${s3Url(o)} has no body`);
-      return r.Body as Readable;
+      // A .csv.gz export is read through zlib (its size above is the compressed one).
+      return decompressedIfGzip(o.key, r.Body as Readable);
     },
   };
 }

@@ -10,11 +10,13 @@
  * is safe.
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Event, S3EventRecord } from 'aws-lambda';
 import type { Readable } from 'node:stream';
 import type { Database } from '../db/database';
 import { filesSource, formatError, load, type LoadResult, type SourceFile } from '../engine';
+import { loadClass } from '../commands/outcome-class';
 import { renderLoad } from '../commands/render';
-import { classifyKey, decodeS3Key, formatExportDate, type KeyKind } from './keys';
+import { classifyKey, decodeS3Key, formatExportDate, type KeyKind, UPLOADED_BY } from './keys';
 import { BatchError, readBatch } from './manifest';
 import type { SlackNotifier } from './notify';
 import { afterwards, refuse } from './outcomes';
@@ -34,16 +36,19 @@ import {
   type S3ObjectEvent,
 } from './tracking';
 
-export interface S3EventRecord {
-  eventName?: string;
-  eventTime?: string;
-  userIdentity?: { principalId?: string };
-  s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; versionId?: string; sequencer?: string } };
+/** S3's own event shapes (@types/aws-lambda). */
+export type { S3EventRecord };
+/** What S3 sends once when a bucket notification is set up: no Records. */
+export interface S3TestEvent {
+  Event: 's3:TestEvent';
+  Service?: string;
+  Bucket?: string;
+  Time?: string;
+  RequestId?: string;
+  HostId?: string;
+  Records?: undefined;
 }
-export interface S3EventLike {
-  Records?: S3EventRecord[];
-  Event?: string;
-}
+export type S3EventLike = S3Event | S3TestEvent;
 
 export type TrackerIngest = (input: Readable, ctx: { source: string; initiatedBy: string }) => Promise<{ ok: boolean; text: string; historyId?: number }>;
 
@@ -77,7 +82,7 @@ export class ObjectBusyError extends Error {}
 
 export async function handleS3Event(event: S3EventLike, deps: LoaderDeps): Promise<RecordOutcome[]> {
   const log = deps.log ?? (() => undefined);
-  if (event.Event === 's3:TestEvent' || !event.Records) {
+  if ('Event' in event || !event.Records) {
     log('s3:TestEvent (or an event without records): nothing to load');
     return [];
   }
@@ -111,7 +116,7 @@ async function handleRecord(record: S3EventRecord, deps: LoaderDeps): Promise<Re
   if (kind.kind === 'batch-member') return { key, status: 'ignored', message: `part of batch ${kind.batch}: it loads with the batch's _manifest.json` };
   const o = record.s3.object;
   const obj: S3ObjectEvent = { bucket, key, versionId: o.versionId || undefined, etag: o.eTag || undefined, sequencer: o.sequencer || undefined };
-  const by = `s3:${record.userIdentity?.principalId ?? 'upload'}`;
+  const by = await initiatorOf(deps.s3, obj);
 
   if (kind.kind === 'unknown') {
     const message = `not loaded: ${kind.reason}`;
@@ -141,6 +146,22 @@ async function handleRecord(record: S3EventRecord, deps: LoaderDeps): Promise<Re
     return await loadObject(deps, record, kind, obj, claim, by, hold.signal);
   } finally {
     hold.stop();
+  }
+}
+
+/**
+ * Who the history names for a dropped object: the person `benchsight drop` wrote into its
+ * metadata, with the key; else the key itself (an event's principal is an account id, or
+ * a local server's random one: it names nobody).
+ */
+async function initiatorOf(s3: S3Client, obj: S3ObjectEvent): Promise<string> {
+  const dropped = `s3:${obj.key}`.slice(0, 300);
+  try {
+    const h = await s3.send(new HeadObjectCommand({ Bucket: obj.bucket, Key: obj.key, VersionId: obj.versionId }));
+    const who = h.Metadata?.[UPLOADED_BY]?.trim();
+    return who ? `${who.slice(0, 100)} (${dropped})` : dropped;
+  } catch {
+    return dropped;
   }
 }
 
@@ -241,7 +262,7 @@ async function loadObject(
     context: { bucket, key, etag: obj.etag ?? obj.head?.etag, versionId: obj.versionId ?? obj.head?.versionId, sequencer: obj.sequencer, s3_claim: claim },
     signal,
   });
-  const text = renderLoad(result);
+  const text = renderLoad(result, { width: SLACK_WIDTH });
   // The claim turned 'loaded' in the load's transaction (000010) exactly when the load committed.
   const now = await claimState(deps.db, claim.id);
   if (now?.holder !== claim.holder) {
@@ -252,15 +273,7 @@ async function loadObject(
   // its success stands, and the claim is ended here.)
   if (now.status === 'loaded' || (result.status === 'succeeded' && now.status === 'loading')) {
     await finishObject(deps.db, claim, 'loaded', { requestId: result.requestId, historyId: result.historyId });
-    await afterwards(
-      deps,
-      members,
-      'processed',
-      text,
-      { historyId: result.historyId, requestId: result.requestId },
-      members,
-      result.status === 'partial' ? 'Loaded, PARTIAL (rows rejected or checks that did not run: see the warnings)' : 'Loaded',
-    );
+    await afterwards(deps, members, 'processed', text, { historyId: result.historyId, requestId: result.requestId }, members, loadedTitle(result));
     return { key, status: 'loaded', message: `loaded${result.status === 'partial' ? ', partial' : ''} (history #${result.historyId})`, result };
   }
   const lostTo = await newerExport(deps.db, claim.id, true);
@@ -272,6 +285,20 @@ async function loadObject(
   await finishObject(deps.db, claim, 'failed', { requestId: result.requestId, historyId: result.historyId, note: result.error?.message ?? error });
   await afterwards(deps, members, 'failed', text, { historyId: result.historyId, requestId: result.requestId, error });
   return { key, status: 'failed', message: error, result };
+}
+
+/** Slack's code blocks read well up to about this many characters a line. */
+const SLACK_WIDTH = 90;
+
+/** The Slack title of a load that committed, by its outcome class (commands/outcome-class.ts). */
+function loadedTitle(r: LoadResult): string {
+  const cls = loadClass(r);
+  if (cls === 'nothing to do') return 'Nothing to load (every row was already there)';
+  if (cls !== 'partial') return 'Loaded';
+  const loaded = r.tables.reduce((a, t) => a + t.inserted + t.updated, 0);
+  return loaded === 0
+    ? 'Not loaded, PARTIAL: every row was rejected'
+    : 'Loaded, PARTIAL (rows rejected, data-quality errors or checks that did not run: see the warnings)';
 }
 
 /**

@@ -145,7 +145,7 @@ describe('slow commands ack at once and report at the response_url', () => {
     const table = await queue(`load table fact_events upsert game ${g1}`);
     expect(table.ackText).toMatch(new RegExp(`^queued load of table fact_events, game ${g1} \\(upsert\\), job \\d+$`));
     expect(table.read).toMatch(new RegExp(`OK: table fact_events, game ${g1} \\(upsert\\)`));
-    expect(table.read).toContain('belong to other games and were left alone');
+    expect(table.read).toMatch(/[\d,]+ rows of other games in the files were left alone \(column "other games"\)/);
 
     const game = await queue(`load game ${g2} upsert`);
     expect(game.ackText).toMatch(new RegExp(`^queued load of game ${g2} \\(upsert\\), job \\d+$`));
@@ -194,10 +194,11 @@ describe('slow commands ack at once and report at the response_url', () => {
   it('history: a readable table of loads and commands, by table and limit', async () => {
     const { read } = await ask('history limit 100');
     expect(read).toMatch(/```\nid\s+started\s+status\s+what\s+op/);
-    expect(read).toMatch(new RegExp(`load category dims upsert\\s+load .*${OPERATOR}`));
-    expect(read).toMatch(/category dims\s+upsert\s+\d+/);
+    // (Cut to fit Slack's code block, as the command text may be.)
+    expect(read).toMatch(new RegExp(`load category dims( upsert|[^\\n]*…)\\s+load .*${OPERATOR}`));
+    expect(read).toMatch(/category dims\s+upsert\s+\+\d+/);
     const { read: one } = await ask('history dim_team limit 1');
-    expect(one.split('\n').filter((l) => /^\s*\d+\s+\d{4}-/.test(l))).toHaveLength(1);
+    expect(one.split('\n').filter((l) => /^\s*\d+\s+\d\d-\d\d \d\d:\d\d\s/.test(l))).toHaveLength(1);
     expect(one).toMatch(/dim_team/);
   });
 });

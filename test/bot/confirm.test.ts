@@ -44,7 +44,8 @@ beforeEach(async () => {
   const url = h.capture.url();
   await slash(h.bot.url, { text: 'load all upsert', userId: OPERATOR, responseUrl: url });
   const done = await h.capture.waitFor(url, isFinal);
-  expect(readable(done.body)).toContain('OK: all (upsert)');
+  // The first load of the league changes rows; a later one finds them there already.
+  expect(readable(done.body)).toMatch(/(OK|NOTHING TO DO): all \(upsert\)/);
 });
 
 /** Types a destructive command; returns the prompt and its signed button value. */

@@ -21,7 +21,7 @@ describe('messages', () => {
     expect(escapeMrkdwn('load <table> & <!channel>')).toBe('load &lt;table&gt; &amp; &lt;!channel&gt;');
     expect(sectionText(noteMessage('only <@U0ADMIN> in <#C0DATA>, not <!channel>').blocks![0])).toBe('only <@U0ADMIN> in <#C0DATA>, not &lt;!channel&gt;');
     const m = outcomeMessage({ kind: 'text', ok: false, text: 'no <b> here' }, { title: 'x & y' });
-    expect(sectionText(m.blocks![0])).toBe(':warning: *x &amp; y*: no &lt;b&gt; here');
+    expect(sectionText(m.blocks![0])).toBe(':x: *x &amp; y*: no &lt;b&gt; here');
   });
 
   it('a load is headed by its outcome: done, PARTIAL (committed with problems), cancelled, failed', () => {
@@ -41,7 +41,7 @@ describe('messages', () => {
       sectionText(outcomeMessage({ kind: 'load', ok: status === 'succeeded', result: result(status) }, { title: 'load table fact_events' }).blocks![0]);
     expect(head('succeeded')).toBe(':white_check_mark: *load table fact_events* done');
     expect(head('partial')).toBe(':warning: *load table fact_events* PARTIAL: committed, but not all is well (see the warnings)');
-    expect(head('cancelled')).toBe(':no_entry: *load table fact_events* cancelled, nothing was changed');
+    expect(head('cancelled')).toBe(':no_entry_sign: *load table fact_events* cancelled, nothing was changed');
     expect(head('failed')).toBe(':x: *load table fact_events* failed, nothing was changed');
   });
 

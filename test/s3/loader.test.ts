@@ -107,7 +107,7 @@ describe('the loader Lambda (bundled)', () => {
     expect(h).toEqual([{ status: 'partial' }]);
     const posted = slack.seen.slice(before).find((c) => c.path.endsWith('chat.postMessage'));
     expect((posted!.json as { text: string }).text).toMatch(
-      /^Loaded, PARTIAL \(rows rejected[^\n]*: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/,
+      /^Not loaded, PARTIAL: every row was rejected: s3:\/\/benchsight-drop\/exports\/orphans\/fact_events.csv[\s\S]*fact_events: 6 of 6 rows rejected/,
     );
   });
 
@@ -198,7 +198,7 @@ describe('the loader Lambda (bundled)', () => {
     for (const e of copyEvents) await handler(e);
     const r = (await handler({
       Records: [{ eventName: 'ObjectCreated:Copy', s3: { bucket: { name: BUCKET }, object: { key: 'processed/2025-01-01/h1/dim_team.csv' } } }],
-    })) as { outcomes: { status: string }[] };
+    } as unknown as S3EventLike)) as { outcomes: { status: string }[] };
     expect(r.outcomes[0]!.status).toBe('ignored');
   });
 
