@@ -11,13 +11,12 @@
  * Options: --runs N (7), --rounds N (3), --games N (330 → ~1M event-player rows), --skip-real, --skip-big, --skip-rss.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
+import { createReadStream, existsSync, } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { load, folderSource, filesSource, streamFile, type TableResult } from '../loader/engine';
-import { columnNameFor } from '../loader/warehouse';
 import { csvFiles, fileMb, generatedGames, loadParents, median, psqlRunner, report, scratchDatabase, textTableSql, textTablesSql, timed } from './support';
 
 const args = process.argv.slice(2);

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveDatabaseUrl, type SecretReader } from '../aws/secrets';
 import type { Queryable } from '../db/database';
-import { FUNCTIONS_DIR, migrate, MigrationError, MIGRATIONS_DIR, readFunctionFiles, readMigrations, type Migration, type MigrateResult } from '../db/migrate';
+import { FUNCTIONS_DIR, migrate, MigrationError, MIGRATIONS_DIR, readFunctionFiles, readMigrations, type MigrateResult } from '../db/migrate';
 import { openPostgres } from '../db/postgres';
 import { createLogger, lineLog } from '../log';
 
