@@ -11,7 +11,7 @@
  * Options: --runs N (7), --rounds N (3), --games N (330 → ~1M event-player rows), --skip-real, --skip-big, --skip-rss.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
