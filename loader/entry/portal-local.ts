@@ -44,6 +44,11 @@ export function localUser(): string {
   return (os.userInfo().username || 'local').replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** Builds the page when its sources changed since the last build (`npm start` does it while the database starts). */
+export async function prepareLocalPortal(): Promise<void> {
+  await ensureUiBuilt();
+}
+
 export async function startLocalPortal(o: LocalPortalOptions): Promise<LocalPortal> {
   const log = o.log ?? (() => undefined);
   const admin = localUser();

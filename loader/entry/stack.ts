@@ -31,7 +31,6 @@ import { slackNotifier } from '../s3/notify';
 import { handleS3Event } from '../s3/process-event';
 import { runWorker } from '../worker/run-worker';
 import { bucketSource, commandExtensions, jobHandlers, trackerIngest } from './context';
-import { localUser, startLocalPortal } from './portal-local';
 
 const READY_LINE = 'BenchSight Ops is ready';
 const LOCAL_BUCKET = 'benchsight-drop';
@@ -61,6 +60,16 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
     for (const s of stops.reverse()) await s().catch((err: unknown) => out(`while stopping: ${(err as Error).message}`));
     stops.length = 0;
   };
+  // The Portal's server and its page (built when its sources changed) get ready while the
+  // database starts. Loaded here, not imported at the top: every other command of the CLI
+  // imports this file and need not load the Portal to print a count. (`require`: the CLI
+  // runs under tsx's CommonJS hook, where `import()` of a .ts file does not resolve.)
+  const portalReady = new Promise<void>((r) => setImmediate(r)).then(async () => {
+    const m = require('./portal-local') as typeof import('./portal-local');
+    await m.prepareLocalPortal();
+    return m;
+  });
+  portalReady.catch(() => undefined); // (awaited below; a failure is reported there)
   try {
     // Database: DATABASE_URL's, or the embedded server, which this process runs.
     let databaseUrl = config.databaseUrl;
@@ -154,6 +163,7 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
       bot = await startBot({ config: botConfig, db, port: 0, source, extensions, log: (l) => out(`bot: ${l}`) });
     }
     stops.push(() => bot.stop());
+    const { localUser, startLocalPortal } = await portalReady;
     const portal = await startLocalPortal({
       db,
       source,
