@@ -70,7 +70,8 @@ const TABLE_CHOICES = [
 
 export function gameLabel(g: Game): string {
   const teams = g.homeTeam || g.awayTeam ? `${g.homeTeam ?? '?'} vs ${g.awayTeam ?? '?'}` : 'teams unknown';
-  return `${g.gameId} – ${teams}${g.date ? `, ${g.date}` : ''}`;
+  // The date first: the list is newest first, and a narrow select cuts the end off.
+  return `${g.date ?? 'no date'} · ${teams} · game ${g.gameId}`;
 }
 
 export function LoadByScope(p: ActionProps) {

@@ -90,12 +90,14 @@ export function App() {
 
   useEffect(() => {
     void (async () => {
-      const c = (await api<Config>('/api/config')).body;
-      if (c.auth === 'supabase') setAuth({ bearer: supabaseToken() });
-      setConfig(c);
-      const s = (await api<Session>('/api/session')).body;
-      if (s.csrf) setAuth({ csrf: s.csrf });
-      setSession(s);
+      // Both at once (the first render waits for them). A Supabase access token exists only
+      // deployed (in this tab, or in the sign-in link's #access_token); locally there is none.
+      const token = supabaseToken();
+      if (token) setAuth({ bearer: token });
+      const [c, s] = await Promise.all([api<Config>('/api/config'), api<Session>('/api/session')]);
+      if (s.body.csrf) setAuth({ csrf: s.body.csrf });
+      setConfig(c.body);
+      setSession(s.body);
     })();
   }, []);
 
@@ -123,7 +125,6 @@ export function App() {
     new Promise((resolve) =>
       setAsk({
         description: p.confirmation?.description ?? 'this request',
-        detail: p.detail ?? '',
         resolve: (yes) => {
           setAsk(null);
           resolve(yes);
