@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { BotConfig } from '../../bot/config';
+import { rolesFromEnv } from '../../bot/roles';
 import { startBot, type RunningBot } from '../../bot/server';
 import type { Io } from '../cli/io';
 import { stopped } from '../cli/stopped';
@@ -141,14 +142,16 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
     });
     out('worker: polling the job queue every second');
 
-    // Slack bot.
+    // Slack bot. Roles: BENCHSIGHT_ROLES when set (the Portal reads it too), else everyone a viewer;
+    // the local stand-in's user (`npx benchsight slack ...`) is an admin.
     const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
+    const roles = rolesFromEnv(env, { older: 'SLACK_ROLES' }) ?? { admins: [], operators: [], viewers: ['*'] };
     const botConfig: BotConfig = {
       signingSecret,
       botToken,
       slackApiUrl,
       teamId: env.SLACK_TEAM_ID ?? LOCAL_TEAM,
-      roles: { admins: [env.SLACK_TEAM_ID ? '' : LOCAL_USER].filter(Boolean), operators: [], viewers: ['*'] },
+      roles: { ...roles, admins: [...roles.admins, ...(env.SLACK_TEAM_ID ? [] : [LOCAL_USER])] },
       channels: null,
       notifyChannel,
       confirmTtlMs: 5 * 60_000,
