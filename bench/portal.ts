@@ -8,11 +8,12 @@
  *    connection, each asking again as soon as it is answered) of the real local Portal
  *    (loader/entry/portal-local.ts, as `npm start` runs it, in a process of its own) over
  *    real HTTP, on a migrated database holding the real export (../shared/data; a
- *    generated one when it is absent). Beside it, in turns, the floor: the very
- *    statements each endpoint's command sends (recorded from the command itself) sent by
- *    N concurrent `pg` clients, each on its own connection, straight to PostgreSQL. The
- *    ratios say what the Portal adds (HTTP, the session, the grammar, JSON, its pool of
- *    10 connections) to what the database costs anyway.
+ *    generated one when it is absent). Beside it, in turns, two floors: the very
+ *    statements each endpoint's command sends (recorded from the command itself) sent
+ *    straight to PostgreSQL with `pg` by N concurrent callers, through a pool of 10
+ *    connections as the Portal has (the database work plus waiting for a connection), and
+ *    with a connection each (the database work alone). The ratios say what the Portal adds
+ *    (HTTP, the session, the grammar, JSON) to what the database costs anyway.
  * 2. Time to first render: the page in headless Chromium (/usr/bin/chromium, driven by
  *    playwright-core, a new profile each time: nothing cached), signed in: navigation
  *    start → first contentful paint, and → the dashboard populated (every status tile
@@ -174,7 +175,7 @@ async function statementsOf(db: Database, dir: string, text: string): Promise<St
   return log;
 }
 
-async function replay(c: pg.Client, statements: Statement[]): Promise<number> {
+async function replay(c: pg.Client | pg.Pool, statements: Statement[]): Promise<number> {
   const t0 = process.hrtime.bigint();
   for (const s of statements) await c.query(s.sql, s.params);
   return Number(process.hrtime.bigint() - t0) / 1e6;
@@ -202,8 +203,8 @@ interface PageLoads {
   fcp: number[];
   populated: number[];
   kb: number;
-  /** Per request of the page (path without query): when it ended, since navigation start. */
-  ends: Map<string, number[]>;
+  /** Per request of the page (path without query): when it was sent and answered, since navigation start. */
+  requests: Map<string, { start: number[]; end: number[] }>;
 }
 
 async function pageLoads(base: string, link: string, runs: number): Promise<PageLoads> {
@@ -217,7 +218,7 @@ async function pageLoads(base: string, link: string, runs: number): Promise<Page
   const [name, value] = session.cookie.split('=') as [string, string];
   const fcp: number[] = [];
   const populated: number[] = [];
-  const ends = new Map<string, number[]>();
+  const requests = new Map<string, { start: number[]; end: number[] }>();
   let kb = 0;
   try {
     for (let r = 0; r < runs + 1; r++) {
@@ -233,7 +234,7 @@ async function pageLoads(base: string, link: string, runs: number): Promise<Page
           __populated: number;
           performance: {
             getEntriesByName(n: string): { startTime: number }[];
-            getEntriesByType(t: string): { name: string; responseEnd: number; transferSize?: number }[];
+            getEntriesByType(t: string): { name: string; startTime: number; responseEnd: number; transferSize?: number }[];
           };
         };
         const paint = g.performance.getEntriesByName('first-contentful-paint')[0];
@@ -241,7 +242,7 @@ async function pageLoads(base: string, link: string, runs: number): Promise<Page
           (n, e) => n + (e.transferSize ?? 0),
           0,
         );
-        const requests = g.performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, end: e.responseEnd }));
+        const requests = g.performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd }));
         return { fcp: paint?.startTime ?? Number.NaN, populated: g.__populated, bytes, requests };
       });
       await context.close();
@@ -249,12 +250,17 @@ async function pageLoads(base: string, link: string, runs: number): Promise<Page
       fcp.push(t.fcp);
       populated.push(t.populated);
       kb = t.bytes / 1024;
-      for (const q of t.requests) ends.set(q.path, [...(ends.get(q.path) ?? []), q.end]);
+      for (const q of t.requests) {
+        const seen = requests.get(q.path) ?? { start: [], end: [] };
+        seen.start.push(q.start);
+        seen.end.push(q.end);
+        requests.set(q.path, seen);
+      }
     }
   } finally {
     await browser.close();
   }
-  return { fcp, populated, kb, ends };
+  return { fcp, populated, kb, requests };
 }
 
 // ── The run ──
@@ -277,6 +283,7 @@ async function main(): Promise<void> {
   const scratch = await scratchDatabase('bs_bench_portal');
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   const floorClients: pg.Client[] = [];
+  let pool: pg.Pool | undefined;
   const http: Client[] = [];
   try {
     // The warehouse as a person has it: the export loaded (twice: some history), migrated.
@@ -296,51 +303,62 @@ async function main(): Promise<void> {
       floorClients.push(c);
     }
     const base = server.url;
-    const mixed = (c: Client, i: number) => get(base, c, ENDPOINTS[i % ENDPOINTS.length]!.path);
-    const mixedFloor = (c: pg.Client, i: number) => replay(c, floorOf.get(ENDPOINTS[i % ENDPOINTS.length]!.name)!);
-
-    // Warm up as a running Portal is warm: JIT, sockets, both pools, the database's caches.
-    await closedLoop(http, 4, mixed);
-    await closedLoop(floorClients, 4, mixedFloor);
-
-    const cases = [
-      ...ENDPOINTS.map((e) => ({
-        name: e.name,
-        portal: (c: Client) => get(base, c, e.path),
-        floor: (c: pg.Client) => replay(c, floorOf.get(e.name)!),
-      })),
-      { name: 'mixed', portal: mixed, floor: mixedFloor },
+    // The Portal's pool, as openPostgres makes it: 10 connections, each statement on any of them.
+    pool = new pg.Pool({ connectionString: scratch.url, max: 10, application_name: 'bench-floor-pool' });
+    const poolCallers = Array.from({ length: clients }, (_, i) => i);
+    const at = (i: number) => ENDPOINTS[i % ENDPOINTS.length]!;
+    type Case = { name: string; portal: (c: Client, i: number) => Promise<number>; statements: (i: number) => Statement[] };
+    const cases: Case[] = [
+      ...ENDPOINTS.map((e) => ({ name: e.name, portal: (c: Client) => get(base, c, e.path), statements: () => floorOf.get(e.name)! })),
+      { name: 'mixed', portal: (c: Client, i: number) => get(base, c, at(i).path), statements: (i: number) => floorOf.get(at(i).name)! },
     ];
-    const portalMs = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-    const floorMs = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+    const sides = {
+      portal: (c: Case, n: number, k = clients) => closedLoop(http.slice(0, k), n, c.portal),
+      pool: (c: Case, n: number, k = clients) => closedLoop(poolCallers.slice(0, k), n, (_, i) => replay(pool!, c.statements(i))),
+      conns: (c: Case, n: number, k = clients) => closedLoop(floorClients.slice(0, k), n, (conn, i) => replay(conn, c.statements(i))),
+    };
+    type Side = keyof typeof sides;
+    const order: Side[] = ['portal', 'pool', 'conns'];
+
+    // Warm up as a running Portal is warm: JIT, sockets, the pools, the database's caches.
+    for (const side of order) await sides[side](cases.at(-1)!, 4);
+
+    const ms = new Map<string, Record<Side, number[]>>(cases.map((c) => [c.name, { portal: [], pool: [], conns: [] }]));
     for (let r = 0; r < rounds; r++) {
       for (const c of cases) {
-        // In turns, the order swapped each round: the machine's speed drifts.
-        const sides = [
-          async () => portalMs.get(c.name)!.push(...(await closedLoop(http, requests, c.portal))),
-          async () => floorMs.get(c.name)!.push(...(await closedLoop(floorClients, requests, c.floor))),
-        ];
-        if (r % 2) sides.reverse();
-        for (const s of sides) await s();
+        // In turns, the order rotated each round: the machine's speed drifts.
+        for (let k = 0; k < order.length; k++) {
+          const side = order[(k + r) % order.length]!;
+          ms.get(c.name)![side].push(...(await sides[side](c, requests)));
+        }
       }
     }
     // For scale: the same mix asked by one client alone (no queueing anywhere).
-    const oneCase = 'mixed, 1 client';
-    cases.push({ name: oneCase, portal: mixed, floor: mixedFloor });
-    portalMs.set(oneCase, await closedLoop(http.slice(0, 1), requests * 4, mixed));
-    floorMs.set(oneCase, await closedLoop(floorClients.slice(0, 1), requests * 4, mixedFloor));
-    const f = (ms: number) => ms.toFixed(1).padStart(7);
+    const one = { ...cases.at(-1)!, name: 'mixed, 1 client' };
+    ms.set(one.name, {
+      portal: await sides.portal(one, requests * 4, 1),
+      pool: await sides.pool(one, requests * 4, 1),
+      conns: await sides.conns(one, requests * 4, 1),
+    });
+    cases.push(one);
+
+    const f = (x: number) => x.toFixed(1).padStart(6);
+    const ratio = (a: number[], b: number[], q: (xs: number[]) => number) => `${(q(a) / q(b)).toFixed(2)}×`.padStart(6);
+    const p50 = (xs: number[]) => median(xs);
+    const p99 = (xs: number[]) => percentile(xs, 99);
     const out = [
-      `Portal read latency: ${clients} concurrent clients × ${requests} requests in a row, ${rounds} rounds; ${what} (${rows.toLocaleString('en-US')} rows), Node ${process.versions.node}`,
-      `endpoint          count |  Portal p50     p99 |   pg p50     p99 | ratio p50  p99 | statements`,
+      `Portal read latency, ms: ${clients} concurrent clients × ${requests} requests in a row, ${rounds} rounds; ${what} (${rows.toLocaleString('en-US')} rows in the warehouse), Node ${process.versions.node}`,
+      '  Portal: over HTTP, each client its own session and connection. pg pool: the same statements through a pool of 10',
+      '  connections, as the Portal has. pg conns: the same statements, each client its own connection.',
+      '                         Portal        | pg pool of 10 | pg conns      | Portal / pool | Portal / conns |',
+      'endpoint          count    p50    p99 |    p50    p99 |    p50    p99 |    p50    p99 |    p50    p99 | statements',
     ];
     for (const c of cases) {
-      const p = portalMs.get(c.name)!;
-      const q = floorMs.get(c.name)!;
+      const { portal: a, pool: b, conns: d } = ms.get(c.name)!;
       const statements = c.name.startsWith('mixed') ? '' : String(floorOf.get(c.name)!.length);
       out.push(
-        `${c.name.padEnd(16)} ${String(p.length).padStart(6)} | ${f(median(p))} ${f(percentile(p, 99))} | ${f(median(q))} ${f(percentile(q, 99))} | ` +
-          `${(median(p) / median(q)).toFixed(2).padStart(8)}× ${(percentile(p, 99) / percentile(q, 99)).toFixed(2).padStart(4)}× | ${statements}`,
+        `${c.name.padEnd(16)} ${String(a.length).padStart(6)} ${f(p50(a))} ${f(p99(a))} | ${f(p50(b))} ${f(p99(b))} | ${f(p50(d))} ${f(p99(d))} | ` +
+          `${ratio(a, b, p50)} ${ratio(a, b, p99)} | ${ratio(a, d, p50)} ${ratio(a, d, p99)}  | ${statements}`,
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);
@@ -359,15 +377,16 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nTime to first render: headless Chromium, a new profile each load (nothing cached), signed in, 1280×900, ${loads} loads (${page.kb.toFixed(0)} kB transferred each: the page, its script and style, the API's answers)\n` +
         `${row('navigation start → first contentful paint', page.fcp)}\n${row('navigation start → dashboard populated', page.populated)}\n` +
-        `  the page's requests, answered (median ms since navigation start): ${[...page.ends]
+        `  the page's requests, sent → answered (median ms since navigation start): ${[...page.requests]
           .filter(([p]) => p !== '/api/events')
-          .sort((a, b) => median(a[1]) - median(b[1]))
-          .map(([p, xs]) => `${p} ${median(xs).toFixed(0)}`)
+          .sort((a, b) => median(a[1].end) - median(b[1].end))
+          .map(([p, r]) => `${p} ${median(r.start).toFixed(0)} → ${median(r.end).toFixed(0)}`)
           .join(', ')}\n`,
     );
   } finally {
     for (const c of http) c.agent.destroy();
     await Promise.all(floorClients.map((c) => c.end()));
+    await pool?.end();
     if (server) {
       const gone = new Promise((r) => server!.child.once('exit', r));
       server.child.kill('SIGTERM');

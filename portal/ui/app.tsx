@@ -24,6 +24,8 @@ interface Session {
   signedIn: boolean;
   user?: { id: string; email?: string; role: string | null; name: string };
   csrf?: string;
+  /** The activity's version when the session was read (GET /api/changes gives the same). */
+  version?: string;
 }
 
 const TOKEN_KEY = 'benchsight.portal.token';
@@ -101,22 +103,23 @@ export function App() {
     })();
   }, []);
 
-  // Live: one event stream locally; deployed, a cheap poll of the activity's version.
+  // Live: one event stream locally; deployed, a cheap poll of the activity's version. The
+  // board was loaded after the session's version was read: only another version is news.
   useEffect(() => {
     if (!session?.signedIn || !config) return;
+    let last = session.version ?? '';
+    const seen = (version: string) => {
+      if (version === last) return;
+      last = version;
+      refresh();
+    };
     if (config.liveEvents) {
       const es = new EventSource('/api/events');
-      es.addEventListener('change', refresh);
+      es.addEventListener('change', (e) => seen((e as MessageEvent<string>).data));
       return () => es.close();
     }
-    let last = '';
     const t = setInterval(() => {
-      void api('/api/changes').then((r) => {
-        if (r.ok && r.body.version !== last) {
-          last = r.body.version;
-          refresh();
-        }
-      });
+      void api('/api/changes').then((r) => r.ok && seen(r.body.version));
     }, 5000);
     return () => clearInterval(t);
   }, [session?.signedIn, config]);
