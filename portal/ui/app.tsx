@@ -4,7 +4,7 @@
  * operations — and the jobs started here. Everything refreshes when the warehouse's
  * activity changes: server-sent events locally, polling /api/changes deployed.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { QuickActions, LoadByScope } from './actions';
 import { api, setAuth } from './api';
 import { ConfirmDialog, type Ask, type Confirmer } from './confirm';
@@ -90,7 +90,8 @@ export function App() {
   const [note, setNote] = useState<{ text: string; kind: 'ok' | 'error' } | null>(null);
   const refresh = () => setRefreshKey((k) => k + 1);
 
-  useEffect(() => {
+  // Layout effects start the page's first requests at once: a plain effect waits for the next frame.
+  useLayoutEffect(() => {
     void (async () => {
       // Both at once (the first render waits for them). A Supabase access token exists only
       // deployed (in this tab, or in the sign-in link's #access_token); locally there is none.

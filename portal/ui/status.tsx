@@ -4,7 +4,7 @@
  * error, its rejects with line and reason, its findings). Both refresh whenever the
  * warehouse's activity changes (refreshKey, from the app's change feed).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api, fmt } from './api';
 import { ProblemBox } from './jobs';
 
@@ -12,7 +12,8 @@ export function StatusBoard({ refreshKey }: { refreshKey: number }) {
   const [counts, setCounts] = useState<{ table: string; rows: number }[]>([]);
   const [health, setHealth] = useState<any>(null);
   const [quality, setQuality] = useState<{ errors: number; warnings: number } | null>(null);
-  useEffect(() => {
+  // (A layout effect: the requests leave as the board is put on the page, not a frame later.)
+  useLayoutEffect(() => {
     void api('/api/tables/counts').then((r) => r.ok && setCounts(r.body.outcome.rows));
     void api('/api/health').then((r) => r.ok && setHealth(r.body.outcome.health));
     void api('/api/quality/findings').then((r) => {
@@ -97,7 +98,7 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
   const [rows, setRows] = useState<HistoryRow[]>([]);
   const [limit, setLimit] = useState(10);
   const [open, setOpen] = useState<number | null>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     void api(`/api/load/history?limit=${limit}`).then((r) => r.ok && setRows(r.body.outcome.rows));
   }, [refreshKey, limit]);
   return (
