@@ -1,4 +1,4 @@
-/** `npm run bench <name> [options]`: runs bench/<name>.ts (load, bot-ack, s3 ...). */
+/** `npm run bench <name> [options]`: runs bench/<name>.ts (load, bot-ack, s3, portal ...). */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';

@@ -7,12 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readSecret, type SecretReader } from '../loader/aws/secrets';
+import { ROLES_EXAMPLE, rolesFromEnv, type Roles } from './roles';
 
-export interface Roles {
-  admins: string[];
-  operators: string[];
-  viewers: string[];
-}
+export type { Roles } from './roles';
 
 export interface BotConfig {
   signingSecret: string;
@@ -34,17 +31,6 @@ export interface BotConfig {
 }
 
 export class BotConfigError extends Error {}
-
-export const ROLES_EXAMPLE = '{"admins":["U0123ABCD"],"operators":["U0456EFGH"],"viewers":["*"]}';
-
-const slackUser = z.string().regex(/^(\*|[UW][A-Z0-9]+)$/, 'must list Slack user ids (U…/W…) or "*"');
-const RolesSchema = z
-  .object({
-    admins: z.array(slackUser).default([]),
-    operators: z.array(slackUser).default([]),
-    viewers: z.array(slackUser).default([]),
-  })
-  .strict();
 
 const EnvSchema = z.object({
   SLACK_SIGNING_SECRET: z
@@ -99,7 +85,7 @@ type Env = Record<string, string | undefined>;
 /**
  * The bot's settings from the environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN,
  * SLACK_TEAM_ID, roles (BENCHSIGHT_ROLES or SLACK_ROLES as JSON, or the JSON file
- * BENCHSIGHT_ROLES_FILE), and the optional SLACK_API_URL, SLACK_CHANNELS,
+ * BENCHSIGHT_ROLES_FILE: the same setting as the Portal's, roles.ts), and the optional SLACK_API_URL, SLACK_CHANNELS,
  * SLACK_NOTIFY_CHANNEL, BENCHSIGHT_CONFIRM_MINUTES, SLACK_BOT_ID, SLACK_BOT_USER_ID.
  */
 export function botConfigFromEnv(env: Env, opts: { readFile?: (path: string) => string } = {}): BotConfig {
@@ -132,36 +118,11 @@ export function botConfigFromEnv(env: Env, opts: { readFile?: (path: string) => 
 }
 
 function rolesFrom(env: Env, readFile: (path: string) => string): Roles {
-  const inline = env.BENCHSIGHT_ROLES !== undefined ? 'BENCHSIGHT_ROLES' : env.SLACK_ROLES !== undefined ? 'SLACK_ROLES' : undefined;
-  let setting: string;
-  let text: string;
-  if (inline) {
-    setting = inline;
-    text = env[inline]!;
-  } else if (env.BENCHSIGHT_ROLES_FILE !== undefined) {
-    setting = `BENCHSIGHT_ROLES_FILE (${env.BENCHSIGHT_ROLES_FILE})`;
-    try {
-      text = readFile(env.BENCHSIGHT_ROLES_FILE);
-    } catch (err) {
-      throw new BotConfigError(`BENCHSIGHT_ROLES_FILE cannot be read: ${(err as Error).message}`);
-    }
-  } else {
+  const roles = rolesFromEnv(env, { older: 'SLACK_ROLES', readFile });
+  if (!roles) {
     throw new BotConfigError(`BENCHSIGHT_ROLES is not set: who may do what, as JSON such as ${ROLES_EXAMPLE} (or BENCHSIGHT_ROLES_FILE, a file holding it)`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new BotConfigError(`${setting} is not valid JSON (expected e.g. ${ROLES_EXAMPLE})`);
-  }
-  const r = RolesSchema.safeParse(json);
-  if (!r.success) {
-    throw new BotConfigError(r.error.issues.map((i) => `${setting}${i.path.length ? ` ${i.path.join('.')}` : ''} ${i.message}`).join('\n  '));
-  }
-  if (!r.data.admins.length && !r.data.operators.length && !r.data.viewers.length) {
-    throw new BotConfigError(`${setting} gives nobody a role: the bot would refuse everyone (e.g. ${ROLES_EXAMPLE})`);
-  }
-  return r.data;
+  return roles;
 }
 
 /**

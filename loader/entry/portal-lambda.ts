@@ -4,8 +4,9 @@
  * Hono's Lambda adapter. Sign-in is Supabase Auth (PORTAL_AUTH=supabase: SUPABASE_URL,
  * SUPABASE_ANON_KEY, and SUPABASE_JWT_SECRET or the secret SUPABASE_JWT_SECRET_ARN names
  * for a project on the legacy shared secret; else the project's JWKS), roles from
- * PORTAL_ROLES. Accepted commands go to the job queue and wake the worker
- * (WORKER_FUNCTION_NAME), which runs them as it runs Slack's and finishes their record;
+ * BENCHSIGHT_ROLES as the bot's (or PORTAL_ROLES, its older name, which infra sets).
+ * Accepted commands go to the job queue and wake the worker (WORKER_FUNCTION_NAME),
+ * which runs them as it runs Slack's and finishes their record;
  * the page polls. Uploads are presigned PUTs straight to the drop bucket (DROP_BUCKET).
  * Read once per cold start.
  */

@@ -2,8 +2,8 @@
  * The Admin Portal on this machine (`npm start` runs it next to the bot): the Portal's app
  * (portal/server) on 127.0.0.1, its jobs run in this process with live progress, uploads
  * streamed into the local drop bucket (whose upload events reach the S3 loader in the
- * stack), and sign-in by one-time links. The person who ran `npm start` is the admin;
- * PORTAL_ROLES gives others roles.
+ * stack), and sign-in by one-time links. The person who ran `npm start` is an admin;
+ * BENCHSIGHT_ROLES (the roles Slack's bot reads too) gives others theirs.
  */
 import os from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -24,7 +24,7 @@ export interface LocalPortalOptions {
   bucket?: { s3: S3Client; name: string };
   port?: number;
   env?: NodeJS.ProcessEnv;
-  /** Default: the OS user who started it, as admin. */
+  /** Default: BENCHSIGHT_ROLES of `env` (if set), and the OS user who started it as an admin. */
   roles?: PortalRoles;
   /** Serve the built page (default true; built first when its sources changed). */
   ui?: boolean;
@@ -44,13 +44,20 @@ export function localUser(): string {
   return (os.userInfo().username || 'local').replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** Builds the page when its sources changed since the last build (`npm start` does it while the database starts). */
+export async function prepareLocalPortal(): Promise<void> {
+  await ensureUiBuilt();
+}
+
 export async function startLocalPortal(o: LocalPortalOptions): Promise<LocalPortal> {
   const log = o.log ?? (() => undefined);
   const admin = localUser();
   const config = portalConfigFromEnv(
     { ...(o.env ?? {}), PORTAL_AUTH: 'local' },
-    { roles: o.roles ?? { admins: [admin], operators: [], viewers: [] }, uploads: 'stream' },
+    { roles: o.roles ?? { admins: [], operators: [], viewers: [] }, uploads: 'stream' },
   );
+  // Whoever started the stack owns its database: an admin, whatever the roles setting says of others.
+  if (!o.roles) config.roles = { ...config.roles, admins: [...config.roles.admins, admin] };
   const signIn = new LocalSignIn();
   const jobs = localJobRunner({ db: o.db, source: o.source, extensions: o.extensions, log });
   const uiDir = o.ui === false ? undefined : await ensureUiBuilt();

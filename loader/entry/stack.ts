@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { BotConfig } from '../../bot/config';
+import { rolesFromEnv } from '../../bot/roles';
 import { startBot, type RunningBot } from '../../bot/server';
 import type { Io } from '../cli/io';
 import { stopped } from '../cli/stopped';
@@ -32,7 +33,6 @@ import { slackNotifier } from '../s3/notify';
 import { handleS3Event } from '../s3/process-event';
 import { runWorker } from '../worker/run-worker';
 import { bucketSource, commandExtensions, jobHandlers, trackerIngest } from './context';
-import { localUser, startLocalPortal } from './portal-local';
 
 const READY_LINE = 'BenchSight Ops is ready';
 const LOCAL_BUCKET = 'benchsight-drop';
@@ -65,6 +65,16 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
     for (const s of stops.reverse()) await s().catch((err: unknown) => out(`while stopping: ${(err as Error).message}`));
     stops.length = 0;
   };
+  // The Portal's server and its page (built when its sources changed) get ready while the
+  // database starts. Loaded here, not imported at the top: every other command of the CLI
+  // imports this file and need not load the Portal to print a count. (`require`: the CLI
+  // runs under tsx's CommonJS hook, where `import()` of a .ts file does not resolve.)
+  const portalReady = new Promise<void>((r) => setImmediate(r)).then(async () => {
+    const m = require('./portal-local') as typeof import('./portal-local');
+    await m.prepareLocalPortal();
+    return m;
+  });
+  portalReady.catch(() => undefined); // (awaited below; a failure is reported there)
   try {
     // Database: DATABASE_URL's, or the embedded server, which this process runs.
     let databaseUrl = config.databaseUrl;
@@ -136,14 +146,16 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
     });
     out('worker: polling the job queue every second');
 
-    // Slack bot.
+    // Slack bot. Roles: BENCHSIGHT_ROLES when set (the Portal reads it too), else everyone a viewer;
+    // the local stand-in's user (`npx benchsight slack ...`) is an admin.
     const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
+    const roles = rolesFromEnv(env, { older: 'SLACK_ROLES' }) ?? { admins: [], operators: [], viewers: ['*'] };
     const botConfig: BotConfig = {
       signingSecret,
       botToken,
       slackApiUrl,
       teamId: env.SLACK_TEAM_ID ?? LOCAL_TEAM,
-      roles: { admins: [env.SLACK_TEAM_ID ? '' : LOCAL_USER].filter(Boolean), operators: [], viewers: ['*'] },
+      roles: { ...roles, admins: [...roles.admins, ...(env.SLACK_TEAM_ID ? [] : [LOCAL_USER])] },
       channels: null,
       notifyChannel,
       confirmTtlMs: 5 * 60_000,
@@ -158,6 +170,7 @@ async function startStack(o: StackOptions): Promise<RunningStack> {
       bot = await startBot({ config: botConfig, db, port: 0, source, extensions, log: log('bot') });
     }
     stops.push(() => bot.stop());
+    const { localUser, startLocalPortal } = await portalReady;
     const portal = await startLocalPortal({
       db,
       source,

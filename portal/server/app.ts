@@ -600,7 +600,10 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
     await auth(c, async () => undefined).then((r) => (answer = r ?? undefined));
     if (answer) return answer;
     const u = c.get('user');
-    return c.json({ signedIn: true, auth: config.auth.kind, user: { id: u.id, email: u.email, role: u.role, name: u.historyName }, csrf: u.csrf });
+    // The activity's version now: the page loads the board after this, so a change event
+    // (or poll) with another version is news to it, and the first one with this version is not.
+    const version = await activityVersion(deps.db);
+    return c.json({ signedIn: true, auth: config.auth.kind, user: { id: u.id, email: u.email, role: u.role, name: u.historyName }, csrf: u.csrf, version });
   });
   app.delete('/api/session', (c) => {
     deps.signIn?.end(getCookie(c, SESSION_COOKIE));

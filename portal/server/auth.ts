@@ -12,7 +12,8 @@ import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Role } from '../../loader/commands/grammar';
-import { roleOf, type AuthConfig, type PortalRoles } from './config';
+import { roleOf } from '../../bot/roles';
+import type { AuthConfig, PortalRoles } from './config';
 import { PROBLEM, problemResponse } from './problems';
 
 export interface PortalUser {
@@ -94,7 +95,7 @@ export function supabaseVerifier(auth: Extract<AuthConfig, { kind: 'supabase' }>
 }
 
 function userOf(who: { id: string; email?: string }, roles: PortalRoles, via: PortalUser['via'], csrf?: string): PortalUser {
-  return { ...who, role: roleOf(roles, who), historyName: `portal:${who.email ?? who.id}`.slice(0, 60), via, csrf };
+  return { ...who, role: roleOf(roles, who.id, who.email), historyName: `portal:${who.email ?? who.id}`.slice(0, 60), via, csrf };
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -8,12 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
+import { atLeast } from '../../bot/roles';
 import { describeCommand, isDestructive, parseCommand, requiredRole, type Command } from '../../loader/commands/grammar';
 import { executeCommand, type Outcome } from '../../loader/commands/execute';
 import { confirmationRecord } from '../../loader/commands/reads';
 import { claimConfirmation, finishCommand, recordCommand, recordConfirmationAsked, type CommandRow } from '../../loader/history';
 import type { PortalEnv, PortalUser } from './auth';
-import { atLeast } from './config';
 import type { PortalDeps } from './deps';
 import { failureText } from './jobs';
 import { PROBLEM, problemResponse } from './problems';
@@ -60,7 +60,7 @@ export async function runCommand(c: Context<PortalEnv>, deps: PortalDeps, req: C
   if (!atLeast(user.role, needed)) {
     const why = user.role
       ? `${describeCommand(command)} needs the ${needed} role; you (${user.email ?? user.id}) are a ${user.role}`
-      : `you (${user.email ?? user.id}) have no BenchSight role: ask an admin to add you to the Portal's roles`;
+      : `you (${user.email ?? user.id}) have no BenchSight role: ask an admin to add your e-mail address to BenchSight's roles (BENCHSIGHT_ROLES)`;
     // A refusal of something that would change data is recorded, as in Slack.
     if (needed !== 'viewer')
       await recordCommand(deps.db, row(user, req.text, command, { status: 'refused', errorMessage: why, durationMs: 0 })).catch(() => undefined);

@@ -26,7 +26,7 @@ import { classifyKey, MANIFEST } from '../../loader/s3/keys';
 import { objectOutcome } from '../../loader/s3/tracking';
 import { OPERATIONS, TABLE_NAMES, type Operation } from '../../loader/warehouse';
 import type { PortalEnv, PortalUser } from './auth';
-import { atLeast } from './config';
+import { atLeast } from '../../bot/roles';
 import type { PortalDeps } from './deps';
 import { loadProblem, PROBLEM, problemResponse, type Problem } from './problems';
 

@@ -3,7 +3,7 @@
  * scope, a game picked by its teams and date, the tables, the operation, Execute): each
  * is one request of the API, i.e. one command of the command language.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { api, problemText, type Answer } from './api';
 import { runWithConfirmation, type Confirmer } from './confirm';
 import type { Tracked } from './jobs';
@@ -70,7 +70,8 @@ const TABLE_CHOICES = [
 
 export function gameLabel(g: Game): string {
   const teams = g.homeTeam || g.awayTeam ? `${g.homeTeam ?? '?'} vs ${g.awayTeam ?? '?'}` : 'teams unknown';
-  return `${g.gameId} – ${teams}${g.date ? `, ${g.date}` : ''}`;
+  // The date first: the list is newest first, and a narrow select cuts the end off.
+  return `${g.date ?? 'no date'} · ${teams} · game ${g.gameId}`;
 }
 
 export function LoadByScope(p: ActionProps) {
@@ -81,7 +82,7 @@ export function LoadByScope(p: ActionProps) {
   const [table, setTable] = useState('fact_events');
   const [operation, setOperation] = useState('replace');
   const [dry, setDry] = useState(false);
-  useEffect(() => {
+  useLayoutEffect(() => {
     void api<{ games: Game[] }>('/api/games').then((r) => {
       if (!r.ok) return;
       setGames(r.body.games);

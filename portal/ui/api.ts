@@ -79,5 +79,6 @@ export const fmt = {
     const d = new Date(s.includes('T') ? s : s.replace(' ', 'T'));
     return Number.isNaN(d.getTime()) ? s : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   },
-  mb: (b: number) => `${(b / 1e6).toFixed(1)} MB`,
+  /** A file's size: kB below 1 MB (a small export's files are a few kB, not "0.0 MB"). */
+  size: (b: number) => (b < 1e6 ? `${Math.max(1, Math.round(b / 1e3))} kB` : `${(b / 1e6).toFixed(1)} MB`),
 };

@@ -4,7 +4,7 @@
  * operations — and the jobs started here. Everything refreshes when the warehouse's
  * activity changes: server-sent events locally, polling /api/changes deployed.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { QuickActions, LoadByScope } from './actions';
 import { api, setAuth } from './api';
 import { ConfirmDialog, type Ask, type Confirmer } from './confirm';
@@ -24,6 +24,8 @@ interface Session {
   signedIn: boolean;
   user?: { id: string; email?: string; role: string | null; name: string };
   csrf?: string;
+  /** The activity's version when the session was read (GET /api/changes gives the same). */
+  version?: string;
 }
 
 const TOKEN_KEY = 'benchsight.portal.token';
@@ -88,33 +90,37 @@ export function App() {
   const [note, setNote] = useState<{ text: string; kind: 'ok' | 'error' } | null>(null);
   const refresh = () => setRefreshKey((k) => k + 1);
 
-  useEffect(() => {
+  // Layout effects start the page's first requests at once: a plain effect waits for the next frame.
+  useLayoutEffect(() => {
     void (async () => {
-      const c = (await api<Config>('/api/config')).body;
-      if (c.auth === 'supabase') setAuth({ bearer: supabaseToken() });
-      setConfig(c);
-      const s = (await api<Session>('/api/session')).body;
-      if (s.csrf) setAuth({ csrf: s.csrf });
-      setSession(s);
+      // Both at once (the first render waits for them). A Supabase access token exists only
+      // deployed (in this tab, or in the sign-in link's #access_token); locally there is none.
+      const token = supabaseToken();
+      if (token) setAuth({ bearer: token });
+      const [c, s] = await Promise.all([api<Config>('/api/config'), api<Session>('/api/session')]);
+      if (s.body.csrf) setAuth({ csrf: s.body.csrf });
+      setConfig(c.body);
+      setSession(s.body);
     })();
   }, []);
 
-  // Live: one event stream locally; deployed, a cheap poll of the activity's version.
+  // Live: one event stream locally; deployed, a cheap poll of the activity's version. The
+  // board was loaded after the session's version was read: only another version is news.
   useEffect(() => {
     if (!session?.signedIn || !config) return;
+    let last = session.version ?? '';
+    const seen = (version: string) => {
+      if (version === last) return;
+      last = version;
+      refresh();
+    };
     if (config.liveEvents) {
       const es = new EventSource('/api/events');
-      es.addEventListener('change', refresh);
+      es.addEventListener('change', (e) => seen((e as MessageEvent<string>).data));
       return () => es.close();
     }
-    let last = '';
     const t = setInterval(() => {
-      void api('/api/changes').then((r) => {
-        if (r.ok && r.body.version !== last) {
-          last = r.body.version;
-          refresh();
-        }
-      });
+      void api('/api/changes').then((r) => r.ok && seen(r.body.version));
     }, 5000);
     return () => clearInterval(t);
   }, [session?.signedIn, config]);
@@ -123,7 +129,6 @@ export function App() {
     new Promise((resolve) =>
       setAsk({
         description: p.confirmation?.description ?? 'this request',
-        detail: p.detail ?? '',
         resolve: (yes) => {
           setAsk(null);
           resolve(yes);

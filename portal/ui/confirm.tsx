@@ -8,7 +8,6 @@ import { api, type Answer, type Problem } from './api';
 
 export interface Ask {
   description: string;
-  detail: string;
   resolve(yes: boolean): void;
 }
 
@@ -26,7 +25,7 @@ export function ConfirmDialog({ ask }: { ask: Ask | null }) {
         <form method="dialog" onSubmit={(e) => e.preventDefault()}>
           <h2 id="confirm-title">Delete data?</h2>
           <p class="confirm-what">{ask.description}</p>
-          <p>{ask.detail}</p>
+          <p>This deletes data from the warehouse. Nothing has run yet: it runs only if you say yes.</p>
           <div class="row">
             <button type="button" class="danger" onClick={() => ask.resolve(true)}>
               Yes, do it

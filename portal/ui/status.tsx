@@ -4,7 +4,7 @@
  * error, its rejects with line and reason, its findings). Both refresh whenever the
  * warehouse's activity changes (refreshKey, from the app's change feed).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api, fmt } from './api';
 import { ProblemBox } from './jobs';
 
@@ -12,7 +12,8 @@ export function StatusBoard({ refreshKey }: { refreshKey: number }) {
   const [counts, setCounts] = useState<{ table: string; rows: number }[]>([]);
   const [health, setHealth] = useState<any>(null);
   const [quality, setQuality] = useState<{ errors: number; warnings: number } | null>(null);
-  useEffect(() => {
+  // (A layout effect: the requests leave as the board is put on the page, not a frame later.)
+  useLayoutEffect(() => {
     void api('/api/tables/counts').then((r) => r.ok && setCounts(r.body.outcome.rows));
     void api('/api/health').then((r) => r.ok && setHealth(r.body.outcome.health));
     void api('/api/quality/findings').then((r) => {
@@ -97,7 +98,7 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
   const [rows, setRows] = useState<HistoryRow[]>([]);
   const [limit, setLimit] = useState(10);
   const [open, setOpen] = useState<number | null>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     void api(`/api/load/history?limit=${limit}`).then((r) => r.ok && setRows(r.body.outcome.rows));
   }, [refreshKey, limit]);
   return (
@@ -113,12 +114,14 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
         <thead>
           <tr>
             <th scope="col">Status</th>
-            <th scope="col">Time</th>
+            <th scope="col" class="hide-narrow">
+              Time
+            </th>
             <th scope="col">What</th>
             <th scope="col" class="hide-narrow">
               Operation
             </th>
-            <th scope="col" class="num">
+            <th scope="col" class="num hide-narrow">
               Rows
             </th>
             <th scope="col" class="num hide-narrow">
@@ -131,7 +134,10 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
         </thead>
         <tbody>
           {rows.map((r) => {
+            // A command's own row counts nothing (the load it ran is a row of its own): '–', not 0.
+            const counted = r.rows_inserted !== null || r.rows_updated !== null || r.rows_deleted !== null;
             const n = (r.rows_inserted ?? 0) + (r.rows_updated ?? 0) + (r.rows_deleted ?? 0);
+            const rowsText = r.status === 'failed' || !counted ? '–' : fmt.int(n);
             return (
               <tr key={r.id} class={`status-${r.status.replace(/\s+/g, '-')}`} data-history={r.id}>
                 <td>
@@ -139,15 +145,20 @@ export function RecentOperations({ refreshKey }: { refreshKey: number }) {
                     <span aria-hidden="true">{ICON[r.status] ?? '·'}</span> <span class="status-word">{r.status}</span>
                   </span>
                 </td>
-                <td>{fmt.time(r.started_at)}</td>
+                <td class="hide-narrow">{fmt.time(r.started_at)}</td>
                 <td class="what-cell">
                   <button type="button" class="link what" title={r.scope ?? r.operation} onClick={() => setOpen(r.id)} aria-label={`open operation ${r.id}: ${r.scope ?? r.operation}`}>
                     {r.scope ?? r.operation}
                     {r.game_id && !(r.scope ?? '').includes(String(r.game_id)) ? ` (game ${r.game_id})` : ''}
                   </button>
+                  {/* Narrow screens: the columns hidden there, in one line under it. */}
+                  <span class="muted narrow-only">
+                    {fmt.time(r.started_at)} · {r.operation}
+                    {rowsText === '–' ? '' : ` · ${rowsText} rows`} · {fmt.ms(r.duration_ms)} · {r.initiated_by}
+                  </span>
                 </td>
                 <td class="hide-narrow">{r.operation}</td>
-                <td class="num">{r.status === 'failed' ? '–' : fmt.int(n)}</td>
+                <td class="num hide-narrow">{rowsText}</td>
                 <td class="num hide-narrow">{fmt.ms(r.duration_ms)}</td>
                 <td class="hide-narrow who-cell" title={r.initiated_by}>
                   {r.initiated_by}
@@ -203,7 +214,18 @@ function OperationDetail({ id, onClose }: { id: number; onClose(): void }) {
             {load.dryRun ? ' (dry run)' : ''} · {load.operation} · by {load.initiatedBy} · {fmt.ms(load.durationMs)} · {load.source}
           </p>
           {problem && <ProblemBox problem={problem} />}
-          <div class="scroll">
+          <ul class="table-results narrow-only">
+            {load.tables.map((t: any) => (
+              <li key={t.id}>
+                <strong>{t.table}</strong> <span class={`badge ${t.status}`}>{t.status}</span>
+                <br />
+                <span class="muted">
+                  {fmt.int(t.rowsInFile)} in file: {fmt.int(t.inserted)} inserted, {fmt.int(t.updated)} updated, {fmt.int(t.deleted)} deleted, {fmt.int(t.rejected)} rejected
+                </span>
+              </li>
+            ))}
+          </ul>
+          <div class="scroll hide-narrow">
           <table class="tables">
             <thead>
               <tr>
@@ -274,21 +296,25 @@ function OperationDetail({ id, onClose }: { id: number; onClose(): void }) {
           <table class="rejects">
             <thead>
               <tr>
-                <th scope="col">Table</th>
+                <th scope="col" class="hide-narrow">
+                  Table
+                </th>
                 <th scope="col" class="num">
                   Line
                 </th>
                 <th scope="col">Reason</th>
-                <th scope="col">Detail</th>
               </tr>
             </thead>
             <tbody>
               {rejects.rows.map((r, i) => (
                 <tr key={i}>
-                  <td>{r.table}</td>
+                  <td class="hide-narrow">{r.table}</td>
                   <td class="num">{r.line ?? '–'}</td>
-                  <td>{r.reason}</td>
-                  <td>{r.detail}</td>
+                  <td>
+                    {r.reason}
+                    {r.detail && <span class="muted reject-detail">{r.detail}</span>}
+                    <span class="muted narrow-only">{r.table}</span>
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -177,23 +177,28 @@ export function Upload(p: { confirm: Confirmer; uploads: 'stream' | 'presigned';
           {items.map((x, i) => (
             <li key={`${x.file.name}-${i}`} class={`file state-${x.state}`} data-file={x.file.name}>
               <div class="file-head">
-                <span class="file-name">{x.file.name}</span> <span class="muted">{fmt.mb(x.file.size)}</span>
+                <span class="file-name">
+                  {x.file.name} <span class="muted">{fmt.size(x.file.size)}</span>
+                </span>
+                <span class={`badge ${x.state}`}>{x.state}</span>
+              </div>
+              <label class="file-table">
+                <span>Table</span>
                 <select
                   aria-label={`Table for ${x.file.name}`}
                   value={x.table}
                   disabled={x.state !== 'ready'}
                   onChange={(e) => update(i, { table: (e.target as HTMLSelectElement).value })}
                 >
-                    <option value="">{x.detected ? '' : 'choose a table…'}</option>
-                    {p.tables.map((t) => (
-                      <option key={t} value={t}>
-                        {t}
-                        {t === x.detected ? ' (detected)' : ''}
-                      </option>
-                    ))}
+                  <option value="">{x.detected ? '' : 'choose a table…'}</option>
+                  {p.tables.map((t) => (
+                    <option key={t} value={t}>
+                      {t}
+                      {t === x.detected ? ' (detected)' : ''}
+                    </option>
+                  ))}
                 </select>
-                <span class={`badge ${x.state}`}>{x.state}</span>
-              </div>
+              </label>
               {!x.detected && x.state === 'ready' && <p class="muted">{x.reason}</p>}
               {(x.state === 'sending' || x.state === 'loading') && <progress max={x.file.size || 1} value={x.sent} aria-label={`upload of ${x.file.name}`} />}
               {x.outcome && <p class="job-rows">{x.outcome}</p>}

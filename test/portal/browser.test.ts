@@ -30,9 +30,11 @@ let game: number;
 let exportFiles: { name: string; body: string }[];
 
 async function shoot(name: string) {
+  // A modal dialog is drawn over the viewport: the screen as a person sees it, not the whole page.
+  const modal = (await page.locator('dialog[open]').count()) > 0;
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: width === 1280 ? 900 : 844 });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: !modal });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
@@ -65,12 +67,22 @@ describe.skipIf(!haveChromium)('the Portal page in Chromium', () => {
     await page.goto(h.portal.signInLink('ada'));
     await expect.poll(() => page.locator('.who').textContent()).toContain('admin');
     await expect.poll(() => page.locator('tr[data-table="dim_team"] td.num').textContent()).toBe('2');
-    // Nothing was fetched from anywhere but the Portal itself.
+    // Nothing was fetched from anywhere but the Portal itself; the board, once per visit
+    // (the live feed's first event carries the version the session gave: no news).
     const origins = new Set<string>();
-    page.on('request', (r) => origins.add(new URL(r.url()).origin));
+    let countsAsked = 0;
+    const onRequest = (r: { url(): string }) => {
+      origins.add(new URL(r.url()).origin);
+      if (new URL(r.url()).pathname === '/api/tables/counts') countsAsked++;
+    };
+    page.on('request', onRequest);
     await page.reload();
     await page.locator('.who').waitFor();
+    await expect.poll(() => page.locator('tr[data-table="dim_team"] td.num').textContent()).toBe('2');
+    await page.waitForTimeout(1500); // the feed looks every second
+    page.off('request', onRequest);
     expect([...origins]).toEqual([h.portal.url]);
+    expect(countsAsked).toBe(1);
     await shoot('01-signed-in');
   });
 
@@ -171,6 +183,31 @@ describe.skipIf(!haveChromium)('the Portal page in Chromium', () => {
     });
     expect(stdout).toContain('dropped');
     await expect.poll(async () => Number((await cell.textContent())!.replace(/,/g, '')), { timeout: 20_000 }).toBe(before + 1);
+  });
+
+  it('names every control it shows (a label, its text, or aria-label)', async () => {
+    await page.locator('table.history tr').nth(1).getByRole('button').click();
+    await page.locator('.detail').waitFor();
+    const unnamed = await page.evaluate(() => {
+      const d = (globalThis as any).document;
+      const nameOf = (el: any): string => {
+        const by = el.getAttribute('aria-labelledby');
+        if (by)
+          return by
+            .split(/\s+/)
+            .map((id: string) => d.getElementById(id)?.textContent ?? '')
+            .join(' ');
+        const own = el.getAttribute('aria-label') ?? (el.id ? d.querySelector(`label[for="${el.id}"]`)?.textContent : null) ?? el.closest('label')?.textContent;
+        if (own) return own;
+        return el.tagName === 'BUTTON' || el.getAttribute('role') === 'button' ? (el.textContent ?? '') : '';
+      };
+      return [...d.querySelectorAll('button, select, input, textarea, [role="button"]')]
+        .filter((el: any) => el.getClientRects().length > 0)
+        .filter((el: any) => !nameOf(el).trim())
+        .map((el: any) => el.outerHTML.slice(0, 120));
+    });
+    expect(unnamed).toEqual([]);
+    await page.locator('.detail').getByRole('button', { name: 'Close' }).click();
   });
 
   it('is keyboard-usable: the drop zone takes focus, the confirmation closes with Escape', async () => {
