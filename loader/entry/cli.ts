@@ -235,7 +235,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
 
   /** A command of the command language, against the database; a load shows its progress. */
   const runCommand = async (command: Command, flags: LoadFlags, config: Config, e: NodeJS.ProcessEnv): Promise<number> => {
-    const [{ executeCommand }, { renderOutcome }, { exitCodeOf }, { cancelOnSignals }, { loadProgress }, context] = await Promise.all([
+    const [{ executeCommand }, { renderOutcome }, { exitCodeOf, outcomeClass }, { cancelOnSignals }, { loadProgress }, context] = await Promise.all([
       import('../commands/execute'),
       import('../commands/render'),
       import('../commands/outcome-class'),
@@ -270,7 +270,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
         );
         progress.stop();
         const code = exitCodeOf(outcome);
-        if (flags.json) json(outcome.kind === 'load' ? outcome.result : outcome);
+        // A load's JSON is its result, with its outcome class (the exit code's word).
+        if (flags.json) json(outcome.kind === 'load' ? { ...outcome.result, outcome: outcomeClass(outcome) } : outcome);
         // A failure is said on stderr; what a command found (tables, results) on stdout.
         else if (outcome.kind === 'text' && !outcome.ok) err(renderOutcome(outcome, { width: width() }));
         else out(renderOutcome(outcome, { width: width() }));

@@ -186,16 +186,29 @@ describe('npm start from a fresh clone, with no configuration', () => {
   });
 
   it.skipIf(!hasRealData)("runs the README's `load all upsert --from <the real export>` into the warehouse it has", () => {
-    const r = JSON.parse(cli('load', 'all', 'upsert', '--from', REAL_CSV, '--json')) as {
+    // The real export breaks a data-quality ERROR rule (game 18977's score): committed, exit 3 (PARTIAL).
+    const partial = (): string => {
+      try {
+        cli('load', 'all', 'upsert', '--from', REAL_CSV, '--json');
+      } catch (e) {
+        const err = e as { status: number; stdout: string };
+        expect(err.status).toBe(3);
+        return err.stdout;
+      }
+      throw new Error('the real export loaded with exit 0: its data-quality ERROR was not said');
+    };
+    const r = JSON.parse(partial()) as {
       status: string;
+      outcome: string;
       tables: { table: string; rowsInFile: number; inserted: number; updated: number; unchanged: number; rejected: number }[];
     };
     expect(r.status).toBe('succeeded');
+    expect(r.outcome).toBe('partial');
     const stats = r.tables.find((t) => t.table === 'fact_player_game_stats')!;
     expect(stats.rowsInFile).toBe(107);
     expect(stats.inserted + stats.updated + stats.unchanged + stats.rejected).toBe(107);
     // Again: every row is there now, so nothing changes (the 317-column comparison answers).
-    const again = JSON.parse(cli('load', 'all', 'upsert', '--from', REAL_CSV, '--json')) as typeof r;
+    const again = JSON.parse(partial()) as typeof r;
     expect(again.tables.find((t) => t.table === 'fact_player_game_stats')!.unchanged).toBe(107 - stats.rejected);
   });
 
