@@ -17,7 +17,7 @@ import {
 } from '../loader/db/migrate';
 import type { Queryable } from '../loader/db/database';
 import { freshDatabase, type TestDatabase } from './support/database';
-import { schemaSnapshot as fullSnapshot, SNAPSHOT_FILE } from '../loader/db/schema-snapshot';
+import { ensureApiRoles, schemaSnapshot as fullSnapshot, SNAPSHOT_FILE } from '../loader/db/schema-snapshot';
 
 const dbs: TestDatabase[] = [];
 afterAll(async () => {
@@ -136,6 +136,8 @@ describe('migrate', () => {
     });
     for (const m of old) if (released.has(m.name)) expect(REWRITTEN_MIGRATIONS[m.name], m.name).toContain(m.checksum);
     const { db } = await fresh();
+    // schema.txt is made with Supabase's API roles present (cluster-wide: created if absent, as test/sql/schema.test.ts)
+    await ensureApiRoles(db);
     await migrate(db, { migrations: old });
     const lines: string[] = [];
     const result = await migrate(db, { log: (l) => lines.push(l) });
