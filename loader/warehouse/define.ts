@@ -96,7 +96,6 @@ export interface TableDecl extends Omit<TableInput, 'naturalKey' | 'aliases' | '
   drift: DriftPolicy;
 }
 
-
 /**
  * Parses a column block: one column a line, `<export header> <type> [not null]`.
  * Kept as text so that 317 columns read like the export they come from.
@@ -140,7 +139,8 @@ export function defineTable(input: TableInput): TableDecl {
   const keyIsIdentity = t.key.every((k) => naturalKey.includes(k));
   if (t.keyRule) {
     if (keyIsIdentity) throw new Error(`${t.name}: a key rule is for a surrogate key; ${t.key.join(', ')} is the natural key itself`);
-    for (const c of keyRuleColumns(t.keyRule)) if (!naturalKey.includes(c)) throw new Error(`${t.name}: the key rule names ${c}, which is not in the natural key`);
+    for (const c of keyRuleColumns(t.keyRule))
+      if (!naturalKey.includes(c)) throw new Error(`${t.name}: the key rule names ${c}, which is not in the natural key`);
   } else if (!keyIsIdentity) {
     throw new Error(`${t.name}: a surrogate key needs a key rule (how to derive it from the natural key)`);
   }

@@ -192,7 +192,11 @@ BEGIN
       FOR v_col IN SELECT key AS column_name, value::bigint AS n FROM jsonb_each_text(v_misfits) WHERE value::bigint > 0 ORDER BY key LOOP
         EXECUTE format('SELECT s._line AS line, s.%1$I AS value FROM %2$s s WHERE NOT bs_fits(s.%1$I, %3$L) ORDER BY s._line LIMIT 1',
           v_col.column_name, p_stage, v_types->>v_col.column_name) INTO v_bad;
-        IF v_misfit_policy = 'refuse' OR v_col.column_name = ANY (v_key_cols || t.natural_key || t.game_column) THEN
+        IF (v_misfit_policy = 'refuse' OR v_col.column_name = ANY (v_key_cols || t.natural_key || t.game_column)) AND v_plan THEN
+          -- A plan says it, for every such column, and applies nothing of this file.
+          v_drift := jsonb_set(v_drift, '{misfits_refused}', coalesce(v_drift->'misfits_refused', '[]') || jsonb_build_object('column', v_col.column_name,
+            'type', v_types->>v_col.column_name, 'rows', v_col.n, 'line', v_bad.line, 'value', left(v_bad.value, 200)));
+        ELSIF v_misfit_policy = 'refuse' OR v_col.column_name = ANY (v_key_cols || t.natural_key || t.game_column) THEN
           RAISE EXCEPTION USING ERRCODE = '22P02',
             MESSAGE = format('line %s, column %s: %s does not fit the column''s type %s (%s rows of the file do not)', v_bad.line,
               v_col.column_name, quote_literal(left(v_bad.value, 200)), v_types->>v_col.column_name, v_col.n),
@@ -221,6 +225,16 @@ BEGIN
   END IF;
   IF jsonb_array_length(v_widened) > 0 THEN
     v_drift := v_drift || jsonb_build_object('widened', v_widened);
+  END IF;
+  IF v_drift ? 'misfits_refused' THEN
+    RETURN jsonb_build_object('table', p_table, 'operation', p_operation, 'game_id', p_game_id,
+      'rows_in_file', 0, 'out_of_scope', 0, 'inserted', 0, 'updated', 0, 'deleted', 0, 'unchanged', 0,
+      'rejected', 0, 'rejected_by_reason', '{}'::jsonb, 'warnings', v_warnings,
+      'refused', format('values of %s no longer fit their column''s type, and %s', 
+        (SELECT string_agg(x->>'column', ', ') FROM jsonb_array_elements(v_drift->'misfits_refused') x),
+        CASE WHEN v_misfit_policy = 'refuse' THEN format('the drift policy of %s refuses them (--evolve widens the columns)', p_table)
+             ELSE 'a key, natural-key, game or relation column is never widened' END),
+      'drift', v_drift);
   END IF;
 
   -- The file's key, and the natural key. With the key in the file, its checks come first

@@ -5,6 +5,7 @@
 -- from the declaration (loader/warehouse: catalogKeysSql); `benchsight schema diff` prints
 -- the migration for a later change of it.
 
+-- (A table whose natural_key is NULL is known by its key: bs_check_table says so.)
 ALTER TABLE warehouse_tables
   ADD COLUMN natural_key text[],
   ADD COLUMN natural_key_nullable text[] NOT NULL DEFAULT '{}',
@@ -32,8 +33,6 @@ UPDATE warehouse_tables SET natural_key = ARRAY['game_id', 'player_id']::text[],
 UPDATE warehouse_tables SET natural_key = ARRAY['game_id', 'player_1_id', 'player_2_id']::text[], natural_key_nullable = '{}'::text[], key_rule = 'HH{game_id}_{player_1_id}_{player_2_id}' WHERE table_name = 'fact_h2h';
 UPDATE warehouse_tables SET natural_key = ARRAY['game_id', 'player_1_id', 'player_2_id']::text[], natural_key_nullable = '{}'::text[], key_rule = 'WY{game_id}_{player_1_id}_{player_2_id}' WHERE table_name = 'fact_wowy';
 INSERT INTO warehouse_column_aliases (table_name, alias, column_name) VALUES ('fact_wowy', 'total_p1_shifts', 'p1_logical_shifts'), ('fact_wowy', 'total_p2_shifts', 'p2_logical_shifts');
-
-ALTER TABLE warehouse_tables ALTER COLUMN natural_key SET NOT NULL;
 
 -- Every change a load made to the schema: a column added, a column widened, a natural key
 -- extended. Who, when, which file, what changed. `benchsight schema changes` shows them.

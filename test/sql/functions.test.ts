@@ -21,7 +21,9 @@ import { freshDatabase, type TestDatabase } from '../support/database';
 const CHANGED_SINCE_THE_MOVE: Record<string, string> = {
   bs_apply:
     "pandas' missing-value words in a landing table's text key or relation are no value, as the engine reads them; " +
-    'rejects listed, recorded and raised through rejects.sql, with structured fields',
+    'rejects listed, recorded and raised through rejects.sql, with structured fields; ' +
+    'rows matched by their natural key, a missing key derived, a changed grain or misfit values handled by the drift policy (drift.sql)',
+  bs_check_table: 'its natural key is its key when the catalog names none (000014)',
   bs_apply_loaded: 'rejects listed, recorded and raised through rejects.sql, with structured fields',
   bs_bigint: "bs_int_text after bs_is_missing, without bs_int's shortcuts (the same values, no second copy of bs_int)",
   etl_process_game: 'deletes the rows of the 9 fact tables it builds, not of every fact table of the catalog',
