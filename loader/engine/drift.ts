@@ -50,7 +50,7 @@ export interface SqlDrift {
   rekeyed_examples?: { line: number; from: string; to: string }[];
   key_taken?: number;
   natural_key_repeats?: number;
-  grain?: { natural_key: string[]; extended: string[]; rows: number; action: 'evolved' | 'refused' };
+  grain?: { natural_key: string[]; extended: string[]; rows: number; action: 'evolved' | 'refused'; superseded?: number };
 }
 
 export interface DriftInputs {
@@ -104,7 +104,17 @@ export function tableDrift(d: DriftInputs): TableDrift {
     ...(s.rekeyed ? { rekeyed: { rows: s.rekeyed, examples: s.rekeyed_examples ?? [] } } : {}),
     ...(s.key_taken ? { keyTaken: s.key_taken } : {}),
     ...(s.natural_key_repeats ? { naturalKeyRepeats: s.natural_key_repeats } : {}),
-    ...(s.grain ? { grain: { naturalKey: s.grain.natural_key, extended: s.grain.extended, rows: Number(s.grain.rows), action: s.grain.action } } : {}),
+    ...(s.grain
+      ? {
+          grain: {
+            naturalKey: s.grain.natural_key,
+            extended: s.grain.extended,
+            rows: Number(s.grain.rows),
+            action: s.grain.action,
+            ...(s.grain.superseded ? { superseded: Number(s.grain.superseded) } : {}),
+          },
+        }
+      : {}),
     ...(refused ? { refused } : {}),
   };
 }

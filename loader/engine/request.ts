@@ -141,7 +141,7 @@ export interface TableDrift {
   /** Rows of the file that repeat a natural key seen before in it: rejected. */
   naturalKeyRepeats?: number;
   /** The file's rows repeat the natural key, and new columns tell them apart: the grain changed. */
-  grain?: { naturalKey: string[]; extended: string[]; rows: number; action: 'evolved' | 'refused' };
+  grain?: { naturalKey: string[]; extended: string[]; rows: number; action: 'evolved' | 'refused'; superseded?: number };
   /** Why the drift policy refuses the file (and what would let it load). */
   refused?: string;
 }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DRIFT_KINDS, driftExport, type DriftKind, type DriftReport } from './drift';
 import { DEFAULT_FIRST_GAME_ID, DEFAULT_SEED, GenerateError, generateExport, MAX_GAMES, type GenerateProgress, type GenerateResult } from './export';
 
 export interface GenerateIo {
@@ -13,7 +14,8 @@ export interface GenerateIo {
   stderr: { write(s: string): unknown; isTTY?: boolean };
 }
 
-export const GENERATE_USAGE = `usage: benchsight generate --games N --out DIR [--seed S] [--first-game ID] [--dirty] [--workers W]
+export const GENERATE_USAGE = `usage: benchsight generate --games N --out DIR [--seed S] [--first-game ID] [--dirty] [--workers W] [--drift KIND[,KIND]]
+       benchsight generate --from DIR --drift KIND[,KIND] --out DIR
 
 Writes a synthetic BenchSight export, the 12 <table>.csv files, in exactly the format of
 the real export (headers, value styles, key formats): per game about 1,500 events,
@@ -26,6 +28,9 @@ the real export (headers, value styles, key formats): per game about 1,500 event
   --dirty            add the real export's data problems: a duplicate event key, event-player
                      rows pointing at a missing event, rows without a player
   --workers W        threads rendering games (default: one per CPU from 16 games on; 0: none)
+  --drift KIND,...   write the export as a later ETL version would (loader/generate/drift.ts):
+                     ${DRIFT_KINDS.join(', ')}
+  --from DIR         drift an export that is there already (a generated one, a real one) instead
 `;
 
 const wholeNumber = (flag: string, min: number, max: number) =>
@@ -35,8 +40,16 @@ const wholeNumber = (flag: string, min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `${flag} must be from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`);
 
+const DriftKinds = z
+  .string()
+  .transform((s) => s.split(',').map((k) => k.trim()))
+  .refine((ks) => ks.every((k) => (DRIFT_KINDS as readonly string[]).includes(k)), `--drift takes ${DRIFT_KINDS.join(', ')} (or several, comma-separated)`)
+  .transform((ks) => ks as DriftKind[]);
+
 const ArgsSchema = z.object({
-  games: wholeNumber('--games', 1, MAX_GAMES),
+  games: wholeNumber('--games', 1, MAX_GAMES).optional(),
+  from: z.string().trim().min(1, '--from needs a folder').optional(),
+  drift: DriftKinds.optional(),
   out: z.string({ error: '--out is required' }).trim().min(1, '--out needs a folder'),
   seed: wholeNumber('--seed', -(2 ** 31), 2 ** 32 - 1).optional(),
   'first-game': wholeNumber('--first-game', 1, 2 ** 31 - 1 - MAX_GAMES).optional(),
@@ -60,6 +73,8 @@ export async function runGenerate(argv: string[], io: GenerateIo): Promise<numbe
         'first-game': { type: 'string' },
         dirty: { type: 'boolean' },
         workers: { type: 'string' },
+        drift: { type: 'string' },
+        from: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,12 +90,26 @@ export async function runGenerate(argv: string[], io: GenerateIo): Promise<numbe
   const parsed = ArgsSchema.safeParse(values);
   if (!parsed.success) return usage(parsed.error.issues.map((i) => i.message).join('; '));
   const args = parsed.data;
+  if (args.from) {
+    if (!args.drift) return usage('--from drifts an export: it needs --drift');
+    try {
+      const started = performance.now();
+      const report = await driftExport(args.from, args.out, args.drift);
+      io.stdout.write(driftSummary(report, args.from, args.out, (performance.now() - started) / 1000));
+      return 0;
+    } catch (e) {
+      io.stderr.write(`benchsight generate: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (args.games === undefined) return usage('--games is required');
+  const games = args.games;
 
   const started = performance.now();
   const progress = progressLine(io.stderr, started);
   try {
     const result = await generateExport({
-      games: args.games,
+      games,
       outDir: args.out,
       seed: args.seed,
       firstGameId: args['first-game'],
@@ -90,6 +119,7 @@ export async function runGenerate(argv: string[], io: GenerateIo): Promise<numbe
     });
     progress.finish();
     io.stdout.write(summary(result, args.out, args.seed ?? DEFAULT_SEED, args.dirty ?? false, (performance.now() - started) / 1000));
+    if (args.drift) io.stdout.write(driftSummary(await driftExport(args.out, args.out, args.drift), args.out, args.out, 0));
     return 0;
   } catch (e) {
     progress.finish();
@@ -143,5 +173,13 @@ function summary(r: GenerateResult, out: string, seed: number, dirty: boolean, s
         `${n(q.eventPlayerRowsWithoutPlayer)} event-player and ${n(q.shiftPlayerRowsWithoutPlayer)} shift-player rows without a player`,
     );
   }
+  return `${lines.join('\n')}\n`;
+}
+
+function driftSummary(r: DriftReport, from: string, out: string, seconds: number): string {
+  const lines = [
+    `drifted (${r.kinds.join(', ')}) ${from === out ? path.resolve(out) : `${path.resolve(from)} → ${path.resolve(out)}`}${seconds ? ` in ${seconds.toFixed(1)} s` : ''}`,
+    ...r.changes.flatMap((c) => c.what.map((w) => `  ${c.table.padEnd(24)} ${w}`)),
+  ];
   return `${lines.join('\n')}\n`;
 }

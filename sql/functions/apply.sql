@@ -100,6 +100,8 @@ DECLARE
   v_rekeyed bigint := 0;
   v_detail jsonb;
   v_phase integer;
+  v_grain_from text[];          -- the natural key before this load extended it
+  v_superseded bigint := 0;     -- rows of the coarser grain that the file's rows refine
 BEGIN
   IF p_operation IS NULL OR p_operation NOT IN ('replace', 'append', 'upsert', 'merge') THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('unknown operation %s', quote_literal(coalesce(p_operation, 'NULL'))),
@@ -337,7 +339,8 @@ BEGIN
         v_detail := jsonb_build_object('natural_key', t.natural_key, 'extended', t.natural_key || v_ext, 'rows', v_n, 'groups', v_groups,
           'columns', v_ext);
         IF v_grain_policy = 'evolve' AND NOT EXISTS (SELECT 1 FROM unnest(v_ext) c WHERE c <> ALL (v_cols)) THEN
-          PERFORM bs_set_natural_key(p_table, t.natural_key || v_ext, t.natural_key_nullable, p_options || jsonb_build_object('grain_rows', v_n));
+          v_grain_from := t.natural_key;
+        PERFORM bs_set_natural_key(p_table, t.natural_key || v_ext, t.natural_key_nullable, p_options || jsonb_build_object('grain_rows', v_n));
           v_drift := v_drift || jsonb_build_object('grain', v_detail || jsonb_build_object('action', 'evolved'));
           t := bs_check_table(p_table);
           CONTINUE;
@@ -380,6 +383,19 @@ BEGIN
   v_target_empty := true;
   IF p_operation IN ('upsert', 'merge') THEN
     EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_target_empty;
+    IF NOT v_target_empty AND v_grain_from IS NOT NULL THEN
+      -- The grain got finer in this load: the table's rows of the coarser grain that rows of
+      -- the file refine (same coarser natural key, the new columns empty) give way to them.
+      EXECUTE format('DELETE FROM %I t WHERE %s AND %s AND EXISTS (SELECT 1 FROM %s s WHERE %s AND %s)',
+        p_table, v_target_scope,
+        (SELECT string_agg(format('t.%I IS NULL', c), ' AND ') FROM unnest(t.natural_key) c WHERE c <> ALL (v_grain_from)),
+        p_stage, v_scope,
+        (SELECT string_agg(CASE WHEN c = ANY (t.natural_key_nullable) THEN format('coalesce(t.%1$I, %3$L) = coalesce(%2$s, %3$L)', c, v_exprs->>c, '')
+                                ELSE format('t.%I = %s', c, v_exprs->>c) END, ' AND ')
+         FROM unnest(v_grain_from) c));
+      GET DIAGNOSTICS v_superseded = ROW_COUNT;
+      v_drift := jsonb_set(v_drift, '{grain,superseded}', to_jsonb(v_superseded));
+    END IF;
     IF NOT v_target_empty THEN
       SELECT string_agg(format('%I = %s', c, v_exprs->>c), ', ') INTO v_sets
       FROM unnest(v_cols) c WHERE c <> v_key OR (v_own_nk AND v_nk_avail AND NOT v_key_derived);
@@ -397,8 +413,11 @@ BEGIN
           (SELECT string_agg(v_exprs->>c, ', ') FROM unnest(v_cols) c WHERE c <> v_key OR (v_own_nk AND v_nk_avail AND NOT v_key_derived))) END,
         CASE WHEN v_own_nk AND v_nk_avail THEN
           format(' LEFT JOIN %1$I xn ON %2$s', p_table, replace(v_nk_match, 'x.', 'xn.'))
-          || CASE WHEN v_key_derived THEN '' ELSE format(' LEFT JOIN %1$I xk ON xn.%2$I IS NULL AND xk.%2$I = %3$s AND NOT ((%4$s) AND %5$s)',
-               p_table, v_key, v_key_expr, v_nk_complete_s, replace(v_nk_complete_x, 'x.', 'xk.')) END
+          -- (by key only a row that no row of the file is by its natural key: that one takes it)
+          || CASE WHEN v_key_derived THEN '' ELSE format(' LEFT JOIN %1$I xk ON xn.%2$I IS NULL AND xk.%2$I = %3$s AND NOT ((%4$s) AND %5$s)
+               AND NOT EXISTS (SELECT 1 FROM %6$s s WHERE %7$s AND %8$s)',
+               p_table, v_key, v_key_expr, v_nk_complete_s, replace(v_nk_complete_x, 'x.', 'xk.'),
+               p_stage, v_scope, replace(v_nk_match, 'x.', 'xk.')) END
           ELSE '' END,
         CASE WHEN v_own_nk AND v_nk_avail THEN CASE WHEN v_key_derived THEN format('xn.%I', v_key) ELSE format('coalesce(xn.%1$I, xk.%1$I)', v_key) END
           ELSE v_key_expr END);
@@ -531,7 +550,7 @@ BEGIN
   RETURN jsonb_build_object(
     'table', p_table, 'operation', p_operation, 'game_id', p_game_id,
     'rows_in_file', v_total, 'out_of_scope', v_total - v_in_scope,
-    'inserted', v_inserted, 'updated', v_updated, 'deleted', v_deleted,
+    'inserted', v_inserted, 'updated', v_updated, 'deleted', v_deleted + v_superseded,
     'unchanged', GREATEST(v_in_scope - v_rejected - v_inserted - v_updated, 0),
     'rejected', v_rejected, 'rejected_by_reason', v_by_reason,
     'warnings', v_warnings, 'drift', v_drift);
