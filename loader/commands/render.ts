@@ -4,6 +4,7 @@
  */
 import { formatError, type LoadResult } from '../engine';
 import type { Outcome } from './execute';
+import { renderDriftPlan, renderLoadDrift } from './render-drift';
 
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
@@ -33,7 +34,7 @@ export function renderLoad(r: LoadResult): string {
     return `${head}
 Nothing was changed.`;
   if (r.status === 'failed') {
-    return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.`;
+    return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.${r.drift ? `\n\n${renderDriftPlan(r.drift)}` : ''}`;
   }
   const rows = r.tables.map((t) => [
     t.table,
@@ -50,6 +51,8 @@ Nothing was changed.`;
   ]);
   const out = [head, table(['table', 'operation', 'in file', 'inserted', 'updated', 'deleted', 'unchanged', 'rejected', 'reasons'], rows)];
   if (r.tables.some((t) => t.rejected > 0)) out.push('rejected rows are kept in load_rejects with their line and reason');
+  const drift = renderLoadDrift(r);
+  if (drift) out.push(drift);
   if (r.status === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.findings) {
