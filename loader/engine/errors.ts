@@ -109,13 +109,15 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
   }
   const header = (col?: string) => (col ? (ctx.headers?.get(col) ?? col) : undefined);
   const base = { table: ctx.table, file: ctx.file };
+  // The database's own hint, when it gave one (a drift policy's refusal names its option there).
+  const pgHint = typeof (err as { hint?: unknown }).hint === 'string' ? (err as { hint: string }).hint : undefined;
 
   // bs_apply and friends put {line, column, value} in DETAIL.
   if (pgErr.detail?.startsWith('{')) {
     try {
       const d = JSON.parse(pgErr.detail) as { line?: number; column?: string; value?: string };
       const message = pgErr.message.replace(/^line \d+, column \S+: /, '').replace(/^line \d+: /, '');
-      return new LoadError({ ...base, message, line: d.line, column: header(d.column), value: d.value ?? undefined, hint: hintFor(pgErr.code) });
+      return new LoadError({ ...base, message, line: d.line, column: header(d.column), value: d.value ?? undefined, hint: pgHint ?? hintFor(pgErr.code) });
     } catch {
       /* not ours: fall through */
     }
@@ -147,7 +149,7 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
     } else if (/invalid byte sequence/.test(message)) hint = 'save the file as UTF-8';
     return new LoadError({ ...base, message, line, hint });
   }
-  return new LoadError({ ...base, message: pgErr.message, hint: hintFor(pgErr.code) });
+  return new LoadError({ ...base, message: pgErr.message, hint: pgHint ?? hintFor(pgErr.code) });
 }
 
 /**
