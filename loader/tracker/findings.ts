@@ -58,9 +58,23 @@ export function trackerFindings(x: TrackerExport): { findings: TrackerFinding[];
     const n = i + 1;
     const where = `game ${g}, shift ${n} (period ${s.period}, ${s.start_time ?? '?'}–${s.end_time ?? '?'})`;
     if (s.stoppageTime !== null && s.stoppageTime < 0)
-      add({ kind: 'negative_stoppage', item: 'shift', index: n, field: 'stoppageTime', value: String(s.stoppageTime), message: `${where}: stoppageTime is ${s.stoppageTime}, below 0` });
+      add({
+        kind: 'negative_stoppage',
+        item: 'shift',
+        index: n,
+        field: 'stoppageTime',
+        value: String(s.stoppageTime),
+        message: `${where}: stoppageTime is ${s.stoppageTime}, below 0`,
+      });
     if (s.duration !== null && s.duration < 0)
-      add({ kind: 'negative_duration', item: 'shift', index: n, field: 'duration', value: String(s.duration), message: `${where}: duration is ${s.duration}, below 0` });
+      add({
+        kind: 'negative_duration',
+        item: 'shift',
+        index: n,
+        field: 'duration',
+        value: String(s.duration),
+        message: `${where}: duration is ${s.duration}, below 0`,
+      });
     if (s.duration !== null && s.stoppageTime !== null && s.duration >= 0 && s.stoppageTime > s.duration)
       add({
         kind: 'stoppage_over_duration',
@@ -72,7 +86,14 @@ export function trackerFindings(x: TrackerExport): { findings: TrackerFinding[];
       });
     const [start, end] = [clockSeconds(s.start_time), clockSeconds(s.end_time)];
     if (start !== null && end !== null && end > start)
-      add({ kind: 'end_before_start', item: 'shift', index: n, field: 'end_time', value: s.end_time, message: `${where}: it ends (${s.end_time}) before it starts (${s.start_time}) on the period clock` });
+      add({
+        kind: 'end_before_start',
+        item: 'shift',
+        index: n,
+        field: 'end_time',
+        value: s.end_time,
+        message: `${where}: it ends (${s.end_time}) before it starts (${s.start_time}) on the period clock`,
+      });
     for (const venue of ['home', 'away'] as const) {
       for (const [slot, p] of Object.entries(s[venue] ?? {})) {
         if (p && !roster[venue].has(p.num))
@@ -111,7 +132,14 @@ export function trackerFindings(x: TrackerExport): { findings: TrackerFinding[];
     }
     const [start, end] = [clockSeconds(e.start_time), clockSeconds(e.end_time)];
     if (start !== null && end !== null && end > start)
-      add({ kind: 'end_before_start', item: 'event', index: e.idx, field: 'end_time', value: e.end_time, message: `${where}: it ends (${e.end_time}) before it starts on the period clock` });
+      add({
+        kind: 'end_before_start',
+        item: 'event',
+        index: e.idx,
+        field: 'end_time',
+        value: e.end_time,
+        message: `${where}: it ends (${e.end_time}) before it starts on the period clock`,
+      });
     e.players.forEach((p, j) => {
       if (!roster[p.team].has(p.num))
         add({

@@ -107,7 +107,9 @@ async function catalogOf(db: Database, table: string): Promise<Catalog> {
     )
   ).rows[0]!;
   const cols = await db.query<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM bs_table_columns($1)', [table]);
-  const aliases = await db.query<{ alias: string; column_name: string }>('SELECT alias, column_name FROM warehouse_column_aliases WHERE table_name = $1', [table]);
+  const aliases = await db.query<{ alias: string; column_name: string }>('SELECT alias, column_name FROM warehouse_column_aliases WHERE table_name = $1', [
+    table,
+  ]);
   return {
     naturalKey: t.natural_key,
     nullable: t.natural_key_nullable,
@@ -159,7 +161,7 @@ const nkOf = (row: Record<string, string | null | undefined>, c: Catalog): strin
 };
 
 /** Runs one case on a copy of the template, and checks every promise above. Returns the load's result. */
-export async function checkCase(template: string, versionA: string, versionB: string, c: DriftCase): Promise<LoadResult> {
+export async function checkCase(template: string, versionB: string, c: DriftCase): Promise<LoadResult> {
   const copy = await copyOf(template);
   const { db } = copy;
   try {
@@ -178,7 +180,10 @@ export async function checkCase(template: string, versionA: string, versionB: st
     if (result.status === 'failed') {
       expect(result.error?.hint ?? '', `${c.kind}: a refusal names the option that lets the file load: ${result.error?.message}`).toMatch(/--evolve/);
       expect(plan.status, `${c.kind}: the plan said it would be refused`).toBe('failed');
-      expect(result.drift?.some((t) => t.refused), `${c.kind}: the refusal comes with the plan`).toBe(true);
+      expect(
+        result.drift?.some((t) => t.refused),
+        `${c.kind}: the refusal comes with the plan`,
+      ).toBe(true);
       req = { ...req, drift: EVOLVE };
       plan = await load(db, { ...req, dryRun: true });
       result = await load(db, req);
@@ -221,9 +226,9 @@ export async function checkCase(template: string, versionA: string, versionB: st
       const header = records[0]!.record.map((h) => columnNameFor(h));
       const names = header.map((h) => (cat.types.has(h) ? h : (cat.aliases[h] ?? h)));
       const rejected = new Set(
-        (
-          await db.query<{ line: string }>('SELECT line FROM load_rejects WHERE request_id = $1 AND table_name = $2', [result.requestId, table])
-        ).rows.map((x) => Number(x.line)),
+        (await db.query<{ line: string }>('SELECT line FROM load_rejects WHERE request_id = $1 AND table_name = $2', [result.requestId, table])).rows.map((x) =>
+          Number(x.line),
+        ),
       );
       const byNk = new Map(after.map((r) => [nkOf(r, cat), r]));
       const byKey = new Map(after.map((r) => [r[cat.key], r]));
@@ -257,7 +262,8 @@ export async function checkCase(template: string, versionA: string, versionB: st
         for (const col of absent) {
           const expected = c.operation === 'replace' || !old || tr.drift?.grain ? null : fromDb(old[col], b.cat.types.get(col)!);
           const v = fromDb(stored[col], cat.types.get(col)!);
-          if (v !== expected) problems.push(`line ${line}, ${col} (absent from the file, ${c.operation}): ${JSON.stringify(v)}, not ${JSON.stringify(expected)}`);
+          if (v !== expected)
+            problems.push(`line ${line}, ${col} (absent from the file, ${c.operation}): ${JSON.stringify(v)}, not ${JSON.stringify(expected)}`);
         }
       }
       expect(problems.slice(0, 10), `${table}: ${problems.length} cells not as the file has them`).toEqual([]);

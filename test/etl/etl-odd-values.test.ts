@@ -33,7 +33,9 @@ describe('a synthetic game with negative stoppage times', () => {
     const r = await runEtl(t.db, 93001, { initiatedBy: 'test' });
     expect(r.status).toBe('succeeded');
     expect(r.trackerFindings.map((f) => f.message)).toEqual(staged.findings.map((f) => f.message));
-    const goals = await t.db.query<{ player_id: string; goals: number }>('SELECT player_id, goals FROM fact_player_game_stats WHERE game_id = 93001 AND goals > 0 ORDER BY player_id');
+    const goals = await t.db.query<{ player_id: string; goals: number }>(
+      'SELECT player_id, goals FROM fact_player_game_stats WHERE game_id = 93001 AND goals > 0 ORDER BY player_id',
+    );
     const expected = new Map<string, number>();
     for (const g of GOALS) {
       const id = `PS${String(g.scorer).padStart(4, '0')}`;

@@ -255,5 +255,4 @@ describe.skipIf(!hasRealData)('the real tracker exports', () => {
     const empty = await ingestTrackerExport(t.db, readFileSync(path.join(REAL_TRACKER, 'benchsight_game_Velodrome_vs_Orphans_18955.json')), who);
     expect(empty.findings).toEqual([]);
   });
-
 });
