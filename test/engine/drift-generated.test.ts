@@ -17,7 +17,6 @@ const CASES: { operation: Operation; scope: 'all' | 'game' | 'table'; table: str
   { operation: 'replace', scope: 'all', table: '' },
   { operation: 'upsert', scope: 'all', table: '' },
   { operation: 'merge', scope: 'game', table: '' },
-  { operation: 'replace', scope: 'table', table: 'fact_goalie_game_stats' },
   { operation: 'merge', scope: 'table', table: 'fact_wowy' },
 ];
 
@@ -26,7 +25,7 @@ describe('a generated export, drifted: every kind of change, each operation and 
   const base = path.join(scratch, 'base');
   let template: Awaited<ReturnType<typeof templateWith>>;
   beforeAll(async () => {
-    await generateExport({ games: 2, outDir: base, seed: 15, dirty: true, workers: 0 });
+    await generateExport({ games: 1, outDir: base, seed: 15, dirty: true, workers: 0 });
     template = await templateWith(base);
     for (const kind of DRIFT_KINDS) await driftExport(base, path.join(scratch, kind), [kind]);
   }, 120_000);
