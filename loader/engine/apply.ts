@@ -47,7 +47,8 @@ export async function applyFile({ tx, f, requestId, gameId, policy, deletedBefor
     duplicates: policy?.duplicates ?? 'reject',
     orphans: policy?.orphans ?? 'reject',
     request_id: requestId,
-    history_id: f.historyId,
+    // (0: a plan recorded nowhere)
+    history_id: f.historyId || null,
     source: f.file.name,
     // What the reader already knows spares bs_apply a pass over the stage.
     file_rows: f.rows,

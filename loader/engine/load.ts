@@ -98,11 +98,14 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     );
   }
 
-  const { requestId: historyId, tables: tableHistory } = await history.startRequestAndTables(
-    db,
-    row,
-    plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })),
-  );
+  // (The plan that comes with a refused load is not a request of its own: no history rows.)
+  const { requestId: historyId, tables: tableHistory } = quietPlan(req)
+    ? { requestId: 0, tables: new Map(plan.tables.map((t) => [t.decl.name, 0])) }
+    : await history.startRequestAndTables(
+        db,
+        row,
+        plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })),
+      );
   const run: Run = { db, req, plan, files, requestId, historyId, tableHistory, started, dryRun, ctx: {}, restaged: new Set(), retyped: new Set(), partial: [] };
   const warnings = [...plan.warnings];
   const result = { requestId, historyId, dryRun, scope: plan.scope, operation: plan.operation, gameId: plan.gameId };
@@ -116,7 +119,7 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
         message: `the load would be refused: ${refusals.map((t) => `${t.table}: ${t.drift!.refused}`).join('; ')}`,
         hint: 'load with --evolve to apply these changes (each recorded as a schema change), or change the files',
       });
-      await recordFailure(db, requestId, e, Date.now() - started);
+      if (!quietPlan(req)) await recordFailure(db, requestId, e, Date.now() - started);
       return {
         ...result,
         status: 'failed',
@@ -142,12 +145,12 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     const e = cancelled
       ? new LoadError({ message: `cancelled${ctx.table ? ` while loading ${ctx.table}` : ''}: nothing was changed`, table: ctx.table, file: ctx.file })
       : toLoadError(err, ctx);
-    await recordFailure(db, requestId, e, Date.now() - started, cancelled ? 'cancelled' : 'failed');
+    if (!quietPlan(req)) await recordFailure(db, requestId, e, Date.now() - started, cancelled ? 'cancelled' : 'failed');
     const failed: LoadResult = { ...result, status: cancelled ? 'cancelled' : 'failed', durationMs: Date.now() - started, tables: [], warnings, error: e.info };
     if (!cancelled && !dryRun && isDriftRefusal(e)) {
       // Refused by a drift policy: the plan of every file comes with the refusal (what
       // differs, what --evolve would do), read by a dry run of the same request.
-      const planned = await load(db, { ...req, dryRun: true, context: { ...req.context, planOf: requestId } }).catch(() => undefined);
+      const planned = await load(db, { ...req, dryRun: true, context: { ...req.context, [PLAN_OF]: requestId } }).catch(() => undefined);
       const drift = planned?.drift ?? planned?.tables.map((t) => t.drift!).filter(Boolean);
       if (drift?.length) failed.drift = drift;
     }
@@ -193,7 +196,7 @@ async function runOnce(run: Run): Promise<TableResult[]> {
       if (!(err instanceof DryRunDone)) throw err;
       // A dry run changed nothing; its record says what it would have done (or, refused
       // by a drift policy, why it would not: load() records that).
-      if (err.tables.some((t) => t.drift?.refused)) return err.tables;
+      if (err.tables.some((t) => t.drift?.refused) || quietPlan(run.req)) return err.tables;
       await history.finishTables(run.db, err.tables);
       await history.finishRequest(run.db, run.historyId, err.tables, Date.now() - run.started, run.plan.warnings);
       return err.tables;
@@ -347,6 +350,10 @@ async function purgeOldRejects(db: Database): Promise<void> {
     /* the next load tries again */
   }
 }
+
+/** The context key that marks the dry run planning a refused load (which has the history row). */
+const PLAN_OF = 'plan_of_refused_request';
+const quietPlan = (req: LoadRequest) => Boolean(req.dryRun && req.context?.[PLAN_OF]);
 
 async function recordFailure(db: Queryable, requestId: string, e: LoadError, durationMs: number, status: 'failed' | 'cancelled' = 'failed'): Promise<void> {
   try {

@@ -87,7 +87,8 @@ export async function runGenerate(argv: string[], io: GenerateIo): Promise<numbe
     io.stdout.write(GENERATE_USAGE);
     return 0;
   }
-  const parsed = ArgsSchema.safeParse(values);
+  // (--games is required unless an export is drifted --from a folder)
+  const parsed = (values.from ? ArgsSchema : ArgsSchema.extend({ games: wholeNumber('--games', 1, MAX_GAMES) })).safeParse(values);
   if (!parsed.success) return usage(parsed.error.issues.map((i) => i.message).join('; '));
   const args = parsed.data;
   if (args.from) {
