@@ -401,26 +401,33 @@ BEGIN
       FROM unnest(v_cols) c WHERE c <> v_key OR (v_own_nk AND v_nk_avail AND NOT v_key_derived);
       DROP TABLE IF EXISTS pg_temp._bs_work;
       EXECUTE format('CREATE TEMP TABLE _bs_work (_line bigint NOT NULL, is_new boolean NOT NULL, old_key %1$s, new_key %1$s) ON COMMIT DROP', v_key_type);
+      -- Each row of the file against the row of the table it is: by the natural key when
+      -- the table has one of its own (one hash join), else by the key.
+      v_expr := CASE WHEN v_sets IS NULL THEN 'false' ELSE format('(%s) IS DISTINCT FROM (%s)',
+          (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(v_cols) c WHERE c <> v_key OR (v_own_nk AND v_nk_avail AND NOT v_key_derived)),
+          (SELECT string_agg(v_exprs->>c, ', ') FROM unnest(v_cols) c WHERE c <> v_key OR (v_own_nk AND v_nk_avail AND NOT v_key_derived))) END;
       EXECUTE format($q$
         INSERT INTO _bs_work
-        SELECT s._line, t.%1$I IS NULL, t.%1$I, %4$s FROM %2$s s %7$s
-        LEFT JOIN %3$I t ON t.%1$I = %8$s
+        SELECT s._line, t.%1$I IS NULL, t.%1$I, %4$s FROM %2$s s
+        LEFT JOIN %3$I t ON %7$s
         WHERE %5$s AND %4$s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _bs_reject_list r WHERE r._line = s._line)
           AND (t.%1$I IS NULL OR %6$s)$q$,
-        v_key, p_stage, p_table, v_key_expr, v_scope,
-        CASE WHEN v_sets IS NULL THEN 'false' ELSE format('(%s) IS DISTINCT FROM (%s)',
-          (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(v_cols) c WHERE c <> v_key OR (v_own_nk AND v_nk_avail AND NOT v_key_derived)),
-          (SELECT string_agg(v_exprs->>c, ', ') FROM unnest(v_cols) c WHERE c <> v_key OR (v_own_nk AND v_nk_avail AND NOT v_key_derived))) END,
-        CASE WHEN v_own_nk AND v_nk_avail THEN
-          format(' LEFT JOIN %1$I xn ON %2$s', p_table, replace(v_nk_match, 'x.', 'xn.'))
-          -- (by key only a row that no row of the file is by its natural key: that one takes it)
-          || CASE WHEN v_key_derived THEN '' ELSE format(' LEFT JOIN %1$I xk ON xn.%2$I IS NULL AND xk.%2$I = %3$s AND NOT ((%4$s) AND %5$s)
-               AND NOT EXISTS (SELECT 1 FROM %6$s s WHERE %7$s AND %8$s)',
-               p_table, v_key, v_key_expr, v_nk_complete_s, replace(v_nk_complete_x, 'x.', 'xk.'),
-               p_stage, v_scope, replace(v_nk_match, 'x.', 'xk.')) END
-          ELSE '' END,
-        CASE WHEN v_own_nk AND v_nk_avail THEN CASE WHEN v_key_derived THEN format('xn.%I', v_key) ELSE format('coalesce(xn.%1$I, xk.%1$I)', v_key) END
-          ELSE v_key_expr END);
+        v_key, p_stage, p_table, v_key_expr, v_scope, v_expr,
+        CASE WHEN v_own_nk AND v_nk_avail THEN replace(v_nk_match, 'x.', 't.') ELSE format('t.%I = %s', v_key, v_key_expr) END);
+      -- A row the natural key found nothing for may still be a row of the table by its key,
+      -- when one of the two has no natural key (an empty part), and no row of the file is
+      -- that row by its natural key (that one takes it). Only rows that looked new are looked at.
+      IF v_own_nk AND v_nk_avail AND NOT v_key_derived AND EXISTS (SELECT 1 FROM _bs_work WHERE is_new) THEN
+        EXECUTE format($q$
+          WITH f AS (
+            SELECT w._line, t.%1$I AS k, NOT (%6$s) AS same
+            FROM _bs_work w JOIN %2$s s ON s._line = w._line JOIN %3$I t ON t.%1$I = w.new_key
+            WHERE w.is_new AND NOT ((%4$s) AND %5$s)
+              AND NOT EXISTS (SELECT 1 FROM _bs_work w2 WHERE w2.old_key = t.%1$I AND NOT w2.is_new)),
+          d AS (DELETE FROM _bs_work w USING f WHERE w._line = f._line AND f.same RETURNING 1)
+          UPDATE _bs_work w SET is_new = false, old_key = f.k FROM f WHERE w._line = f._line AND NOT f.same$q$,
+          v_key, p_stage, p_table, v_nk_complete_s, replace(v_nk_complete_x, 'x.', 't.'), v_expr);
+      END IF;
       v_work := 'EXISTS (SELECT 1 FROM _bs_work w WHERE w._line = s._line)';
 
       -- A new key that another row of the table holds, a row that stays (no row of the
