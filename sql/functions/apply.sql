@@ -101,6 +101,7 @@ DECLARE
   v_detail jsonb;
   v_phase integer;
   v_grain_from text[];          -- the natural key before this load extended it
+  v_lazy boolean;               -- repeats of the natural key are looked for among the rows that change something
   v_superseded bigint := 0;     -- rows of the coarser grain that the file's rows refine
 BEGIN
   IF p_operation IS NULL OR p_operation NOT IN ('replace', 'append', 'upsert', 'merge') THEN
@@ -239,6 +240,18 @@ BEGIN
       'drift', v_drift);
   END IF;
 
+  -- Repeats of the natural key in a file: into a table that has rows, an upsert or merge of
+  -- a file with its key looks for them only among the rows that would change something (a
+  -- repeat is always one of those: an unchanged row has the stored row's key, and a second
+  -- one would be a repeated key); a file that changes nothing costs no pass over it. Found
+  -- any, the natural key's whole check runs (below) and the rows are matched again.
+  IF p_operation IN ('upsert', 'merge') AND v_own_nk AND v_nk_avail AND v_key_in_file THEN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', p_table) INTO v_lazy;
+  ELSE
+    v_lazy := false;
+  END IF;
+  <<matching>>
+  LOOP
   -- The file's key, and the natural key. With the key in the file, its checks come first
   -- (a row repeated whole is a repeated key); a key derived from the natural key comes
   -- after the natural key's checks (it repeats only where the natural key does).
@@ -303,6 +316,7 @@ BEGIN
                string_agg(format('(%s) IS NOT NULL', v_exprs->>c), ' AND ' ORDER BY n) FILTER (WHERE c <> ALL (t.natural_key_nullable))
         INTO v_nk_s, v_nk_complete_s
         FROM unnest(t.natural_key) WITH ORDINALITY AS x(c, n);
+        EXIT WHEN v_lazy;
         EXECUTE format('SELECT count(*), coalesce(sum(d.n), 0) FROM (SELECT count(*) AS n FROM %s s WHERE %s AND %s AND NOT EXISTS (SELECT 1 FROM _bs_reject_list r WHERE r._line = s._line) GROUP BY %s HAVING count(*) > 1) d',
           p_stage, v_scope, v_nk_complete_s, v_nk_s) INTO v_groups, v_n;
         EXIT WHEN v_groups = 0;
@@ -449,6 +463,23 @@ BEGIN
       END IF;
     END IF;
   END IF;
+
+  -- (see "Repeats of the natural key" above)
+  IF v_lazy THEN
+    EXECUTE format($q$SELECT EXISTS (SELECT 1 FROM _bs_work) AND EXISTS (
+        SELECT 1 FROM %1$s s
+        WHERE %2$s AND %3$s AND NOT EXISTS (SELECT 1 FROM _bs_reject_list r WHERE r._line = s._line)
+          AND (%4$s) IN (SELECT %4$s FROM _bs_work w JOIN %1$s s ON s._line = w._line)
+        GROUP BY %4$s HAVING count(*) > 1)$q$, p_stage, v_scope, v_nk_complete_s, v_nk_s) INTO v_unique;
+    IF v_unique THEN
+      v_lazy := false;
+      v_drift := v_drift - 'key_taken' - 'rekeyed' - 'rekeyed_examples';
+      DELETE FROM _bs_reject_list WHERE reason = 'key_taken';
+      CONTINUE matching;
+    END IF;
+  END IF;
+  EXIT matching;
+  END LOOP;
 
   -- Relations that point nowhere (rejects.sql): one pass over the staged rows.
   v_rows := bs_reject_orphans(p_table, p_stage::text, '_line', format('%s AND %s', v_scope, v_work), v_exprs);
