@@ -32,7 +32,15 @@
 -- point nowhere go to load_rejects with their reason, or fail the request when
 -- p_options says {"duplicates": "fail"} / {"orphans": "fail"}.
 -- p_options also carries request_id, history_id and source for the rejects.
--- Returns the counts as JSON. Raises with DETAIL = JSON {line, column, value} on bad values.
+-- Exports that change (sql/README.md, "Exports that change"; drift.sql): rows are matched by
+-- the table's natural key (the key when it is the natural key, or when a row has none); a
+-- stage without the key column gets the key derived from the natural key; p_options may say
+-- ignore_columns (staged columns not loaded), new_columns (the file's columns the table
+-- lacked: they may tell apart the rows of a finer grain), misfits (refuse | widen | reject,
+-- with retype: the stage is text), grain (refuse | evolve), plan (a dry run: a refusal is
+-- said in the answer's `refused`, not raised), initiated_by (for schema_changes).
+-- Returns the counts as JSON, and `drift`: what differed and what was done about it.
+-- Raises with DETAIL = JSON {line, column, value} on bad values.
 CREATE OR REPLACE FUNCTION bs_apply(p_table text, p_operation text, p_game_id integer, p_stage regclass, p_options jsonb DEFAULT '{}')
 RETURNS jsonb
 LANGUAGE plpgsql AS

@@ -27,6 +27,7 @@ const CHANGED_SINCE_THE_MOVE: Record<string, string> = {
   bs_apply_loaded: 'rejects listed, recorded and raised through rejects.sql, with structured fields',
   bs_bigint: "bs_int_text after bs_is_missing, without bs_int's shortcuts (the same values, no second copy of bs_int)",
   etl_process_game: 'deletes the rows of the 9 fact tables it builds, not of every fact table of the catalog',
+  tracker_stage_game: "keeps the export's findings (its odd values) in tracker_findings (000015)",
 };
 
 interface Fn {
