@@ -19,7 +19,7 @@ export type Ack = (message: SlackMessage) => Promise<void>;
 
 /** Work that may take longer than Slack waits: run by the dispatcher, reported at the response_url. */
 function isSlow(c: Command): boolean {
-  return c.kind === 'load' || c.kind === 'full-refresh' || c.kind === 'delete-game' || c.kind === 'etl-run';
+  return c.kind === 'load' || c.kind === 'drift' || c.kind === 'full-refresh' || c.kind === 'delete-game' || c.kind === 'etl-run';
 }
 
 /** Where the request may come from: the one workspace, and the allowed channels. */

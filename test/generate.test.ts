@@ -317,6 +317,7 @@ describe('value styles', () => {
       name: 'sample',
       category: 'dims',
       key: ['id'],
+      naturalKey: ['id'],
       gameColumn: null,
       defaultOperation: 'upsert',
       columns: columns`

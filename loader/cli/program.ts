@@ -9,6 +9,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { helpText } from '../commands/grammar';
+import { DRIFT_KINDS, GRAIN_POLICIES, MISFIT_POLICIES, NEW_COLUMN_POLICIES } from '../warehouse/define';
 import type { MaxRejects } from '../engine/request';
 import type { Io } from './io';
 import { EPILOGUE } from './usage';
@@ -24,6 +25,11 @@ export interface LoadFlags {
   strict?: boolean;
   maxRejects?: MaxRejects;
   allowShrink?: boolean;
+  /** The drift policy over the tables' own (loader/warehouse: DriftPolicy): --evolve is every change applied. */
+  evolve?: boolean;
+  newColumns?: string;
+  misfits?: string;
+  grain?: string;
   /** rejects: every rejected row as CSV. */
   csv?: boolean;
 }
@@ -35,6 +41,8 @@ export interface GenerateFlags {
   firstGame?: string;
   dirty?: boolean;
   workers?: string;
+  drift?: string;
+  from?: string;
   json?: boolean;
 }
 
@@ -77,11 +85,33 @@ function wholeNumber(what: string, min: number, max: number) {
 
 const json = () => new Option('--json', 'print the result as JSON on stdout');
 
-/** Options of every command that loads files. */
-function loadOptions(c: Command): Command {
+/** The drift policy's options (each table has its own; these override it for one command). */
+function driftOptions(c: Command): Command {
+  return c
+    .option('--evolve', 'apply every change the export brings: new columns, wider types, a finer grain (each recorded; admins)')
+    .addOption(
+      new Option('--new-columns <policy>', 'columns the table lacks: refuse them, add them (typed from the values) or ignore them').choices(
+        NEW_COLUMN_POLICIES,
+      ),
+    )
+    .addOption(
+      new Option('--misfits <policy>', 'values that no longer fit their column: refuse the load, widen the column, or reject those rows').choices(
+        MISFIT_POLICIES,
+      ),
+    )
+    .addOption(new Option('--grain <policy>', 'a file whose natural key repeats (a finer grain): refuse, or evolve the key').choices(GRAIN_POLICIES));
+}
+
+/** Where the files come from. */
+function sourceOptions(c: Command): Command {
   return c
     .option('--from <dir>', 'read <table>.csv (or <table>.csv.gz) from this folder instead of the drop bucket')
-    .option('--encoding <name>', "the --from files' encoding when not UTF-8: latin1, windows-1252, utf-16le, …")
+    .option('--encoding <name>', "the --from files' encoding when not UTF-8: latin1, windows-1252, utf-16le, …");
+}
+
+/** Options of every command that loads files. */
+function loadOptions(c: Command): Command {
+  return driftOptions(sourceOptions(c))
     .option('-y, --yes', 'confirm a command that deletes rows (replace, merge, full-refresh), for scripts')
     .option('--dry-run', 'show what would change; change nothing')
     .option('--add-columns', 'add columns the export has and the table lacks (typed from the values)')
@@ -99,6 +129,12 @@ function grammarHelp(word: string): string {
 const GRAMMAR_WORDS: { word: string; summary: string; options: (c: Command) => Command }[] = [
   { word: 'load', summary: 'load a table, a category, a game or everything', options: loadOptions },
   { word: 'full-refresh', summary: 'empty every table and reload everything (asks first)', options: loadOptions },
+  {
+    word: 'drift',
+    summary: 'how the export differs from the tables, and what a load would do (changes nothing)',
+    options: (c) => driftOptions(sourceOptions(c)).addOption(json()),
+  },
+  { word: 'schema', summary: 'schema changes loads applied, and the declaration that matches the database', options: (c) => c.addOption(json()) },
   {
     word: 'delete',
     summary: "delete one game's rows from every fact table (asks first)",
@@ -183,6 +219,8 @@ export function buildProgram(io: Io, actions: Actions, done: (code: number) => v
       .option('--first-game <id>', 'id of the first game (default 50001); the others follow it')
       .option('--dirty', "add the real export's data problems (a duplicate key, orphans, rows without a player)")
       .option('--workers <w>', 'threads rendering games (default: one per CPU from 16 games on; 0: none)')
+      .option('--drift <kinds>', `write the export as a later ETL version would (comma-separated: ${DRIFT_KINDS.join(', ')})`)
+      .option('--from <dir>', 'drift an export that is there already (a generated one, a real one) instead of generating: needs --drift')
       .addOption(json())
       .action(async (flags: GenerateFlags) => done(await actions.generate(flags))),
   );

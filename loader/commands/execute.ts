@@ -10,6 +10,9 @@ import { TABLE_NAMES } from '../warehouse';
 import * as history_ from '../history';
 import { describeCommand, helpText, type Command } from './grammar';
 import { RejectsError, rejectsOf, type RejectsReport } from './rejects';
+import { renderDriftPlan, renderSchemaChanges, renderSchemaDiff } from './render-drift';
+import { formatError } from '../engine';
+import { schemaChanges, schemaDiffOf } from './schema';
 
 export interface HistoryRow {
   id: number;
@@ -89,10 +92,21 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
         operation: command.kind === 'load' ? command.operation : undefined,
         gameId: command.kind === 'load' ? command.gameId : undefined,
         dryRun: command.dryRun,
+        ...(command.kind === 'load' && command.drift ? { drift: command.drift } : {}),
         source: await ctx.source(),
         initiatedBy: ctx.initiatedBy,
       });
       return { kind: 'load', ok: result.status === 'succeeded', result };
+    }
+    case 'drift':
+      return driftPlan(ctx, command);
+    case 'schema-changes': {
+      const rows = await schemaChanges(ctx.db, command.table, command.limit ?? 20);
+      return { kind: 'text', ok: true, text: renderSchemaChanges(rows), data: rows };
+    }
+    case 'schema-diff': {
+      const diff = await schemaDiffOf(ctx.db);
+      return { kind: 'text', ok: true, text: renderSchemaDiff(diff), data: diff };
     }
     case 'delete-game': {
       const result = await deleteGame(ctx.db, { gameId: command.gameId, dryRun: command.dryRun, initiatedBy: ctx.initiatedBy });
@@ -124,6 +138,41 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
     case 'validate':
       return plugged(ctx.extensions?.validate?.(command.gameId, ctx.initiatedBy), command);
   }
+}
+
+/** `drift`: a dry run of the load, told as the plan of every file (render-drift.ts). A plan the policy would refuse is not ok. */
+async function driftPlan(ctx: CommandContext, command: Extract<Command, { kind: 'drift' }>): Promise<Outcome> {
+  if (!ctx.source) return { kind: 'text', ok: false, text: 'nowhere to read the exports from: give a folder (--from <dir>) or configure the drop bucket' };
+  const t = command.target;
+  const source = await ctx.source();
+  const result = await load(ctx.db, {
+    ...ctx.loadOptions,
+    scope:
+      t.type === 'table'
+        ? { kind: 'tables', tables: [t.table] }
+        : t.type === 'category'
+          ? { kind: 'category', category: t.category }
+          : t.type === 'game'
+            ? { kind: 'category', category: 'all_facts' }
+            : { kind: 'all' },
+    operation: command.operation,
+    gameId: command.gameId,
+    dryRun: true,
+    ...(command.drift ? { drift: command.drift } : {}),
+    source,
+    initiatedBy: ctx.initiatedBy,
+  });
+  const tables = result.drift ?? result.tables.map((x) => x.drift!).filter(Boolean);
+  const failedOtherwise = result.status === 'failed' && !result.drift;
+  const text = failedOtherwise
+    ? `DRIFT PLAN for ${source.describe()}: the files cannot be read as a load would\n${result.error ? formatError(result.error) : 'unknown error'}`
+    : renderDriftPlan(tables, source.describe());
+  return {
+    kind: 'text',
+    ok: result.status !== 'failed',
+    text,
+    data: { status: result.status, historyId: result.historyId, drift: tables, error: result.error },
+  };
 }
 
 async function plugged(p: Promise<Outcome> | undefined, command: Command): Promise<Outcome> {

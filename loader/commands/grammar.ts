@@ -4,11 +4,32 @@
  * what was wrong and, for a typo, what was probably meant.
  */
 import { z } from 'zod';
-import { GROUPS, OPERATIONS, TABLE_NAMES, WAREHOUSE, tablesOf, type Group, type Operation } from '../warehouse';
+import {
+  EVOLVE,
+  GRAIN_POLICIES,
+  GROUPS,
+  MISFIT_POLICIES,
+  NEW_COLUMN_POLICIES,
+  OPERATIONS,
+  TABLE_NAMES,
+  WAREHOUSE,
+  tablesOf,
+  type DriftPolicy,
+  type Group,
+  type Operation,
+} from '../warehouse';
 import { didYouMean } from './suggest';
 
 const GameId = z.number().int().positive().max(2147483647);
 const OperationSchema = z.enum(OPERATIONS);
+/** A load's drift policy, over each table's own (`--evolve`, `--new-columns add` ...). */
+const DriftOverride = z.object({ newColumns: z.enum(NEW_COLUMN_POLICIES), misfits: z.enum(MISFIT_POLICIES), grain: z.enum(GRAIN_POLICIES) }).partial();
+const LoadTarget = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('table'), table: z.enum(TABLE_NAMES as [string, ...string[]]) }),
+  z.object({ type: z.literal('category'), category: z.enum(GROUPS) }),
+  z.object({ type: z.literal('game') }),
+  z.object({ type: z.literal('all') }),
+]);
 
 export const CommandSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -24,7 +45,16 @@ export const CommandSchema = z.discriminatedUnion('kind', [
     dryRun: z.boolean(),
     /** Let a replace or merge remove more than half of a table's rows (the engine refuses that otherwise). */
     allowShrink: z.boolean().optional(),
+    drift: DriftOverride.optional(),
   }),
+  // The drift plan: a dry run of the load that says how the files differ from their tables.
+  z.object({ kind: z.literal('drift'), target: LoadTarget, operation: OperationSchema.optional(), gameId: GameId.optional(), drift: DriftOverride.optional() }),
+  z.object({
+    kind: z.literal('schema-changes'),
+    table: z.enum(TABLE_NAMES as [string, ...string[]]).optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  }),
+  z.object({ kind: z.literal('schema-diff') }),
   z.object({ kind: z.literal('full-refresh'), dryRun: z.boolean(), allowShrink: z.boolean().optional() }),
   z.object({ kind: z.literal('delete-game'), gameId: GameId, dryRun: z.boolean() }),
   z.object({ kind: z.literal('etl-queue'), gameId: GameId, priority: z.number().int().min(-100).max(100).optional() }),
@@ -84,6 +114,27 @@ export const COMMANDS: readonly { word: string; syntax: string; does: string; ex
     role: 'operator',
     asks: 'when it deletes rows',
   },
+  {
+    word: 'drift',
+    syntax: 'drift [table <table>|category <category>|game <id>|all] [operation]',
+    does: 'the drift plan: how the latest exports differ from their tables (columns added, dropped, renamed, retyped, key changes, natural-key repeats) and what the load would do, under the drift policy',
+    example: 'drift game 18969',
+    role: 'operator',
+  },
+  {
+    word: 'schema',
+    syntax: 'schema changes [<table>] [limit <n>]',
+    does: 'the schema changes loads applied: who, when, which file, what',
+    example: 'schema changes fact_goalie_game_stats',
+    role: 'viewer',
+  },
+  {
+    word: 'schema',
+    syntax: 'schema diff',
+    does: 'the declaration change (or migration) that makes the code and the database agree',
+    example: 'schema diff',
+    role: 'viewer',
+  },
   { word: 'full-refresh', syntax: 'full-refresh', does: 'empty every table and reload everything', example: 'full-refresh', role: 'admin', asks: 'always' },
   {
     word: 'delete',
@@ -117,6 +168,8 @@ export const COMMANDS: readonly { word: string; syntax: string; does: string; ex
 ];
 
 const COMMAND_WORDS = [...new Set(COMMANDS.map((c) => c.word))];
+const DRIFT_WORDS = ['--evolve', '--new-columns', '--misfits', '--grain'];
+const DRIFT_OPTIONS_HELP = `--evolve, or --new-columns ${NEW_COLUMN_POLICIES.join('|')}, --misfits ${MISFIT_POLICIES.join('|')}, --grain ${GRAIN_POLICIES.join('|')}`;
 const DRY_RUN = ['dry-run', '--dry-run'];
 const ALLOW_SHRINK = ['allow-shrink', '--allow-shrink'];
 
@@ -195,6 +248,28 @@ class Parser {
     switch (this.expect(first, COMMAND_WORDS, 'command')) {
       case 'load':
         return this.load();
+      case 'drift': {
+        if (this.peek() === undefined) return { kind: 'drift', target: { type: 'all' } };
+        const { target, operation, gameId, drift, dryRun } = this.load() as Record<string, unknown>;
+        if (dryRun) throw new CommandSyntaxError('a drift plan is a dry run already: drop "dry-run"');
+        return { kind: 'drift', target, operation, gameId, drift };
+      }
+      case 'schema': {
+        const sub = this.expect(this.next('changes or diff'), ['changes', 'diff'], 'schema command');
+        if (sub === 'diff') {
+          this.end();
+          return { kind: 'schema-diff' };
+        }
+        let table: string | undefined;
+        let limit: number | undefined;
+        while (this.peek() !== undefined) {
+          const w = this.next('an option');
+          if (w === 'limit') limit = this.number('the limit');
+          else if (table === undefined) table = this.expect(w, TABLE_NAMES, 'table');
+          else throw new CommandSyntaxError(`unexpected "${shown(w)}" (schema changes takes a table and "limit <n>")`);
+        }
+        return { kind: 'schema-changes', table, limit };
+      }
       case 'full-refresh': {
         let dryRun = false;
         let allowShrink: true | undefined;
@@ -285,9 +360,12 @@ class Parser {
     let operation: Operation | undefined;
     let dryRun = false;
     let allowShrink: true | undefined;
+    let drift: Partial<DriftPolicy> | undefined;
     while (this.peek() !== undefined) {
       const w = this.next('an option');
-      if ((OPERATIONS as readonly string[]).includes(w) && operation === undefined) operation = w as Operation;
+      const option = this.driftOption(w);
+      if (option) drift = { ...drift, ...option };
+      else if ((OPERATIONS as readonly string[]).includes(w) && operation === undefined) operation = w as Operation;
       else if (w === 'game' && gameId === undefined && what !== 'all') gameId = this.number('the game id');
       else if (DRY_RUN.includes(w)) dryRun = true;
       else if (ALLOW_SHRINK.includes(w)) allowShrink = true;
@@ -297,10 +375,20 @@ class Parser {
       else if (w === 'game') throw new CommandSyntaxError('the game is given twice');
       else
         throw new CommandSyntaxError(
-          `unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run', 'allow-shrink'])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}`,
+          `unexpected "${shown(w)}"${didYouMean(w, [...OPERATIONS, 'game', 'dry-run', 'allow-shrink', ...DRIFT_WORDS])}; a load takes an operation (${OPERATIONS.join(', ')})${what === 'all' ? '' : ' and "game <id>"'}, "dry-run", "allow-shrink" and drift options (${DRIFT_OPTIONS_HELP})`,
         );
     }
-    return { kind: 'load', target, operation, gameId, dryRun, allowShrink };
+    return { kind: 'load', target, operation, gameId, dryRun, allowShrink, ...(drift ? { drift } : {}) };
+  }
+
+  /** `--evolve`, `--new-columns <policy>`, `--misfits <policy>`, `--grain <policy>` (the dashes optional). */
+  private driftOption(w: string): Partial<DriftPolicy> | undefined {
+    const word = w.replace(/^--/, '');
+    if (word === 'evolve') return { ...EVOLVE };
+    const choices: Record<string, readonly string[]> = { 'new-columns': NEW_COLUMN_POLICIES, misfits: MISFIT_POLICIES, grain: GRAIN_POLICIES };
+    if (!(word in choices)) return undefined;
+    const value = this.expect(this.next(`a policy for ${word} (${choices[word]!.join('|')})`), choices[word]!, `${word} policy`);
+    return { [word === 'new-columns' ? 'newColumns' : word]: value } as Partial<DriftPolicy>;
   }
 
   private etl(): unknown {
@@ -368,8 +456,17 @@ export type Role = 'viewer' | 'operator' | 'admin';
 /** The least role that may run a command: a command that deletes rows needs an admin, also to plan it (dry run). */
 export function requiredRole(c: Command): Role {
   if (deletesRows(c)) return 'admin';
+  // A load whose drift policy changes the schema (adds columns, widens them, extends a natural key).
+  if (c.kind === 'load' && evolves(c)) return 'admin';
+  if (c.kind === 'drift') return 'operator';
   if (c.kind === 'load' || c.kind === 'etl-queue' || c.kind === 'etl-run') return 'operator';
   return 'viewer';
+}
+
+/** Whether a load's own drift policy lets it change the schema (admins only). */
+export function evolves(c: Extract<Command, { kind: 'load' }>): boolean {
+  const d = c.drift;
+  return Boolean(d && (d.newColumns === 'add' || d.misfits === 'widen' || d.grain === 'evolve'));
 }
 
 /** What the help says about confirmations, from the same rule and the warehouse declaration. */
@@ -393,8 +490,15 @@ export function describeCommand(c: Command): string {
               ? `game ${c.gameId}`
               : 'all tables';
       const game = c.gameId !== undefined && c.target.type !== 'game' ? `, game ${c.gameId}` : '';
-      return `load of ${what}${game} (${c.operation ?? 'default operations'}${dry})`;
+      const drift = c.drift ? `, ${describeDrift(c.drift)}` : '';
+      return `load of ${what}${game} (${c.operation ?? 'default operations'}${dry}${drift})`;
     }
+    case 'drift':
+      return `drift plan${c.target.type === 'all' ? '' : ` of ${c.target.type === 'table' ? c.target.table : c.target.type === 'category' ? c.target.category : `game ${c.gameId}`}`}`;
+    case 'schema-changes':
+      return `schema changes${c.table ? ` of ${c.table}` : ''}`;
+    case 'schema-diff':
+      return 'schema diff';
     case 'full-refresh':
       return `full refresh of every table${dry}`;
     case 'delete-game':
@@ -430,6 +534,15 @@ export function helpText(topic?: string): string {
     `operations: ${OPERATIONS.join(', ')} (default: each table's own)`,
     'add "dry-run" to a load or delete to see what it would do without changing anything',
     'a replace or merge that would remove more than half of a table\'s rows is refused: add "allow-shrink" when that is what you want',
+    `a changed export (new, dropped, renamed or retyped columns, another key format, a finer grain) loads under each table's drift policy; a load or drift takes ${DRIFT_OPTIONS_HELP} (--evolve: admins only)`,
     CONFIRMATION_HELP,
   ].join('\n');
+}
+
+/** `--evolve`, or the policies given. */
+export function describeDrift(d: Partial<DriftPolicy>): string {
+  if (d.newColumns === EVOLVE.newColumns && d.misfits === EVOLVE.misfits && d.grain === EVOLVE.grain) return '--evolve';
+  return Object.entries(d)
+    .map(([k, v]) => `--${k === 'newColumns' ? 'new-columns' : k} ${v}`)
+    .join(' ');
 }

@@ -10,6 +10,7 @@ import type { Finding } from '../quality/findings';
 import type { Outcome } from './execute';
 import { concerningErrors, loadClass, qualityErrors } from './outcome-class';
 import type { RejectsReport } from './rejects';
+import { renderDriftPlan, renderLoadDrift } from './render-drift';
 
 export interface RenderOptions {
   /** The widest a line may be (default: no limit, for output that goes to a file or a script; a terminal's width; Slack's code blocks take about 80). */
@@ -127,7 +128,8 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
     allRejected ? ` — nothing was loaded: every one of the ${plural(rejected, 'row')} was rejected` : ''
   }`;
   if (r.status === 'cancelled') return `${head}\nNothing was changed.`;
-  if (r.status === 'failed') return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.`;
+  if (r.status === 'failed')
+    return `${head}\n${r.error ? formatError(r.error) : 'unknown error'}\nNothing was changed.${r.drift ? `\n\n${renderDriftPlan(r.drift)}` : ''}`;
 
   const otherGames = r.tables.some((t) => t.outOfScope > 0);
   const headers = [
@@ -189,6 +191,8 @@ export function renderLoad(r: LoadResult, opts: RenderOptions = {}): string {
     out.push(`rejected: ${why.join('; ')}`);
   }
   if (rejected > 0 && !r.dryRun) out.push(`rejected rows, with their line and reason: \`rejects ${r.historyId}\``);
+  const drift = renderLoadDrift(r);
+  if (drift) out.push(drift);
   if (cls === 'partial') out.push('PARTIAL: the rows above were loaded and committed, but not all is well:');
   if (qualityErrors(r) > 0)
     out.push(

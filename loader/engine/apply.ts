@@ -5,6 +5,7 @@
  */
 import type { Queryable } from '../db/database';
 import type { CopiedFile } from './copy-file';
+import { tableDrift, type SqlDrift } from './drift';
 import type { LoadRequest, TableResult } from './request';
 
 /** Deletes a replace's scope (the table, or the game's rows of it): how many rows went. */
@@ -21,6 +22,9 @@ export interface ApplyFile {
   policy: LoadRequest['policy'];
   /** Rows its scope lost before (emptied, or deleted by the replace). */
   deletedBefore: number;
+  /** A plan (dry run): what the drift policy refuses is said, not raised. */
+  plan: boolean;
+  initiatedBy: string;
 }
 
 interface ApplyJson {
@@ -32,20 +36,34 @@ interface ApplyJson {
   unchanged: number;
   rejected: number;
   rejected_by_reason: Record<string, number>;
+  drift?: SqlDrift;
+  refused?: string;
 }
 
-export async function applyFile({ tx, f, requestId, gameId, policy, deletedBefore }: ApplyFile): Promise<TableResult> {
+export async function applyFile({ tx, f, requestId, gameId, policy, deletedBefore, plan, initiatedBy }: ApplyFile): Promise<TableResult> {
   const table = f.planned.decl.name;
   const operation = f.planned.operation;
   const options = {
     duplicates: policy?.duplicates ?? 'reject',
     orphans: policy?.orphans ?? 'reject',
     request_id: requestId,
-    history_id: f.historyId,
+    // (0: a plan recorded nowhere)
+    history_id: f.historyId || null,
     source: f.file.name,
     // What the reader already knows spares bs_apply a pass over the stage.
     file_rows: f.rows,
     ...(f.keys.increasing ? { keys_unique: true, keys_missing: f.keys.missing } : {}),
+  };
+  // How the file meets its table (drift.sql): columns it brings that are not loaded, new
+  // columns that may tell apart rows of a finer grain, and the table's policy.
+  const drift = {
+    ignore_columns: f.header.ignored.map((c) => c.name),
+    new_columns: [...f.header.added, ...f.header.ignored.filter((c) => c.why !== 'pandas index')].map((c) => c.name),
+    misfits: f.policy.misfits,
+    grain: f.policy.grain,
+    plan,
+    retype: f.retype,
+    initiated_by: initiatedBy,
   };
   const r = f.direct
     ? await tx.query<{ r: ApplyJson }>('SELECT bs_apply_loaded($1, $2::jsonb) AS r', [
@@ -57,7 +75,7 @@ export async function applyFile({ tx, f, requestId, gameId, policy, deletedBefor
         operation,
         gameId,
         f.stage,
-        JSON.stringify({ ...options, scope_deleted: operation === 'replace', normalized: true }),
+        JSON.stringify({ ...options, ...drift, scope_deleted: operation === 'replace', normalized: !f.retype }),
       ]);
   const a = r.rows[0]!.r;
   return {
@@ -76,6 +94,19 @@ export async function applyFile({ tx, f, requestId, gameId, policy, deletedBefor
     warnings: [...f.warnings, ...(a.out_of_scope > 0 ? [`${a.out_of_scope} rows of ${f.file.name} belong to other games and were left alone`] : [])],
     historyId: f.historyId,
     durationMs: Date.now() - f.startedAt,
+    drift: tableDrift({
+      table,
+      file: f.file.name,
+      operation,
+      policy: f.policy,
+      header: f.header,
+      addedTypes: f.addedTypes,
+      key: f.catalog.key,
+      keyRule: f.catalog.keyRule,
+      naturalKey: f.catalog.naturalKey,
+      sql: a.drift,
+      refused: a.refused,
+    }),
   };
 }
 

@@ -5,14 +5,16 @@
  */
 import { Cancelled, type Queryable } from '../db/database';
 import type { CsvRecords, ReleaseOptions } from './csv-records';
-import { LoadError, toLoadError } from './errors';
-import { planHeader, type HeaderPlan, type TableColumn } from './header';
+import type { TableCatalog } from './catalog';
+import { Retype } from './drift';
+import { BadValue, LoadError, toLoadError } from './errors';
+import { planHeader, type HeaderPlan } from './header';
 import { orCancelled, whileOpen, type OpenFile } from './open-file';
 import type { PlannedTable } from './plan';
 import { report } from './progress';
 import type { LoadRequest, SourceFile } from './request';
 import { valueKind } from './values';
-import { relationsOf } from '../warehouse';
+import { relationsOf, type DriftPolicy } from '../warehouse';
 
 /** One file of a request, on its way into the database. */
 export interface FileLoad {
@@ -21,8 +23,15 @@ export interface FileLoad {
   planned: PlannedTable;
   file: SourceFile;
   opened: OpenFile;
-  /** The table's columns as they are now. */
-  columns: TableColumn[];
+  /** The table as it is now: columns, key, natural key, aliases. */
+  catalog: TableCatalog;
+  /** The table's drift policy for this request. */
+  policy: DriftPolicy;
+  /** Read as text: a value did not fit its column on the first read (Retype). */
+  retype: boolean;
+  /** A plan (dry run): what the drift policy refuses is said, not thrown. */
+  plan: boolean;
+  requestId: string;
   historyId: number;
   /** Told the file's headers (column → header as written) once its table is ready, for messages. */
   onHeaders: (headers: Map<string, string>) => void;
@@ -33,7 +42,7 @@ export interface FileColumns {
   plan: HeaderPlan;
   /** Column names in file order. */
   names: string[];
-  /** column name → the type COPY fills it with (the table's; text for a column being added) */
+  /** column name → the type COPY fills it with (the table's; text for a column being added or ignored, and for every column of a file read again as text) */
   types: Map<string, string>;
   /** column name → header as written */
   headers: Map<string, string>;
@@ -58,6 +67,13 @@ export interface CopiedFile {
   stage?: string;
   /** Loaded straight into the emptied table (direct.ts). */
   direct?: { parked: number; lines: DirectLines; values: Record<string, string[] | null> };
+  /** How its header met the table, under which policy (for bs_apply and the drift account). */
+  header: HeaderPlan;
+  policy: DriftPolicy;
+  catalog: TableCatalog;
+  retype: boolean;
+  /** Types of the columns this load added to the table. */
+  addedTypes: Record<string, string>;
 }
 
 /** How bs_apply_loaded tells a row's line (sql/functions/direct.sql): records in file order, or each key's line. */
@@ -79,17 +95,18 @@ export async function readColumns(a: FileLoad): Promise<FileColumns> {
     throw toLoadError(err, { table, file: a.file.name });
   }
   return whileOpen(a.opened, () => {
-    const plan = planHeader(a.file.name, table, fields, a.columns, a.req.unknownColumns ?? 'refuse', records.headerLine);
+    const plan = planHeader(a.file.name, a.catalog, fields, { policy: a.policy, operation: a.planned.operation, plan: a.plan, line: records.headerLine });
     // The file's columns get the table's types: COPY reads the values (normalized on the
-    // way, values.ts), so nothing is cast per cell later. Columns being added stay text
-    // until their type is inferred from them.
-    const added = new Set(plan.added.map((c) => c.name));
-    const typeOf = new Map(a.columns.map((k) => [k.column_name, k.column_type]));
+    // way, values.ts), so nothing is cast per cell later. Columns being added or ignored
+    // stay text (an added one until its type is inferred from it); so does every column of
+    // a file read again because a value no longer fit (bs_apply decides then).
+    const text = new Set([...plan.added, ...plan.ignored].map((c) => c.name));
+    const typeOf = new Map(a.catalog.columns.map((k) => [k.column_name, k.column_type]));
     const names = plan.columns.map((c) => c.name);
     return {
       plan,
       names,
-      types: new Map(plan.columns.map((c) => [c.name, added.has(c.name) ? 'text' : typeOf.get(c.name)!])),
+      types: new Map(plan.columns.map((c) => [c.name, a.retype || text.has(c.name) ? 'text' : typeOf.get(c.name)!])),
       headers: new Map(plan.columns.map((c) => [c.name, c.header])),
       relations: relationsOf(table)
         .map((r) => names.indexOf(r.column))
@@ -122,7 +139,8 @@ export interface CopyOutcome {
 export async function copyRows(a: FileLoad, cols: FileColumns, way: CopyWay): Promise<CopyOutcome> {
   const { records, input, body, reading } = a.opened;
   const { names, types, plan } = cols;
-  const key = a.planned.decl.key;
+  // (a key the file lacks is derived in SQL: the reader watches none)
+  const key = a.planned.decl.key.filter((k) => names.includes(k));
   const signal = a.req.signal;
   // FORCE_NULL: an empty field is NULL whether or not it is quoted, in every column.
   const options = `FORMAT csv, ENCODING 'UTF8', ${way.freeze ? 'FREEZE, ' : ''}FORCE_NULL (${names.join(', ')})`;
@@ -165,8 +183,17 @@ export function throwIfFailed(a: FileLoad, cols: FileColumns, { read, copy }: Co
   const table = a.planned.decl.name;
   const records = a.opened.records;
   const ctx = { table, file: a.file.name, headers: cols.headers, types: cols.types, lineOf: (n: number) => records.fileLineOf(n) };
-  if (read.status === 'rejected') throw toLoadError(read.reason, ctx);
-  if (copy.status === 'rejected') throw toLoadError(copy.reason, ctx);
+  const failed = read.status === 'rejected' ? toLoadError(read.reason, ctx) : copy.status === 'rejected' ? toLoadError(copy.reason, ctx) : null;
+  if (failed instanceof BadValue && !a.retype) {
+    // A value that no longer fits its column: the policy widens the column or rejects the
+    // row (a plan says what it would do): read again as text, bs_apply decides.
+    if (a.policy.misfits !== 'refuse' || a.plan) throw new Retype(table);
+    throw new LoadError({
+      ...failed.info,
+      hint: `fix the value in the file; or, if the export now writes such values, load with --evolve to widen the column (a recorded schema change), or --misfits reject to put such rows in the rejects (${table}'s drift policy refuses them); nothing was loaded`,
+    });
+  }
+  if (failed) throw failed;
   if (records.rows === 0) {
     throw new LoadError({
       table,
@@ -178,7 +205,13 @@ export function throwIfFailed(a: FileLoad, cols: FileColumns, { read, copy }: Co
 }
 
 /** The file, read: its last progress report, and what applying it needs. */
-export function copiedFile(a: FileLoad, cols: FileColumns, warnings: string[], way: Pick<CopiedFile, 'emptied' | 'stage' | 'direct'>): CopiedFile {
+export function copiedFile(
+  a: FileLoad,
+  cols: FileColumns,
+  warnings: string[],
+  way: Pick<CopiedFile, 'emptied' | 'stage' | 'direct'>,
+  addedTypes: Record<string, string> = {},
+): CopiedFile {
   const { records, startedAt } = a.opened;
   const table = a.planned.decl.name;
   report(a.req, { table, phase: 'reading', rows: records.rows, bytes: records.bytes, totalBytes: a.file.size, elapsedMs: Date.now() - startedAt });
@@ -191,6 +224,11 @@ export function copiedFile(a: FileLoad, cols: FileColumns, warnings: string[], w
     headers: cols.headers,
     startedAt,
     keys: { increasing: records.keysIncreasing, missing: records.keysMissing },
+    header: cols.plan,
+    policy: a.policy,
+    catalog: a.catalog,
+    retype: a.retype,
+    addedTypes,
     ...way,
   };
 }

@@ -52,11 +52,14 @@ function quoteValue(v: string): string {
 
 const FIX_THE_VALUE = 'fix the value in the file and drop it again; nothing was loaded';
 
+/** A value its column's type does not take: what a changed export may bring (a drift policy widens the column, or rejects the row). */
+export class BadValue extends LoadError {}
+
 /** A value its column's type does not take (values.ts refused it, or PostgreSQL did). */
 export function badValue(file: string, line: number, column: string, kind: ValueKind, value: string): LoadError {
   // A whole number refused by a whole-number column is too big for it: say so, and the range.
   const range = kind in LIMITS && /^\s*[+-]?\d+(\.0*)?\s*$/.test(value) ? LIMITS[kind as keyof typeof LIMITS] : undefined;
-  return new LoadError({
+  return new BadValue({
     file,
     line,
     column,
@@ -86,7 +89,7 @@ const COPY_CONTEXT = /COPY \S+, line (\d+)(?:, column (\S+?))?(?:: "(\d+),)?/;
 
 export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
   if (err instanceof LoadError) {
-    return new LoadError({ table: ctx.table, file: ctx.file, ...err.info });
+    return new (err instanceof BadValue ? BadValue : LoadError)({ table: ctx.table, file: ctx.file, ...err.info });
   }
   // Checked first: a connection killed during COPY carries COPY's line in its context,
   // but no line of the file is to blame.
@@ -106,13 +109,15 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
   }
   const header = (col?: string) => (col ? (ctx.headers?.get(col) ?? col) : undefined);
   const base = { table: ctx.table, file: ctx.file };
+  // The database's own hint, when it gave one (a drift policy's refusal names its option there).
+  const pgHint = typeof (err as { hint?: unknown }).hint === 'string' ? (err as { hint: string }).hint : undefined;
 
   // bs_apply and friends put {line, column, value} in DETAIL.
   if (pgErr.detail?.startsWith('{')) {
     try {
       const d = JSON.parse(pgErr.detail) as { line?: number; column?: string; value?: string };
       const message = pgErr.message.replace(/^line \d+, column \S+: /, '').replace(/^line \d+: /, '');
-      return new LoadError({ ...base, message, line: d.line, column: header(d.column), value: d.value ?? undefined, hint: hintFor(pgErr.code) });
+      return new LoadError({ ...base, message, line: d.line, column: header(d.column), value: d.value ?? undefined, hint: pgHint ?? hintFor(pgErr.code) });
     } catch {
       /* not ours: fall through */
     }
@@ -128,7 +133,7 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
     const quoted = /"([\s\S]*)"/.exec(pgErr.message);
     const value = quoted ? quoted[1]! : c[3]!;
     const e = badValue(ctx.file ?? '', ctx.lineOf ? ctx.lineOf(Number(c[1])) : Number(c[1]), header(c[2])!, kind, value);
-    return new LoadError({ ...e.info, table: ctx.table, file: ctx.file });
+    return new BadValue({ ...e.info, table: ctx.table, file: ctx.file });
   }
   const m = pgErr.where ? COPY_CONTEXT.exec(pgErr.where) : null;
   if (m) {
@@ -144,7 +149,7 @@ export function toLoadError(err: unknown, ctx: ErrorContext = {}): LoadError {
     } else if (/invalid byte sequence/.test(message)) hint = 'save the file as UTF-8';
     return new LoadError({ ...base, message, line, hint });
   }
-  return new LoadError({ ...base, message: pgErr.message, hint: hintFor(pgErr.code) });
+  return new LoadError({ ...base, message: pgErr.message, hint: pgHint ?? hintFor(pgErr.code) });
 }
 
 /**

@@ -30,6 +30,8 @@ export function refusalOf(results: TableResult[], gameId: number | null, maxShri
   if (maxShrink === undefined) return undefined;
   for (const r of results) {
     if (r.operation !== 'replace' && r.operation !== 'merge') continue;
+    // A table the drift policy refuses loads nothing in the plan: its counts are not what a load would do.
+    if (r.drift?.refused) continue;
     const before = r.deleted + r.updated + r.unchanged;
     const after = before - r.deleted + r.inserted;
     const lost = before - after;

@@ -17,7 +17,8 @@ import { applyFile, deleteScope } from './apply';
 import { readColumns, type CopiedFile, type FileLoad } from './copy-file';
 import { emptyWholeTables, loadDirect, Restage, type Emptied } from './direct';
 import { LoadError, toLoadError, type ErrorContext } from './errors';
-import type { TableColumn } from './header';
+import { readCatalog } from './catalog';
+import { isDriftRefusal, policyFor, repeatsNaturalKey, Retype } from './drift';
 import { closeFile, openFile } from './open-file';
 import { refusalOf } from './guards';
 import { concernsOf } from './outcome';
@@ -42,6 +43,8 @@ interface Run {
   ctx: ErrorContext;
   /** Tables that go the staged way after their COPY straight in was refused (Restage). */
   restaged: Set<string>;
+  /** Tables whose files are read again as text: a value no longer fit its column (Retype). */
+  retyped: Set<string>;
   findings?: Finding[];
   /** Why the committed load is `partial`. */
   partial: string[];
@@ -96,17 +99,38 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     );
   }
 
-  const { requestId: historyId, tables: tableHistory } = await history.startRequestAndTables(
-    db,
-    row,
-    plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })),
-  );
-  const run: Run = { db, req, plan, files, requestId, historyId, tableHistory, started, dryRun, ctx: {}, restaged: new Set(), partial: [] };
+  // (The plan that comes with a refused load is not a request of its own: no history rows.)
+  const { requestId: historyId, tables: tableHistory } = quietPlan(req)
+    ? { requestId: 0, tables: new Map(plan.tables.map((t) => [t.decl.name, 0])) }
+    : await history.startRequestAndTables(
+        db,
+        row,
+        plan.tables.map((t) => ({ table: t.decl.name, operation: t.operation, file: files.get(t.decl.name)!.name })),
+      );
+  const run: Run = { db, req, plan, files, requestId, historyId, tableHistory, started, dryRun, ctx: {}, restaged: new Set(), retyped: new Set(), partial: [] };
   const warnings = [...plan.warnings];
   const result = { requestId, historyId, dryRun, scope: plan.scope, operation: plan.operation, gameId: plan.gameId };
   try {
     const tables = await runRestaging(run);
     for (const t of tables) warnings.push(...t.warnings);
+    const refusals = tables.filter((t) => t.drift?.refused);
+    if (dryRun && refusals.length) {
+      // A plan that the drift policy refuses: what it would do for every file, and why it would not load.
+      const e = new LoadError({
+        message: `the load would be refused: ${refusals.map((t) => `${t.table}: ${t.drift!.refused}`).join('; ')}`,
+        hint: 'load with --evolve to apply these changes (each recorded as a schema change), or change the files',
+      });
+      if (!quietPlan(req)) await recordFailure(db, requestId, e, Date.now() - started);
+      return {
+        ...result,
+        status: 'failed',
+        durationMs: Date.now() - started,
+        tables,
+        warnings,
+        error: e.info,
+        drift: tables.map((t) => t.drift!).filter(Boolean),
+      };
+    }
     if (!dryRun) await purgeOldRejects(db);
     return {
       ...result,
@@ -122,8 +146,16 @@ export async function load(db: Database, req: LoadRequest): Promise<LoadResult> 
     const e = cancelled
       ? new LoadError({ message: `cancelled${ctx.table ? ` while loading ${ctx.table}` : ''}: nothing was changed`, table: ctx.table, file: ctx.file })
       : toLoadError(err, ctx);
-    await recordFailure(db, requestId, e, Date.now() - started, cancelled ? 'cancelled' : 'failed');
-    return { ...result, status: cancelled ? 'cancelled' : 'failed', durationMs: Date.now() - started, tables: [], warnings, error: e.info };
+    if (!quietPlan(req)) await recordFailure(db, requestId, e, Date.now() - started, cancelled ? 'cancelled' : 'failed');
+    const failed: LoadResult = { ...result, status: cancelled ? 'cancelled' : 'failed', durationMs: Date.now() - started, tables: [], warnings, error: e.info };
+    if (!cancelled && !dryRun && isDriftRefusal(e)) {
+      // Refused by a drift policy: the plan of every file comes with the refusal (what
+      // differs, what --evolve would do), read by a dry run of the same request.
+      const planned = await load(db, { ...req, dryRun: true, context: { ...req.context, [PLAN_OF]: requestId } }).catch(() => undefined);
+      const drift = planned?.drift ?? planned?.tables.map((t) => t.drift!).filter(Boolean);
+      if (drift?.length) failed.drift = drift;
+    }
+    return failed;
   }
 }
 
@@ -136,6 +168,11 @@ async function runRestaging(run: Run): Promise<TableResult[]> {
     try {
       return await runOnce(run);
     } catch (err) {
+      if (err instanceof Retype && !run.retyped.has(err.table)) {
+        run.retyped.add(err.table);
+        run.restaged.add(err.table);
+        continue;
+      }
       if (!(err instanceof Restage) || run.restaged.has(err.table)) throw err;
       run.restaged.add(err.table);
     }
@@ -160,7 +197,9 @@ async function runOnce(run: Run): Promise<TableResult[]> {
     )
     .catch(async (err: unknown) => {
       if (!(err instanceof DryRunDone)) throw err;
-      // A dry run changed nothing; its record says what it would have done.
+      // A dry run changed nothing; its record says what it would have done (or, refused
+      // by a drift policy, why it would not: load() records that).
+      if (err.tables.some((t) => t.drift?.refused) || quietPlan(run.req)) return err.tables;
       await history.finishTables(run.db, err.tables);
       await history.finishRequest(run.db, run.historyId, err.tables, Date.now() - run.started, run.plan.warnings);
       return err.tables;
@@ -194,7 +233,7 @@ async function readFiles(tx: Queryable, run: Run): Promise<CopiedFile[]> {
   let next = open(0);
   const copied: CopiedFile[] = [];
   try {
-    const columns = await tableColumns(
+    const catalog = await readCatalog(
       tx,
       plan.tables.map((t) => t.decl.name),
     );
@@ -213,7 +252,11 @@ async function readFiles(tx: Queryable, run: Run): Promise<CopiedFile[]> {
             planned,
             file,
             opened,
-            columns: columns.get(table) ?? [],
+            catalog: catalog.get(table)!,
+            policy: policyFor(req, table),
+            retype: run.retyped.has(table),
+            plan: run.dryRun,
+            requestId: run.requestId,
             historyId: run.tableHistory.get(table)!,
             onHeaders: (h) => (run.ctx.headers = h),
           },
@@ -228,10 +271,13 @@ async function readFiles(tx: Queryable, run: Run): Promise<CopiedFile[]> {
   return copied;
 }
 
-/** A file straight into its table when the table was emptied for it (and gains no column), else staged. */
+/**
+ * A file straight into its table when the table was emptied for it and the file has its
+ * columns as they are (none to add or leave out, its key there, its values typed), else staged.
+ */
 async function loadFile(a: FileLoad, stage: string, emptied: Emptied | undefined): Promise<CopiedFile> {
   const cols = await readColumns(a);
-  if (emptied && !cols.plan.added.length) return loadDirect({ ...a, cols, emptied });
+  if (emptied && !cols.plan.added.length && !cols.plan.ignored.length && !cols.plan.keyDerived && !a.retype) return loadDirect({ ...a, cols, emptied });
   return stageFile({ ...a, cols, stage, emptied: emptied && Number(emptied.deleted), restoreIndexes: emptied !== undefined && Number(emptied.parked) > 0 });
 }
 
@@ -262,6 +308,13 @@ async function applyFiles(tx: Queryable, run: Run, copied: CopiedFile[], deleted
       gameId: run.plan.gameId,
       policy: run.req.policy,
       deletedBefore: deleted.get(table) ?? 0,
+      plan: run.dryRun,
+      initiatedBy: run.req.initiatedBy,
+    }).catch((err: unknown) => {
+      // Loaded straight in, its natural-key index could not be built again: the file
+      // repeats a natural key. Read it again the staged way, which finds those rows.
+      if (f.direct && repeatsNaturalKey(err)) throw new Restage(table);
+      throw err;
     });
     results.push(result);
     report(run.req, { table, phase: 'done', rows: result.rowsInFile, bytes: f.file.size ?? 0, elapsedMs: Date.now() - run.started });
@@ -292,17 +345,6 @@ async function finish(tx: Queryable, run: Run, results: TableResult[]): Promise<
   );
 }
 
-/** The columns of the request's tables as they are now (one query for all). */
-async function tableColumns(tx: Queryable, tables: string[]): Promise<Map<string, TableColumn[]>> {
-  const r = await tx.query<TableColumn & { table_name: string }>(
-    'SELECT t.table_name, c.column_name, c.column_type, c.not_null FROM unnest($1::text[]) AS t (table_name), bs_table_columns(t.table_name) c ORDER BY t.table_name, c.col_position',
-    [tables],
-  );
-  const out = new Map<string, TableColumn[]>();
-  for (const { table_name, ...c } of r.rows) out.set(table_name, [...(out.get(table_name) ?? []), c]);
-  return out;
-}
-
 /** Rejected rows older than the database's retention setting go (best effort: a load never fails on it). */
 async function purgeOldRejects(db: Database): Promise<void> {
   try {
@@ -311,6 +353,10 @@ async function purgeOldRejects(db: Database): Promise<void> {
     /* the next load tries again */
   }
 }
+
+/** The context key that marks the dry run planning a refused load (which has the history row). */
+const PLAN_OF = 'plan_of_refused_request';
+const quietPlan = (req: LoadRequest) => Boolean(req.dryRun && req.context?.[PLAN_OF]);
 
 async function recordFailure(db: Queryable, requestId: string, e: LoadError, durationMs: number, status: 'failed' | 'cancelled' = 'failed'): Promise<void> {
   try {

@@ -3,7 +3,7 @@
  * S3 loader, worker, Slack bot) builds a LoadRequest and reports a LoadResult.
  */
 import type { Readable } from 'node:stream';
-import type { Group, Operation } from '../warehouse';
+import type { DriftPolicy, Group, Operation } from '../warehouse';
 import type { FindingsSummary } from '../quality/findings';
 
 export type Scope =
@@ -68,8 +68,13 @@ export interface LoadRequest {
    * file the load may have before its outcome is `partial` (default: DEFAULT_MAX_REJECTS).
    */
   policy?: { duplicates?: RejectPolicy; orphans?: RejectPolicy; maxRejects?: MaxRejects; maxShrink?: number };
-  /** Columns of a file that the table lacks: refuse (default) or add them to the table. */
+  /** Columns of a file that the table lacks: add them to the table (`--add-columns`: the drift policy's newColumns `add`). */
   unknownColumns?: 'refuse' | 'add';
+  /**
+   * The drift policy for this request, over each table's own (loader/warehouse: DriftPolicy;
+   * `--evolve` is EVOLVE). What the load then did is in each table's `drift`.
+   */
+  drift?: Partial<DriftPolicy>;
   onProgress?: (p: Progress) => void;
   /** Extra context recorded with the request's history row (e.g. the S3 object). */
   context?: Record<string, unknown>;
@@ -103,6 +108,45 @@ export interface TableResult {
   warnings: string[];
   historyId: number;
   durationMs: number;
+  /** How the file differs from its table, and what the load did about it (drift.ts). */
+  drift?: TableDrift;
+}
+
+/**
+ * A file against its table as it is: what differs, and what the load does (or did) about
+ * it under the table's drift policy. A dry run's is the plan (`benchsight drift`); a
+ * load's, what it did.
+ */
+export interface TableDrift {
+  table: string;
+  file: string;
+  operation: Operation;
+  policy: DriftPolicy;
+  /** Columns of the file the table lacked: added (with the type they got), ignored, or refused. */
+  added: { column: string; header: string; action: 'add' | 'ignore' | 'refuse'; type?: string }[];
+  /** Columns the file has under another name (an alias of the declaration). */
+  renamed: { header: string; column: string }[];
+  /** Table columns the file lacks: NULL in the rows a replace loads; kept in the rows an upsert or merge updates. */
+  dropped: { column: string; action: 'null' | 'kept' }[];
+  /** A pandas index that leaked in (`row_index`): ignored. */
+  pandasIndex: string[];
+  /** New columns named like a key, beside the table's key. */
+  keyLike: string[];
+  /** The file's key, or derived from the natural key when the file has none. */
+  key: { column: string; source: 'file' | 'derived'; rule?: string };
+  naturalKey: string[];
+  /** Columns whose values no longer fit their type: widened (a recorded change), rows rejected, or refused. */
+  retyped: { column: string; from?: string; to?: string; rows?: number; line?: number; value?: string; action: 'widen' | 'reject' | 'refuse' }[];
+  /** Rows of the file that are rows of the table by their natural key, under another key: they take the file's key. */
+  rekeyed?: { rows: number; examples: { line: number; from: string; to: string }[] };
+  /** Rows whose key another row of the table holds (a row the load keeps): rejected. */
+  keyTaken?: number;
+  /** Rows of the file that repeat a natural key seen before in it: rejected. */
+  naturalKeyRepeats?: number;
+  /** The file's rows repeat the natural key, and new columns tell them apart: the grain changed. */
+  grain?: { naturalKey: string[]; extended: string[]; rows: number; action: 'evolved' | 'refused'; superseded?: number };
+  /** Why the drift policy refuses the file (and what would let it load). */
+  refused?: string;
 }
 
 /** Where a bad input is: enough for a person to open the file and fix it. */
@@ -136,4 +180,6 @@ export interface LoadResult {
   error?: LoadErrorInfo;
   /** The data-quality rules, run for the games the request touched after it committed. */
   findings?: FindingsSummary;
+  /** A load its drift policy refused: the plan of every file (what differs, what the load would do). */
+  drift?: TableDrift[];
 }

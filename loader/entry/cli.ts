@@ -14,6 +14,7 @@ import { type Actions, type DropFlags, type GenerateFlags, type LoadFlags, runPr
 import { type Config, ConfigError, configFromEnv } from '../config';
 import type { Command } from '../commands/grammar';
 import { readLiveState } from '../local/state';
+import { type DriftPolicy, EVOLVE } from '../warehouse/define';
 
 export type { Io } from '../cli/io';
 
@@ -104,6 +105,8 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       let command: Command = parsed.command;
       if (flags.dryRun && 'dryRun' in command) command = { ...command, dryRun: true };
       if (flags.allowShrink && (command.kind === 'load' || command.kind === 'full-refresh')) command = { ...command, allowShrink: true };
+      const drift = driftFlags(flags);
+      if (drift && (command.kind === 'load' || command.kind === 'drift')) command = { ...command, drift: { ...command.drift, ...drift } };
       if (command.kind === 'help') {
         const { helpText } = await import('../commands/grammar');
         const text = helpText(command.topic);
@@ -284,6 +287,18 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   };
 
   return runProgram(argv, io, actions);
+}
+
+/** The drift policy flags (--evolve, then the single policies over it), or undefined when none was given. */
+function driftFlags(flags: LoadFlags): Partial<DriftPolicy> | undefined {
+  const { evolve, newColumns, misfits, grain } = flags;
+  if (!evolve && !newColumns && !misfits && !grain) return undefined;
+  return {
+    ...(evolve ? EVOLVE : {}),
+    ...(newColumns ? { newColumns } : {}),
+    ...(misfits ? { misfits } : {}),
+    ...(grain ? { grain } : {}),
+  } as Partial<DriftPolicy>;
 }
 
 /** `rejects <id> --csv`: every rejected row as CSV on stdout, a batch at a time. */

@@ -66,7 +66,10 @@ export function trackerIngest(db: Database, onQueued?: () => Promise<void>): Tra
         historyId: r.historyId,
         text:
           `staged game ${r.gameId} (${r.homeTeam} vs ${r.awayTeam}): ${r.events} events, ${r.shifts} shifts` +
-          (r.queued ? `; the game ended, so its ETL is queued (job ${r.queued.jobId}${r.queued.joined ? ', joined a pending one' : ''})` : ''),
+          (r.queued ? `; the game ended, so its ETL is queued (job ${r.queued.jobId}${r.queued.joined ? ', joined a pending one' : ''})` : '') +
+          (r.findings.length
+            ? `\n${r.findings.length} odd value${r.findings.length === 1 ? '' : 's'}, staged as written:\n  ${r.findings.map((f) => f.message).join('\n  ')}`
+            : ''),
       };
     } catch (err) {
       return { ok: false, text: `tracker export not staged: ${(err as Error).message}` };

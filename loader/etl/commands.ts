@@ -96,6 +96,7 @@ function outcomeLine(o: JobOutcome): string {
       reason?: string;
       tables?: Record<string, { inserted: number; deleted: number }>;
       findings?: { errors: number; warnings: number };
+      trackerFindings?: { count: number; first: string[] };
       warnings?: string[];
     } | null;
     if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
@@ -105,9 +106,12 @@ function outcomeLine(o: JobOutcome): string {
           .join(', ')
       : '';
     const f = r?.findings ? `; data quality: ${r.findings.errors} errors, ${r.findings.warnings} warnings` : '';
+    const odd = r?.trackerFindings?.count
+      ? `; the tracker export has ${r.trackerFindings.count} odd value${r.trackerFindings.count === 1 ? '' : 's'}, used as written:\n    ${r.trackerFindings.first.join('\n    ')}${r.trackerFindings.count > r.trackerFindings.first.length ? '\n    …' : ''}`
+      : '';
     // A run that committed but whose checks could not run says so (partial).
     const partial = r?.status === 'partial' ? `; PARTIAL: ${(r.warnings ?? []).join('; ')}` : '';
-    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}${partial}`;
+    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}${partial}${odd}`;
   }
   if (o.status === 'retrying') return `${base}: ${o.error}; next attempt at ${o.nextRunAt}`;
   return `${base}: ${o.error}`;

@@ -20,6 +20,7 @@ export const processGameHandler: JobHandler = async (job, ctx) => {
       historyId: r.historyId,
       unresolvedPlayers: r.unresolvedPlayers,
       findings: { errors: f.errors, warnings: f.warnings, first: f.items.map((x) => `${x.severity} ${x.message}`) },
+      trackerFindings: { count: r.trackerFindings.length, first: r.trackerFindings.slice(0, 10).map((x) => x.message) },
       warnings: r.warnings,
       durationMs: r.durationMs,
     };

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { pgErrorFields, type Database } from '../db/database';
 import { qualityAfterChange } from '../quality/after-change';
 import type { Finding } from '../quality/findings';
+import type { TrackerFinding } from '../tracker/findings';
 import { TABLE_NAMES } from '../warehouse';
 import * as history from '../history';
 
@@ -37,6 +38,8 @@ export interface EtlResult {
   /** Jersey numbers the rosters do not know: their rows have no player_id. */
   unresolvedPlayers: UnresolvedPlayer[];
   findings: Finding[];
+  /** The tracker export's odd values, staged as written (loader/tracker/findings.ts): what the run computed from. */
+  trackerFindings: TrackerFinding[];
   historyId: number;
   requestId: string;
   durationMs: number;
@@ -122,6 +125,10 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
   // The data-quality rules for the game, after the commit, recorded with the run (rules
   // that cannot run leave it standing, `partial`).
   const quality = out.skipped ? {} : await qualityAfterChange(db, { tables: Object.keys(tables), gameId, historyId });
+  const tracker = await db.query<TrackerFinding>(
+    `SELECT game_id AS "gameId", kind, item, item_index AS index, field, value, message FROM tracker_findings WHERE game_id = $1 ORDER BY item, item_index, id`,
+    [gameId],
+  );
   return {
     gameId,
     status: out.skipped ? 'skipped' : quality.failed ? 'partial' : 'succeeded',
@@ -130,6 +137,7 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
     tables: orderTables(tables),
     unresolvedPlayers: out.unresolved_players,
     findings: quality.findings ?? [],
+    trackerFindings: tracker.rows,
     historyId,
     requestId: rec.requestId,
     durationMs: Date.now() - started,

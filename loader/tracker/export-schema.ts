@@ -15,6 +15,13 @@ const wholeNumber = z.preprocess(
 );
 
 const optionalWhole = z.preprocess(emptyToNull, wholeNumber.nullish()).transform((v) => v ?? null);
+/**
+ * A count of seconds the tracker may get wrong (a negative stoppage, a negative duration):
+ * kept as written, and reported as a finding (findings.ts), never refused.
+ */
+const optionalSeconds = z
+  .preprocess((v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : emptyToNull(v)), z.number().int('must be a whole number').nullish())
+  .transform((v) => v ?? null);
 /** Free text; the tracker sometimes writes a number where text is usual (pressure: 2). */
 const optionalText = z
   .preprocess((v) => (typeof v === 'number' ? String(v) : emptyToNull(v)), z.string().nullish())
@@ -105,8 +112,8 @@ const shift = z.object({
   start_type: optionalText,
   stop_type: optionalText,
   strength: optionalText,
-  duration: optionalWhole,
-  stoppageTime: optionalWhole,
+  duration: optionalSeconds,
+  stoppageTime: optionalSeconds,
   home: slots.nullish().transform((v) => v ?? null),
   away: slots.nullish().transform((v) => v ?? null),
 });
@@ -128,48 +135,43 @@ function uniqueNumbers(side: 'home' | 'away') {
   };
 }
 
-export const trackerExportSchema = z
-  .object({
-    gameId: z.preprocess(
-      (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
-      z.number().int('must be a whole number').positive('must be positive').max(2147483647, 'is too large'),
-    ),
-    homeTeam: z.string().min(1, 'must name the home team'),
-    awayTeam: z.string().min(1, 'must name the away team'),
-    version: optionalText,
-    exportDate: z
-      .preprocess(
-        emptyToNull,
-        z
-          .string()
-          .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO date and time')
-          .nullish(),
-      )
-      .transform((v) => v ?? null),
-    rosters: z.object({
-      home: z.array(rosterPlayer).superRefine(uniqueNumbers('home')),
-      away: z.array(rosterPlayer).superRefine(uniqueNumbers('away')),
-    }),
-    periodLengths: z
-      .record(z.string(), z.number().nullable())
-      .nullish()
-      .transform((v) => v ?? null),
-    events: z
-      .array(event)
-      .nullish()
-      .transform((v) => v ?? []),
-    shifts: z
-      .array(shift)
-      .nullish()
-      .transform((v) => v ?? []),
-  })
-  .superRefine((x, ctx) => {
-    const seen = new Set<number>();
-    x.events.forEach((e, i) => {
-      if (seen.has(e.idx)) ctx.addIssue({ code: 'custom', path: ['events', i, 'idx'], message: `idx ${e.idx} appears twice` });
-      seen.add(e.idx);
-    });
-  });
+// Refused is only what makes the ETL impossible: no game id, no rosters, an event without its
+// index, period or type, a value of the wrong kind. Odd values (negative durations, ends
+// before starts, unknown numbers, an idx seen twice) are staged and reported: findings.ts.
+export const trackerExportSchema = z.object({
+  gameId: z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    z.number().int('must be a whole number').positive('must be positive').max(2147483647, 'is too large'),
+  ),
+  homeTeam: z.string().min(1, 'must name the home team'),
+  awayTeam: z.string().min(1, 'must name the away team'),
+  version: optionalText,
+  exportDate: z
+    .preprocess(
+      emptyToNull,
+      z
+        .string()
+        .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO date and time')
+        .nullish(),
+    )
+    .transform((v) => v ?? null),
+  rosters: z.object({
+    home: z.array(rosterPlayer).superRefine(uniqueNumbers('home')),
+    away: z.array(rosterPlayer).superRefine(uniqueNumbers('away')),
+  }),
+  periodLengths: z
+    .record(z.string(), z.number().nullable())
+    .nullish()
+    .transform((v) => v ?? null),
+  events: z
+    .array(event)
+    .nullish()
+    .transform((v) => v ?? []),
+  shifts: z
+    .array(shift)
+    .nullish()
+    .transform((v) => v ?? []),
+});
 
 /** A validated export: only these fields exist; `settings` and the rest are gone. */
 export type TrackerExport = z.output<typeof trackerExportSchema>;

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
 import * as history from '../history';
 import type { TrackerExport } from './export-schema';
+import { trackerFindings, type TrackerFinding } from './findings';
 import { readTrackerExport, TrackerExportError, type TrackerInput } from './read-export';
 
 export interface IngestOptions {
@@ -22,6 +23,8 @@ export interface IngestResult {
   awayTeam: string;
   events: number;
   shifts: number;
+  /** Odd values staged as written, one finding each (findings.ts; kept in tracker_findings). */
+  findings: TrackerFinding[];
   /** The game's staging rows this export replaced. */
   replaced: { events: number; shifts: number };
   /** The export has a GameEnd event. */
@@ -41,8 +44,8 @@ interface StageResult {
   game_end: boolean;
 }
 
-/** What is sent to the database: the validated fields only (never `settings`). */
-function stagingPayload(x: TrackerExport): string {
+/** What is sent to the database: the validated fields only (never `settings`), the events to stage, the findings. */
+function stagingPayload(x: TrackerExport, events: TrackerExport['events'], findings: TrackerFinding[]): string {
   return JSON.stringify({
     gameId: x.gameId,
     homeTeam: x.homeTeam,
@@ -51,8 +54,9 @@ function stagingPayload(x: TrackerExport): string {
     exportDate: x.exportDate,
     rosters: x.rosters,
     periodLengths: x.periodLengths,
-    events: x.events,
+    events,
     shifts: x.shifts,
+    findings,
   });
 }
 
@@ -90,12 +94,13 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
     initiatedBy: opts.initiatedBy,
   };
   const historyId = await history.startRun(db, rec);
+  const { findings, events } = trackerFindings(data);
   try {
     const { staged, queued } = await db.transaction(async (tx) => {
       // Read by the GameEnd trigger when it queues the ETL (transaction-local settings).
       await tx.query("SELECT set_config('benchsight.requested_by', $1, true), set_config('benchsight.source', $2, true)", [opts.initiatedBy, opts.source]);
       const before = await pendingEtlJob(tx, data.gameId);
-      const r = await tx.query<{ r: StageResult }>('SELECT tracker_stage_game($1::jsonb, $2) AS r', [stagingPayload(data), opts.source]);
+      const r = await tx.query<{ r: StageResult }>('SELECT tracker_stage_game($1::jsonb, $2) AS r', [stagingPayload(data, events, findings), opts.source]);
       const staged = r.rows[0]!.r;
       const after = staged.game_end ? await pendingEtlJob(tx, data.gameId) : undefined;
       const queued = after !== undefined ? { jobId: Number(after), joined: before !== undefined } : null;
@@ -104,7 +109,10 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
         historyId,
         { rowsInFile: staged.events + staged.shifts, inserted: staged.events + staged.shifts, deleted: staged.replaced_events + staged.replaced_shifts },
         Date.now() - started,
-        { tracker: { events: staged.events, shifts: staged.shifts, game_end: staged.game_end, etl_job: queued } },
+        {
+          tracker: { events: staged.events, shifts: staged.shifts, game_end: staged.game_end, etl_job: queued, findings: findings.length },
+          ...(findings.length ? { messages: findings.slice(0, 50).map((f) => f.message) } : {}),
+        },
       );
       return { staged, queued };
     });
@@ -117,6 +125,7 @@ export async function ingestTrackerExport(db: Database, input: TrackerInput, opt
       replaced: { events: staged.replaced_events, shifts: staged.replaced_shifts },
       gameEnded: staged.game_end,
       queued,
+      findings,
       historyId,
       durationMs: Date.now() - started,
     };

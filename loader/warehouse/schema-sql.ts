@@ -73,6 +73,41 @@ INSERT INTO warehouse_relations (table_name, column_name, parent_table, parent_c
 ${relations.join(',\n')};`;
 }
 
+const textArray = (xs: string[]) => (xs.length ? `ARRAY[${xs.map(lit).join(', ')}]::text[]` : `'{}'::text[]`);
+
+/** The name of the unique index that holds a table to its natural key. */
+export function naturalKeyIndexName(table: string): string {
+  return `${table}_natural_key`;
+}
+
+/**
+ * The natural key as a unique index lists it: a part that may be empty as coalesce(part,
+ * ''), so that an empty one matches an empty one; a row with another part empty is not in
+ * conflict with anything (NULLs are distinct), and has no natural key.
+ */
+export function naturalKeyIndexColumns(t: Pick<TableDecl, 'naturalKey' | 'naturalKeyNullable'>): string {
+  return t.naturalKey.map((c) => (t.naturalKeyNullable.includes(c) ? `coalesce(${c}, '')` : c)).join(', ');
+}
+
+/** A table's natural key needs an index of its own when it is not the primary key. */
+export function hasOwnNaturalKey(t: Pick<TableDecl, 'key' | 'naturalKey'>): boolean {
+  return t.key.join(',') !== t.naturalKey.join(',');
+}
+
+/** The catalog rows that say a table's natural key, key rule and aliases (sql/migrations/000014_exports_that_change.sql). */
+export function catalogKeysSql(t: TableDecl): string {
+  const lines = [
+    `UPDATE warehouse_tables SET natural_key = ${textArray(t.naturalKey)}, natural_key_nullable = ${textArray(t.naturalKeyNullable)}, key_rule = ${lit(t.keyRule)} WHERE table_name = ${lit(t.name)};`,
+  ];
+  const aliases = Object.entries(t.aliases);
+  if (aliases.length) {
+    lines.push(
+      `INSERT INTO warehouse_column_aliases (table_name, alias, column_name) VALUES ${aliases.map(([a, c]) => `(${lit(t.name)}, ${lit(a)}, ${lit(c)})`).join(', ')};`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function warehouseSchemaSql(): string {
   return [
     '-- GENERATED from loader/warehouse (npm run schema:generate). Do not edit by hand:\n-- change the declaration and add a new migration instead.',

@@ -146,3 +146,25 @@ BEGIN
     DETAIL = json_build_object('line', v_line, 'column', v_bad_col, 'value', left(v_bad_value, 1000), 'type', v_bad_type)::text;
 END
 $$;
+
+-- True when `v` fits a column of type `typ` by the rules above (a missing value always
+-- fits), without casting: what a changed export's values are checked with before a load
+-- decides to widen a column or reject the rows (drift.sql). One expression per type, no
+-- exception block, so it runs over many rows at once.
+CREATE OR REPLACE FUNCTION bs_fits(v text, typ text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT CASE
+     WHEN v IS NULL OR v = '' OR v IN ('nan', 'NaN', 'None', 'null', 'NULL') THEN true
+     WHEN typ IN ('integer', 'smallint', 'bigint') THEN
+       CASE WHEN btrim(v) ~ '^[+-]?\d{1,19}(\.0*)?$'
+         THEN bs_int_text(btrim(v))::numeric BETWEEN
+           CASE typ WHEN 'integer' THEN -2147483648 WHEN 'smallint' THEN -32768 ELSE -9223372036854775808 END
+           AND CASE typ WHEN 'integer' THEN 2147483647 WHEN 'smallint' THEN 32767 ELSE 9223372036854775807 END
+         ELSE false END
+     WHEN typ IN ('numeric', 'double precision') THEN btrim(v) ~ '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$'
+     WHEN typ = 'boolean' THEN lower(btrim(bs_int_text(v))) IN ('true', 'false', 't', 'f', '1', '0', 'yes', 'no', 'y', 'n', 'on', 'off')
+     WHEN typ = 'timestamp without time zone' THEN btrim(v) ~ '^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$'
+     WHEN typ = 'date' THEN btrim(v) ~ '^\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?)?$'
+     WHEN typ = 'time without time zone' THEN btrim(v) ~ '^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$'
+     ELSE true
+   END $$;

@@ -3,12 +3,15 @@
 -- from loader/warehouse/), and the columns a table has now.
 
 -- The catalog row of warehouse table p_table; an unknown name raises, listing the tables.
+-- Its natural_key is its key when the catalog names none.
 CREATE OR REPLACE FUNCTION bs_check_table(p_table text) RETURNS warehouse_tables
 LANGUAGE plpgsql STABLE AS
 $$
 DECLARE t warehouse_tables;
 BEGIN
   SELECT * INTO t FROM warehouse_tables WHERE table_name = p_table;
+  -- (a table the catalog gives no natural key is known by its key)
+  t.natural_key := coalesce(t.natural_key, t.key_columns);
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = '42P01',
       MESSAGE = format('unknown table %s', quote_literal(coalesce(p_table, 'NULL'))),

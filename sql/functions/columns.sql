@@ -26,10 +26,11 @@ BEGIN
 END
 $$;
 
--- Adds columns p_columns of stage p_stage to warehouse table p_table. It runs with its
--- owner's rights (the schema's owner), so a loader role with DML only can still extend a
--- table through this one checked path.
-CREATE OR REPLACE FUNCTION bs_add_columns(p_table text, p_stage regclass, p_columns text[]) RETURNS jsonb
+-- Adds columns p_columns of stage p_stage to warehouse table p_table, and records each in
+-- schema_changes (drift.sql: who, which file, from p_options). It runs with its owner's
+-- rights (the schema's owner), so a loader role with DML only can still extend a table
+-- through this one checked path.
+CREATE OR REPLACE FUNCTION bs_add_columns(p_table text, p_stage regclass, p_columns text[], p_options jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
 $$
 DECLARE
@@ -45,7 +46,10 @@ BEGIN
     typ := bs_infer_type(p_stage, c);
     EXECUTE format('ALTER TABLE %I ADD COLUMN %I %s', t.table_name, c, typ);
     INSERT INTO warehouse_columns (table_name, position, header, column_name, column_type, not_null)
-    VALUES (t.table_name, (SELECT coalesce(max(position), 0) + 1 FROM warehouse_columns WHERE table_name = t.table_name), c, c, typ, false);
+    VALUES (t.table_name, (SELECT coalesce(max(position), 0) + 1 FROM warehouse_columns WHERE table_name = t.table_name),
+            coalesce(p_options->'headers'->>c, c), c, typ, false);
+    PERFORM bs_record_schema_change(t.table_name, 'add_column', c, NULL, typ,
+      jsonb_build_object('header', coalesce(p_options->'headers'->>c, c)), p_options);
     added := added || jsonb_build_object('column', c, 'type', typ);
   END LOOP;
   RETURN added;

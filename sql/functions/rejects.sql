@@ -46,6 +46,10 @@ $$
   SELECT CASE p_reason
     WHEN 'missing_key' THEN format('no value in key column %s', p_column)
     WHEN 'duplicate_key' THEN format('key %s appears again (first on line %s)', p_value, p_first_line)
+    WHEN 'missing_natural_key' THEN format('the file has no key column and this row''s natural key (%s) is incomplete: no key can be derived', p_column)
+    WHEN 'duplicate_natural_key' THEN format('natural key (%s) = (%s) appears again (first on line %s)', p_column, p_value, p_first_line)
+    WHEN 'key_taken' THEN format('key %s belongs to another row of the table (another natural key), which this load keeps', p_value)
+    WHEN 'bad_value' THEN format('%s %s does not fit the column''s type (the drift policy rejects such rows)', p_column, quote_literal(p_value))
     WHEN 'orphan' THEN (
       SELECT string_agg(format('%s %s is not in %s.%s', r->>'column', r->>'value', r->>'parent_table', r->>'parent_column'), '; ' ORDER BY n)
       FROM jsonb_array_elements(p_relations) WITH ORDINALITY AS x(r, n))

@@ -4,7 +4,7 @@
 -- staging_events_queue_game_end).
 
 -- Writes one tracker export into staging_games / staging_events / staging_shifts, replacing
--- the game's previous staging rows. `p_export` is the export as validated by
+-- the game's previous staging rows, and its findings into tracker_findings. `p_export` is the export as validated by
 -- loader/tracker (its `settings` block, which can hold credentials, is never passed in).
 -- Keys: EV{game}{idx:05d} for events (idx as the tracker numbers them), SH{game}{n:05d}
 -- for shifts (n = 1-based position in the export, as fact_shifts numbers them).
@@ -49,6 +49,12 @@ BEGIN
          x.s->'home', x.s->'away'
   FROM jsonb_array_elements(coalesce(p_export->'shifts', '[]'::jsonb)) WITH ORDINALITY AS x(s, n);
   GET DIAGNOSTICS n_shifts = ROW_COUNT;
+
+  -- The export's odd values (loader/tracker/findings.ts), staged as written: this export's replace the game's.
+  DELETE FROM tracker_findings WHERE game_id = g;
+  INSERT INTO tracker_findings (game_id, kind, item, item_index, field, value, message, source)
+  SELECT g, f->>'kind', f->>'item', (f->>'index')::integer, f->>'field', f->>'value', f->>'message', p_source
+  FROM jsonb_array_elements(coalesce(p_export->'findings', '[]'::jsonb)) AS f;
 
   RETURN jsonb_build_object(
     'game_id', g, 'events', n_events, 'shifts', n_shifts,

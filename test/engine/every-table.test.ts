@@ -65,8 +65,9 @@ describe.each(TABLES)('upsert of %s into a table that has its rows', (table, dec
   it('upsert with one value changed updates that row, and only it', async () => {
     const [header, ...body] = rows;
     const keyAt = decl.key.map((k) => header!.findIndex((h) => decl.columns.find((c) => c.name === k)?.header === h));
-    const stable = new Set([...decl.key, decl.gameColumn, ...relationsOf(table).map((x) => x.column)]);
-    // A row that is stored, and a whole number in it that is not part of a key or relation.
+    const stable = new Set([...decl.key, ...decl.naturalKey, decl.gameColumn, ...relationsOf(table).map((x) => x.column)]);
+    // A row that is stored, and a whole number in it that is not part of a key, its natural key or a relation
+    // (a changed natural key is another row).
     const keyOf = (r: string[]) => keyAt.map((i) => (r[i] ?? '').replace(/\.0$/, '')).join('|');
     const storedKeys = new Set((await t.db.query<{ k: string }>(`SELECT concat_ws('|', ${decl.key.join(', ')}) AS k FROM ${table}`)).rows.map((x) => x.k));
     let target = -1;

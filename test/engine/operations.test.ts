@@ -356,7 +356,9 @@ describe('operations and scopes', () => {
       }),
     );
     expect(r.status).toBe('succeeded');
-    expect(r.warnings.join('\n'), r.warnings.join('\n')).toMatch(/no columns norad_team, csah_team, .*team_url.* in the file; new rows get NULL there/);
+    expect(r.warnings.join('\n'), r.warnings.join('\n')).toMatch(
+      /no columns norad_team, csah_team, .*team_url.* in the file; the rows it loads get NULL there/,
+    );
     expect(await rows("SELECT league FROM dim_team WHERE team_id = 'N10001'")).toEqual([{ league: null }]);
   });
 });

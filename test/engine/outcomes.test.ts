@@ -120,7 +120,7 @@ describe('a load whose process is killed', () => {
   it('a load that is running is not called abandoned', async () => {
     const { slowSource } = await import('./slow-source');
     const base = miniLeague().events[0]!;
-    const rows = Array.from({ length: 300 }, (_, i) => ({ ...base, event_key: `EV1001${String(i + 10).padStart(5, '0')}` }));
+    const rows = Array.from({ length: 300 }, (_, i) => ({ ...base, event_key: `EV1001${String(i + 10).padStart(5, '0')}`, event_index: i + 10 }));
     const running = load(t.db, {
       scope: { kind: 'tables', tables: ['fact_events'] },
       operation: 'upsert',

@@ -155,10 +155,10 @@ describe('invalid exports', () => {
     expect(err.message).toContain('events[5].isHighlight: expected boolean, received the text "yes"');
   });
 
-  it('refuses two events with one idx (checked once the events themselves are valid)', async () => {
+  it('refuses an event without its period: the ETL cannot place it', async () => {
     const exp = syntheticExport({ gameId: 91012 }) as { events: Record<string, unknown>[] };
-    exp.events[5]!.idx = 4;
-    expect((await refused(exp)).problems).toEqual(['events[5].idx: idx 4 appears twice']);
+    delete exp.events[5]!.period;
+    expect((await refused(exp)).problems).toEqual(['events[5].period: is missing (expected number)']);
   });
 
   it('names missing fields', async () => {
@@ -180,6 +180,51 @@ describe('invalid exports', () => {
   });
 });
 
+describe('exports as people make them during a game: odd values are staged, each reported', () => {
+  it('stages negative stoppage and duration, ends before starts, unknown numbers and a repeated idx, with a finding per value', async () => {
+    type Shift = { stoppageTime: number; duration: number; start_time: string; end_time: string; away: Record<string, { num: number; name: string }> };
+    const exp = syntheticExport({ gameId: 91020 }) as { events: Record<string, unknown>[]; shifts: Shift[] };
+    exp.shifts[1]!.stoppageTime = -20;
+    exp.shifts[2]!.duration = -5;
+    exp.shifts[3]!.end_time = '19:10'; // after 18:00 on a clock that counts down
+    exp.shifts[4]!.away.F2 = { num: 84, name: 'Not Rostered' };
+    const events = exp.events as { idx: number; players: { num: number }[]; start_time: string | null }[];
+    events[7]!.players[0]!.num = 93;
+    events[9]!.idx = 8; // a second event 8
+    events[11]!.start_time = null;
+    const r = await ingestTrackerExport(t.db, exp, who);
+    expect(r.events).toBe(exp.events.length - 1);
+    expect(r.shifts).toBe(exp.shifts.length);
+    const seen = r.findings.map((f) => [f.kind, f.item, f.index, f.field, f.value]);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        ['negative_stoppage', 'shift', 2, 'stoppageTime', '-20'],
+        ['negative_duration', 'shift', 3, 'duration', '-5'],
+        ['end_before_start', 'shift', 4, 'end_time', '19:10'],
+        ['unknown_player_number', 'shift', 5, 'away.F2', '84'],
+        ['unknown_player_number', 'event', 7, 'players[0].num', '93'],
+        ['duplicate_event_index', 'event', 8, 'idx', '8'],
+        ['missing_time', 'event', 11, 'start_time', null],
+      ]),
+    );
+    for (const f of r.findings) expect(f.message).toMatch(/^game 91020, (shift|event) \d+/);
+    // Staged as written, and kept with the game.
+    const shift = await t.db.query('SELECT stoppage_time, duration FROM staging_shifts WHERE game_id = 91020 AND shift_index IN (2, 3) ORDER BY shift_index');
+    expect(shift.rows).toEqual([
+      { stoppage_time: -20, duration: exp.shifts[1]!.duration },
+      { stoppage_time: exp.shifts[2]!.stoppageTime, duration: -5 },
+    ]);
+    const kept = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tracker_findings WHERE game_id = 91020');
+    expect(kept.rows[0]!.n).toBe(r.findings.length);
+    // The first event 8 is the one staged.
+    const e8 = await t.db.query('SELECT event_type FROM staging_events WHERE game_id = 91020 AND event_index = 8');
+    expect(e8.rows).toEqual([{ event_type: (exp.events[8] as { type: string }).type }]);
+    // Sent again without the oddities: the findings go with the old export.
+    await ingestTrackerExport(t.db, syntheticExport({ gameId: 91020 }), who);
+    expect((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tracker_findings WHERE game_id = 91020')).rows[0]!.n).toBe(0);
+  });
+});
+
 describe.skipIf(!hasRealData)('the real tracker exports', () => {
   it('stores game 18969 (1,593 events, 98 shifts) and queues it; 18955 has rosters and no events', async () => {
     const file = path.join(REAL_TRACKER, 'benchsight_game_Platinum_vs_Velodrome_18969.json');
@@ -194,5 +239,20 @@ describe.skipIf(!hasRealData)('the real tracker exports', () => {
     const stored = await everythingStored();
     expect(stored).not.toContain(settings.sbKey);
     expect(stored).not.toContain(settings.sbUrl);
+  });
+  it("report the real export's own oddities: four jersey numbers the rosters lack and a GameStart without its time; 18955 none", async () => {
+    const r = await ingestTrackerExport(t.db, readFileSync(path.join(REAL_TRACKER, 'benchsight_game_Platinum_vs_Velodrome_18969.json')), who);
+    expect(r.findings.map((f) => `${f.kind} ${f.item} ${f.index} ${f.field} ${f.value}`)).toEqual([
+      'unknown_player_number event 251 players[0].num 93',
+      'missing_time event 494 start_time null',
+      'unknown_player_number event 498 players[0].num 53',
+      'unknown_player_number event 1181 players[1].num 41',
+      'unknown_player_number event 1214 players[1].num 48',
+    ]);
+    expect(r.findings[0]!.message).toBe(
+      'game 18969, event 251 (Zone_Entry_Exit, period 1 at 09:10): event_player_1 (home) is number 93 (#93), which the home roster does not have: its rows get no player',
+    );
+    const empty = await ingestTrackerExport(t.db, readFileSync(path.join(REAL_TRACKER, 'benchsight_game_Velodrome_vs_Orphans_18955.json')), who);
+    expect(empty.findings).toEqual([]);
   });
 });

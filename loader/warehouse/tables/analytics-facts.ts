@@ -6,6 +6,8 @@ export const factH2h = defineTable({
   name: 'fact_h2h',
   category: 'analytics_facts',
   key: ['h2h_key'],
+  naturalKey: ['game_id', 'player_1_id', 'player_2_id'],
+  keyRule: 'HH{game_id}_{player_1_id}_{player_2_id}',
   gameColumn: 'game_id',
   defaultOperation: 'replace',
   columns: columns`
@@ -40,6 +42,9 @@ export const factWowy = defineTable({
   name: 'fact_wowy',
   category: 'analytics_facts',
   key: ['wowy_key'],
+  naturalKey: ['game_id', 'player_1_id', 'player_2_id'],
+  keyRule: 'WY{game_id}_{player_1_id}_{player_2_id}',
+  aliases: { total_p1_shifts: 'p1_logical_shifts', total_p2_shifts: 'p2_logical_shifts' },
   gameColumn: 'game_id',
   defaultOperation: 'replace',
   columns: columns`

@@ -6,6 +6,8 @@ export const factShifts = defineTable({
   name: 'fact_shifts',
   category: 'core_facts',
   key: ['shift_key'],
+  naturalKey: ['game_id', 'shift_index'],
+  keyRule: 'SH{game_id}{shift_index:05}',
   gameColumn: 'game_id',
   defaultOperation: 'upsert',
   columns: columns`
@@ -79,6 +81,8 @@ export const factEvents = defineTable({
   name: 'fact_events',
   category: 'core_facts',
   key: ['event_key'],
+  naturalKey: ['game_id', 'event_index'],
+  keyRule: 'EV{game_id}{event_index:05}',
   gameColumn: 'game_id',
   defaultOperation: 'upsert',
   columns: columns`
@@ -143,6 +147,8 @@ export const factEventsPlayer = defineTable({
   name: 'fact_events_player',
   category: 'core_facts',
   key: ['event_player_key'],
+  naturalKey: ['game_id', 'event_index', 'player_role?'],
+  keyRule: 'EP{game_id}_{event_index}_{player_role}',
   gameColumn: 'game_id',
   defaultOperation: 'upsert',
   columns: columns`
@@ -216,6 +222,8 @@ export const factShiftsPlayer = defineTable({
   name: 'fact_shifts_player',
   category: 'core_facts',
   key: ['shift_player_key'],
+  naturalKey: ['game_id', 'shift_index', 'venue', 'slot'],
+  keyRule: 'SP{game_id}_{shift_index}_{venue}_{slot}',
   gameColumn: 'game_id',
   defaultOperation: 'upsert',
   columns: columns`

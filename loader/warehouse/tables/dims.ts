@@ -6,6 +6,7 @@ export const dimPlayer = defineTable({
   name: 'dim_player',
   category: 'dims',
   key: ['player_id'],
+  naturalKey: ['player_id'],
   gameColumn: null,
   defaultOperation: 'upsert',
   columns: columns`
@@ -44,6 +45,7 @@ export const dimTeam = defineTable({
   name: 'dim_team',
   category: 'dims',
   key: ['team_id'],
+  naturalKey: ['team_id'],
   gameColumn: null,
   defaultOperation: 'upsert',
   columns: columns`
@@ -69,6 +71,8 @@ export const dimSchedule = defineTable({
   name: 'dim_schedule',
   category: 'dims',
   key: ['game_id'],
+  naturalKey: ['game_id'],
+  aliases: { game_date_str: 'date' },
   gameColumn: 'game_id',
   defaultOperation: 'upsert',
   columns: columns`

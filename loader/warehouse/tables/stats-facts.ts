@@ -6,6 +6,8 @@ export const factPlayerGameStats = defineTable({
   name: 'fact_player_game_stats',
   category: 'stats_facts',
   key: ['player_game_key'],
+  naturalKey: ['game_id', 'player_id'],
+  keyRule: 'PG{game_id}_{player_id}',
   gameColumn: 'game_id',
   defaultOperation: 'replace',
   columns: columns`
@@ -333,6 +335,8 @@ export const factTeamGameStats = defineTable({
   name: 'fact_team_game_stats',
   category: 'stats_facts',
   key: ['team_game_key'],
+  naturalKey: ['game_id', 'team_id'],
+  keyRule: 'TG{game_id}_{team_id}',
   gameColumn: 'game_id',
   defaultOperation: 'replace',
   columns: columns`
@@ -395,6 +399,8 @@ export const factGoalieGameStats = defineTable({
   name: 'fact_goalie_game_stats',
   category: 'stats_facts',
   key: ['goalie_game_key'],
+  naturalKey: ['game_id', 'player_id'],
+  keyRule: 'GK{game_id}_{player_id}',
   gameColumn: 'game_id',
   defaultOperation: 'replace',
   columns: columns`
