@@ -17,8 +17,10 @@ const SHRINK_MIN_ROWS = 10;
 const n = (x: number) => x.toLocaleString('en-US');
 
 export function refusalOf(results: TableResult[], gameId: number | null, maxShrink?: number): LoadError | undefined {
-  if (gameId !== null && results.length && results.every((r) => r.rowsInFile - r.outOfScope === 0)) {
-    const files = results.map((r) => r.file);
+  // A table the drift policy refuses reads no rows in the plan: its counts are not what a load would do.
+  const counted = results.filter((r) => !r.drift?.refused);
+  if (gameId !== null && counted.length && counted.every((r) => r.rowsInFile - r.outOfScope === 0)) {
+    const files = counted.map((r) => r.file);
     // (file and table named as absent: no one file is to blame, the engine's context must not name one)
     return new LoadError({
       file: undefined,
@@ -30,7 +32,6 @@ export function refusalOf(results: TableResult[], gameId: number | null, maxShri
   if (maxShrink === undefined) return undefined;
   for (const r of results) {
     if (r.operation !== 'replace' && r.operation !== 'merge') continue;
-    // A table the drift policy refuses loads nothing in the plan: its counts are not what a load would do.
     if (r.drift?.refused) continue;
     const before = r.deleted + r.updated + r.unchanged;
     const after = before - r.deleted + r.inserted;
