@@ -4,10 +4,10 @@
  * the confirmation has not expired, the clicker still holds the role, and the prompt's
  * record can be claimed — once (README.md). Every refused click is recorded.
  */
-import { describeCommand, parseCommand, type Command } from '../loader/commands/grammar';
+import { describeCommand, evolves, parseCommand, type Command } from '../loader/commands/grammar';
 import type { BotDeps } from './deps';
 import { claimConfirmation, expireConfirmation, type ClaimResult } from '../loader/history';
-import { submitJob, whereRefusal } from './commands';
+import { askToConfirm, submitJob, whereRefusal } from './commands';
 import { verifyConfirmation } from './confirmation';
 import { noteMessage, type SlackMessage } from './messages';
 import { postToResponseUrl } from './report';
@@ -117,4 +117,44 @@ export async function handleClick(click: Click, deps: BotDeps, seen: SeenNonces)
   }
   const job = await submitJob(deps, { command, text: c.text, userId: click.userId, teamId: c.teamId, responseUrl: click.responseUrl, auditId: claim.id });
   await say(noteMessage(`confirmed by <@${click.userId}>: ${job.message}`, job.ok ? 'working' : 'warning'), true);
+}
+
+/**
+ * The button under a drop the drift policy refused (loader/s3/process-event.ts): its value
+ * is a `load ... --evolve` command of the one grammar. A click is as if the clicker typed
+ * that command, with its confirmation always asked: only an admin may (a load that
+ * changes the schema needs one), the command is parsed again, and nothing runs before
+ * the clicker confirms the prompt that follows (handleClick above). The value is not
+ * signed: it only names a command its clicker could type.
+ */
+export async function handleEvolveClick(click: Omit<Click, 'kind'>, deps: BotDeps): Promise<void> {
+  const reply = async (message: SlackMessage) => {
+    if (!click.responseUrl) return;
+    await postToResponseUrl(click.responseUrl, { ...message, response_type: 'ephemeral', replace_original: false }, deps.fetch).catch((err: unknown) =>
+      deps.log(`slack: could not answer an evolve click of ${click.userId}: ${(err as Error).message}`),
+    );
+  };
+  const refuse = async (reason: string, command?: Command) => {
+    await deps.commandLog
+      .record({
+        userId: click.userId,
+        text: click.value.slice(0, 300),
+        command,
+        status: 'refused',
+        errorMessage: reason,
+        details: { slack: { team: click.teamId, channel: click.channelId }, click: 'evolve' },
+      })
+      .catch((err: unknown) => deps.log(`slack: could not record a refused click of ${click.userId}: ${(err as Error).message}`));
+    await reply(noteMessage(reason, 'refused'));
+  };
+  const where = whereRefusal(deps, click.teamId, click.channelId);
+  if (where) return refuse(where);
+  const parsed = parseCommand(click.value);
+  if (!parsed.ok || parsed.command.kind !== 'load' || !evolves(parsed.command) || parsed.command.dryRun) {
+    return refuse('this button does not carry a load that applies a drift evolution: nothing was run');
+  }
+  const command = parsed.command;
+  const permission = mayRun(deps.config.roles, click.userId, command);
+  if (!permission.ok) return refuse(`${describeCommand(command)}: ${permission.reason}`, command);
+  await askToConfirm({ userId: click.userId, teamId: click.teamId!, channelId: click.channelId }, click.value, command, reply, deps);
 }

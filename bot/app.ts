@@ -1,13 +1,14 @@
 /**
  * The Bolt app, over whichever receiver runs it (HTTP locally, AwsLambdaReceiver on AWS):
- * the `/benchsight` slash command and the confirm/cancel buttons. The listeners only
+ * the `/benchsight` slash command, the confirm/cancel buttons and a refused drop's evolve button. The listeners only
  * translate Slack's payloads into calls of commands.ts and actions.ts.
  */
 import { App, LogLevel, type BlockButtonAction, type Receiver } from './bolt';
-import { handleClick, SeenNonces } from './actions';
+import { handleClick, handleEvolveClick, SeenNonces } from './actions';
 import { handleSlashCommand } from './commands';
 import { botDeps, type BotOptions } from './deps';
 import { CANCEL_ACTION, CONFIRM_ACTION } from './messages';
+import { EVOLVE_ACTION } from '../loader/s3/notify';
 
 const SLASH_COMMAND = '/benchsight';
 
@@ -48,6 +49,21 @@ export function createBotApp(receiver: Receiver, options: BotOptions): App {
       );
     });
   }
+
+  // A drop the drift policy refused: its message's button (loader/s3/notify.ts).
+  app.action<BlockButtonAction>(EVOLVE_ACTION, async ({ body, action, ack }) => {
+    await ack();
+    await handleEvolveClick(
+      {
+        teamId: body.team?.id ?? body.user.team_id,
+        userId: body.user.id,
+        channelId: body.channel?.id ?? (body.container?.channel_id as string | undefined),
+        responseUrl: body.response_url,
+        value: action.value ?? '',
+      },
+      deps,
+    );
+  });
 
   app.error(async (err) => {
     deps.log(`slack: a listener failed: ${err.stack ?? err.message}`);

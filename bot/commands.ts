@@ -55,7 +55,7 @@ export async function handleSlashCommand(body: SlashCommand, ack: Ack, deps: Bot
   const permission = mayRun(deps.config.roles, userId, command);
   if (!permission.ok) return refuse(`${describeCommand(command)}: ${permission.reason}`, command);
 
-  if (isDestructive(command)) return askToConfirm(body, text, command, ack, deps);
+  if (isDestructive(command)) return askToConfirm({ userId, teamId: body.team_id, channelId: body.channel_id }, text, command, ack, deps);
   if (isSlow(command)) return queue(body, text, command, ack, deps);
 
   // Fast commands answer in the ack; one that overruns the budget answers at the response_url.
@@ -79,18 +79,25 @@ export async function handleSlashCommand(body: SlashCommand, ack: Ack, deps: Bot
   await record({ command, status: outcome.ok ? 'succeeded' : 'failed', errorMessage: failureOf(outcome) });
 }
 
-async function askToConfirm(body: SlashCommand, text: string, command: Command, ack: Ack, deps: BotDeps): Promise<void> {
+/** Answers with the confirm/cancel prompt of `command` for `who` (a typed command, or a drop's evolve button: actions.ts). */
+export async function askToConfirm(
+  who: { userId: string; teamId: string; channelId: string | undefined },
+  text: string,
+  command: Command,
+  ack: Ack,
+  deps: BotDeps,
+): Promise<void> {
   const now = deps.now();
-  const c = newConfirmation({ text, userId: body.user_id, teamId: body.team_id, now, ttlMs: deps.config.confirmTtlMs });
+  const c = newConfirmation({ text, userId: who.userId, teamId: who.teamId, now, ttlMs: deps.config.confirmTtlMs });
   try {
     // The prompt's row is what the button claims, so it must exist before the button does.
     await recordAsk(deps.db, {
-      userId: body.user_id,
+      userId: who.userId,
       text,
       command,
       nonce: c.nonce,
       expiresAt: c.expiresAt,
-      details: { slack: { team: body.team_id, channel: body.channel_id } },
+      details: { slack: { team: who.teamId, channel: who.channelId } },
     });
   } catch (err) {
     await ack({
@@ -102,7 +109,7 @@ async function askToConfirm(body: SlashCommand, text: string, command: Command, 
   await ack(
     confirmPrompt({
       description: describeCommand(command),
-      userId: body.user_id,
+      userId: who.userId,
       value: signConfirmation(c, deps.config.signingSecret),
       expiresAt: c.expiresAt,
       ttlMs: deps.config.confirmTtlMs,

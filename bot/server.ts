@@ -24,7 +24,7 @@ export interface StartBotOptions {
   /** 0 picks a free port; default 3000. */
   port?: number;
   /** Where loads read their files (a folder, the drop bucket). */
-  source?: () => Promise<Source>;
+  source?: (want?: { gameId?: number }) => Promise<Source>;
   extensions?: Extensions;
   loadOptions?: CommandContext['loadOptions'];
   /** Default: run jobs in this process after the ack. */

@@ -12,7 +12,7 @@ import { failureOf, runAndReport, type ChatClient, type SlackJob } from './repor
 export const COMMAND_JOB = 'command';
 
 export interface CommandJobDeps {
-  source?: () => Promise<Source>;
+  source?: (want?: { gameId?: number }) => Promise<Source>;
   client?: ChatClient;
   extensions?: (db: Database) => Extensions;
 }

@@ -1,6 +1,6 @@
 /**
  * The private S3 "drop" bucket: files dropped at its root are loaded; the loader
- * writes outcomes under processed/ and failed/, which expire. No public access, no
+ * writes outcomes under processed/, failed/ and refused/, which expire. No public access, no
  * ACLs, encrypted at rest, versioned, and TLS only.
  */
 import * as aws from '@pulumi/aws';
@@ -56,6 +56,8 @@ export class DropBucket extends pulumi.ComponentResource {
         rules: [
           { id: 'expire-processed', status: 'Enabled', filter: { prefix: 'processed/' }, expiration: { days: args.processedRetentionDays } },
           { id: 'expire-failed', status: 'Enabled', filter: { prefix: 'failed/' }, expiration: { days: args.failedRetentionDays } },
+          // A drop a drift policy refused: its copy and plan (the dropped object itself stays, loadable).
+          { id: 'expire-refused', status: 'Enabled', filter: { prefix: 'refused/' }, expiration: { days: args.failedRetentionDays } },
           {
             id: 'expire-old-versions',
             status: 'Enabled',

@@ -57,7 +57,7 @@ export function loaderPolicy(a: LoaderPolicyArgs): PolicyDocument {
     allow('ReadDroppedFiles', ['s3:GetObject', 's3:GetObjectVersion'], [`${a.bucketArn}/*`]),
     // Without ListBucket a missing key answers AccessDenied instead of NoSuchKey.
     allow('ListDroppedFiles', ['s3:ListBucket'], [a.bucketArn]),
-    allow('FileOutcomes', ['s3:PutObject'], [`${a.bucketArn}/processed/*`, `${a.bucketArn}/failed/*`]),
+    allow('FileOutcomes', ['s3:PutObject'], [`${a.bucketArn}/processed/*`, `${a.bucketArn}/failed/*`, `${a.bucketArn}/refused/*`]),
     allow('DeadLetters', ['sqs:SendMessage'], [a.deadLetterQueueArn]),
     readSecretsStatement(a.secretArns),
     allow('HandOffToWorker', ['lambda:InvokeFunction'], [a.workerFunctionArn]),

@@ -60,7 +60,7 @@ export interface CommandContext {
   db: Database;
   initiatedBy: string;
   /** Where a load's files come from (a folder, the drop bucket). */
-  source?: () => Promise<Source>;
+  source?: (want?: { gameId?: number }) => Promise<Source>;
   /** Passed through to every load (policy, new columns, progress, cancellation). */
   loadOptions?: Pick<LoadRequest, 'policy' | 'unknownColumns' | 'onProgress' | 'context' | 'signal'>;
   extensions?: Extensions;
@@ -93,7 +93,7 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
         gameId: command.kind === 'load' ? command.gameId : undefined,
         dryRun: command.dryRun,
         ...(command.kind === 'load' && command.drift ? { drift: command.drift } : {}),
-        source: await ctx.source(),
+        source: await ctx.source({ gameId: command.kind === 'load' ? command.gameId : undefined }),
         initiatedBy: ctx.initiatedBy,
       });
       return { kind: 'load', ok: result.status === 'succeeded', result };
@@ -144,7 +144,7 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
 async function driftPlan(ctx: CommandContext, command: Extract<Command, { kind: 'drift' }>): Promise<Outcome> {
   if (!ctx.source) return { kind: 'text', ok: false, text: 'nowhere to read the exports from: give a folder (--from <dir>) or configure the drop bucket' };
   const t = command.target;
-  const source = await ctx.source();
+  const source = await ctx.source({ gameId: command.gameId });
   const result = await load(ctx.db, {
     ...ctx.loadOptions,
     scope:

@@ -413,6 +413,26 @@ class Parser {
   }
 }
 
+/**
+ * The command that loads these tables again with --evolve: what a refused drop's Slack
+ * button offers (loader/s3/process-event.ts). One table, a category or everything,
+ * whichever is the least that covers the tables (its other tables are loaded from the
+ * bucket's latest exports too); parsed back by parseCommand, so it is the one grammar's.
+ */
+export function evolveCommandFor(a: { tables: string[]; operation?: Operation; gameId?: number }): string {
+  const want = new Set(a.tables);
+  const covers = (g: Group) => tablesOf(g).length >= want.size && [...want].every((t) => tablesOf(g).some((d) => d.name === t));
+  const smallest = [...GROUPS].filter(covers).sort((x, y) => tablesOf(x).length - tablesOf(y).length)[0];
+  const target =
+    want.size === 1
+      ? `table ${a.tables[0]}`
+      : smallest && smallest !== 'all' && tablesOf(smallest).length < TABLE_NAMES.length
+        ? `category ${smallest}`
+        : 'all';
+  const game = a.gameId !== undefined && target !== 'all' ? ` game ${a.gameId}` : '';
+  return `load ${target}${a.operation ? ` ${a.operation}` : ''}${game} --evolve`;
+}
+
 /** Tables whose default operation is replace: a load of them with no operation given deletes rows. */
 const REPLACED_BY_DEFAULT = WAREHOUSE.filter((t) => t.defaultOperation === 'replace').map((t) => t.name);
 

@@ -20,7 +20,8 @@ import { ingestTrackerExport } from '../tracker';
 import { type WakeEvent, wakeWorker } from '../worker/wake';
 
 /** Where a command's loads read their files, opened when a load asks. */
-export type SourceOf = () => Promise<Source>;
+/** Where a command's files come from; a load of one game says which (the bucket then counts that game's drops). */
+export type SourceOf = (want?: { gameId?: number }) => Promise<Source>;
 
 /** The queue's job handlers: the ETL of a game (`process_game`). */
 export function jobHandlers(): Handlers {
@@ -42,7 +43,7 @@ export function folderSourceOf(dir: string, opts: { encoding?: string } = {}): S
  * entry point that never reads the bucket (the bot Lambda) does not carry S3 reads.
  */
 export function bucketSource(s3: S3Client, bucket: string): SourceOf {
-  return async () => (await import('../s3/source')).latestExportsSource(s3, bucket);
+  return async (want) => (await import('../s3/source')).latestExportsSource(s3, bucket, want);
 }
 
 /** The drop bucket the environment names (DROP_BUCKET; AWS_ENDPOINT_URL_S3 for a local S3), if any. */

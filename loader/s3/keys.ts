@@ -5,7 +5,7 @@
  *   batches/<name>/...csv + batches/<name>/_manifest.json   one request for the folder
  *   [any/folders/]benchsight_game_<...>.json                   a tracker export
  *
- * Keys under processed/ and failed/ are the loader's own copies and are ignored.
+ * Keys under processed/, failed/ and refused/ are the loader's own copies and are ignored.
  * A name that is not exactly one table (optionally with a date suffix) is refused,
  * never guessed; so is a key that is not a plain path (`..` or `.` segments, empty
  * segments, backslashes): a file server behind the bucket would put it elsewhere.
@@ -35,7 +35,11 @@ const DATED_FOLDER = new RegExp(`^(?:.*[_-])?${DATE}$`);
 export const MANIFEST = '_manifest.json';
 /** The object metadata (x-amz-meta-uploaded-by) in which `benchsight drop` says who dropped it; the loader records it. */
 export const UPLOADED_BY = 'uploaded-by';
-export const OWN_PREFIXES = ['processed/', 'failed/'];
+/**
+ * The loader's own copies: loaded, failed, and refused by a drift policy (refused/: the
+ * object stays loadable — `load ... --evolve` from the bucket's latest exports takes it).
+ */
+export const OWN_PREFIXES = ['processed/', 'failed/', 'refused/'];
 
 /** S3 event keys are URL-encoded, with `+` for a space. */
 export function decodeS3Key(key: string): string {

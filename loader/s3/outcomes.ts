@@ -6,7 +6,7 @@
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Queryable } from '../db/database';
 import { recordObjectRefused } from '../history';
-import type { SlackNotifier } from './notify';
+import type { NotifyAction, SlackNotifier } from './notify';
 import { s3Url } from './objects';
 import type { S3ObjectEvent } from './tracking';
 
@@ -38,30 +38,43 @@ export interface OutcomeDeps {
 }
 
 /**
- * Copies `objects` to processed/ or failed/ (with the error beside them) and tells Slack
- * about `named` (by default the objects copied). `title` heads the Slack message.
+ * Copies `objects` to processed/, failed/ or refused/ (with the error beside them) and
+ * tells Slack about `named` (by default the objects copied). `title` heads the Slack
+ * message; `action`, a button under it. refused/ is for files a drift policy refused:
+ * unlike failed/, it leaves them loadable (source.ts).
  */
 export async function afterwards(
   deps: OutcomeDeps,
   objects: S3ObjectEvent[],
-  where: 'processed' | 'failed',
+  where: 'processed' | 'failed' | 'refused',
   text: string,
-  info: { historyId?: number; requestId?: string; error?: string },
+  info: { historyId?: number; requestId?: string; error?: string; drift?: unknown },
   named: S3ObjectEvent[] = objects,
   title = where === 'processed' ? 'Loaded' : 'Not loaded',
+  action?: NotifyAction,
 ): Promise<void> {
   const day = (deps.now?.() ?? new Date()).toISOString().slice(0, 10);
   const folder = `${where}/${day}/${info.historyId ? `h${info.historyId}` : `t${Date.now()}`}/`;
   for (const o of objects) {
     try {
       await deps.s3.send(new CopyObjectCommand({ Bucket: o.bucket, Key: folder + o.key, CopySource: copySource(o) }));
-      if (where === 'failed') {
+      if (where !== 'processed') {
         await deps.s3.send(
           new PutObjectCommand({
             Bucket: o.bucket,
             Key: `${folder}${o.key}.error.json`,
             ContentType: 'application/json',
-            Body: JSON.stringify({ object: s3Url(o), error: info.error ?? text, historyId: info.historyId, requestId: info.requestId }, null, 2),
+            Body: JSON.stringify(
+              {
+                object: s3Url(o),
+                error: info.error ?? text,
+                historyId: info.historyId,
+                requestId: info.requestId,
+                ...(info.drift ? { drift: info.drift } : {}),
+              },
+              null,
+              2,
+            ),
           }),
         );
       }
@@ -71,7 +84,7 @@ export async function afterwards(
   }
   if (deps.notifier) {
     try {
-      await deps.notifier.post(`${title}: ${named.map((o) => s3Url(o)).join(', ')}\n${text}`);
+      await deps.notifier.post(`${title}: ${named.map((o) => s3Url(o)).join(', ')}\n${text}`, action ? { action } : undefined);
     } catch (err) {
       deps.log?.(`could not post to Slack: ${(err as Error).message}`);
     }

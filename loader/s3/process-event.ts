@@ -14,6 +14,7 @@ import type { S3Event, S3EventRecord } from 'aws-lambda';
 import type { Readable } from 'node:stream';
 import type { Database } from '../db/database';
 import { filesSource, formatError, load, type LoadResult, type SourceFile } from '../engine';
+import { evolveCommandFor } from '../commands/grammar';
 import { loadClass } from '../commands/outcome-class';
 import { renderLoad } from '../commands/render';
 import { classifyKey, decodeS3Key, formatExportDate, type KeyKind, UPLOADED_BY } from './keys';
@@ -283,6 +284,22 @@ async function loadObject(
   }
   const error = result.error ? formatError(result.error) : `the load ended ${result.status}`;
   await finishObject(deps.db, claim, 'failed', { requestId: result.requestId, historyId: result.historyId, note: result.error?.message ?? error });
+  if (result.drift?.some((t) => t.refused)) {
+    // Refused by a drift policy: kept loadable (refused/, not failed/), with the plan and a
+    // button that applies the evolution and loads it again (an admin's, confirmed).
+    const command = evolveCommandFor({ tables: files.map((f) => f.table), operation, gameId });
+    await afterwards(
+      deps,
+      members,
+      'refused',
+      `${text}\nThe file is kept and stays loadable: \`${command}\` applies these changes (each recorded) and loads it.`,
+      { historyId: result.historyId, requestId: result.requestId, error, drift: result.drift },
+      members,
+      'Not loaded, refused by the drift policy',
+      { label: 'Apply the changes and reload', value: command },
+    );
+    return { key, status: 'refused', message: error, result };
+  }
   await afterwards(deps, members, 'failed', text, { historyId: result.historyId, requestId: result.requestId, error });
   return { key, status: 'failed', message: error, result };
 }

@@ -13,16 +13,18 @@ import { listAll, objectFile, type ObjectRef } from './objects';
 /**
  * "The latest export" of the bucket, that Slack and CLI commands load from. An export is
  * a batch folder (complete: its _manifest.json is there, for no single game, and every
- * file it names), or a single drop of one table's file (not for a single game). Left
+ * file it names), or a single drop of one table's file (not for a single game); for a
+ * load of one game (`want.gameId`), a drop or batch for that game counts too. Left
  * out: objects that did not load (the loader's latest copy of them is in failed/: a
- * failed load, a refusal, an older export skipped), and a file whose key's export date
+ * failed load, a refusal, an older export skipped; one in refused/ — refused by a drift
+ * policy — stays in, so that its `--evolve` loads it), and a file whose key's export date
  * is older than another file of its table. The newest export (by upload time) gives
  * every table it has; only a table it lacks comes from the next newest that has it. So
  * one request never mixes two batches unless the newest lacks a table, and its
  * description names the files taken (each table's history row names its own file).
  */
-export async function latestExportsSource(s3: S3Client, bucket: string): Promise<Source> {
-  const chosen = await latestExports(s3, bucket);
+export async function latestExportsSource(s3: S3Client, bucket: string, want: { gameId?: number } = {}): Promise<Source> {
+  const chosen = await latestExports(s3, bucket, want.gameId);
   const units = [...new Set([...chosen.values()].map((c) => c.unit))];
   const taken = units.map(
     (u) =>
@@ -47,7 +49,7 @@ interface Unit {
   files?: Map<string, { ref: ObjectRef; exportedAt?: ExportDate }>;
 }
 
-async function latestExports(s3: S3Client, bucket: string): Promise<Map<string, { unit: string; ref: ObjectRef }>> {
+async function latestExports(s3: S3Client, bucket: string, gameId?: number): Promise<Map<string, { unit: string; ref: ObjectRef }>> {
   const objects = await listAll(s3, bucket, '');
   const didNotLoad = notLoaded(objects);
   const units: Unit[] = [];
@@ -61,7 +63,8 @@ async function latestExports(s3: S3Client, bucket: string): Promise<Map<string, 
     const key = o.Key ?? '';
     const k = classifyKey(key);
     const time = o.LastModified?.getTime() ?? 0;
-    if (k.kind === 'csv' && k.gameId === undefined && !didNotLoad(o)) {
+    // (A drop for one game, `game=<id>/<table>.csv`, is an export of that game: for a load of that game only.)
+    if (k.kind === 'csv' && (k.gameId === undefined || k.gameId === gameId) && !didNotLoad(o)) {
       units.push({ label: key, time, files: new Map([[k.table, { ref: { bucket, key, size: o.Size }, exportedAt: k.exportedAt }]]) });
       consider(k.table, k.exportedAt);
     } else if (k.kind === 'manifest' && manifests.has(key)) {
@@ -76,7 +79,7 @@ async function latestExports(s3: S3Client, bucket: string): Promise<Map<string, 
   const chosen = new Map<string, { unit: string; ref: ObjectRef }>();
   for (const u of units) {
     if (chosen.size === TABLE_NAMES.length) break;
-    const files = u.files ?? (await batchFiles(s3, bucket, u.batch!));
+    const files = u.files ?? (await batchFiles(s3, bucket, u.batch!, gameId));
     for (const [table, f] of files ?? []) {
       const best = newest.get(table);
       const stale = f.exportedAt !== undefined && best !== undefined && compareExportDates(f.exportedAt, best) < 0;
@@ -86,11 +89,11 @@ async function latestExports(s3: S3Client, bucket: string): Promise<Map<string, 
   return chosen;
 }
 
-/** A complete batch's files (null when it is not one to load from: unreadable, or for one game). */
-async function batchFiles(s3: S3Client, bucket: string, b: { folder: string; manifest: string }) {
+/** A complete batch's files (null when it is not one to load from: unreadable, or for another game than the load's). */
+async function batchFiles(s3: S3Client, bucket: string, b: { folder: string; manifest: string }, gameId?: number) {
   try {
     const batch = await readBatch(s3, bucket, b.folder, b.manifest);
-    if (batch.gameId !== undefined) return null;
+    if (batch.gameId !== undefined && batch.gameId !== gameId) return null;
     return new Map(batch.files.map((f) => [f.table, { ref: { bucket, key: f.key, size: f.size }, exportedAt: f.exportedAt }]));
   } catch (err) {
     if (err instanceof BatchError) return null;
@@ -99,8 +102,10 @@ async function batchFiles(s3: S3Client, bucket: string, b: { folder: string; man
 }
 
 /**
- * Which objects did not load, by the loader's own copies (`processed|failed/<day>/<id>/<key>`):
- * the latest copy of the object (same ETag, made after its upload) is in failed/.
+ * Which objects did not load, by the loader's own copies (`processed|failed|refused/<day>/<id>/<key>`):
+ * the latest copy of the object (same ETag, made after its upload) is in failed/. A copy
+ * in refused/ (a drift policy refused the file) leaves it loadable: that is what the
+ * refusal's `--evolve` loads.
  */
 function notLoaded(objects: _Object[]): (o: _Object) => boolean {
   const copies = new Map<string, { failed: boolean; time: number; etag?: string }[]>();

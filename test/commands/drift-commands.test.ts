@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeCommand, type CommandContext } from '../../loader/commands/execute';
-import { describeCommand, parseCommand, requiredRole, type Command } from '../../loader/commands/grammar';
+import { describeCommand, evolveCommandFor, parseCommand, requiredRole, tablesLoaded, type Command } from '../../loader/commands/grammar';
 import { renderOutcome } from '../../loader/commands/render';
 import { folderSource } from '../../loader/engine';
 import { generateExport } from '../../loader/generate';
@@ -102,6 +102,25 @@ describe('run', () => {
       expect(renderOutcome(o)).toBe('the database and the declaration (loader/warehouse) agree: nothing to change');
     } finally {
       await fresh.drop();
+    }
+  });
+});
+
+describe("a refused drop's evolve command (its Slack button)", () => {
+  it('is a load of the grammar that covers the refused tables, keeps the operation and game, and needs an admin', () => {
+    const cases: [Parameters<typeof evolveCommandFor>[0], string][] = [
+      [{ tables: ['fact_events'], operation: 'upsert', gameId: 18969 }, 'load table fact_events upsert game 18969 --evolve'],
+      [{ tables: ['fact_events'] }, 'load table fact_events --evolve'],
+      [{ tables: ['fact_events', 'fact_shifts'], operation: 'replace' }, 'load category core_facts replace --evolve'],
+      [{ tables: ['dim_team', 'fact_events'], operation: 'merge' }, 'load all merge --evolve'],
+    ];
+    for (const [req, text] of cases) {
+      expect(evolveCommandFor(req)).toBe(text);
+      const c = parsed(text);
+      if (c.kind !== 'load') throw new Error(text);
+      for (const t of req.tables) expect(tablesLoaded(c)).toContain(t);
+      expect(c.drift).toEqual({ newColumns: 'add', misfits: 'widen', grain: 'evolve' });
+      expect(requiredRole(c)).toBe('admin');
     }
   });
 });

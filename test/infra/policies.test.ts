@@ -20,7 +20,7 @@ describe('IAM policy documents', () => {
   it('scope the loader to its bucket, its outcome prefixes, its queue, its secret and the worker', () => {
     const doc = loaderPolicy({ bucketArn, logGroupArn, deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:1:dlq', secretArns: [secret], workerFunctionArn: worker });
     const put = doc.Statement.find((s) => s.Action.includes('s3:PutObject'));
-    expect(put?.Resource).toEqual([`${bucketArn}/processed/*`, `${bucketArn}/failed/*`]);
+    expect(put?.Resource).toEqual([`${bucketArn}/processed/*`, `${bucketArn}/failed/*`, `${bucketArn}/refused/*`]);
     expect(doc.Statement.find((s) => s.Sid === 'WriteOwnLogs')?.Resource).toEqual([`${logGroupArn}:*`]);
     expect(wildcardViolations(doc)).toEqual([]);
   });

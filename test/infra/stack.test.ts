@@ -52,11 +52,12 @@ describe('the drop bucket', () => {
     expect(deny!.Resource).toEqual([bucketArn(), `${bucketArn()}/*`]);
   });
 
-  it('expires processed/ and failed/ files, old versions and abandoned uploads', () => {
+  it('expires processed/, failed/ and refused/ copies, old versions and abandoned uploads', () => {
     const rules = run.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').inputs.rules as any[];
     const byPrefix = (p: string) => rules.find((r) => r.filter?.prefix === p);
     expect(byPrefix('processed/')).toMatchObject({ status: 'Enabled', expiration: { days: 30 } });
     expect(byPrefix('failed/')).toMatchObject({ status: 'Enabled', expiration: { days: 90 } });
+    expect(byPrefix('refused/')).toMatchObject({ status: 'Enabled', expiration: { days: 90 } });
     expect(byPrefix('')).toMatchObject({ noncurrentVersionExpiration: { noncurrentDays: 30 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } });
   });
 });
@@ -180,7 +181,7 @@ describe('least privilege', () => {
       's3:GetObject': [`${bucketArn()}/*`],
       's3:GetObjectVersion': [`${bucketArn()}/*`],
       's3:ListBucket': [bucketArn()],
-      's3:PutObject': [`${bucketArn()}/processed/*`, `${bucketArn()}/failed/*`],
+      's3:PutObject': [`${bucketArn()}/processed/*`, `${bucketArn()}/failed/*`, `${bucketArn()}/refused/*`],
       'sqs:SendMessage': [dlq],
       'secretsmanager:GetSecretValue': [secretArn('database-url-loader'), secretArn('slack-bot-token')],
       'lambda:InvokeFunction': [workerArn],

@@ -98,4 +98,15 @@ describe("the bucket's latest export", () => {
       ['fact_events_player', 's3://benchsight-drop/batches/sample/fact_events_player.csv'],
     ]);
   });
+
+  it('a drop for one game is the latest export of that game only: a load of that game takes it, other loads do not', async () => {
+    await second();
+    const drop = await b.put('game=1001/fact_events.csv', files['fact_events.csv']!);
+    expect((await handleS3Event(drop, loaderDeps(t.db, b.s3)))[0]).toMatchObject({ status: 'loaded' });
+    const ofGame = await latestExportsSource(b.s3, BUCKET, { gameId: 1001 });
+    expect((await ofGame.fileFor('fact_events'))?.name).toBe('s3://benchsight-drop/game=1001/fact_events.csv');
+    for (const other of [await latestExportsSource(b.s3, BUCKET), await latestExportsSource(b.s3, BUCKET, { gameId: 1002 })]) {
+      expect((await other.fileFor('fact_events'))?.name).toBe('s3://benchsight-drop/fact_events.csv');
+    }
+  });
 });

@@ -16,7 +16,7 @@ export interface Harness {
 
 export async function startHarness(
   db: Database,
-  opts: { config?: Partial<BotConfig>; source?: () => Promise<Source>; bot?: Partial<StartBotOptions> } = {},
+  opts: { config?: Partial<BotConfig>; source?: (want?: { gameId?: number }) => Promise<Source>; bot?: Partial<StartBotOptions> } = {},
 ): Promise<Harness> {
   const capture = await new ResponseCapture().start();
   const api = await new MockSlackApi().start();

@@ -111,7 +111,7 @@ export function slashBody(a: SlashArgs): string {
 }
 
 export interface ClickArgs {
-  actionId: 'benchsight_confirm' | 'benchsight_cancel';
+  actionId: 'benchsight_confirm' | 'benchsight_cancel' | 'benchsight_evolve';
   value: string;
   userId?: string;
   teamId?: string;
