@@ -19,6 +19,8 @@ export interface LoadFlags {
   from?: string;
   /** --from files' encoding (TextDecoder's names). */
   encoding?: string;
+  /** --from files' separator, when not a comma. */
+  delimiter?: string;
   yes?: boolean;
   dryRun?: boolean;
   addColumns?: boolean;
@@ -106,7 +108,8 @@ function driftOptions(c: Command): Command {
 function sourceOptions(c: Command): Command {
   return c
     .option('--from <dir>', 'read <table>.csv (or <table>.csv.gz) from this folder instead of the drop bucket')
-    .option('--encoding <name>', "the --from files' encoding when not UTF-8: latin1, windows-1252, utf-16le, …");
+    .option('--encoding <name>', "the --from files' encoding when not UTF-8: latin1, windows-1252, utf-16le, …")
+    .option('--delimiter <char>', "the --from files' separator when not a comma: ';', '|', or tab (the word, or \\t)");
 }
 
 /** Options of every command that loads files. */

@@ -243,7 +243,7 @@ export class CsvRecords extends Transform {
       throw this.fail(
         1,
         `the file's values are separated by ${shown} (Excel's "sep=${sep === '\t' ? '\\t' : sep}" line), not by commas`,
-        'save it as a comma-separated file (in Excel: Save As "CSV UTF-8 (Comma delimited)")',
+        `load it with --delimiter ${sep === '\t' ? 'tab' : `"${sep}"`} (the command line's --from), or save it as a comma-separated file (in Excel: Save As "CSV UTF-8 (Comma delimited)")`,
       );
     }
     this.linesBeforeHeader = 1;

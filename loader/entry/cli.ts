@@ -250,14 +250,15 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
     const cancel = deps.signal ? null : cancelOnSignals(io);
     const progress = loadProgress(io.stderr, { json: flags.json });
     if (flags.encoding && !flags.from) throw new ConfigError('--encoding is for the files of --from <dir>');
-    const source = flags.from ? context.folderSourceOf(flags.from, { encoding: flags.encoding }) : context.bucketSourceFromEnv(e);
+    if (flags.delimiter && !flags.from) throw new ConfigError('--delimiter is for the files of --from <dir>');
+    const source = flags.from ? context.folderSourceOf(flags.from, { encoding: flags.encoding, delimiter: flags.delimiter }) : context.bucketSourceFromEnv(e);
     try {
       return await withDb(config, async (db) => {
         const outcome = await executeCommand(
           {
             db,
             initiatedBy: who,
-            source: source && (async () => progress.watch(await source())),
+            source: source && (async (want) => progress.watch(await source(want))),
             loadOptions: {
               unknownColumns: flags.addColumns ? 'add' : 'refuse',
               policy: {

@@ -34,7 +34,7 @@ export function commandExtensions(db: Database, log?: (line: string) => void): R
 }
 
 /** The files `<table>.csv` (or `.csv.gz`) of a local folder, in UTF-8 or the encoding named. */
-export function folderSourceOf(dir: string, opts: { encoding?: string } = {}): SourceOf {
+export function folderSourceOf(dir: string, opts: { encoding?: string; delimiter?: string } = {}): SourceOf {
   return async () => folderSource(dir, opts);
 }
 

@@ -350,3 +350,69 @@ describe('.csv.gz exports', () => {
     expect(both.stderr + both.stdout).toMatch(/both dim_team\.csv and dim_team\.csv\.gz are in/);
   });
 });
+
+describe('--delimiter: exports separated by another character', () => {
+  /** The export rewritten with `sep` between fields (quoted where a field holds it, a quote or a line break). */
+  function rewritten(sep: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-cli-sep-'));
+    for (const f of readdirSync(exportDir)) {
+      const rows = parse(readFileSync(path.join(exportDir, f)), { bom: true, relax_column_count: true }) as string[][];
+      const field = (v: string) => (v.includes(sep) || v.includes('"') || /[\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+      writeFileSync(path.join(dir, f), rows.map((r) => r.map(field).join(sep)).join('\r\n') + '\r\n');
+    }
+    return dir;
+  }
+
+  it('a semicolon- or tab-separated export loads the same rows as the comma-separated one', async () => {
+    const before = await snapshot();
+    for (const [sep, flag] of [
+      [';', ';'],
+      ['\t', 'tab'],
+    ] as const) {
+      const dir = rewritten(sep);
+      await t.db.query(`TRUNCATE ${TABLE_NAMES.join(', ')}`);
+      const r = await cli('load', 'all', 'replace', '--from', dir, '--delimiter', flag, '--yes');
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(await snapshot()).toEqual(before);
+    }
+  });
+
+  it('a comma inside a value stays in the value; a bad value is named by its own line and column', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-cli-sep-'));
+    writeFileSync(path.join(dir, 'dim_team.csv'), 'index;team_name;team_id;league\n0;Ace, The;N90001;NORAD\n1;"Blades; ""B""";N90002;NORAD\n');
+    const ok = await cli('load', 'table', 'dim_team', 'upsert', '--from', dir, '--delimiter', ';');
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    const rows = await t.db.query("SELECT team_id, team_name FROM dim_team WHERE team_id LIKE 'N9000%' ORDER BY 1");
+    expect(rows.rows).toEqual([
+      { team_id: 'N90001', team_name: 'Ace, The' },
+      { team_id: 'N90002', team_name: 'Blades; "B"' },
+    ]);
+    writeFileSync(path.join(dir, 'dim_player.csv'), 'player_id;player_full_name;birth_year\nP900001;Al, Jr;1980\nP900002;Bo;nineteen\n');
+    const bad = await cli('load', 'table', 'dim_player', 'upsert', '--from', dir, '--delimiter', ';');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr + bad.stdout).toMatch(/dim_player\.csv, line 3, column birth_year: 'nineteen'/);
+  });
+
+  it('refuses a delimiter a CSV cannot use, and --delimiter without --from', async () => {
+    const dir = rewritten(';');
+    const quote = await cli('load', 'table', 'dim_team', 'upsert', '--from', dir, '--delimiter', '"');
+    expect(quote.code).not.toBe(0);
+    expect(quote.stderr + quote.stdout).toMatch(/the delimiter "\\"" is not one a CSV can use/);
+    const bucket = await cli('load', 'table', 'dim_team', 'upsert', '--delimiter', ';');
+    expect(bucket.code).not.toBe(0);
+    expect(bucket.stderr).toMatch(/--delimiter is for the files of --from <dir>/);
+  });
+});
+
+describe("Excel's sep= line", () => {
+  it('a semicolon file with "sep=;" is refused naming --delimiter, and loads with it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bs-cli-sep-'));
+    writeFileSync(path.join(dir, 'dim_team.csv'), 'sep=;\nindex;team_name;team_id;league\n0;Ace;N90011;NORAD\n');
+    const refused = await cli('load', 'table', 'dim_team', 'upsert', '--from', dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr + refused.stdout).toMatch(/separated by ";"[\s\S]*--delimiter ";"/);
+    const ok = await cli('load', 'table', 'dim_team', 'upsert', '--from', dir, '--delimiter', ';');
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    expect((await t.db.query("SELECT team_name FROM dim_team WHERE team_id = 'N90011'")).rows).toEqual([{ team_name: 'Ace' }]);
+  });
+});
