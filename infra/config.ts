@@ -86,7 +86,15 @@ const json = <T extends z.ZodType>(schema: T, example: string) =>
     .pipe(schema);
 
 const slackUser = z.string().regex(/^(\*|[UW][A-Z0-9]+)$/, 'a Slack user id (U…/W…) or "*"');
-const ROLES_EXAMPLE = '{"admins":["U1"],"operators":["U2"],"viewers":["*"]}';
+/** Who someone is, in Slack or in the Portal: a Slack user id, an e-mail, a Supabase user id, or "*" (everyone). */
+const person = z
+  .string()
+  .regex(
+    /^(\*|[UW][A-Z0-9]+|[^@\s]+@[^@\s]+\.[^@\s]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i,
+    'a Slack user id (U…/W…), an e-mail, a Supabase user id (uuid) or "*"',
+  );
+const ROLES_EXAMPLE = '{"admins":["U1","ada@league.example"],"operators":["U2"],"viewers":["*"]}';
+const SLACK_ROLES_EXAMPLE = '{"admins":["U1"],"operators":["U2"],"viewers":["*"]}';
 
 const postgresUrl = secret('the admin connection string').superRefine((v, ctx) => {
   if (PLACEHOLDER.test(v)) return;
@@ -108,7 +116,7 @@ const HOW_TO_SET: Record<string, string> = {
   slackSigningSecret: 'pulumi config set --secret slackSigningSecret <Signing Secret>',
   slackBotToken: 'pulumi config set --secret slackBotToken xoxb-…',
   slackTeamId: 'pulumi config set slackTeamId T0123ABCD',
-  slackRoles: `pulumi config set slackRoles '${ROLES_EXAMPLE}'`,
+  roles: `pulumi config set roles '${ROLES_EXAMPLE}'`,
   slackNotifyChannel: 'pulumi config set slackNotifyChannel C0123ABCD',
 };
 
@@ -157,7 +165,12 @@ const RawConfig = z
     ),
     slackBotToken: secret('the Bot User OAuth Token (OAuth & Permissions)').pipe(z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)')),
     slackTeamId: z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id (T…)'),
-    slackRoles: json(z.object({ admins: z.array(slackUser), operators: z.array(slackUser), viewers: z.array(slackUser) }).strict(), ROLES_EXAMPLE),
+    // Who may do what, in Slack and in the Portal alike: one setting (slackRoles is its older, Slack-only name).
+    roles: json(z.object({ admins: z.array(person), operators: z.array(person), viewers: z.array(person) }).strict(), ROLES_EXAMPLE).optional(),
+    slackRoles: json(
+      z.object({ admins: z.array(slackUser), operators: z.array(slackUser), viewers: z.array(slackUser) }).strict(),
+      SLACK_ROLES_EXAMPLE,
+    ).optional(),
     slackNotifyChannel: z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel id (C…), not its name'),
     logRetentionDays: integer(1, 3653)
       .refine((d) => RETENTION_DAYS.includes(d), `must be one of CloudWatch's retentions: ${RETENTION_DAYS.join(', ')}`)
@@ -200,6 +213,13 @@ const RawConfig = z
         code: 'custom',
         path: [c.rdsVpcId === undefined ? 'rdsVpcId' : 'rdsSubnetIds'],
         message: 'rdsVpcId and rdsSubnetIds go together: the VPC and its (public) subnets the instance is placed in',
+      });
+    }
+    if (c.roles !== undefined && (c.slackRoles !== undefined || c.portalRoles !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.slackRoles !== undefined ? 'slackRoles' : 'portalRoles'],
+        message: 'is an older name of roles, which is set: keep the one setting, roles (pulumi config rm this one)',
       });
     }
     if (c.databaseMode === 'rds' && c.databaseUrl !== undefined) {
@@ -247,10 +267,13 @@ export interface StackConfig {
   namePrefix: string;
   database: DatabaseConfig;
   databasePasswordSeed: pulumi.Output<string>;
+  /** The one `roles` setting, for Slack and the Portal (unset when the stack still has the older slackRoles / portalRoles). */
+  roles?: SlackRoles;
   slack: {
     signingSecret: pulumi.Output<string>;
     botToken: pulumi.Output<string>;
     teamId: string;
+    /** Who may do what in Slack: `roles`, or the older slackRoles. */
     roles: SlackRoles;
     notifyChannel: string;
   };
@@ -295,6 +318,10 @@ export function parseStackConfig(all: Record<string, string>, isSecret: (key: st
       `${configKey(k)}: is stored in plain text in Pulumi.<stack>.yaml: set it with \`pulumi config set --secret ${k} <value>\`, which stores it encrypted`,
     );
   }
+  // (Checked here, not in the schema: a refinement runs only once every other setting is right.)
+  if (raw.roles === undefined && raw.slackRoles === undefined) {
+    lines.push(`${configKey('roles')}: is missing: ${HOW_TO_SET.roles} (who may do what, in Slack and in the Portal)`);
+  }
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0] ?? '');
@@ -331,11 +358,12 @@ export function toStackConfig(
     namePrefix: c.namePrefix,
     database,
     databasePasswordSeed: secret('databasePasswordSeed'),
+    ...(c.roles ? { roles: c.roles } : {}),
     slack: {
       signingSecret: secret('slackSigningSecret'),
       botToken: secret('slackBotToken'),
       teamId: c.slackTeamId,
-      roles: c.slackRoles,
+      roles: (c.roles ?? c.slackRoles)!,
       notifyChannel: c.slackNotifyChannel,
     },
     logRetentionDays: c.logRetentionDays,

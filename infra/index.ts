@@ -113,7 +113,7 @@ const bot = new SlackBot(
 );
 
 // The Admin Portal, when the stack names the Supabase project its people sign in with (infra/portal.ts).
-const portalSettings = portalConfig();
+const portalSettings = portalConfig(undefined, config.roles);
 const portal = portalSettings
   ? new Portal(
       'portal',

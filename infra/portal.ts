@@ -5,7 +5,7 @@
  * uploads) and nothing else. Its role may read its secrets, write under `portal/` of the
  * bucket (what it presigns and the manifests it writes) and wake the worker, which runs
  * the jobs. Created when the stack sets `portalSupabaseUrl`: sign-in is the Supabase Auth
- * of the warehouse's project, roles from `portalRoles`.
+ * of the warehouse's project, roles from the stack's one `roles` setting (the bot's too).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -97,7 +97,7 @@ export class Portal extends pulumi.ComponentResource {
           SUPABASE_URL: args.supabaseUrl,
           ...(args.supabaseAnonKey ? { SUPABASE_ANON_KEY: args.supabaseAnonKey } : {}),
           ...(jwtSecretArn ? { SUPABASE_JWT_SECRET_ARN: jwtSecretArn } : {}),
-          PORTAL_ROLES: args.roles,
+          BENCHSIGHT_ROLES: args.roles,
           PORTAL_UPLOADS: 'presigned',
           DATABASE_SECRET_ARN: args.databaseSecret.arn,
           DROP_BUCKET: args.bucketName,
@@ -132,13 +132,27 @@ export class Portal extends pulumi.ComponentResource {
   }
 }
 
-/** The Portal's settings from the stack (`portalSupabaseUrl`, `portalSupabaseAnonKey`, `portalRoles`, secret `portalJwtSecret`); none: no Portal. */
-export function portalConfig(config = new pulumi.Config()) {
+/**
+ * The Portal's settings from the stack (`portalSupabaseUrl`, `portalSupabaseAnonKey`,
+ * secret `portalJwtSecret`; who may do what: the stack's one `roles` setting, the bot's
+ * too — or, on a stack that still has it, the older `portalRoles`); none: no Portal.
+ */
+export function portalConfig(config = new pulumi.Config(), shared?: { admins: string[]; operators: string[]; viewers: string[] }) {
   const supabaseUrl = config.get('portalSupabaseUrl');
   if (!supabaseUrl) return undefined;
   if (!/^https:\/\/[^/]+$/.test(supabaseUrl.replace(/\/$/, '')))
     throw new Error(`portalSupabaseUrl must be the project URL (https://<ref>.supabase.co), not ${supabaseUrl}`);
-  const roles = config.require('portalRoles');
+  if (shared) {
+    return {
+      supabaseUrl: supabaseUrl.replace(/\/$/, ''),
+      supabaseAnonKey: config.get('portalSupabaseAnonKey'),
+      jwtSecret: config.getSecret('portalJwtSecret'),
+      roles: JSON.stringify(shared),
+    };
+  }
+  const roles = config.get('portalRoles');
+  if (!roles)
+    throw new Error(`the Portal needs to know who may do what: pulumi config set roles '{"admins":["U1","ada@league.example"],"viewers":["*"]}' (Slack's too)`);
   try {
     JSON.parse(roles);
   } catch {

@@ -46,7 +46,7 @@ export class SlackBot extends pulumi.ComponentResource {
           SLACK_SIGNING_SECRET_ARN: args.signingSecret.arn,
           SLACK_BOT_TOKEN_SECRET_ARN: args.botTokenSecret.arn,
           SLACK_TEAM_ID: args.teamId,
-          SLACK_ROLES: JSON.stringify(args.roles),
+          BENCHSIGHT_ROLES: JSON.stringify(args.roles),
           SLACK_NOTIFY_CHANNEL: args.notifyChannel,
           WORKER_FUNCTION_NAME: args.workerFunctionName,
           SECRETS_REVISION: secretsRevision(...secrets.map((s) => s.versionId)),

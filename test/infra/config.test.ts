@@ -40,7 +40,7 @@ describe('stack configuration', () => {
       region: 'eu-west-1',
       namePrefix: 'bs-test',
       databaseMode: 'supabase',
-      slackRoles: { admins: ['U1'], operators: ['U2'], viewers: ['*'] },
+      roles: { admins: ['U1', 'ada@league.example'], operators: ['U2'], viewers: ['*'] },
       logRetentionDays: 30,
       loaderMemoryMb: 2048,
       workerSchedule: 'rate(5 minutes)',
@@ -58,7 +58,7 @@ describe('stack configuration', () => {
       'benchsight-ops:slackSigningSecret',
       'benchsight-ops:slackBotToken',
       'benchsight-ops:slackTeamId',
-      'benchsight-ops:slackRoles',
+      'benchsight-ops:roles',
       'benchsight-ops:slackNotifyChannel',
     ]) {
       expect(message).toContain(`${key}: is missing`);
@@ -75,7 +75,7 @@ describe('stack configuration', () => {
   it('names each malformed setting and what it should look like', () => {
     const message = errorOf(
       baseConfig({
-        'benchsight-ops:slackRoles': '{"admins":["U1"]',
+        'benchsight-ops:roles': '{"admins":["U1"]',
         'benchsight-ops:databaseMode': 'mysql',
         'benchsight-ops:namePrefix': 'BenchSight_Dev',
         'benchsight-ops:slackBotToken': 'xoxp-user-token',
@@ -84,7 +84,7 @@ describe('stack configuration', () => {
         'benchsight-ops:loaderMemoryMb': 'lots',
       }),
     );
-    expect(message).toMatch(/benchsight-ops:slackRoles: is not valid JSON \(expected e\.g\. \{"admins"/);
+    expect(message).toMatch(/benchsight-ops:roles: is not valid JSON \(expected e\.g\. \{"admins"/);
     expect(message).toMatch(/benchsight-ops:databaseMode: must be supabase .* postgres .* or rds/);
     expect(message).toMatch(/benchsight-ops:namePrefix: must be 3–24 characters/);
     expect(message).toMatch(/benchsight-ops:slackBotToken: must be a bot token \(xoxb-…\)/);
@@ -95,9 +95,22 @@ describe('stack configuration', () => {
   });
 
   it('checks the shape of the roles JSON', () => {
-    expect(errorOf(baseConfig({ 'benchsight-ops:slackRoles': '{"admins":["U1"],"operators":[]}' }))).toMatch(/benchsight-ops:slackRoles \(viewers\): /);
-    expect(errorOf(baseConfig({ 'benchsight-ops:slackRoles': '{"admins":["alice"],"operators":[],"viewers":[]}' }))).toMatch(
-      'benchsight-ops:slackRoles (admins.0): a Slack user id (U…/W…) or "*"',
+    expect(errorOf(baseConfig({ 'benchsight-ops:roles': '{"admins":["U1"],"operators":[]}' }))).toMatch(/benchsight-ops:roles \(viewers\): /);
+    expect(errorOf(baseConfig({ 'benchsight-ops:roles': '{"admins":["alice"],"operators":[],"viewers":[]}' }))).toMatch(
+      'benchsight-ops:roles (admins.0): a Slack user id (U…/W…), an e-mail, a Supabase user id (uuid) or "*"',
+    );
+  });
+
+  it('roles is one setting: the older slackRoles alone still works, beside roles it is refused', () => {
+    const older = parseStackConfig(
+      baseConfig({ 'benchsight-ops:roles': undefined, 'benchsight-ops:slackRoles': '{"admins":["U9"],"operators":[],"viewers":["*"]}' }),
+    );
+    expect(older.slackRoles).toEqual({ admins: ['U9'], operators: [], viewers: ['*'] });
+    expect(errorOf(baseConfig({ 'benchsight-ops:slackRoles': '{"admins":["U9"],"operators":[],"viewers":["*"]}' }))).toMatch(
+      /benchsight-ops:slackRoles: is an older name of roles, which is set: keep the one setting, roles/,
+    );
+    expect(errorOf(baseConfig({ 'benchsight-ops:portalRoles': '{"admins":["ada@league.example"],"viewers":["*"]}' }))).toMatch(
+      /benchsight-ops:portalRoles: is an older name of roles/,
     );
   });
 
@@ -196,6 +209,6 @@ describe('stack configuration', () => {
   });
 
   it('stops the program itself, naming the bad setting', async () => {
-    await expect(runStack(baseConfig({ 'benchsight-ops:slackRoles': 'admins=U1' }))).rejects.toThrow(/benchsight-ops:slackRoles: is not valid JSON/);
+    await expect(runStack(baseConfig({ 'benchsight-ops:roles': 'admins=U1' }))).rejects.toThrow(/benchsight-ops:roles: is not valid JSON/);
   }, 180_000);
 });

@@ -22,8 +22,11 @@ describe('the Portal in the stack', () => {
       PORTAL_AUTH: 'supabase',
       SUPABASE_URL: 'https://abcdefghij.supabase.co',
       PORTAL_UPLOADS: 'presigned',
-      PORTAL_ROLES: '{"admins":["ada@league.example"],"viewers":["*"]}',
     });
+    // The stack's one roles setting, the bot's too.
+    const bot = run.one('aws:lambda/function:Function', 'bot-function');
+    expect(JSON.parse(fn.inputs.environment.variables.BENCHSIGHT_ROLES)).toEqual({ admins: ['U1', 'ada@league.example'], operators: ['U2'], viewers: ['*'] });
+    expect(bot.inputs.environment.variables.BENCHSIGHT_ROLES).toBe(fn.inputs.environment.variables.BENCHSIGHT_ROLES);
     expect(JSON.stringify(fn.inputs.environment.variables)).not.toContain(JWT);
     expect(fn.inputs.environment.variables.SUPABASE_JWT_SECRET_ARN).toMatch(/^arn:aws:secretsmanager:/);
     expect(run.one('aws:lambda/functionUrl:FunctionUrl', 'portal-url').inputs.authorizationType).toBe('NONE');

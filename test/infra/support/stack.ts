@@ -28,12 +28,12 @@ export function baseConfig(overrides: Record<string, string | undefined> = {}): 
     'benchsight-ops:slackSigningSecret': FAKE.signingSecret,
     'benchsight-ops:slackBotToken': FAKE.botToken,
     'benchsight-ops:slackTeamId': 'T0TEST',
-    'benchsight-ops:slackRoles': '{"admins":["U1"],"operators":["U2"],"viewers":["*"]}',
+    // Who may do what, in Slack and in the Portal: the one setting.
+    'benchsight-ops:roles': '{"admins":["U1","ada@league.example"],"operators":["U2"],"viewers":["*"]}',
     'benchsight-ops:slackNotifyChannel': 'C0TEST',
     'benchsight-ops:alarmEmail': 'ops@example.com',
     'benchsight-ops:portalSupabaseUrl': 'https://abcdefghij.supabase.co',
     'benchsight-ops:portalSupabaseAnonKey': 'anon-key-public-by-design',
-    'benchsight-ops:portalRoles': '{"admins":["ada@league.example"],"viewers":["*"]}',
     ...overrides,
   };
   return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
