@@ -20,7 +20,7 @@ import busboy from 'busboy';
 import type { Context } from 'hono';
 import { isDestructive, parseCommand, requiredRole, type Role } from '../../loader/commands/grammar';
 import { commandRecord, confirmationRecord, loadDetail } from '../../loader/commands/reads';
-import { claimConfirmation, finishCommand, recordCommand, recordConfirmationAsked } from '../../loader/history';
+import { claimConfirmation, finishCommand, markAbandoned, recordCommand, recordConfirmationAsked } from '../../loader/history';
 import { dropKey, dropStream } from '../../loader/s3/drop';
 import { classifyKey, MANIFEST } from '../../loader/s3/keys';
 import { objectOutcome } from '../../loader/s3/tracking';
@@ -347,6 +347,9 @@ export async function streamUpload(c: Context<PortalEnv>, deps: PortalDeps, opts
   return c.json({ upload: { id: recordId, url: `/api/uploads/${recordId}`, files: sent, follow: plan.followKey, text: plan.text } }, 202);
 }
 
+/** How long a presigned PUT works. */
+const PRESIGNED_SECONDS = 15 * 60;
+
 /** Presigned PUTs for files the browser sends straight to the bucket (deployed), and the upload's record. */
 export async function presignUpload(
   c: Context<PortalEnv>,
@@ -359,6 +362,12 @@ export async function presignUpload(
   if ('refusal' in p) return problemResponse(c, p.refusal.status, p.refusal.kind, p.refusal.more);
   const admitted = await admitUpload(c, deps, p.plan, r.confirmation, bucket.name);
   if (admitted instanceof Response) return admitted;
+  // Until when the browser may PUT: past it, an upload never finished is marked abandoned (bs_mark_abandoned).
+  const presignedUntil = new Date(Date.now() + PRESIGNED_SECONDS * 1000).toISOString();
+  await deps.db.query(`UPDATE load_history SET warnings = jsonb_set(warnings, '{upload,presignedUntil}', to_jsonb($2::text)) WHERE id = $1`, [
+    admitted,
+    presignedUntil,
+  ]);
   const files = await Promise.all(
     p.plan.files.map(async (f) => ({
       name: f.name,
@@ -368,9 +377,7 @@ export async function presignUpload(
       url: await getSignedUrl(
         bucket.s3,
         new PutObjectCommand({ Bucket: bucket.name, Key: f.key, ContentType: f.kind === 'csv' ? 'text/csv' : 'application/json' }),
-        {
-          expiresIn: 15 * 60,
-        },
+        { expiresIn: PRESIGNED_SECONDS },
       ),
     })),
   );
@@ -383,7 +390,7 @@ export async function presignUpload(
         follow: p.plan.followKey,
         text: p.plan.text,
         complete: `/api/uploads/${admitted}/complete`,
-        expiresInSeconds: 900,
+        expiresInSeconds: PRESIGNED_SECONDS,
       },
     },
     201,
@@ -414,7 +421,13 @@ export async function completeUpload(c: Context<PortalEnv>, deps: PortalDeps, id
 
 /** GET /api/uploads/{id}: the upload, then what the S3 loader made of it (the load, or why not). */
 export async function uploadStatus(c: Context<PortalEnv>, deps: PortalDeps, id: number): Promise<Response> {
-  const rec = await commandRecord(deps.db, id);
+  let rec = await commandRecord(deps.db, id);
+  const expired = (rec?.details.upload as { presignedUntil?: string } | undefined)?.presignedUntil;
+  if (rec?.status === 'started' && expired && Date.parse(expired) < Date.now()) {
+    // The browser's presigned URLs ran out: an upload never finished says so now.
+    await markAbandoned(deps.db);
+    rec = await commandRecord(deps.db, id);
+  }
   const up = rec?.details.upload as { bucket: string; follow: string; files: { name: string; table: string | null; key: string }[] } | undefined;
   if (!rec || !up) return problemResponse(c, 404, PROBLEM.notFound, { detail: `no upload ${id}` });
   const base = { id, text: rec.text, by: rec.initiatedBy, files: up.files, key: up.follow };

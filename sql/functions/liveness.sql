@@ -10,7 +10,10 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT hashtextextended('benchsight:request:' || p_
 
 -- Marks `abandoned` every started request (and its table rows) whose lock nobody holds.
 -- A row younger than two seconds is left alone: its request may not have begun its
--- transaction yet. Returns how many requests it marked.
+-- transaction yet. Also a Portal upload by presigned URLs that the browser never
+-- finished: its URLs expired (warnings.upload.presignedUntil, plus a minute for a PUT
+-- under way) and the object it is followed by (a file, or a batch's manifest) never
+-- arrived in the bucket. Returns how many requests it marked.
 CREATE OR REPLACE FUNCTION bs_mark_abandoned() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE n integer;
@@ -33,5 +36,19 @@ BEGIN
     RETURNING h.kind
   )
   SELECT count(*) FILTER (WHERE kind = 'request') INTO n FROM marked;
+  WITH unfinished AS (
+    UPDATE load_history h SET status = 'abandoned', completed_at = clock_timestamp(),
+      duration_ms = (extract(epoch FROM clock_timestamp() - h.started_at) * 1000)::integer,
+      error_message = format('the upload was never finished: its presigned URLs expired at %s and %s never arrived, so nothing was loaded%s',
+        to_char((h.warnings->'upload'->>'presignedUntil')::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
+        h.warnings->'upload'->>'follow',
+        CASE WHEN h.warnings->'upload'->>'follow' LIKE '%/_manifest.json'
+          THEN ' (files of the batch the browser did send stay in the bucket without their manifest: they are never loaded)' ELSE '' END)
+    WHERE h.kind = 'command' AND h.status = 'started' AND h.warnings->'upload' ? 'presignedUntil'
+      AND (h.warnings->'upload'->>'presignedUntil')::timestamptz < clock_timestamp() - interval '1 minute'
+      AND NOT EXISTS (SELECT 1 FROM s3_objects o WHERE o.bucket = h.warnings->'upload'->>'bucket' AND o.key = h.warnings->'upload'->>'follow')
+    RETURNING 1
+  )
+  SELECT n + count(*) INTO n FROM unfinished;
   RETURN n;
 END $$;

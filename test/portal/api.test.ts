@@ -396,6 +396,43 @@ describe('uploads', () => {
     expect((await uploadEnd(operator, r.body.upload.id)).state).toBe('loaded');
     expect((await rows('SELECT DISTINCT current_skill_rating FROM dim_player'))[0]!.current_skill_rating).toBe(7);
   });
+
+  it('a presigned upload the browser never finishes is marked abandoned once its URLs expire; one whose file arrived is not', async () => {
+    const m = miniLeague();
+    // A batch: one of its two files sent, never completed (the tab was closed).
+    const batch = await operator.json('/api/upload/presign', {
+      method: 'POST',
+      json: { files: [{ name: 'dim_player.csv' }, { name: 'dim_team.csv' }], operation: 'upsert' },
+    });
+    expect(batch.status).toBe(201);
+    const sent = batch.body.upload.files[0];
+    const body = csvFor(
+      'dim_player',
+      m.players.map((p) => ({ ...p, current_skill_rating: 2 })),
+    );
+    expect((await fetch(sent.url, { method: 'PUT', body, headers: { 'content-type': sent.contentType } })).status).toBe(200);
+    // A single file sent, its "complete" never called: the loader loads it all the same.
+    const single = await operator.json('/api/upload/presign', { method: 'POST', json: { files: [{ name: 'dim_team.csv' }], operation: 'upsert' } });
+    const f = single.body.upload.files[0];
+    expect((await fetch(f.url, { method: 'PUT', body: csvFor('dim_team', m.teams), headers: { 'content-type': f.contentType } })).status).toBe(200);
+    await until('the single file to arrive', async () => (await rows('SELECT 1 FROM s3_objects WHERE key = $1', [f.key])).length > 0);
+    expect((await operator.json(`/api/uploads/${batch.body.upload.id}`)).body.state).toBe('uploading');
+
+    // The presigned URLs' 15 minutes, gone by.
+    await rows(
+      "UPDATE load_history SET warnings = jsonb_set(warnings, '{upload,presignedUntil}', to_jsonb((now() - interval '20 minutes')::text)) WHERE id = ANY($1::bigint[])",
+      [[batch.body.upload.id, single.body.upload.id]],
+    );
+    const gone = await operator.json(`/api/uploads/${batch.body.upload.id}`);
+    expect(gone.body.state).toBe('failed');
+    expect(gone.body.problem.detail).toMatch(
+      /the upload was never finished: its presigned URLs expired at .* and .*_manifest\.json never arrived, so nothing was loaded/,
+    );
+    expect(await rows('SELECT status FROM load_history WHERE id = $1', [batch.body.upload.id])).toEqual([{ status: 'abandoned' }]);
+    expect(await rows('SELECT count(*)::int AS n FROM dim_player WHERE current_skill_rating = 2')).toEqual([{ n: 0 }]);
+    expect((await operator.json(`/api/uploads/${single.body.upload.id}`)).body.state).not.toBe('failed');
+    expect(await rows('SELECT status FROM load_history WHERE id = $1', [single.body.upload.id])).toEqual([{ status: 'started' }]);
+  });
 });
 
 describe('recent operations', () => {
