@@ -3,6 +3,14 @@
  * of each Secrets Manager secret; the value is read here once per cold start and kept
  * in memory. Locally DATABASE_URL is used as it is. No secret value is ever logged or
  * put in an error message: errors name the secret, not what it holds.
+ *
+ * Why not @aws-lambda-powertools/parameters: what it adds is a TTL cache (re-reading every
+ * 5 s by default) and transforms. Here a value is wanted once per cold start: a rotation
+ * reaches the functions by a deploy (infra sets SECRETS_REVISION from the secrets'
+ * versions, which starts new instances), so a TTL would only add Secrets Manager calls
+ * (and their cost) on the warm path. The whole need is the one GetSecretValue below, a
+ * promise cache that never keeps a failure, and errors that never hold the value: fewer
+ * lines than its configuration, and one dependency less in every Lambda bundle.
  */
 import { GetSecretValueCommand, type GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
