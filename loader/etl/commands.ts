@@ -10,7 +10,7 @@ import type { Database } from '../db/database';
 import type { Handlers, Job } from '../queue/job';
 import { enqueue, getJob, queueStatus, type QueueStatus } from '../queue/queue';
 import { formatJobLog, jobLog, type JobLogLine } from './job-log';
-import type { FailedStep } from './pipeline-run';
+import type { FailedStep, PipelineResult } from './pipeline-run';
 import { runJob, runWorker, type JobOutcome, type WorkerOptions } from '../worker/run-worker';
 
 export class EtlCommandError extends Error {
@@ -118,6 +118,11 @@ function outcomeLine(o: JobOutcome): string {
       warnings?: string[];
     } | null;
     if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
+    const p = o.result as Partial<PipelineResult> | null;
+    if (p?.load && p.steps) {
+      const partial = p.status === 'partial' ? `; PARTIAL: ${(p.warnings ?? []).join('; ')}` : '';
+      return `${base} (the ETL pipeline's ${p.steps.length} step${p.steps.length === 1 ? '' : 's'}, then its export loaded as history #${p.load.historyId}: ${p.load.inserted} rows inserted, ${p.load.deleted} deleted, ${p.load.rejected} rejected${partial}; etl log ${o.job.id})`;
+    }
     const rows = r?.tables
       ? Object.entries(r.tables)
           .map(([t, c]) => `${t} ${c.inserted}`)

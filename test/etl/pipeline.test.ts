@@ -12,7 +12,7 @@ import { executeCommand, type Outcome } from '../../loader/commands/execute';
 import { parseCommand, requiredRole } from '../../loader/commands/grammar';
 import { folderSource } from '../../loader/engine';
 import { commandExtensions, jobHandlers } from '../../loader/entry/context';
-import { etlCommandExtensions, etlQueue, etlStatus, formatEtlStatus, PipelineConfigError, readPipeline, type FailedStep } from '../../loader/etl';
+import { etlCommandExtensions, etlQueue, etlStatus, formatEtlRun, formatEtlStatus, PipelineConfigError, readPipeline, type FailedStep } from '../../loader/etl';
 import { pipelineHandler, processGameHandler } from '../../loader/etl/process-game-job';
 import { generateExport } from '../../loader/generate';
 import { getJob } from '../../loader/queue/queue';
@@ -108,6 +108,11 @@ describe('the ETL pipeline as a job', () => {
       },
     ]);
     expect(result.load.inserted).toBeGreaterThan(1000);
+    expect(formatEtlRun({ outcomes: w.outcomes })).toMatch(
+      new RegExp(
+        `^etl run: 1 job\\n#${jobId} process_game game 71001: succeeded in [\\d.]+ s \\(the ETL pipeline's 3 steps, then its export loaded as history #${result.load.historyId}: \\d+ rows inserted, 0 deleted, 0 rejected; etl log ${jobId}\\)$`,
+      ),
+    );
 
     // The log, as `benchsight etl log <job>` and Slack print it.
     const log = textOf(await run(`etl log ${jobId}`, ext));
