@@ -29,12 +29,15 @@ export type SourceOf = () => Promise<Source>;
  * live ETL.
  */
 export function jobHandlers(env: NodeJS.ProcessEnv = process.env): Handlers {
-  return { process_game: processGameHandlerFor(pipelineFromEnv(env)) };
+  const pipeline = pipelineFromEnv(env);
+  // Deployed with the team's pipeline, its ECS task (BENCHSIGHT_ETL_TASK, infra/etl-task.ts) runs process_game: not this worker.
+  if (!pipeline && env.BENCHSIGHT_ETL_TASK?.trim()) return {};
+  return { process_game: processGameHandlerFor(pipeline) };
 }
 
 /** `etl queue|run|status|log` and `validate` for executeCommand; `etl run` runs the jobHandlers() jobs. */
 export function commandExtensions(db: Database, log?: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Required<Extensions> {
-  const pipeline = Boolean(env.BENCHSIGHT_ETL_PIPELINE?.trim());
+  const pipeline = Boolean(env.BENCHSIGHT_ETL_PIPELINE?.trim() || env.BENCHSIGHT_ETL_TASK?.trim());
   return etlCommandExtensions(db, { handlers: jobHandlers(env), pipeline, ...(log ? { log } : {}) });
 }
 
