@@ -185,6 +185,28 @@ export async function runPipeline(
   };
 }
 
+/**
+ * The process groups of the steps running now. A step runs in a group of its own (so that
+ * a timeout kills what it started too), which a terminal's Ctrl-C does not reach: when this
+ * process exits, it takes them with it.
+ */
+const running = new Set<number>();
+let exitHook = false;
+function track(pid: number): void {
+  running.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const g of running) {
+      try {
+        process.kill(-g, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+    }
+  });
+}
+
 const quoted = (w: string) => (/^[\w@%+=:,./{}-]+$/.test(w) ? w : JSON.stringify(w));
 
 /** One step as a child process in its own process group; resolves when it ended and its output was read. */
@@ -214,6 +236,7 @@ function runStep(
     const finish = (o: Partial<StepOutcome>) => {
       if (settled) return;
       settled = true;
+      if (child?.pid) running.delete(child.pid);
       clearTimeout(timer);
       clearTimeout(killTimer);
       resolve({
@@ -247,6 +270,7 @@ function runStep(
       finish({ startError: (err as Error).message });
       return;
     }
+    if (child.pid) track(child.pid);
     createInterface({ input: child.stdout!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', line('stdout'));
     createInterface({ input: child.stderr!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', line('stderr'));
     child.on('error', (err) => {

@@ -202,6 +202,8 @@ describe('the ETL pipeline as a job', () => {
 describe('the pipeline configuration', () => {
   it('with none configured, process_game is the SQL live ETL, and etl queue still needs the tracker export', async () => {
     expect(jobHandlers({}).process_game).toBe(processGameHandler);
+    // Deployed with the pipeline's ECS task (infra/etl-task.ts), the worker Lambda leaves process_game to the task.
+    expect(jobHandlers({ BENCHSIGHT_ETL_TASK: 'bs-etl' })).toEqual({});
     expect(textOf(await run('etl queue 71005'))).toContain('game 71005 has not been received from the tracker');
   });
 
