@@ -99,7 +99,8 @@ export function formatJobLog(jobId: number, lines: JobLogLine[], job?: { status:
     : `etl log: job #${jobId}`;
   if (!lines.length) return `${head}\n(no lines: the job ran no pipeline step yet)`;
   let attempt = lines[0]!.attempt;
-  const out = [head];
+  // Slack shows the first screens of a long answer: say how to ask for the end.
+  const out = lines.length > 100 && lines[0]!.seq === 1 ? [head, `(the last lines only: etl log ${jobId} tail 50)`] : [head];
   for (const l of lines) {
     if (l.attempt !== attempt) {
       attempt = l.attempt;
