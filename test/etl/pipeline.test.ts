@@ -4,6 +4,7 @@
  * would), its output in the job's log, a failing step, a step past its timeout, and the
  * export loaded through the engine as one `load game N replace` linked to the job.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -187,6 +188,39 @@ describe('the ETL pipeline as a job', () => {
     expect(formatEtlStatus(await etlStatus(t.db))).toContain(`at step 1 "etl" (timed out after 1 s, killed)`);
     expect(textOf(await ext.etlLog(q.jobId, undefined))).not.toContain('not reached');
   }, 60_000);
+
+  it('keeps every line of a chatty step, in order, and `benchsight etl log` prints them all through a pipe', async () => {
+    const file = pipelineFile('chatty', [
+      nodeStep('etl', 'for (let i = 1; i <= 20000; i++) (i % 2 ? process.stdout : process.stderr).write("row " + i + " done\\n"); process.exitCode = 2'),
+    ]);
+    const ext = etlCommandExtensions(t.db, { handlers: { process_game: pipelineHandler(readPipeline(file)) }, pipeline: true });
+    const q = await etlQueue(t.db, { gameId: 71006, requestedBy: 'test', staged: false });
+    await ext.etlRun(q.jobId, 'test');
+    const rows = await t.db.query<{ stream: string; line: string }>(
+      `SELECT stream, line FROM etl_job_log WHERE job_id = $1 AND stream <> 'system' ORDER BY seq`,
+      [q.jobId],
+    );
+    // Each stream in its own order (the two pipes are read side by side).
+    const of = (stream: string) => rows.rows.filter((r) => r.stream === stream).map((r) => r.line);
+    expect(of('stdout')).toEqual(Array.from({ length: 10000 }, (_, i) => `row ${2 * i + 1} done`));
+    expect(of('stderr')).toEqual(Array.from({ length: 10000 }, (_, i) => `row ${2 * i + 2} done`));
+
+    const printed = await new Promise<string>((resolve, reject) => {
+      const cli = spawn(NODE, [path.join(ROOT, 'bin/benchsight.js'), 'etl', 'log', String(q.jobId)], {
+        env: { ...process.env, DATABASE_URL: t.url },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      cli.stdout.on('data', (d) => (out += String(d)));
+      cli.on('error', reject);
+      cli.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`benchsight etl log exited ${code}`))));
+    });
+    const lines = printed.trimEnd().split('\n');
+    expect(lines[0]).toBe(`etl log: job #${q.jobId} (process_game game 71006, failed), 20003 lines`);
+    expect(lines.filter((l) => /^\[etl!?\] row \d+ done$/.test(l))).toHaveLength(20000);
+    // The failure ends the log with the step's last lines (the last ones read from its two pipes).
+    for (const l of lines.slice(-20)) expect(Number(/^ {2}(?:\[stderr\] )?row (\d+) done$/.exec(l)?.[1])).toBeGreaterThan(19000);
+  }, 120_000);
 
   it('a step that cannot start fails the job saying why', async () => {
     const file = pipelineFile('missing', [{ name: 'etl', command: ['/no/such/python', 'etl.py', '--game-id', '{game_id}'] }]);
