@@ -59,6 +59,8 @@ export async function jobLogWriter(db: Queryable, jobId: number, attempt: number
     write(step, stream, line) {
       if (written > MAX_LINES) return;
       written++;
+      // PostgreSQL text holds no NUL: a step that prints one (binary output) shows it as \0.
+      if (line.includes('\u0000')) line = line.replaceAll('\u0000', '\\0');
       const text =
         written > MAX_LINES
           ? `(the log is cut here: a job keeps ${MAX_LINES} lines)`

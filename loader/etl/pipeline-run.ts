@@ -223,7 +223,9 @@ function runStep(
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   for (const [k, v] of Object.entries(step.env)) env[k] = fillPlaceholders(v, { gameId, exportDir: extraEnv.BENCHSIGHT_EXPORT_DIR });
   const last: string[] = [];
-  const line = (stream: LogStream) => (l: string) => {
+  const line = (stream: LogStream) => (raw: string) => {
+    // PostgreSQL text and jsonb hold no NUL: a step that prints one (binary output) shows it as \0.
+    const l = raw.replaceAll('\u0000', '\\0');
     logw.write(step.name, stream, l);
     last.push(stream === 'stderr' ? `[stderr] ${l}` : l);
     if (last.length > LAST_LINES) last.shift();

@@ -134,7 +134,7 @@ describe('the ETL pipeline as a job', () => {
       exportStep,
       nodeStep(
         'fix data integrity',
-        'console.log("reading game " + process.env.BENCHSIGHT_GAME_ID); console.error("fix_data_integrity: no roster for game " + process.env.BENCHSIGHT_GAME_ID); process.exit(3)',
+        'console.log("reading game " + process.env.BENCHSIGHT_GAME_ID + "\\u0000"); console.error("fix_data_integrity: no roster for game " + process.env.BENCHSIGHT_GAME_ID); process.exit(3)',
       ),
       nodeStep('validation', `require("fs").writeFileSync(${JSON.stringify(marker)}, "ran")`),
     ]);
@@ -148,9 +148,10 @@ describe('the ETL pipeline as a job', () => {
     expect(job.attempts).toBe(1); // not retried: `etl run <job>` runs it again
     const step = job.failedStep as FailedStep;
     expect(step).toMatchObject({ index: 2, name: 'fix data integrity', exitCode: 3, signal: null, timedOut: false });
-    expect(step.lastLines).toEqual(['reading game 71002', '[stderr] fix_data_integrity: no roster for game 71002']);
+    // A NUL byte (binary output) is shown as \0: PostgreSQL text could not hold it.
+    expect(step.lastLines).toEqual(['reading game 71002\\0', '[stderr] fix_data_integrity: no roster for game 71002']);
     expect(job.errorMessage).toMatch(
-      /^step 2\/3 "fix data integrity" exited with code 3 after [\d.]+ s; the later steps did not run and nothing was loaded; its last lines:\n {2}reading game 71002\n {2}\[stderr\] fix_data_integrity: no roster for game 71002$/,
+      /^step 2\/3 "fix data integrity" exited with code 3 after [\d.]+ s; the later steps did not run and nothing was loaded; its last lines:\n {2}reading game 71002\\0\n {2}\[stderr\] fix_data_integrity: no roster for game 71002$/,
     );
     expect(existsSync(marker)).toBe(false);
     expect(await factRows(71002)).toBe(0);
