@@ -165,6 +165,17 @@ describe('the ETL pipeline as a job', () => {
     expect(log).toContain('[fix data integrity!] fix_data_integrity: no roster for game 71002');
     expect(log).toContain('-- step 2/3 "fix data integrity" exited with code 3');
     expect(log).not.toContain('[validation]');
+
+    // Fixed, the failed job runs again (`etl run <job>`): its failed step is cleared, the export loaded, the log keeps both attempts.
+    const fixed = pipelineFile('fails', [exportStep, nodeStep('fix data integrity', 'console.log("roster found")')]);
+    const again = etlCommandExtensions(t.db, { handlers: { process_game: pipelineHandler(readPipeline(fixed)) }, pipeline: true });
+    expect((await again.etlRun(q.jobId, 'test')).ok).toBe(true);
+    expect(await getJob(t.db, q.jobId)).toMatchObject({ status: 'succeeded', attempts: 2, failedStep: null });
+    expect(await factRows(71002)).toBeGreaterThan(1000);
+    const both = textOf(await again.etlLog(q.jobId, undefined));
+    expect(both).toMatch(
+      /no roster for game 71002[\s\S]*\n-- attempt 2\n[\s\S]*\[fix data integrity\] roster found[\s\S]*-- loaded as history #\d+ \(succeeded\)/,
+    );
   }, 120_000);
 
   it('kills a step that runs past its timeout (its whole process group) and records it as timed out', async () => {
