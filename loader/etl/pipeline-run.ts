@@ -146,7 +146,12 @@ export async function runPipeline(
       loadOptions: { context: { etl_job: job.id, pipeline: pipeline.file, export_dir: exportDir } },
     },
     parsed.command,
-  );
+  ).catch(async (err: unknown) => {
+    // An error the load could not turn into its outcome (the database went away): in the log too; the job may retry.
+    system(`the load of the export failed: ${(err as Error).message}`, 'load');
+    await logw.flush().catch(() => undefined);
+    throw err;
+  });
   if (outcome.kind !== 'load') throw new Error(`"${text}" did not run as a load`);
   const r = outcome.result;
   const sum = (k: 'inserted' | 'deleted' | 'rejected') => r.tables.reduce((a, t) => a + t[k], 0);
