@@ -10,9 +10,20 @@ import('tsx/esm/api')
     return require('../loader/entry/cli.ts').main(process.argv.slice(2));
   })
   .then(
-    (code) => process.exit(code),
+    (code) => exitFlushed(code),
     (err) => {
       process.stderr.write(`benchsight: ${err?.message ? err.message : String(err)}\n`);
-      process.exit(1);
+      exitFlushed(1);
     },
   );
+
+// Output to a pipe is written asynchronously: exit once stdout and stderr have taken all of
+// it (`benchsight etl log 12 | less` gets every line, not the first 64 KB).
+function exitFlushed(code) {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

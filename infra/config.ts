@@ -194,6 +194,35 @@ const RawConfig = z
     retainOnDelete: bool.default(false),
     alarmEmail: z.email('must be an e-mail address').optional(),
     dropBucketForceDestroy: bool.default(false),
+    // The team's ETL pipeline as an ECS Fargate task (infra/etl-task.ts): created when etlImage is set.
+    etlImage: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][\w.\-/:@]*$/, 'must be a container image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/benchsight-etl:1.4.0')
+      .optional(),
+    etlPipelineFile: z
+      .string()
+      .trim()
+      .regex(/^\/\S+\.json$/, 'must be the absolute path of the pipeline file inside the image, e.g. /etl/etl-pipeline.json')
+      .default('/etl/etl-pipeline.json'),
+    etlTaskCpu: z
+      .enum(['256', '512', '1024', '2048', '4096', '8192', '16384'], { error: 'must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384' })
+      .transform(Number)
+      .default(1024),
+    etlTaskMemoryMb: integer(512, 122880).default(4096),
+    etlSchedule: z
+      .string()
+      .trim()
+      .superRefine((v, ctx) => {
+        const problem = scheduleProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: `"${v}": ${problem}` });
+      })
+      .default('rate(5 minutes)'),
+    etlSubnetIds: json(
+      z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'each entry must be a subnet id (subnet-…)')).min(1, 'must list at least one subnet'),
+      '["subnet-0a1b2c3d"]',
+    ).optional(),
+    etlSecurityGroupIds: json(z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'each entry must be a security group id (sg-…)')), '["sg-0a1b2c3d"]').optional(),
     // The Admin Portal (infra/portal.ts reads and checks these): created when portalSupabaseUrl is set.
     portalSupabaseUrl: z.url('must be the Supabase project URL, https://<ref>.supabase.co').optional(),
     portalSupabaseAnonKey: z.string().optional(),
@@ -220,6 +249,13 @@ const RawConfig = z
         code: 'custom',
         path: [c.slackRoles !== undefined ? 'slackRoles' : 'portalRoles'],
         message: 'is an older name of roles, which is set: keep the one setting, roles (pulumi config rm this one)',
+      });
+    }
+    if (c.etlImage !== undefined && c.etlSubnetIds === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['etlSubnetIds'],
+        message: `is missing: the ETL task (etlImage) runs in these subnets, with a public IP to reach the database and the registry: pulumi config set etlSubnetIds '["subnet-0a1b2c3d"]'`,
       });
     }
     if (c.databaseMode === 'rds' && c.databaseUrl !== undefined) {
@@ -289,6 +325,8 @@ export interface StackConfig {
   keep: Keep;
   alarmEmail?: string;
   dropBucketForceDestroy: boolean;
+  /** The team's ETL pipeline as a Fargate task, when etlImage is set. */
+  etl?: { image: string; pipelineFile: string; cpu: number; memoryMb: number; schedule: string; subnetIds: string[]; securityGroupIds?: string[] };
 }
 
 /** The config key a field is set under (`aws:region`, `benchsight-ops:namePrefix`). */
@@ -376,6 +414,18 @@ export function toStackConfig(
     keep: { protect: c.protect, retainOnDelete: c.retainOnDelete },
     alarmEmail: c.alarmEmail,
     dropBucketForceDestroy: c.dropBucketForceDestroy,
+    etl:
+      c.etlImage && c.etlSubnetIds
+        ? {
+            image: c.etlImage,
+            pipelineFile: c.etlPipelineFile,
+            cpu: c.etlTaskCpu,
+            memoryMb: c.etlTaskMemoryMb,
+            schedule: c.etlSchedule,
+            subnetIds: c.etlSubnetIds,
+            securityGroupIds: c.etlSecurityGroupIds,
+          }
+        : undefined,
   };
 }
 

@@ -11,6 +11,7 @@ import { bundleProblems, StaleBundleError } from './bundles';
 import { loadStackConfig } from './config';
 import { Database } from './database';
 import { DropBucket } from './drop-bucket';
+import { EtlTask } from './etl-task';
 import { LoaderFunction } from './loader-function';
 import { readMigrationFiles } from './migrations';
 import { Portal, portalConfig } from './portal';
@@ -57,6 +58,21 @@ const drop = new DropBucket('drop', {
 // The functions start after the database is migrated and its grants are in place.
 const afterDatabase = { dependsOn: [database] };
 
+// The team's ETL pipeline as a Fargate task of their image, when the stack names it (infra/etl-task.ts).
+const etl = config.etl
+  ? new EtlTask(
+      'etl',
+      {
+        namePrefix: prefix,
+        region: config.region,
+        ...config.etl,
+        databaseSecret: secrets.databaseUrl,
+        logRetentionDays: config.logRetentionDays,
+      },
+      afterDatabase,
+    )
+  : undefined;
+
 const worker = new WorkerFunction(
   'worker',
   {
@@ -70,6 +86,7 @@ const worker = new WorkerFunction(
     reservedConcurrency: config.concurrency.worker,
     logRetentionDays: config.logRetentionDays,
     alarmTopicArn: alerts.topicArn,
+    etlTask: etl?.family,
   },
   afterDatabase,
 );
@@ -108,6 +125,7 @@ const bot = new SlackBot(
     workerFunctionArn: worker.functionArn,
     reservedConcurrency: config.concurrency.bot,
     logRetentionDays: config.logRetentionDays,
+    etlTask: etl?.family,
   },
   afterDatabase,
 );
@@ -141,6 +159,8 @@ export const workerFunctionName = worker.functionName;
 export const loaderFunctionName = loader.functionName;
 export const loaderDeadLetterQueueUrl = loader.deadLetterQueue.url;
 export const alarmTopicArn = alerts.topicArn;
+export const etlTaskDefinitionArn = etl?.taskDefinitionArn;
+export const etlClusterArn = etl?.clusterArn;
 export const databaseRoles = database.roles;
 export const readerDatabaseUrlSecretArn = database.readerUrlSecretArn;
 export const migrationsHash = database.migrationsHash;

@@ -79,6 +79,42 @@ export function workerPolicy(a: WorkerPolicyArgs): PolicyDocument {
   );
 }
 
+export interface EtlExecutionPolicyArgs {
+  logGroupArn: string;
+  secretArns: string[];
+  /** The image's ECR repository; undefined for an image of another registry (nothing to grant). */
+  repositoryArn?: string;
+}
+
+/** ECS starting the ETL task: pull its image, write its logs, read the database secret into its environment. */
+export function etlExecutionPolicy(a: EtlExecutionPolicyArgs): PolicyDocument {
+  return doc(
+    logStatement(a.logGroupArn),
+    readSecretsStatement(a.secretArns),
+    ...(a.repositoryArn
+      ? [
+          allow('PullImage', ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], [a.repositoryArn]),
+          allow('RegistryLogin', ['ecr:GetAuthorizationToken'], ['*']),
+        ]
+      : []),
+  );
+}
+
+export interface EtlSchedulePolicyArgs {
+  /** The task definition's family ARN with `:*` (every revision). */
+  taskDefinitionArn: string;
+  clusterArn: string;
+  passRoleArns: string[];
+}
+
+/** EventBridge starting the ETL task on its cluster, handing ECS the task's roles. */
+export function etlSchedulePolicy(a: EtlSchedulePolicyArgs): PolicyDocument {
+  return doc(
+    { Sid: 'RunEtlTask', Effect: 'Allow', Action: ['ecs:RunTask'], Resource: [a.taskDefinitionArn], Condition: { ArnEquals: { 'ecs:cluster': a.clusterArn } } },
+    allow('PassTaskRoles', ['iam:PassRole'], a.passRoleArns),
+  );
+}
+
 export interface BotPolicyArgs {
   logGroupArn: string;
   secretArns: string[];
@@ -114,7 +150,9 @@ export function denyInsecureTransportPolicy(bucketArn: string): PolicyDocument {
  * Actions that AWS only accepts on `Resource: "*"`, each with why this stack needs it.
  * Empty: no function of the stack needs one. Add an entry only with its reason.
  */
-export const WILDCARD_RESOURCE_ALLOWLIST: ReadonlyArray<{ action: string; reason: string }> = [];
+export const WILDCARD_RESOURCE_ALLOWLIST: ReadonlyArray<{ action: string; reason: string }> = [
+  { action: 'ecr:GetAuthorizationToken', reason: 'the ECR login has no resource: AWS allows it on "*" only (the ETL task pulling its image)' },
+];
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 

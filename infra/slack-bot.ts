@@ -23,6 +23,8 @@ export interface SlackBotArgs {
   workerFunctionArn: pulumi.Input<string>;
   reservedConcurrency?: number;
   logRetentionDays: number;
+  /** The ETL task's family when the team's pipeline runs the ETL (infra/etl-task.ts): `etl queue` takes any game. */
+  etlTask?: string;
 }
 
 export class SlackBot extends pulumi.ComponentResource {
@@ -49,6 +51,7 @@ export class SlackBot extends pulumi.ComponentResource {
           BENCHSIGHT_ROLES: JSON.stringify(args.roles),
           SLACK_NOTIFY_CHANNEL: args.notifyChannel,
           WORKER_FUNCTION_NAME: args.workerFunctionName,
+          ...(args.etlTask ? { BENCHSIGHT_ETL_TASK: args.etlTask } : {}),
           SECRETS_REVISION: secretsRevision(...secrets.map((s) => s.versionId)),
           ...RDS_CA_ENV,
         },

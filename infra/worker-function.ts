@@ -21,6 +21,8 @@ export interface WorkerFunctionArgs {
   reservedConcurrency?: number;
   logRetentionDays: number;
   alarmTopicArn: pulumi.Input<string>;
+  /** The ETL task's family when the team's pipeline runs the ETL (infra/etl-task.ts): that task, not this worker, runs `process_game`. */
+  etlTask?: string;
 }
 
 export class WorkerFunction extends pulumi.ComponentResource {
@@ -45,6 +47,7 @@ export class WorkerFunction extends pulumi.ComponentResource {
           SLACK_BOT_TOKEN_SECRET_ARN: args.botTokenSecret.arn,
           SLACK_NOTIFY_CHANNEL: args.notifyChannel,
           DROP_BUCKET: args.bucketName,
+          ...(args.etlTask ? { BENCHSIGHT_ETL_TASK: args.etlTask } : {}),
           SECRETS_REVISION: secretsRevision(...secrets.map((s) => s.versionId)),
           ...RDS_CA_ENV,
         },

@@ -144,7 +144,7 @@ const GRAMMAR_WORDS: { word: string; summary: string; options: (c: Command) => C
     options: (c) =>
       c.option('-y, --yes', 'confirm without asking, for scripts').option('--dry-run', 'show what would be deleted; change nothing').addOption(json()),
   },
-  { word: 'etl', summary: 'queue, run or show the ETL of tracked games', options: (c) => c.addOption(json()).allowUnknownOption() },
+  { word: 'etl', summary: "queue, run or show the ETL of games, and a job's log", options: (c) => c.addOption(json()).allowUnknownOption() },
   { word: 'history', summary: 'recent loads: what they did, by whom, with what result', options: (c) => c.addOption(json()) },
   {
     word: 'rejects',

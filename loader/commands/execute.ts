@@ -53,6 +53,7 @@ export interface Extensions {
   etlQueue?(gameId: number, priority: number | undefined, by: string): Promise<Outcome>;
   etlRun?(queueId: number | undefined, by: string): Promise<Outcome>;
   etlStatus?(): Promise<Outcome>;
+  etlLog?(jobId: number, tail: number | undefined): Promise<Outcome>;
   validate?(gameId: number | undefined, by: string): Promise<Outcome>;
 }
 
@@ -135,6 +136,8 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
       return plugged(ctx.extensions?.etlRun?.(command.queueId, ctx.initiatedBy), command);
     case 'etl-status':
       return plugged(ctx.extensions?.etlStatus?.(), command);
+    case 'etl-log':
+      return plugged(ctx.extensions?.etlLog?.(command.jobId, command.tail), command);
     case 'validate':
       return plugged(ctx.extensions?.validate?.(command.gameId, ctx.initiatedBy), command);
   }

@@ -60,6 +60,7 @@ export const CommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('etl-queue'), gameId: GameId, priority: z.number().int().min(-100).max(100).optional() }),
   z.object({ kind: z.literal('etl-run'), queueId: z.number().int().positive().optional() }),
   z.object({ kind: z.literal('etl-status') }),
+  z.object({ kind: z.literal('etl-log'), jobId: z.number().int().positive(), tail: z.number().int().min(1).max(100000).optional() }),
   z.object({ kind: z.literal('history'), table: z.enum(TABLE_NAMES as [string, ...string[]]).optional(), limit: z.number().int().min(1).max(200).optional() }),
   z.object({ kind: z.literal('counts') }),
   z.object({
@@ -152,7 +153,20 @@ export const COMMANDS: readonly { word: string; syntax: string; does: string; ex
     role: 'operator',
   },
   { word: 'etl', syntax: 'etl run [<queue id>]', does: 'run queued jobs now (or one job)', example: 'etl run', role: 'operator' },
-  { word: 'etl', syntax: 'etl status', does: 'the queue: pending, running, failed jobs', example: 'etl status', role: 'viewer' },
+  {
+    word: 'etl',
+    syntax: 'etl status',
+    does: 'the queue: pending, running, failed jobs (and the step a pipeline job failed at)',
+    example: 'etl status',
+    role: 'viewer',
+  },
+  {
+    word: 'etl',
+    syntax: 'etl log <job> [tail <n>]',
+    does: "a job's log: what each step of the ETL pipeline wrote (stdout, stderr), and the load of its export",
+    example: 'etl log 12 tail 50',
+    role: 'viewer',
+  },
   { word: 'history', syntax: 'history [<table>] [limit <n>]', does: 'recent loads and what they did', example: 'history fact_events limit 5', role: 'viewer' },
   {
     word: 'rejects',
@@ -392,7 +406,7 @@ class Parser {
   }
 
   private etl(): unknown {
-    const sub = this.expect(this.next('queue, run or status'), ['queue', 'run', 'status'], 'etl command');
+    const sub = this.expect(this.next('queue, run, status or log'), ['queue', 'run', 'status', 'log'], 'etl command');
     if (sub === 'queue') {
       const gameId = this.number('the game id');
       let priority: number | undefined;
@@ -407,6 +421,16 @@ class Parser {
       const queueId = this.peek() !== undefined ? this.number('the queue id') : undefined;
       this.end();
       return { kind: 'etl-run', queueId };
+    }
+    if (sub === 'log') {
+      const jobId = this.number('the job id');
+      let tail: number | undefined;
+      if (this.peek() !== undefined) {
+        this.expect(this.next('"tail"'), ['tail'], 'option');
+        tail = this.number('the number of lines');
+      }
+      this.end();
+      return { kind: 'etl-log', jobId, tail };
     }
     this.end();
     return { kind: 'etl-status' };
@@ -529,6 +553,8 @@ export function describeCommand(c: Command): string {
       return c.queueId ? `ETL job ${c.queueId}` : 'queued ETL jobs';
     case 'etl-status':
       return 'ETL queue status';
+    case 'etl-log':
+      return `log of ETL job ${c.jobId}`;
     case 'history':
       return `history${c.table ? ` of ${c.table}` : ''}`;
     case 'validate':

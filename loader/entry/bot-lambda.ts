@@ -72,6 +72,7 @@ export function lazyExtensions(db: Database, load: typeof context = context): Re
     etlQueue: async (gameId, priority, by) => (await get()).etlQueue(gameId, priority, by),
     etlRun: async (queueId, by) => (await get()).etlRun(queueId, by),
     etlStatus: async () => (await get()).etlStatus(),
+    etlLog: async (jobId, tail) => (await get()).etlLog(jobId, tail),
     validate: async (gameId, by) => (await get()).validate(gameId, by),
   };
 }

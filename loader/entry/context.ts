@@ -12,7 +12,8 @@ import type { Extensions } from '../commands/execute';
 import type { Database } from '../db/database';
 import { folderSource, type Source } from '../engine';
 import { etlCommandExtensions } from '../etl';
-import { processGameHandler } from '../etl/process-game-job';
+import { pipelineFromEnv } from '../etl/pipeline-config';
+import { processGameHandlerFor } from '../etl/process-game-job';
 import type { Handlers } from '../queue/job';
 import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
 import type { TrackerIngest } from '../s3/process-event';
@@ -23,14 +24,22 @@ import { type WakeEvent, wakeWorker } from '../worker/wake';
 /** Where a command's files come from; a load of one game says which (the bucket then counts that game's drops). */
 export type SourceOf = (want?: { gameId?: number }) => Promise<Source>;
 
-/** The queue's job handlers: the ETL of a game (`process_game`). */
-export function jobHandlers(): Handlers {
-  return { process_game: processGameHandler };
+/**
+ * The queue's job handlers: the ETL of a game (`process_game`): the team's pipeline that
+ * BENCHSIGHT_ETL_PIPELINE names (a JSON file, loader/etl/pipeline-config.ts), else the SQL
+ * live ETL.
+ */
+export function jobHandlers(env: NodeJS.ProcessEnv = process.env): Handlers {
+  const pipeline = pipelineFromEnv(env);
+  // Deployed with the team's pipeline, its ECS task (BENCHSIGHT_ETL_TASK, infra/etl-task.ts) runs process_game: not this worker.
+  if (!pipeline && env.BENCHSIGHT_ETL_TASK?.trim()) return {};
+  return { process_game: processGameHandlerFor(pipeline) };
 }
 
-/** `etl queue|run|status` and `validate` for executeCommand; `etl run` runs the jobHandlers() jobs. */
-export function commandExtensions(db: Database, log?: (line: string) => void): Required<Extensions> {
-  return etlCommandExtensions(db, log ? { handlers: jobHandlers(), log } : { handlers: jobHandlers() });
+/** `etl queue|run|status|log` and `validate` for executeCommand; `etl run` runs the jobHandlers() jobs. */
+export function commandExtensions(db: Database, log?: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Required<Extensions> {
+  const pipeline = Boolean(env.BENCHSIGHT_ETL_PIPELINE?.trim() || env.BENCHSIGHT_ETL_TASK?.trim());
+  return etlCommandExtensions(db, { handlers: jobHandlers(env), pipeline, ...(log ? { log } : {}) });
 }
 
 /** The files `<table>.csv` (or `.csv.gz`) of a local folder, in UTF-8 or the encoding named. */

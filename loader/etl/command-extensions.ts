@@ -1,5 +1,5 @@
 /**
- * The `etl queue|run|status` and `validate` commands as the command executor's plug-ins
+ * The `etl queue|run|status|log` and `validate` commands as the command executor's plug-ins
  * (loader/commands/execute.ts `Extensions`): one line to wire them into the CLI and the bot,
  *   extensions: etlCommandExtensions(db, { handlers })
  */
@@ -9,7 +9,7 @@ import type { Handlers } from '../queue/job';
 import { formatFindings } from '../quality/findings';
 import { validate } from '../quality/validate';
 import type { WorkerOptions } from '../worker/run-worker';
-import { EtlCommandError, etlQueue, etlRun, etlStatus, formatEtlQueue, formatEtlRun, formatEtlStatus } from './commands';
+import { EtlCommandError, etlLog, etlQueue, etlRun, etlStatus, formatEtlLog, formatEtlQueue, formatEtlRun, formatEtlStatus } from './commands';
 
 async function asOutcome(fn: () => Promise<Outcome>): Promise<Outcome> {
   try {
@@ -22,13 +22,17 @@ async function asOutcome(fn: () => Promise<Outcome>): Promise<Outcome> {
 
 export function etlCommandExtensions(
   db: Database,
-  opts: { handlers: Handlers } & Pick<WorkerOptions, 'onJobFinished' | 'log' | 'lockTimeoutMs' | 'backoff'>,
+  opts: {
+    handlers: Handlers;
+    /** The team's pipeline runs the ETL (loader/etl/pipeline-config.ts): a game need not come from the tracker to be queued. */
+    pipeline?: boolean;
+  } & Pick<WorkerOptions, 'onJobFinished' | 'log' | 'lockTimeoutMs' | 'backoff'>,
 ): Required<Extensions> {
-  const { handlers, ...worker } = opts;
+  const { handlers, pipeline, ...worker } = opts;
   return {
     etlQueue: (gameId, priority, by) =>
       asOutcome(async () => {
-        const r = await etlQueue(db, { gameId, priority, requestedBy: by });
+        const r = await etlQueue(db, { gameId, priority, requestedBy: by, staged: !pipeline });
         return { kind: 'text', ok: true, text: formatEtlQueue(r), data: r };
       }),
     etlRun: (queueId, by) =>
@@ -41,6 +45,11 @@ export function etlCommandExtensions(
       asOutcome(async () => {
         const s = await etlStatus(db);
         return { kind: 'text', ok: true, text: formatEtlStatus(s), data: s };
+      }),
+    etlLog: (jobId, tail) =>
+      asOutcome(async () => {
+        const r = await etlLog(db, { jobId, tail });
+        return { kind: 'text', ok: true, text: formatEtlLog(r), data: r };
       }),
     validate: (gameId) =>
       asOutcome(async () => {

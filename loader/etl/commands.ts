@@ -3,11 +3,14 @@
  *   etl queue <game> [priority <n>]   → etlQueue
  *   etl run [<queue id>]              → etlRun
  *   etl status                        → etlStatus
+ *   etl log <job> [tail <n>]          → etlLog
  * Each returns data; format*() turn it into the text both entry points print.
  */
 import type { Database } from '../db/database';
 import type { Handlers, Job } from '../queue/job';
-import { enqueue, queueStatus, type QueueStatus } from '../queue/queue';
+import { enqueue, getJob, queueStatus, type QueueStatus } from '../queue/queue';
+import { formatJobLog, jobLog, type JobLogLine } from './job-log';
+import type { FailedStep, PipelineResult } from './pipeline-run';
 import { runJob, runWorker, type JobOutcome, type WorkerOptions } from '../worker/run-worker';
 
 export class EtlCommandError extends Error {
@@ -22,10 +25,13 @@ export interface EtlQueueResult {
   priority: number;
 }
 
-/** Queues the ETL of a game the tracker has sent (default priority 5; higher runs first). */
+/**
+ * Queues the ETL of a game (default priority 5; higher runs first): a game the tracker has
+ * sent, unless the team's pipeline runs the ETL (`staged: false`: it reads its own data).
+ */
 export async function etlQueue(
   db: Database,
-  opts: { gameId: number; priority?: number; requestedBy: string; payload?: Record<string, unknown> },
+  opts: { gameId: number; priority?: number; requestedBy: string; payload?: Record<string, unknown>; staged?: boolean },
 ): Promise<EtlQueueResult> {
   if (!Number.isSafeInteger(opts.gameId) || opts.gameId <= 0 || opts.gameId > 2147483647) {
     throw new EtlCommandError(`game id ${JSON.stringify(String(opts.gameId))} is not a positive whole number`);
@@ -33,7 +39,7 @@ export async function etlQueue(
   if (opts.priority !== undefined && (!Number.isSafeInteger(opts.priority) || Math.abs(opts.priority) > 1_000_000)) {
     throw new EtlCommandError(`priority ${JSON.stringify(String(opts.priority))} is not a whole number`);
   }
-  const known = await db.query('SELECT 1 FROM staging_games WHERE game_id = $1', [opts.gameId]);
+  const known = opts.staged === false ? { rows: [1] } : await db.query('SELECT 1 FROM staging_games WHERE game_id = $1', [opts.gameId]);
   if (!known.rows.length) {
     throw new EtlCommandError(`game ${opts.gameId} has not been received from the tracker, so there is nothing to process; send its tracker export first`);
   }
@@ -78,6 +84,18 @@ export async function etlStatus(db: Database, opts: { limit?: number } = {}): Pr
   return queueStatus(db, opts);
 }
 
+export interface EtlLogResult {
+  job: Job;
+  lines: JobLogLine[];
+}
+
+/** A job's log (the pipeline's steps' output and what the runner did), the last `tail` lines when given. */
+export async function etlLog(db: Database, opts: { jobId: number; tail?: number }): Promise<EtlLogResult> {
+  const job = await getJob(db, opts.jobId);
+  if (!job) throw new EtlCommandError(`there is no job ${opts.jobId} in the queue`);
+  return { job, lines: await jobLog(db, opts.jobId, { tail: opts.tail }) };
+}
+
 // ── Text for the CLI and Slack ──────────────────────────────────────────────────────────
 
 const jobLabel = (j: Job) => `#${j.id} ${j.operation}${j.gameId !== null ? ` game ${j.gameId}` : ''}`;
@@ -100,6 +118,11 @@ function outcomeLine(o: JobOutcome): string {
       warnings?: string[];
     } | null;
     if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
+    const p = o.result as Partial<PipelineResult> | null;
+    if (p?.load && p.steps) {
+      const partial = p.status === 'partial' ? `; PARTIAL: ${(p.warnings ?? []).join('; ')}` : '';
+      return `${base} (the ETL pipeline's ${p.steps.length} step${p.steps.length === 1 ? '' : 's'}, then its export loaded as history #${p.load.historyId}: ${p.load.inserted} rows inserted, ${p.load.deleted} deleted, ${p.load.rejected} rejected${partial}; etl log ${o.job.id})`;
+    }
     const rows = r?.tables
       ? Object.entries(r.tables)
           .map(([t, c]) => `${t} ${c.inserted}`)
@@ -140,7 +163,33 @@ export function formatEtlStatus(s: QueueStatus): string {
     );
   }
   if (s.recent.length) {
-    lines.push('recent:', ...s.recent.map((j) => `  ${jobLabel(j)} ${j.status} ${j.completedAt ?? ''}${j.status === 'failed' ? `: ${j.errorMessage}` : ''}`));
+    lines.push(
+      'recent:',
+      ...s.recent.map((j) =>
+        j.status === 'failed' && j.failedStep
+          ? `  ${jobLabel(j)} failed ${j.completedAt ?? ''} at ${failedStepText(j.failedStep as FailedStep)} (etl log ${j.id})`
+          : `  ${jobLabel(j)} ${j.status} ${j.completedAt ?? ''}${j.status === 'failed' ? `: ${j.errorMessage}` : ''}`,
+      ),
+    );
   }
   return lines.join('\n');
+}
+
+/** `step 2 "fix data integrity" (exit code 3): <its last line>` */
+export function failedStepText(f: FailedStep): string {
+  const how = f.loadError
+    ? `: ${f.loadError}`
+    : f.startError
+      ? ` (could not start: ${f.startError})`
+      : f.timedOut
+        ? ` (timed out after ${f.timeoutSeconds} s, killed)`
+        : f.signal
+          ? ` (killed by ${f.signal})`
+          : ` (exit code ${f.exitCode})`;
+  const last = f.lastLines.length ? `: ${f.lastLines[f.lastLines.length - 1]}` : '';
+  return `step ${f.index} "${f.name}"${how}${f.loadError ? '' : last}`;
+}
+
+export function formatEtlLog(r: EtlLogResult): string {
+  return formatJobLog(r.job.id, r.lines, r.job);
 }

@@ -1,4 +1,7 @@
 export { runEtl, EtlError, type EtlResult, type EtlTableCount, type UnresolvedPlayer } from './run-etl';
-export { etlQueue, etlRun, etlStatus, EtlCommandError, formatEtlQueue, formatEtlRun, formatEtlStatus } from './commands';
-export type { EtlQueueResult, EtlRunResult } from './commands';
+export { etlQueue, etlRun, etlStatus, etlLog, EtlCommandError, formatEtlQueue, formatEtlRun, formatEtlStatus, formatEtlLog, failedStepText } from './commands';
+export type { EtlQueueResult, EtlRunResult, EtlLogResult } from './commands';
+export { readPipeline, parsePipeline, pipelineFromEnv, PipelineConfigError, type Pipeline, type PipelineStep } from './pipeline-config';
+export { runPipeline, PipelineStepError, type PipelineResult, type FailedStep } from './pipeline-run';
+export { jobLog, formatJobLog, type JobLogLine } from './job-log';
 export { etlCommandExtensions } from './command-extensions';

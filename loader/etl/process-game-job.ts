@@ -1,10 +1,15 @@
 /**
- * The queue's `process_game` job: the ETL of job.gameId (a game the tracker finished,
- * or `etl queue <game>`). Its result (counts, findings) is the job's result; a game that
- * was never received fails for good (no retries).
+ * The queue's `process_game` job. With no pipeline configured: the SQL live ETL of
+ * job.gameId (a game the tracker finished, or `etl queue <game>`); its result (counts,
+ * findings) is the job's result; a game that was never received fails for good (no
+ * retries). With the team's pipeline configured (pipeline-config.ts): the pipeline's steps
+ * for the game, then the load of their export (pipeline-run.ts); a failing step fails the
+ * job for good (`etl run <job>` runs it again).
  */
 import { PermanentJobError, type JobHandler } from '../queue/job';
 import { summarizeFindings } from '../quality/findings';
+import type { Pipeline } from './pipeline-config';
+import { runPipeline } from './pipeline-run';
 import { EtlError, runEtl } from './run-etl';
 
 export const processGameHandler: JobHandler = async (job, ctx) => {
@@ -29,3 +34,16 @@ export const processGameHandler: JobHandler = async (job, ctx) => {
     throw err;
   }
 };
+
+/** `process_game` as the team's pipeline runs it: its steps for job.gameId, then the load of their export. */
+export function pipelineHandler(pipeline: Pipeline): JobHandler {
+  return async (job, ctx) => {
+    if (job.gameId === null) throw new PermanentJobError('a process_game job needs a game id');
+    return runPipeline(ctx.db, job, pipeline, { initiatedBy: job.requestedBy ?? ctx.workerId, workerId: ctx.workerId, log: ctx.log });
+  };
+}
+
+/** The process_game handler: the team's pipeline when one is configured, else the SQL live ETL. */
+export function processGameHandlerFor(pipeline: Pipeline | undefined): JobHandler {
+  return pipeline ? pipelineHandler(pipeline) : processGameHandler;
+}

@@ -34,6 +34,8 @@ export interface Job {
   /** The last failed attempt's error (kept after a later success). */
   errorMessage: string | null;
   requestedBy: string | null;
+  /** The step a pipeline job failed at (loader/etl/pipeline-run.ts FailedStep), or null. */
+  failedStep: unknown;
 }
 
 export interface JobContext {
@@ -76,6 +78,7 @@ export interface JobRow {
   result: unknown;
   error_message: string | null;
   requested_by: string | null;
+  failed_step?: unknown;
 }
 
 export function jobFromRow(r: JobRow): Job {
@@ -98,5 +101,6 @@ export function jobFromRow(r: JobRow): Job {
     result: r.result,
     errorMessage: r.error_message,
     requestedBy: r.requested_by,
+    failedStep: r.failed_step ?? null,
   };
 }

@@ -229,6 +229,17 @@ export function createPortalApp(deps: PortalDeps): OpenAPIHono<PortalEnv> {
     (c) => runCommand(c, deps, { text: 'etl status' }),
   );
   route(
+    {
+      method: 'get',
+      path: '/api/etl/jobs/{id}',
+      tags: ['etl'],
+      summary: "One queued job with its log: the ETL pipeline's steps' output, the step it failed at, the load of its export",
+      request: { params: S.IdParams },
+      responses: { 200: S.json(S.OutcomeSchema, 'etl log: data.job (with failedStep) and data.lines') },
+    },
+    (c) => runCommand(c, deps, { text: `etl log ${params<{ id: number }>(c).id}` }),
+  );
+  route(
     { method: 'post', path: '/api/etl/run', tags: ['etl'], summary: 'Run queued jobs now (or one)', request: jsonBody(S.EtlRunBody), responses: accepted },
     (c) => {
       const b = body<import('zod').infer<typeof S.EtlRunBody>>(c);

@@ -115,6 +115,19 @@ describe('fast commands answer in the ack', () => {
     const row = await recordOf('etl queue 61001 priority 7');
     expect(row).toMatchObject({ status: 'succeeded', operation: 'etl', initiated_by: OPERATOR });
   });
+
+  it("etl log: a job's log (the team's ETL pipeline's output), for viewers", async () => {
+    const [job] = (await t.db.query<{ id: number }>(`SELECT id::int FROM etl_queue WHERE game_id = 61001`)).rows;
+    await t.db.query(
+      `INSERT INTO etl_job_log (job_id, seq, attempt, step, stream, line) VALUES ($1, 1, 1, 'etl', 'stdout', 'read 1,430 events'), ($1, 2, 1, 'etl', 'stderr', 'warning: 2 shifts without a player')`,
+      [job!.id],
+    );
+    const { read } = await ask(`etl log ${job!.id}`);
+    expect(read).toContain(`etl log: job #${job!.id} (process_game game 61001, pending), 2 lines`);
+    expect(read).toContain('[etl] read 1,430 events');
+    expect(read).toContain('[etl!] warning: 2 shifts without a player');
+    expect((await ask('etl log 999999')).read).toContain('there is no job 999999 in the queue');
+  });
 });
 
 describe('slow commands ack at once and report at the response_url', () => {

@@ -94,6 +94,19 @@ describe('reads (viewers)', () => {
     expect(games.body.games).toContainEqual(expect.objectContaining({ gameId: 1001, date: '2024-09-15' }));
   });
 
+  it('GET /api/etl/jobs/{id}: the job, the step it failed at, and its log', async () => {
+    const [job] = await rows(
+      `INSERT INTO etl_queue (operation, game_id, status, failed_step) VALUES ('process_game', 1001, 'failed', '{"index": 2, "name": "fix", "exitCode": 3}') RETURNING id::int`,
+    );
+    await rows(`INSERT INTO etl_job_log (job_id, seq, attempt, step, stream, line) VALUES ($1, 1, 1, 'fix', 'stderr', 'no roster for game 1001')`, [job!.id]);
+    const r = await viewer.json(`/api/etl/jobs/${job!.id}`);
+    expect(r.status).toBe(200);
+    expect(r.body.outcome.data.job).toMatchObject({ id: job!.id, status: 'failed', failedStep: { name: 'fix', exitCode: 3 } });
+    expect(r.body.outcome.data.lines).toEqual([expect.objectContaining({ step: 'fix', stream: 'stderr', line: 'no roster for game 1001' })]);
+    expect(r.body.outcome.text).toContain('[fix!] no roster for game 1001');
+    await rows('DELETE FROM etl_queue WHERE id = $1', [job!.id]);
+  });
+
   it('validation errors are problem details naming the field', async () => {
     const r = await viewer.json('/api/load/history?limit=0');
     expect(r.status).toBe(400);
@@ -114,6 +127,7 @@ describe('reads (viewers)', () => {
       '/api/data/game/{game_id}',
       '/api/etl/queue',
       '/api/etl/run',
+      '/api/etl/jobs/{id}',
       '/api/upload/csv',
       '/api/upload/bulk',
       '/api/load/history',
