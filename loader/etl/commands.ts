@@ -2,6 +2,8 @@
  * The `etl ...` commands as functions, for the CLI and the Slack bot to call:
  *   etl queue <game> [priority <n>]   → etlQueue
  *   etl run [<queue id>]              → etlRun
+ * Both take `force` (not in the grammar yet): the ETL then replaces even the game's rows the
+ * full ETL produced (etl_game_provenance), which it otherwise keeps, saying so.
  *   etl status                        → etlStatus
  * Each returns data; format*() turn it into the text both entry points print.
  */
@@ -25,7 +27,7 @@ export interface EtlQueueResult {
 /** Queues the ETL of a game the tracker has sent (default priority 5; higher runs first). */
 export async function etlQueue(
   db: Database,
-  opts: { gameId: number; priority?: number; requestedBy: string; payload?: Record<string, unknown> },
+  opts: { gameId: number; priority?: number; requestedBy: string; payload?: Record<string, unknown>; force?: boolean },
 ): Promise<EtlQueueResult> {
   if (!Number.isSafeInteger(opts.gameId) || opts.gameId <= 0 || opts.gameId > 2147483647) {
     throw new EtlCommandError(`game id ${JSON.stringify(String(opts.gameId))} is not a positive whole number`);
@@ -42,7 +44,7 @@ export async function etlQueue(
     gameId: opts.gameId,
     priority: opts.priority ?? 5,
     requestedBy: opts.requestedBy,
-    payload: opts.payload,
+    payload: opts.force ? { ...opts.payload, force: true } : opts.payload,
   });
   const job = await db.query<{ priority: number }>('SELECT priority FROM etl_queue WHERE id = $1', [r.jobId]);
   return { ...r, gameId: opts.gameId, priority: job.rows[0]?.priority ?? opts.priority ?? 5 };
@@ -61,9 +63,16 @@ export interface EtlRunResult {
  */
 export async function etlRun(
   db: Database,
-  opts: { queueId?: number; initiatedBy: string; handlers: Handlers } & Pick<WorkerOptions, 'lockTimeoutMs' | 'backoff' | 'onJobFinished' | 'log' | 'signal'>,
+  opts: { queueId?: number; initiatedBy: string; handlers: Handlers; force?: boolean } & Pick<
+    WorkerOptions,
+    'lockTimeoutMs' | 'backoff' | 'onJobFinished' | 'log' | 'signal'
+  >,
 ): Promise<EtlRunResult> {
-  const { queueId, initiatedBy, ...rest } = opts;
+  const { queueId, initiatedBy, force, ...rest } = opts;
+  // With force, the ETL jobs this run takes replace even the full ETL's rows.
+  const processGame = rest.handlers.process_game;
+  if (force && processGame)
+    rest.handlers = { ...rest.handlers, process_game: (job, ctx) => processGame({ ...job, payload: { ...job.payload, force: true } }, ctx) };
   const workerId = `cli:${initiatedBy}:${process.pid}`;
   if (queueId !== undefined) {
     const r = await runJob(db, queueId, { ...rest, workerId });
@@ -98,6 +107,7 @@ function outcomeLine(o: JobOutcome): string {
       findings?: { errors: number; warnings: number };
       trackerFindings?: { count: number; first: string[] };
       warnings?: string[];
+      kept?: string[];
     } | null;
     if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
     const rows = r?.tables
@@ -111,7 +121,9 @@ function outcomeLine(o: JobOutcome): string {
       : '';
     // A run that committed but whose checks could not run says so (partial).
     const partial = r?.status === 'partial' ? `; PARTIAL: ${(r.warnings ?? []).join('; ')}` : '';
-    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}${partial}${odd}`;
+    // Tables whose full-ETL rows were kept (not replaced without force).
+    const kept = r?.kept?.length ? `; kept the full ETL's rows of ${r.kept.join(', ')} (--force replaces them)` : '';
+    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}${kept}${partial}${odd}`;
   }
   if (o.status === 'retrying') return `${base}: ${o.error}; next attempt at ${o.nextRunAt}`;
   return `${base}: ${o.error}`;

@@ -1,7 +1,8 @@
 /**
  * The queue's `process_game` job: the ETL of job.gameId (a game the tracker finished,
  * or `etl queue <game>`). Its result (counts, findings) is the job's result; a game that
- * was never received fails for good (no retries).
+ * was never received fails for good (no retries). `payload.force: true` (`etl queue` /
+ * `etl run` with force) replaces even the rows the full ETL produced (etl_game_provenance).
  */
 import { PermanentJobError, type JobHandler } from '../queue/job';
 import { summarizeFindings } from '../quality/findings';
@@ -10,7 +11,7 @@ import { EtlError, runEtl } from './run-etl';
 export const processGameHandler: JobHandler = async (job, ctx) => {
   if (job.gameId === null) throw new PermanentJobError('a process_game job needs a game id');
   try {
-    const r = await runEtl(ctx.db, job.gameId, { initiatedBy: job.requestedBy ?? ctx.workerId });
+    const r = await runEtl(ctx.db, job.gameId, { initiatedBy: job.requestedBy ?? ctx.workerId, force: job.payload?.force === true });
     const f = summarizeFindings(r.findings, 10);
     return {
       gameId: r.gameId,
@@ -19,6 +20,7 @@ export const processGameHandler: JobHandler = async (job, ctx) => {
       tables: r.tables,
       historyId: r.historyId,
       unresolvedPlayers: r.unresolvedPlayers,
+      kept: r.kept,
       findings: { errors: f.errors, warnings: f.warnings, first: f.items.map((x) => `${x.severity} ${x.message}`) },
       trackerFindings: { count: r.trackerFindings.length, first: r.trackerFindings.slice(0, 10).map((x) => x.message) },
       warnings: r.warnings,

@@ -1,0 +1,120 @@
+/**
+ * Which ETL produced a game's rows (etl_game_provenance): the team's full ETL, whose export
+ * the engine loads, or the live SQL ETL (etl_process_game). The live ETL never replaces
+ * the full ETL's rows of a game unless forced, and says which tables it kept.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { folderSource, load } from '../../loader/engine';
+import { runEtl } from '../../loader/etl';
+import { generateExport } from '../../loader/generate';
+import { ingestTrackerExport } from '../../loader/tracker';
+import { freshDatabase, type TestDatabase } from '../support/database';
+import { syntheticExport } from '../tracker/synthetic-export';
+
+const FIRST = 96001;
+const FACT_TABLES = [
+  'fact_shifts',
+  'fact_events',
+  'fact_events_player',
+  'fact_shifts_player',
+  'fact_player_game_stats',
+  'fact_team_game_stats',
+  'fact_goalie_game_stats',
+  'fact_h2h',
+  'fact_wowy',
+];
+
+let t: TestDatabase;
+let dir: string;
+
+/** Every fact row of a game, every cell, as text, in order. */
+async function snapshot(gameId: number): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const table of FACT_TABLES) {
+    const r = await t.db.query<{ j: string }>(`SELECT to_jsonb(x)::text AS j FROM ${table} x WHERE game_id = $1 ORDER BY 1`, [gameId]);
+    out[table] = r.rows.map((row) => row.j);
+  }
+  return out;
+}
+
+async function provenance(gameId: number): Promise<Record<string, { source: string; request_id: string }>> {
+  const r = await t.db.query<{ table_name: string; source: string; request_id: string }>(
+    'SELECT table_name, source, request_id FROM etl_game_provenance WHERE game_id = $1',
+    [gameId],
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.table_name, { source: x.source, request_id: x.request_id }]));
+}
+
+beforeAll(async () => {
+  t = await freshDatabase({ migrated: true });
+  dir = mkdtempSync(path.join(tmpdir(), 'bs-provenance-'));
+  // The team's full ETL: its export of two games, loaded whole.
+  await generateExport({ games: 2, outDir: dir, seed: 22, firstGameId: FIRST, workers: 0 });
+  const full = await load(t.db, { scope: { kind: 'all' }, operation: 'replace', source: folderSource(dir), initiatedBy: 'test' });
+  expect(full.status).toBe('succeeded');
+});
+afterAll(async () => {
+  await t?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the provenance of a game’s rows', () => {
+  it('records the games a whole-table load of the full export brought, with its request', async () => {
+    const p = await provenance(FIRST);
+    expect(Object.keys(p).sort()).toEqual([...FACT_TABLES].sort());
+    expect(new Set(Object.values(p).map((x) => x.source))).toEqual(new Set(['full']));
+    const req = await t.db.query<{ request_id: string }>("SELECT DISTINCT request_id FROM load_history WHERE operation = 'replace'");
+    expect(req.rows.map((r) => r.request_id)).toContain(Object.values(p)[0]!.request_id);
+  });
+
+  it("keeps the full ETL's rows, cell for cell, when the tracker export of the game is ingested and the live ETL runs, and says so", async () => {
+    const before = await snapshot(FIRST);
+    for (const table of FACT_TABLES) expect(before[table]!.length, table).toBeGreaterThan(0);
+    await ingestTrackerExport(t.db, syntheticExport({ gameId: FIRST }), { source: 'test', initiatedBy: 'test' });
+    const r = await runEtl(t.db, FIRST, { initiatedBy: 'test' });
+    expect(r.kept.sort()).toEqual([...FACT_TABLES].sort());
+    expect(r.warnings[0]).toMatch(
+      new RegExp(
+        `^the full ETL produced game ${FIRST}'s rows of .*fact_player_game_stats.*: kept as they were, not replaced by the live ETL \\(run it with --force to replace them\\)$`,
+      ),
+    );
+    for (const table of FACT_TABLES) expect(r.tables[table], table).toEqual({ deleted: 0, inserted: 0 });
+    expect(await snapshot(FIRST)).toEqual(before);
+    expect(new Set(Object.values(await provenance(FIRST)).map((x) => x.source))).toEqual(new Set(['full']));
+    // the history says it too
+    const h = await t.db.query<{ warnings: unknown }>('SELECT warnings FROM load_history WHERE id = $1', [r.historyId]);
+    expect(JSON.stringify(h.rows[0]!.warnings)).toContain('kept as they were');
+  });
+
+  it('replaces them when forced, and the rows are the live ETL’s from then on', async () => {
+    const before = await snapshot(FIRST);
+    const r = await runEtl(t.db, FIRST, { initiatedBy: 'test', force: true });
+    expect(r.kept).toEqual([]);
+    expect(r.warnings.join('\n')).not.toContain('kept as they were');
+    for (const table of FACT_TABLES) expect(r.tables[table]!.deleted, table).toBe(before[table]!.length);
+    const after = await snapshot(FIRST);
+    // the synthetic tracker game's players, not the generated export's
+    const players = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM fact_player_game_stats WHERE game_id = $1 AND player_id LIKE 'PS%'", [FIRST]);
+    expect(Number(players.rows[0]!.n)).toBe(after.fact_player_game_stats!.length);
+    const p = await provenance(FIRST);
+    for (const table of FACT_TABLES) expect(p[table], table).toEqual({ source: 'live', request_id: r.requestId });
+    // and a later live run replaces its own rows without a word
+    const again = await runEtl(t.db, FIRST, { initiatedBy: 'test' });
+    expect(again.kept).toEqual([]);
+    expect(await snapshot(FIRST)).toEqual(after);
+  });
+
+  it("a load of one game makes that game's rows the full ETL's again; other games keep theirs", async () => {
+    const other = await provenance(FIRST + 1);
+    const r = await load(t.db, { scope: { kind: 'all' }, operation: 'replace', gameId: FIRST, source: folderSource(dir), initiatedBy: 'test' });
+    expect(r.status).toBe('succeeded');
+    const p = await provenance(FIRST);
+    for (const table of FACT_TABLES) expect(p[table], table).toEqual({ source: 'full', request_id: r.requestId });
+    expect(await provenance(FIRST + 1)).toEqual(other);
+    const etl = await runEtl(t.db, FIRST, { initiatedBy: 'test' });
+    expect(etl.kept.sort()).toEqual([...FACT_TABLES].sort());
+  });
+});
