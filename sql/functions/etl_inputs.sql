@@ -9,6 +9,19 @@ LANGUAGE sql IMMUTABLE AS
 $$ SELECT CASE WHEN btrim(t) ~ '^\d+:\d+(\.\d+)?$'
                THEN split_part(btrim(t), ':', 1)::numeric * 60 + split_part(btrim(t), ':', 2)::numeric END $$;
 
+-- Rounding as the team's ETL rounds (pandas/numpy, in float64): the value computed in double
+-- precision, scaled, rounded half to even, scaled back; so 939 s / 60 = 15.65 gives 15.6 and
+-- 23 / 80 * 100 (28.749999999999996 in float64) gives 28.7, as its exports have them.
+CREATE OR REPLACE FUNCTION etl_round(x double precision, d integer) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT (round(x * power(10::double precision, d)) / power(10::double precision, d))::numeric $$;
+
+-- A percentage as the data dictionary writes it, ROUND(a / b * 100, 1), computed the team's
+-- ETL's way (etl_round); NULL when b is 0.
+CREATE OR REPLACE FUNCTION etl_pct(a numeric, b numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN b <> 0 THEN etl_round(a::double precision / b::double precision * 100, 1) END $$;
+
 -- The export's key format: prefix, game id, number zero-padded to 5 digits (never cut).
 CREATE OR REPLACE FUNCTION etl_key(prefix text, game_id integer, n bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS
