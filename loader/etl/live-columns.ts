@@ -266,6 +266,7 @@ export const LIVE_COLUMNS: Record<LiveEtlTable, readonly string[]> = {
     'zone_entry_dump',
     'zone_entries_controlled',
     'zone_entries_uncontrolled',
+    'zone_entry_control_pct',
   ],
   // etl_stats_facts.sql
   fact_team_game_stats: [

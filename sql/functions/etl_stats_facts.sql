@@ -36,7 +36,8 @@ BEGIN
     corsi_for, corsi_against, fenwick_for, fenwick_against, cf_pct, ff_pct,
     plus_ev, minus_ev, plus_minus_ev, plus_total, minus_total, plus_minus_total, plus_en_adj, minus_en_adj, plus_minus_en_adj,
     home_team_id, away_team_id, secondary_assists,
-    zone_entry_carry, zone_entry_pass, zone_entry_dump, zone_entries_controlled, zone_entries_uncontrolled)
+    zone_entry_carry, zone_entry_pass, zone_entry_dump, zone_entries_controlled, zone_entries_uncontrolled,
+    zone_entry_control_pct)
   WITH sp AS (
     SELECT s.player_id, max(s.player_name) AS player_name, count(*)::integer AS shift_count,
            coalesce(sum(s.shift_duration), 0)::integer AS toi, coalesce(sum(s.playing_duration), 0)::integer AS ptoi,
@@ -148,7 +149,9 @@ BEGIN
          x.plus_ev, x.minus_ev, x.plus_ev + x.minus_ev,
          x.gf, -x.ga, x.gf - x.ga, x.gf_adj, -x.ga_adj, x.gf_adj - x.ga_adj,
          t.home_team_id, t.away_team_id, x.secondary_assists,
-         x.entries_carry, x.entries_pass, x.entries_dump, x.entries_carry + x.entries_pass, x.entries_dump
+         x.entries_carry, x.entries_pass, x.entries_dump, x.entries_carry + x.entries_pass, x.entries_dump,
+         -- ROUND(zone_entries_controlled / zone_entries * 100, 1) (the dictionary); 0 with no entries, as the real export
+         CASE WHEN x.entries > 0 THEN etl_pct(x.entries_carry + x.entries_pass, x.entries) ELSE 0 END
   FROM x CROSS JOIN etl_fact_teams(g) t;
   GET DIAGNOSTICS n_players = ROW_COUNT;
 

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_COLUMNS, LIVE_ETL_TABLES, runEtl } from '../../loader/etl';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { freshDatabase, type TestDatabase } from '../support/database';
-import { hasRealData, REAL_CSV, REAL_TRACKER } from '../support/real-data';
-import { formatParity, readExport, tableParity, type TableParity } from './parity';
+import { hasRealData, REAL_CSV, REAL_EXPORT, REAL_TRACKER } from '../support/real-data';
+import { dictionaryColumns, formatParity, readExport, tableParity, type TableParity } from './parity';
 import { loadDimsFromCsv } from './real-dims';
 
 const GAME = 18969;
@@ -26,7 +26,8 @@ describe.skipIf(!hasRealData)('the live ETL against the team’s ETL, game 18969
     const f = 'benchsight_game_Platinum_vs_Velodrome_18969.json';
     await ingestTrackerExport(t.db, readFileSync(path.join(REAL_TRACKER, f)), { source: f, initiatedBy: 'test' });
     await runEtl(t.db, GAME, { initiatedBy: 'test' });
-    for (const table of LIVE_ETL_TABLES) parity.push(await tableParity(t.db, REAL_CSV, table, GAME, LIVE_COLUMNS[table]));
+    for (const table of LIVE_ETL_TABLES)
+      parity.push(await tableParity(t.db, REAL_CSV, table, GAME, LIVE_COLUMNS[table], dictionaryColumns(path.join(REAL_EXPORT, 'dictionary'), table)));
     process.stdout.write(`\nlive ETL parity on game ${GAME} (cells equal to the team's export):\n${formatParity(parity)}\n`);
   }, 120_000);
   afterAll(async () => t?.drop());

@@ -3,7 +3,7 @@
  * game (csv/fact_*.csv): rows matched by the table's natural key (loader/warehouse), values
  * compared as the export writes them (below, `sameCell`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Database } from '../../loader/db/database';
@@ -27,6 +27,9 @@ export interface TableParity {
   allCells: { equal: number; cells: number };
   /** Over the columns the live ETL computes (loader/etl/live-columns.ts). */
   declaredCells: { equal: number; cells: number };
+  /** Over the columns the data dictionary defines a formula for (dictionary/dd_<table>.csv), with each one's figure. */
+  dictionaryCells: { equal: number; cells: number };
+  dictionaryColumns: ColumnParity[];
   /** Columns the export fills (some row) that the live ETL leaves NULL in every row. */
   leftNull: string[];
   /** The declared columns, each with its parity. */
@@ -62,7 +65,22 @@ export function readExport(csvDir: string, table: string, gameId: number): Recor
   return rows.filter((r) => Number(r.game_id) === gameId);
 }
 
-export async function tableParity(db: Database, csvDir: string, table: string, gameId: number, declared: readonly string[]): Promise<TableParity> {
+/** The columns of `table` the data dictionary (dictionary/dd_<table>.csv) gives a formula for; none without its file. */
+export function dictionaryColumns(dictionaryDir: string, table: string): string[] {
+  const file = path.join(dictionaryDir, `dd_${table}.csv`);
+  if (!existsSync(file)) return [];
+  const rows = parse(readFileSync(file), { columns: true }) as Record<string, string>[];
+  return rows.filter((r) => (r.formula ?? '').trim() !== '').map((r) => columnNameFor(r.column!));
+}
+
+export async function tableParity(
+  db: Database,
+  csvDir: string,
+  table: string,
+  gameId: number,
+  declared: readonly string[],
+  dictionary: readonly string[] = [],
+): Promise<TableParity> {
   const decl = tableNamed(table);
   const real = readExport(csvDir, table, gameId);
   const live = (await db.query<{ j: Record<string, Cell> }>(`SELECT row_to_json(x) AS j FROM ${table} x WHERE game_id = $1`, [gameId])).rows.map((r) => r.j);
@@ -89,6 +107,7 @@ export async function tableParity(db: Database, csvDir: string, table: string, g
   const sum = (cols: string[]) =>
     cols.reduce((a, c) => ({ equal: a.equal + (per.get(c)?.equal ?? 0), cells: a.cells + (per.get(c)?.cells ?? 0) }), { equal: 0, cells: 0 });
   const declaredHere = declared.filter((c) => per.has(c));
+  const dictionaryHere = dictionary.filter((c) => per.has(c));
   return {
     table,
     realRows: real.length,
@@ -96,6 +115,8 @@ export async function tableParity(db: Database, csvDir: string, table: string, g
     matched,
     allCells: sum(columns),
     declaredCells: sum(declaredHere),
+    dictionaryCells: sum(dictionaryHere),
+    dictionaryColumns: dictionaryHere.map((c) => per.get(c)!),
     leftNull: columns.filter((c) => real.some((r) => (r[c] ?? '').trim() !== '') && live.every((l) => l[c] === null || l[c] === undefined)),
     columns: declaredHere.map((c) => per.get(c)!),
   };
@@ -105,11 +126,15 @@ export const pct = (x: { equal: number; cells: number }) => (x.cells ? (100 * x.
 
 /** One line per table, then the declared columns under 99% with examples. */
 export function formatParity(ps: TableParity[]): string {
-  const lines = ['table | rows real/live/matched | all cells | declared cells | left NULL'];
+  const lines = ['table | rows real/live/matched | all cells | declared cells | dictionary cells (columns) | left NULL'];
   for (const p of ps) {
     lines.push(
-      `${p.table} | ${p.realRows}/${p.liveRows}/${p.matched} | ${pct(p.allCells).toFixed(1)}% | ${pct(p.declaredCells).toFixed(1)}% (${p.declaredCells.equal}/${p.declaredCells.cells}) | ${p.leftNull.length}`,
+      `${p.table} | ${p.realRows}/${p.liveRows}/${p.matched} | ${pct(p.allCells).toFixed(1)}% | ${pct(p.declaredCells).toFixed(1)}% (${p.declaredCells.equal}/${p.declaredCells.cells}) | ${pct(p.dictionaryCells).toFixed(1)}% (${p.dictionaryColumns.length}) | ${p.leftNull.length}`,
     );
+  }
+  for (const p of ps) {
+    const low = p.dictionaryColumns.filter((x) => pct(x) < 99);
+    if (low.length) lines.push(`  ${p.table}, dictionary columns under 99%: ${low.map((c) => `${c.column} ${pct(c).toFixed(1)}%`).join(', ')}`);
   }
   for (const p of ps) {
     for (const c of p.columns.filter((x) => pct(x) < 99)) {
