@@ -78,7 +78,8 @@ BEGIN
   UPDATE staging_shifts SET processed = true WHERE game_id = g AND NOT processed;
 
   RETURN jsonb_build_object('game_id', g, 'skipped', false, 'deleted', deleted, 'inserted', inserted,
-    'kept', to_jsonb(kept),
+    -- the tables kept, in load order
+    'kept', (SELECT coalesce(jsonb_agg(w.table_name ORDER BY w.load_order), '[]'::jsonb) FROM warehouse_tables w WHERE w.table_name = ANY (kept)),
     -- jersey numbers the rosters do not know: their rows have no player_id
     'unresolved_players', coalesce((
       SELECT jsonb_agg(jsonb_build_object('venue', u.venue, 'number', u.num, 'name', u.name, 'rows', u.n) ORDER BY u.venue, u.num)

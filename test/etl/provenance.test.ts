@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderSource, load } from '../../loader/engine';
-import { runEtl } from '../../loader/etl';
+import { etlQueue, etlRun, formatEtlRun, runEtl } from '../../loader/etl';
+import { jobHandlers } from '../../loader/entry/context';
 import { generateExport } from '../../loader/generate';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { freshDatabase, type TestDatabase } from '../support/database';
@@ -116,5 +117,25 @@ describe('the provenance of a game’s rows', () => {
     expect(await provenance(FIRST + 1)).toEqual(other);
     const etl = await runEtl(t.db, FIRST, { initiatedBy: 'test' });
     expect(etl.kept.sort()).toEqual([...FACT_TABLES].sort());
+  });
+
+  it('the queue and `etl run` say which tables they kept, and force through the job and through the run', async () => {
+    // (the full ETL's rows again, from the test before)
+    const q = await etlQueue(t.db, { gameId: FIRST, requestedBy: 'test' });
+    const kept = await etlRun(t.db, { queueId: q.jobId, initiatedBy: 'test', handlers: jobHandlers() });
+    expect(kept.outcomes[0]!.status).toBe('succeeded');
+    expect(formatEtlRun(kept)).toContain("kept the full ETL's rows of fact_shifts, fact_events");
+    expect(formatEtlRun(kept)).toContain('(--force replaces them)');
+
+    const forcedJob = await etlQueue(t.db, { gameId: FIRST, requestedBy: 'test', force: true });
+    const forced = await etlRun(t.db, { queueId: forcedJob.jobId, initiatedBy: 'test', handlers: jobHandlers() });
+    expect(formatEtlRun(forced)).not.toContain('kept');
+    expect(new Set(Object.values(await provenance(FIRST)).map((x) => x.source))).toEqual(new Set(['live']));
+
+    await load(t.db, { scope: { kind: 'all' }, operation: 'replace', gameId: FIRST, source: folderSource(dir), initiatedBy: 'test' });
+    await etlQueue(t.db, { gameId: FIRST, requestedBy: 'test' });
+    const run = await etlRun(t.db, { initiatedBy: 'test', handlers: jobHandlers(), force: true });
+    expect(run.outcomes.map((o) => o.status)).toEqual(['succeeded']);
+    expect(new Set(Object.values(await provenance(FIRST)).map((x) => x.source))).toEqual(new Set(['live']));
   });
 });
