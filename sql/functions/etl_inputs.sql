@@ -22,6 +22,22 @@ CREATE OR REPLACE FUNCTION etl_pct(a numeric, b numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS
 $$ SELECT CASE WHEN b <> 0 THEN etl_round(a::double precision / b::double precision * 100, 1) END $$;
 
+-- event_successful (s | u): what the tracker says (success true / false); where it says
+-- nothing, what the event's detail itself says: a completed pass, a shot on net or in,
+-- a goal, a takeaway succeeded; a missed, deflected or intercepted pass, a missed or blocked
+-- shot, a giveaway, a failed entry, exit or keep-in did not (the tracker's success rules).
+-- A detail that decides nothing (a zone entry, a possession) stays NULL.
+CREATE OR REPLACE FUNCTION etl_event_successful(success text, detail text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE
+     WHEN success = 'true' THEN 's'
+     WHEN success = 'false' THEN 'u'
+     WHEN detail IN ('Pass_Completed', 'Shot_OnNetSaved', 'Shot_Goal', 'Shot_TippedOnNetSaved', 'Shot_DeflectedOnNetSaved',
+                     'Goal_Scored', 'Turnover_Takeaway') THEN 's'
+     WHEN detail IN ('Pass_Missed', 'Pass_Deflected', 'Pass_Intercepted', 'Shot_Missed', 'Shot_Blocked', 'Shot_BlockedSameTeam',
+                     'Turnover_Giveaway') OR detail ~* '^Zone_(Entry|Exit|Keepin)_?Failed$' THEN 'u'
+   END $$;
+
 -- The export's key format: prefix, game id, number zero-padded to 5 digits (never cut).
 CREATE OR REPLACE FUNCTION etl_key(prefix text, game_id integer, n bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS
