@@ -72,7 +72,10 @@ BEGIN
     team_venue, team_venue_abv, side_of_puck, play_detail1, play_detail_2, play_detail_successful, home_team, away_team, type,
     event_detail, event_detail_2, event_successful, shift_index, duration, time_start_total_seconds, time_end_total_seconds,
     period_id, venue_id, home_team_id, away_team_id, shift_key, empty_net_goal)
-  SELECT e.event_key, g, e.period, e.event_index, e.linked_event_index, e.sequence_index, e.play_index, e.event_type, e.idx,
+  -- tracking_event_index: the link of a linked event, else the event's own index (as the
+  -- team's ETL writes it, and loader/generate/core-rows.ts)
+  SELECT e.event_key, g, e.period, e.event_index, e.linked_event_index, e.sequence_index, e.play_index, e.event_type,
+         coalesce(e.linked_event_index, e.event_index),
          floor(e.start_s / 60)::integer, floor(e.start_s - floor(e.start_s / 60) * 60)::integer,
          floor(e.end_s / 60)::integer, floor(e.end_s - floor(e.end_s / 60) * 60)::integer,
          CASE WHEN e.venue IN ('home', 'away') THEN 'e' END,
@@ -107,7 +110,7 @@ BEGIN
     play_detail, period_id, venue_id, home_team_id, away_team_id, player_team_id, shift_key)
   SELECT etl_key('EP', g, row_number() OVER (ORDER BY e.event_index, p.role_abrev NULLS LAST, p.role_number, p.pos_in_event)),
          e.event_key, g, p.player_id, e.event_index, p.player_role, p.role_number, e.period, e.event_type,
-         p.num, e.linked_event_index, e.idx,
+         p.num, e.linked_event_index, coalesce(e.linked_event_index, e.event_index),
          floor(e.start_s / 60)::integer, floor(e.start_s - floor(e.start_s / 60) * 60)::integer,
          floor(e.end_s / 60)::integer, floor(e.end_s - floor(e.end_s / 60) * 60)::integer,
          p.role_abrev, e.zone,
