@@ -77,7 +77,9 @@ BEGIN
   SELECT e.event_key, g, e.period, e.event_index, e.linked_event_index, e.sequence_index, e.play_index, e.event_type,
          coalesce(e.linked_event_index, e.event_index),
          floor(e.start_s / 60)::integer, floor(e.start_s - floor(e.start_s / 60) * 60)::integer,
-         floor(e.end_s / 60)::integer, floor(e.end_s - floor(e.end_s / 60) * 60)::integer,
+         -- no end time for an event of no duration (it ends as it starts), as the team's export
+         CASE WHEN floor(e.start_s - e.end_s) <> 0 THEN floor(e.end_s / 60)::integer END,
+         CASE WHEN floor(e.start_s - e.end_s) <> 0 THEN floor(e.end_s - floor(e.end_s / 60) * 60)::integer END,
          CASE WHEN e.venue IN ('home', 'away') THEN 'e' END,
          e.zone,
          CASE e.venue WHEN 'home' THEN e.zone WHEN 'away' THEN etl_flip_zone(e.zone) END,
@@ -112,7 +114,9 @@ BEGIN
          e.event_key, g, p.player_id, e.event_index, p.player_role, p.role_number, e.period, e.event_type,
          p.num, e.linked_event_index, coalesce(e.linked_event_index, e.event_index),
          floor(e.start_s / 60)::integer, floor(e.start_s - floor(e.start_s / 60) * 60)::integer,
-         floor(e.end_s / 60)::integer, floor(e.end_s - floor(e.end_s / 60) * 60)::integer,
+         -- no end time for an event of no duration (it ends as it starts), as the team's export
+         CASE WHEN floor(e.start_s - e.end_s) <> 0 THEN floor(e.end_s / 60)::integer END,
+         CASE WHEN floor(e.start_s - e.end_s) <> 0 THEN floor(e.end_s - floor(e.end_s / 60) * 60)::integer END,
          p.role_abrev, e.zone,
          CASE e.venue WHEN 'home' THEN e.zone WHEN 'away' THEN etl_flip_zone(e.zone) END,
          CASE e.venue WHEN 'away' THEN e.zone WHEN 'home' THEN etl_flip_zone(e.zone) END,
