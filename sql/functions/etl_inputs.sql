@@ -22,6 +22,35 @@ CREATE OR REPLACE FUNCTION etl_pct(a numeric, b numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS
 $$ SELECT CASE WHEN b <> 0 THEN etl_round(a::double precision / b::double precision * 100, 1) END $$;
 
+-- The warehouse's vocabulary for the tracker's event details (the team's dimension codes,
+-- loader/generate/codes.ts): the tracker app now writes Possession_PuckRetrieval,
+-- Zone_Entry_Failed, Stoppage_PeriodEnd and ZoneEntry-Carried where the warehouse (its
+-- dim_event_detail / dim_event_detail_2, the team's exports) has PuckRetrieval,
+-- Zone_Entryfailed, Stoppage_Period and ZoneEntry-Rush (the tracker's own synonym table maps
+-- Rush to Carried), and a plain Faceoff is Faceoff_AfterStoppage. Any other detail is kept as
+-- written.
+CREATE OR REPLACE FUNCTION etl_warehouse_detail(detail text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE
+     WHEN detail LIKE 'Possession\_%' THEN substr(detail, 12)
+     WHEN detail = 'Zone_Entry_Failed' THEN 'Zone_Entryfailed'
+     WHEN detail = 'Zone_Exit_Failed' THEN 'Zone_ExitFailed'
+     WHEN detail = 'Zone_Keepin_Failed' THEN 'Zone_KeepinFailed'
+     WHEN detail = 'Stoppage_PeriodEnd' THEN 'Stoppage_Period'
+     -- a faceoff the tracker does not name (game or period start, after a goal or a
+     -- penalty) is the one after a stoppage
+     WHEN detail = 'Faceoff' THEN 'Faceoff_AfterStoppage'
+     ELSE detail END $$;
+
+-- event_detail_2 as the warehouse writes it: the tracker's first `_` as `-` (Goal_Wrist →
+-- Goal-Wrist), and Carried zone entries and exits as Rush (see etl_warehouse_detail).
+CREATE OR REPLACE FUNCTION etl_warehouse_detail_2(detail2 text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE regexp_replace(detail2, '_', '-')
+     WHEN 'ZoneEntry-Carried' THEN 'ZoneEntry-Rush'
+     WHEN 'ZoneExit-Carried' THEN 'ZoneExit-Rush'
+     ELSE regexp_replace(detail2, '_', '-') END $$;
+
 -- event_successful (s | u): what the tracker says (success true / false); where it says
 -- nothing, what the event's detail itself says: a completed pass, a shot on net or in,
 -- a goal, a takeaway succeeded; a missed, deflected or intercepted pass, a missed or blocked
@@ -145,7 +174,7 @@ LANGUAGE sql STABLE AS $$
            -- a deflected shot the goalie then saved reached the net
            WHEN e.event_type = 'Shot' AND e.detail1 = 'Shot_Deflected' AND e.next_type = 'Save' THEN 'Shot_DeflectedOnNetSaved'
            WHEN e.event_type = 'Shot' AND e.detail1 = 'Shot_OnNetSaved' AND e.detail2 = 'Shot_Tip' THEN 'Shot_TippedOnNetSaved'
-           ELSE nullif(e.detail1, '') END,
+           ELSE etl_warehouse_detail(nullif(e.detail1, '')) END,
          e.t0, e.t1, e.linked_event_index + 1001, e.sequence_index, e.play_index, e.assist_to_goal_index, e.players,
          (SELECT min(sh.shift_index) FROM sh WHERE sh.period = e.period AND sh.st >= e.t0 AND e.t0 >= sh.en)
   FROM e
