@@ -38,7 +38,9 @@ BEGIN
   SELECT s.shift_key, g, s.shift_index, s.period,
          floor(s.start_s / 60)::integer, s.start_s - floor(s.start_s / 60) * 60,
          floor(s.end_s / 60)::integer, s.end_s - floor(s.end_s / 60) * 60,
-         s.start_type, s.stop_type,
+         -- a change on the fly has no start type in the warehouse (its codes, dim_shift_start_type,
+         -- name only the faceoffs and period starts), as the team's export and the generator
+         CASE WHEN s.start_type <> 'OnTheFly' THEN s.start_type END, s.stop_type,
          (s.home->'F1'->>'num')::integer, (s.home->'F2'->>'num')::integer, (s.home->'F3'->>'num')::integer,
          (s.home->'D1'->>'num')::integer, (s.home->'D2'->>'num')::integer, (s.home->'X'->>'num')::numeric, (s.home->'G'->>'num')::integer,
          (s.away->'F1'->>'num')::integer, (s.away->'F2'->>'num')::integer, (s.away->'F3'->>'num')::integer,
