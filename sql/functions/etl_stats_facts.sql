@@ -44,8 +44,9 @@ BEGIN
            coalesce(sum(s.stoppage_time), 0)::integer AS stoppage, count(DISTINCT s.logical_shift_number)::integer AS logical,
            coalesce(sum(s.pm_plus_ev), 0)::integer AS plus_ev, coalesce(sum(s.pm_minus_ev), 0)::integer AS minus_ev,
            coalesce(sum(s.goal_for), 0)::integer AS gf, coalesce(sum(s.goal_against), 0)::integer AS ga,
-           coalesce(sum(s.goal_for) FILTER (WHERE coalesce(s.opp_en, 0) = 0), 0)::integer AS gf_adj,
-           coalesce(sum(s.goal_against) FILTER (WHERE coalesce(s.team_en, 0) = 0), 0)::integer AS ga_adj
+           -- the reference ETL's EN-adjusted minus: the even-strength minus without the goals
+           -- against while his team's net was empty (team_en = 1)
+           coalesce(sum(s.pm_minus_ev) FILTER (WHERE coalesce(s.team_en, 0) = 0), 0)::integer AS minus_ev_adj
     FROM fact_shifts_player s WHERE s.game_id = g AND s.player_id IS NOT NULL
     GROUP BY s.player_id
   ), ep AS (
@@ -116,7 +117,7 @@ BEGIN
            coalesce(sp.toi, 0) AS toi, coalesce(sp.ptoi, 0) AS ptoi, coalesce(sp.stoppage, 0) AS stoppage,
            coalesce(sp.shift_count, 0) AS shift_count, coalesce(sp.logical, 0) AS logical,
            coalesce(sp.plus_ev, 0) AS plus_ev, coalesce(sp.minus_ev, 0) AS minus_ev,
-           coalesce(sp.gf, 0) AS gf, coalesce(sp.ga, 0) AS ga, coalesce(sp.gf_adj, 0) AS gf_adj, coalesce(sp.ga_adj, 0) AS ga_adj,
+           coalesce(sp.gf, 0) AS gf, coalesce(sp.ga, 0) AS ga, coalesce(sp.minus_ev_adj, 0) AS minus_ev_adj,
            coalesce(oi.cf, 0)::integer AS cf, coalesce(oi.ca, 0)::integer AS ca,
            coalesce(oi.ff, 0)::integer AS ff, coalesce(oi.fa, 0)::integer AS fa
     FROM players pl
@@ -147,7 +148,9 @@ BEGIN
          CASE WHEN x.cf + x.ca > 0 THEN etl_pct(x.cf, x.cf + x.ca) ELSE 0 END,
          CASE WHEN x.ff + x.fa > 0 THEN etl_pct(x.ff, x.ff + x.fa) ELSE 0 END,
          x.plus_ev, x.minus_ev, x.plus_ev + x.minus_ev,
-         x.gf, -x.ga, x.gf - x.ga, x.gf_adj, -x.ga_adj, x.gf_adj - x.ga_adj,
+         x.gf, -x.ga, x.gf - x.ga,
+         -- plus_en_adj = plus_ev; minus_en_adj = minus_ev without empty-net goals against
+         x.plus_ev, x.minus_ev_adj, x.plus_ev + x.minus_ev_adj,
          t.home_team_id, t.away_team_id, x.secondary_assists,
          x.entries_carry, x.entries_pass, x.entries_dump, x.entries_carry + x.entries_pass, x.entries_dump,
          -- ROUND(zone_entries_controlled / zone_entries * 100, 1) (the dictionary); 0 with no entries, as the real export
