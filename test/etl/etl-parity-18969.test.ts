@@ -11,7 +11,7 @@ import { LIVE_COLUMNS, LIVE_ETL_TABLES, runEtl } from '../../loader/etl';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { hasRealData, REAL_CSV, REAL_EXPORT, REAL_TRACKER } from '../support/real-data';
-import { dictionaryColumns, formatParity, readExport, tableParity, type TableParity } from './parity';
+import { dictionaryColumns, formatParity, pct, readExport, tableParity, type TableParity } from './parity';
 import { loadDimsFromCsv } from './real-dims';
 
 const GAME = 18969;
@@ -63,5 +63,11 @@ describe.skipIf(!hasRealData)('the live ETL against the team’s ETL, game 18969
       ...Object.fromEntries(stats.map((s) => [s, n(r[s]) + ((TAGGED_ONLY_IN_TRACKER[r.player_id!] as Record<string, number> | undefined)?.[s] ?? 0)])),
     }));
     expect(mine).toEqual(theirs);
+  });
+
+  it('fills the player stats the data dictionary defines to at least 99% of the team’s cells', () => {
+    const p = parity.find((x) => x.table === 'fact_player_game_stats')!;
+    expect(p.dictionaryColumns.length).toBeGreaterThanOrEqual(25);
+    expect(pct(p.dictionaryCells)).toBeGreaterThanOrEqual(99);
   });
 });
