@@ -138,4 +138,26 @@ describe('the provenance of a game’s rows', () => {
     expect(run.outcomes.map((o) => o.status)).toEqual(['succeeded']);
     expect(new Set(Object.values(await provenance(FIRST)).map((x) => x.source))).toEqual(new Set(['live']));
   });
+
+  it('a load through SQL alone (load_table) records the games it brought too', async () => {
+    const game = FIRST + 1;
+    await t.db.query("UPDATE etl_game_provenance SET source = 'live' WHERE game_id = $1 AND table_name = 'fact_team_game_stats'", [game]);
+    const teams = await t.db.query<{ home: string }>('SELECT home_team_id AS home FROM dim_schedule WHERE game_id = $1', [game]);
+    await t.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO landing.fact_team_game_stats (_line, team_game_key, game_id, team_id, goals) VALUES (2, $1, $2, $3, $4)', [
+        `TG${game}00001`,
+        String(game),
+        teams.rows[0]!.home,
+        '9',
+      ]);
+      const r = await tx.query<{ r: { success: boolean; inserted: number; updated: number } }>(
+        "SELECT load_table('fact_team_game_stats', 'upsert', $1)::jsonb AS r",
+        [game],
+      );
+      expect(r.rows[0]!.r.success).toBe(true);
+      expect(Number(r.rows[0]!.r.inserted) + Number(r.rows[0]!.r.updated)).toBe(1);
+    });
+    const p = await provenance(game);
+    expect(p.fact_team_game_stats!.source).toBe('full');
+  });
 });
