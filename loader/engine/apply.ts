@@ -1,7 +1,8 @@
 /**
  * Applies a file's operation in SQL, and what the database answers: bs_delete_scope for a
  * replace's scope, then bs_apply (from a staging table) or bs_apply_loaded (a file loaded
- * straight into its table), whose JSON becomes the file's TableResult.
+ * straight into its table), whose JSON becomes the file's TableResult; and which games'
+ * rows of the table the full ETL produced now (bs_record_provenance, provenance.sql).
  */
 import type { Queryable } from '../db/database';
 import type { CopiedFile } from './copy-file';
@@ -78,6 +79,9 @@ export async function applyFile({ tx, f, requestId, gameId, policy, deletedBefor
         JSON.stringify({ ...options, ...drift, scope_deleted: operation === 'replace', normalized: !f.retype }),
       ]);
   const a = r.rows[0]!.r;
+  // The games whose rows the file brought are the full ETL's now (provenance.sql): the live
+  // ETL will not replace them unless forced.
+  await tx.query('SELECT bs_record_provenance($1, $2, $3, $4::uuid, $5::regclass)', [table, gameId, 'full', requestId, f.direct ? null : (f.stage ?? null)]);
   return {
     table,
     operation,

@@ -2,6 +2,8 @@
  * The `etl ...` commands as functions, for the CLI and the Slack bot to call:
  *   etl queue <game> [priority <n>]   → etlQueue
  *   etl run [<queue id>]              → etlRun
+ * Both take `force` (not in the grammar yet): the ETL then replaces even the game's rows the
+ * full ETL produced (etl_game_provenance), which it otherwise keeps, saying so.
  *   etl status                        → etlStatus
  *   etl log <job> [tail <n>]          → etlLog
  * Each returns data; format*() turn it into the text both entry points print.
@@ -31,7 +33,7 @@ export interface EtlQueueResult {
  */
 export async function etlQueue(
   db: Database,
-  opts: { gameId: number; priority?: number; requestedBy: string; payload?: Record<string, unknown>; staged?: boolean },
+  opts: { gameId: number; priority?: number; requestedBy: string; payload?: Record<string, unknown>; staged?: boolean; force?: boolean },
 ): Promise<EtlQueueResult> {
   if (!Number.isSafeInteger(opts.gameId) || opts.gameId <= 0 || opts.gameId > 2147483647) {
     throw new EtlCommandError(`game id ${JSON.stringify(String(opts.gameId))} is not a positive whole number`);
@@ -48,7 +50,7 @@ export async function etlQueue(
     gameId: opts.gameId,
     priority: opts.priority ?? 5,
     requestedBy: opts.requestedBy,
-    payload: opts.payload,
+    payload: opts.force ? { ...opts.payload, force: true } : opts.payload,
   });
   const job = await db.query<{ priority: number }>('SELECT priority FROM etl_queue WHERE id = $1', [r.jobId]);
   return { ...r, gameId: opts.gameId, priority: job.rows[0]?.priority ?? opts.priority ?? 5 };
@@ -67,9 +69,16 @@ export interface EtlRunResult {
  */
 export async function etlRun(
   db: Database,
-  opts: { queueId?: number; initiatedBy: string; handlers: Handlers } & Pick<WorkerOptions, 'lockTimeoutMs' | 'backoff' | 'onJobFinished' | 'log' | 'signal'>,
+  opts: { queueId?: number; initiatedBy: string; handlers: Handlers; force?: boolean } & Pick<
+    WorkerOptions,
+    'lockTimeoutMs' | 'backoff' | 'onJobFinished' | 'log' | 'signal'
+  >,
 ): Promise<EtlRunResult> {
-  const { queueId, initiatedBy, ...rest } = opts;
+  const { queueId, initiatedBy, force, ...rest } = opts;
+  // With force, the ETL jobs this run takes replace even the full ETL's rows.
+  const processGame = rest.handlers.process_game;
+  if (force && processGame)
+    rest.handlers = { ...rest.handlers, process_game: (job, ctx) => processGame({ ...job, payload: { ...job.payload, force: true } }, ctx) };
   const workerId = `cli:${initiatedBy}:${process.pid}`;
   if (queueId !== undefined) {
     const r = await runJob(db, queueId, { ...rest, workerId });
@@ -116,6 +125,7 @@ function outcomeLine(o: JobOutcome): string {
       findings?: { errors: number; warnings: number };
       trackerFindings?: { count: number; first: string[] };
       warnings?: string[];
+      kept?: string[];
     } | null;
     if (r?.status === 'skipped') return `${base} (nothing to do: ${r.reason})`;
     const p = o.result as Partial<PipelineResult> | null;
@@ -134,7 +144,9 @@ function outcomeLine(o: JobOutcome): string {
       : '';
     // A run that committed but whose checks could not run says so (partial).
     const partial = r?.status === 'partial' ? `; PARTIAL: ${(r.warnings ?? []).join('; ')}` : '';
-    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}${partial}${odd}`;
+    // Tables whose full-ETL rows were kept (not replaced without force).
+    const kept = r?.kept?.length ? `; kept the full ETL's rows of ${r.kept.join(', ')} (--force replaces them)` : '';
+    return `${base}${rows ? ` (rows: ${rows})` : ''}${f}${kept}${partial}${odd}`;
   }
   if (o.status === 'retrying') return `${base}: ${o.error}; next attempt at ${o.nextRunAt}`;
   return `${base}: ${o.error}`;

@@ -37,6 +37,11 @@ export interface EtlResult {
   tables: Record<string, EtlTableCount>;
   /** Jersey numbers the rosters do not know: their rows have no player_id. */
   unresolvedPlayers: UnresolvedPlayer[];
+  /**
+   * Tables whose rows of the game the team's full ETL produced (etl_game_provenance): kept
+   * as they were, not replaced (unless `force`). `warnings` says so too.
+   */
+  kept: string[];
   findings: Finding[];
   /** The tracker export's odd values, staged as written (loader/tracker/findings.ts): what the run computed from. */
   trackerFindings: TrackerFinding[];
@@ -64,10 +69,22 @@ interface ProcessResult {
   reason?: string;
   deleted: Record<string, number>;
   inserted: Record<string, number>;
+  kept?: string[];
   unresolved_players: UnresolvedPlayer[];
 }
 
-export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: string }): Promise<EtlResult> {
+/** The warning of a run that kept the full ETL's rows of some tables. */
+export function keptWarning(gameId: number, kept: string[]): string {
+  return `the full ETL produced game ${gameId}'s rows of ${kept.join(', ')}: kept as they were, not replaced by the live ETL (run it with --force to replace them)`;
+}
+
+export interface EtlOptions {
+  initiatedBy: string;
+  /** Replace the game's rows even in tables whose rows the full ETL produced. */
+  force?: boolean;
+}
+
+export async function runEtl(db: Database, gameId: number, opts: EtlOptions): Promise<EtlResult> {
   const started = Date.now();
   if (!Number.isSafeInteger(gameId) || gameId <= 0 || gameId > 2147483647) {
     throw new EtlError(`game id ${JSON.stringify(String(gameId))} is not a positive whole number`, gameId, null, true);
@@ -85,7 +102,7 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
   let out: ProcessResult;
   try {
     out = await db.transaction(async (tx) => {
-      const r = await tx.query<{ r: ProcessResult }>('SELECT etl_process_game($1) AS r', [gameId]);
+      const r = await tx.query<{ r: ProcessResult }>('SELECT etl_process_game($1, $2, $3::uuid) AS r', [gameId, opts.force ?? false, rec.requestId]);
       const res = r.rows[0]!.r;
       if (!res.skipped) {
         const tables = await tx.query<{ table_name: string }>("SELECT table_name FROM warehouse_tables WHERE category <> 'dims' ORDER BY load_order");
@@ -103,6 +120,7 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
       await history.succeedRun(tx, historyId, { inserted: sum(res.inserted), deleted: sum(res.deleted) }, Date.now() - started, {
         messages: [
           ...(res.skipped && res.reason ? [res.reason] : []),
+          ...(res.kept?.length ? [keptWarning(gameId, res.kept)] : []),
           ...res.unresolved_players.map(
             (u) => `${u.venue} #${u.number}${u.name ? ` (${u.name})` : ''} is not on the ${u.venue} roster: ${u.rows} rows have no player_id`,
           ),
@@ -133,8 +151,9 @@ export async function runEtl(db: Database, gameId: number, opts: { initiatedBy: 
     gameId,
     status: out.skipped ? 'skipped' : quality.failed ? 'partial' : 'succeeded',
     reason: out.reason,
-    warnings: quality.failed ? [quality.failed] : [],
+    warnings: [...(out.kept?.length ? [keptWarning(gameId, out.kept)] : []), ...(quality.failed ? [quality.failed] : [])],
     tables: orderTables(tables),
+    kept: out.kept ?? [],
     unresolvedPlayers: out.unresolved_players,
     findings: quality.findings ?? [],
     trackerFindings: tracker.rows,

@@ -4,7 +4,7 @@
 -- 'fact_events.csv' CSV HEADER`; every landing column is text, `_line` numbers the rows:
 -- sql/migrations/000003_loading.sql makes them), then call load_table. It applies the
 -- operation with the same code as every other entry point (bs_apply, apply.sql), records
--- the load in load_history, empties the landing table, and returns JSON. A failure raises:
+-- the load in load_history and which games' rows it brought (bs_record_provenance), empties the landing table, and returns JSON. A failure raises:
 -- the caller's transaction rolls back, history row included.
 
 CREATE OR REPLACE FUNCTION load_table(p_table_name text, p_operation text DEFAULT 'upsert', p_game_id integer DEFAULT NULL)
@@ -34,6 +34,8 @@ BEGIN
   RETURNING id INTO v_history;
   v_result := bs_apply(t.table_name, p_operation, p_game_id,  v_stage,
     jsonb_build_object('request_id', v_request, 'history_id', v_history, 'source', v_stage::text));
+  -- the games whose rows it brought are the full ETL's (provenance.sql), as the engine records
+  PERFORM bs_record_provenance(t.table_name, p_game_id, 'full', v_request, v_stage);
   EXECUTE format('DELETE FROM landing.%I', t.table_name);
   UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(),
     duration_ms = (extract(epoch FROM clock_timestamp() - v_started) * 1000)::integer,

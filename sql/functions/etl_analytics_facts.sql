@@ -41,8 +41,8 @@ BEGIN
     GROUP BY a.player_id, b.player_id
   )
   SELECT g, p.p1, p.p2, p.shifts, t.home_team_id, t.away_team_id, p.toi, p.gf, p.ga, p.gf - p.ga,
-         p.cf, p.ca, CASE WHEN p.cf + p.ca > 0 THEN round(100.0 * p.cf / (p.cf + p.ca), 1) END,
-         p.ff, p.fa, CASE WHEN p.ff + p.fa > 0 THEN round(100.0 * p.ff / (p.ff + p.fa), 1) END,
+         p.cf, p.ca, CASE WHEN p.cf + p.ca > 0 THEN etl_pct(p.cf, p.cf + p.ca) END,
+         p.ff, p.fa, CASE WHEN p.ff + p.fa > 0 THEN etl_pct(p.ff, p.ff + p.fa) END,
          p.sf, p.sa, etl_key('HH', g, row_number() OVER (ORDER BY p.p1, p.p2)), p.n1, p.n2
   FROM pairs p CROSS JOIN etl_fact_teams(g) t;
   GET DIAGNOSTICS n_h2h = ROW_COUNT;
@@ -75,12 +75,12 @@ BEGIN
     LEFT JOIN together t ON t.p1 = a.player_id AND t.p2 = b.player_id
   ), pct AS (
     SELECT w.*,
-           CASE WHEN w.gf + w.ga > 0 THEN round(100.0 * w.gf / (w.gf + w.ga), 1) END AS gf_t,
-           CASE WHEN w.gf_apart + w.ga_apart > 0 THEN round(100.0 * w.gf_apart / (w.gf_apart + w.ga_apart), 1) END AS gf_a,
-           CASE WHEN w.cf + w.ca > 0 THEN round(100.0 * w.cf / (w.cf + w.ca), 1) END AS cf_t,
-           CASE WHEN w.cf_apart + w.ca_apart > 0 THEN round(100.0 * w.cf_apart / (w.cf_apart + w.ca_apart), 1) END AS cf_a,
-           CASE WHEN w.ff + w.fa > 0 THEN round(100.0 * w.ff / (w.ff + w.fa), 1) END AS ff_t,
-           CASE WHEN w.ff_apart + w.fa_apart > 0 THEN round(100.0 * w.ff_apart / (w.ff_apart + w.fa_apart), 1) END AS ff_a
+           CASE WHEN w.gf + w.ga > 0 THEN etl_pct(w.gf, w.gf + w.ga) END AS gf_t,
+           CASE WHEN w.gf_apart + w.ga_apart > 0 THEN etl_pct(w.gf_apart, w.gf_apart + w.ga_apart) END AS gf_a,
+           CASE WHEN w.cf + w.ca > 0 THEN etl_pct(w.cf, w.cf + w.ca) END AS cf_t,
+           CASE WHEN w.cf_apart + w.ca_apart > 0 THEN etl_pct(w.cf_apart, w.cf_apart + w.ca_apart) END AS cf_a,
+           CASE WHEN w.ff + w.fa > 0 THEN etl_pct(w.ff, w.ff + w.fa) END AS ff_t,
+           CASE WHEN w.ff_apart + w.fa_apart > 0 THEN etl_pct(w.ff_apart, w.ff_apart + w.fa_apart) END AS ff_a
     FROM w
   )
   SELECT g, p.p1, p.p2, p.venue, p.shifts, p.p1_without, p.p2_without, p.l1, p.l2,

@@ -9,6 +9,64 @@ LANGUAGE sql IMMUTABLE AS
 $$ SELECT CASE WHEN btrim(t) ~ '^\d+:\d+(\.\d+)?$'
                THEN split_part(btrim(t), ':', 1)::numeric * 60 + split_part(btrim(t), ':', 2)::numeric END $$;
 
+-- Rounding as the team's ETL rounds (pandas/numpy, in float64): the value computed in double
+-- precision, scaled, rounded half to even, scaled back; so 939 s / 60 = 15.65 gives 15.6 and
+-- 23 / 80 * 100 (28.749999999999996 in float64) gives 28.7, as its exports have them.
+CREATE OR REPLACE FUNCTION etl_round(x double precision, d integer) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT (round(x * power(10::double precision, d)) / power(10::double precision, d))::numeric $$;
+
+-- A percentage as the data dictionary writes it, ROUND(a / b * 100, 1), computed the team's
+-- ETL's way (etl_round); NULL when b is 0.
+CREATE OR REPLACE FUNCTION etl_pct(a numeric, b numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN b <> 0 THEN etl_round(a::double precision / b::double precision * 100, 1) END $$;
+
+-- The warehouse's vocabulary for the tracker's event details (the team's dimension codes,
+-- loader/generate/codes.ts): the tracker app now writes Possession_PuckRetrieval,
+-- Zone_Entry_Failed, Stoppage_PeriodEnd and ZoneEntry-Carried where the warehouse (its
+-- dim_event_detail / dim_event_detail_2, the team's exports) has PuckRetrieval,
+-- Zone_Entryfailed, Stoppage_Period and ZoneEntry-Rush (the tracker's own synonym table maps
+-- Rush to Carried), and a plain Faceoff is Faceoff_AfterStoppage. Any other detail is kept as
+-- written.
+CREATE OR REPLACE FUNCTION etl_warehouse_detail(detail text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE
+     WHEN detail LIKE 'Possession\_%' THEN substr(detail, 12)
+     WHEN detail = 'Zone_Entry_Failed' THEN 'Zone_Entryfailed'
+     WHEN detail = 'Zone_Exit_Failed' THEN 'Zone_ExitFailed'
+     WHEN detail = 'Zone_Keepin_Failed' THEN 'Zone_KeepinFailed'
+     WHEN detail = 'Stoppage_PeriodEnd' THEN 'Stoppage_Period'
+     -- a faceoff the tracker does not name (game or period start, after a goal or a
+     -- penalty) is the one after a stoppage
+     WHEN detail = 'Faceoff' THEN 'Faceoff_AfterStoppage'
+     ELSE detail END $$;
+
+-- event_detail_2 as the warehouse writes it: the tracker's first `_` as `-` (Goal_Wrist →
+-- Goal-Wrist), and Carried zone entries and exits as Rush (see etl_warehouse_detail).
+CREATE OR REPLACE FUNCTION etl_warehouse_detail_2(detail2 text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE regexp_replace(detail2, '_', '-')
+     WHEN 'ZoneEntry-Carried' THEN 'ZoneEntry-Rush'
+     WHEN 'ZoneExit-Carried' THEN 'ZoneExit-Rush'
+     ELSE regexp_replace(detail2, '_', '-') END $$;
+
+-- event_successful (s | u): what the tracker says (success true / false); where it says
+-- nothing, what the event's detail itself says: a completed pass, a shot on net or in,
+-- a goal, a takeaway succeeded; a missed, deflected or intercepted pass, a missed or blocked
+-- shot, a giveaway, a failed entry, exit or keep-in did not (the tracker's success rules).
+-- A detail that decides nothing (a zone entry, a possession) stays NULL.
+CREATE OR REPLACE FUNCTION etl_event_successful(success text, detail text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE
+     WHEN success = 'true' THEN 's'
+     WHEN success = 'false' THEN 'u'
+     WHEN detail IN ('Pass_Completed', 'Shot_OnNetSaved', 'Shot_Goal', 'Shot_TippedOnNetSaved', 'Shot_DeflectedOnNetSaved',
+                     'Goal_Scored', 'Turnover_Takeaway') THEN 's'
+     WHEN detail IN ('Pass_Missed', 'Pass_Deflected', 'Pass_Intercepted', 'Shot_Missed', 'Shot_Blocked', 'Shot_BlockedSameTeam',
+                     'Turnover_Giveaway') OR detail ~* '^Zone_(Entry|Exit|Keepin)_?Failed$' THEN 'u'
+   END $$;
+
 -- The export's key format: prefix, game id, number zero-padded to 5 digits (never cut).
 CREATE OR REPLACE FUNCTION etl_key(prefix text, game_id integer, n bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS
@@ -116,7 +174,7 @@ LANGUAGE sql STABLE AS $$
            -- a deflected shot the goalie then saved reached the net
            WHEN e.event_type = 'Shot' AND e.detail1 = 'Shot_Deflected' AND e.next_type = 'Save' THEN 'Shot_DeflectedOnNetSaved'
            WHEN e.event_type = 'Shot' AND e.detail1 = 'Shot_OnNetSaved' AND e.detail2 = 'Shot_Tip' THEN 'Shot_TippedOnNetSaved'
-           ELSE nullif(e.detail1, '') END,
+           ELSE etl_warehouse_detail(nullif(e.detail1, '')) END,
          e.t0, e.t1, e.linked_event_index + 1001, e.sequence_index, e.play_index, e.assist_to_goal_index, e.players,
          (SELECT min(sh.shift_index) FROM sh WHERE sh.period = e.period AND sh.st >= e.t0 AND e.t0 >= sh.en)
   FROM e

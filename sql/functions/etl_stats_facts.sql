@@ -36,15 +36,17 @@ BEGIN
     corsi_for, corsi_against, fenwick_for, fenwick_against, cf_pct, ff_pct,
     plus_ev, minus_ev, plus_minus_ev, plus_total, minus_total, plus_minus_total, plus_en_adj, minus_en_adj, plus_minus_en_adj,
     home_team_id, away_team_id, secondary_assists,
-    zone_entry_carry, zone_entry_pass, zone_entry_dump, zone_entries_controlled, zone_entries_uncontrolled)
+    zone_entry_carry, zone_entry_pass, zone_entry_dump, zone_entries_controlled, zone_entries_uncontrolled,
+    zone_entry_control_pct)
   WITH sp AS (
     SELECT s.player_id, max(s.player_name) AS player_name, count(*)::integer AS shift_count,
            coalesce(sum(s.shift_duration), 0)::integer AS toi, coalesce(sum(s.playing_duration), 0)::integer AS ptoi,
            coalesce(sum(s.stoppage_time), 0)::integer AS stoppage, count(DISTINCT s.logical_shift_number)::integer AS logical,
            coalesce(sum(s.pm_plus_ev), 0)::integer AS plus_ev, coalesce(sum(s.pm_minus_ev), 0)::integer AS minus_ev,
            coalesce(sum(s.goal_for), 0)::integer AS gf, coalesce(sum(s.goal_against), 0)::integer AS ga,
-           coalesce(sum(s.goal_for) FILTER (WHERE coalesce(s.opp_en, 0) = 0), 0)::integer AS gf_adj,
-           coalesce(sum(s.goal_against) FILTER (WHERE coalesce(s.team_en, 0) = 0), 0)::integer AS ga_adj
+           -- the reference ETL's EN-adjusted minus: the even-strength minus without the goals
+           -- against while his team's net was empty (team_en = 1)
+           coalesce(sum(s.pm_minus_ev) FILTER (WHERE coalesce(s.team_en, 0) = 0), 0)::integer AS minus_ev_adj
     FROM fact_shifts_player s WHERE s.game_id = g AND s.player_id IS NOT NULL
     GROUP BY s.player_id
   ), ep AS (
@@ -59,9 +61,12 @@ BEGIN
            count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'event_team_player_1') AS fo_wins,
            count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'opp_team_player_1') AS fo_losses,
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%') AS entries,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Zone_Entry' AND p.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush)$') AS entries_carry,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Zone_Entry' AND p.event_detail_2 ~* '^ZoneEntry[-_]Pass$') AS entries_pass,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Zone_Entry' AND p.event_detail_2 ~* '^ZoneEntry[-_]DumpIn$') AS entries_dump,
+           -- zone_entry_carry / _pass / _dump: the zone entries (above) whose event_detail_2 is
+           -- ZoneEntry-Rush (the tracker now says Carried) / ZoneEntry-Pass / ZoneEntry-DumpIn or
+           -- ZoneEntry-Chip (dd_fact_player_game_stats.csv), failed entries included
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%' AND p.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush)$') AS entries_carry,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%' AND p.event_detail_2 ~* '^ZoneEntry[-_]Pass$') AS entries_pass,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%' AND p.event_detail_2 ~* '^ZoneEntry[-_](DumpIn|Chip)$') AS entries_dump,
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Exit%') AS exits,
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Turnover_Giveaway') AS giveaways,
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Turnover_Takeaway') AS takeaways
@@ -112,7 +117,7 @@ BEGIN
            coalesce(sp.toi, 0) AS toi, coalesce(sp.ptoi, 0) AS ptoi, coalesce(sp.stoppage, 0) AS stoppage,
            coalesce(sp.shift_count, 0) AS shift_count, coalesce(sp.logical, 0) AS logical,
            coalesce(sp.plus_ev, 0) AS plus_ev, coalesce(sp.minus_ev, 0) AS minus_ev,
-           coalesce(sp.gf, 0) AS gf, coalesce(sp.ga, 0) AS ga, coalesce(sp.gf_adj, 0) AS gf_adj, coalesce(sp.ga_adj, 0) AS ga_adj,
+           coalesce(sp.gf, 0) AS gf, coalesce(sp.ga, 0) AS ga, coalesce(sp.minus_ev_adj, 0) AS minus_ev_adj,
            coalesce(oi.cf, 0)::integer AS cf, coalesce(oi.ca, 0)::integer AS ca,
            coalesce(oi.ff, 0)::integer AS ff, coalesce(oi.fa, 0)::integer AS fa
     FROM players pl
@@ -123,29 +128,33 @@ BEGIN
   )
   SELECT etl_key('PG', g, row_number() OVER (ORDER BY x.player_id)), g, x.player_id, x.player_name,
          x.goals, x.assists, x.goals + x.assists, x.shots, x.sog, x.blocked, x.missed,
-         CASE WHEN x.shots > 0 THEN round(100.0 * x.goals / x.shots, 1) ELSE 0 END,
-         x.passes, x.passes_completed, CASE WHEN x.passes > 0 THEN round(100.0 * x.passes_completed / x.passes, 1) ELSE 0 END,
+         CASE WHEN x.shots > 0 THEN etl_pct(x.goals, x.shots) ELSE 0 END,
+         x.passes, x.passes_completed, CASE WHEN x.passes > 0 THEN etl_pct(x.passes_completed, x.passes) ELSE 0 END,
          x.fo_wins, x.fo_losses, x.fo_wins + x.fo_losses,
-         CASE WHEN x.fo_wins + x.fo_losses > 0 THEN round(100.0 * x.fo_wins / (x.fo_wins + x.fo_losses), 1) ELSE 0 END,
+         CASE WHEN x.fo_wins + x.fo_losses > 0 THEN etl_pct(x.fo_wins, x.fo_wins + x.fo_losses) ELSE 0 END,
          x.entries, x.exits, x.giveaways, x.takeaways,
-         x.toi, round(x.toi / 60.0, 1), x.ptoi, round(x.ptoi / 60.0, 1), x.stoppage, x.shift_count, x.logical,
-         CASE WHEN x.logical > 0 THEN round(x.toi::numeric / x.logical, 1) END,
-         CASE WHEN x.logical > 0 THEN round(x.ptoi::numeric / x.logical, 1) END,
-         CASE WHEN x.toi > 0 THEN round(x.goals * 3600.0 / x.toi, 2) ELSE 0 END,
-         CASE WHEN x.toi > 0 THEN round(x.assists * 3600.0 / x.toi, 2) ELSE 0 END,
-         CASE WHEN x.toi > 0 THEN round((x.goals + x.assists) * 3600.0 / x.toi, 2) ELSE 0 END,
-         CASE WHEN x.toi > 0 THEN round(x.shots * 3600.0 / x.toi, 2) ELSE 0 END,
-         CASE WHEN x.ptoi > 0 THEN round(x.goals * 3600.0 / x.ptoi, 2) ELSE 0 END,
-         CASE WHEN x.ptoi > 0 THEN round(x.assists * 3600.0 / x.ptoi, 2) ELSE 0 END,
-         CASE WHEN x.ptoi > 0 THEN round((x.goals + x.assists) * 3600.0 / x.ptoi, 2) ELSE 0 END,
-         CASE WHEN x.ptoi > 0 THEN round(x.shots * 3600.0 / x.ptoi, 2) ELSE 0 END,
+         x.toi, etl_round(x.toi / 60.0::double precision, 1), x.ptoi, etl_round(x.ptoi / 60.0::double precision, 1), x.stoppage, x.shift_count, x.logical,
+         CASE WHEN x.logical > 0 THEN etl_round(x.toi::double precision / x.logical, 1) END,
+         CASE WHEN x.logical > 0 THEN etl_round(x.ptoi::double precision / x.logical, 1) END,
+         CASE WHEN x.toi > 0 THEN etl_round(x.goals * 3600.0::double precision / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.toi > 0 THEN etl_round(x.assists * 3600.0::double precision / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.toi > 0 THEN etl_round((x.goals + x.assists) * 3600.0::double precision / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.toi > 0 THEN etl_round(x.shots * 3600.0::double precision / x.toi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN etl_round(x.goals * 3600.0::double precision / x.ptoi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN etl_round(x.assists * 3600.0::double precision / x.ptoi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN etl_round((x.goals + x.assists) * 3600.0::double precision / x.ptoi, 2) ELSE 0 END,
+         CASE WHEN x.ptoi > 0 THEN etl_round(x.shots * 3600.0::double precision / x.ptoi, 2) ELSE 0 END,
          x.cf, x.ca, x.ff, x.fa,
-         CASE WHEN x.cf + x.ca > 0 THEN round(100.0 * x.cf / (x.cf + x.ca), 1) ELSE 0 END,
-         CASE WHEN x.ff + x.fa > 0 THEN round(100.0 * x.ff / (x.ff + x.fa), 1) ELSE 0 END,
+         CASE WHEN x.cf + x.ca > 0 THEN etl_pct(x.cf, x.cf + x.ca) ELSE 0 END,
+         CASE WHEN x.ff + x.fa > 0 THEN etl_pct(x.ff, x.ff + x.fa) ELSE 0 END,
          x.plus_ev, x.minus_ev, x.plus_ev + x.minus_ev,
-         x.gf, -x.ga, x.gf - x.ga, x.gf_adj, -x.ga_adj, x.gf_adj - x.ga_adj,
+         x.gf, -x.ga, x.gf - x.ga,
+         -- plus_en_adj = plus_ev; minus_en_adj = minus_ev without empty-net goals against
+         x.plus_ev, x.minus_ev_adj, x.plus_ev + x.minus_ev_adj,
          t.home_team_id, t.away_team_id, x.secondary_assists,
-         x.entries_carry, x.entries_pass, x.entries_dump, x.entries_carry + x.entries_pass, x.entries_dump
+         x.entries_carry, x.entries_pass, x.entries_dump, x.entries_carry + x.entries_pass, x.entries_dump,
+         -- ROUND(zone_entries_controlled / zone_entries * 100, 1) (the dictionary); 0 with no entries, as the real export
+         CASE WHEN x.entries > 0 THEN etl_pct(x.entries_carry + x.entries_pass, x.entries) ELSE 0 END
   FROM x CROSS JOIN etl_fact_teams(g) t;
   GET DIAGNOSTICS n_players = ROW_COUNT;
 
@@ -181,16 +190,16 @@ BEGIN
   SELECT etl_key('TG', g, c.n), g, CASE c.venue WHEN 'home' THEN 'Home' ELSE 'Away' END,
          c.goals, c.shots, c.fo_wins, c.giveaways, c.takeaways, c.entries, c.exits, c.passes, c.passes_completed,
          c.fo_losses, c.sog, c.fo_wins + c.fo_losses,
-         CASE WHEN c.fo_wins + c.fo_losses > 0 THEN round(100.0 * c.fo_wins / (c.fo_wins + c.fo_losses), 1) ELSE 0 END,
-         CASE WHEN c.passes > 0 THEN round(100.0 * c.passes_completed / c.passes, 1) ELSE 0 END,
-         CASE WHEN c.sog > 0 THEN round(100.0 * c.goals / c.sog, 1) ELSE 0 END,  -- per shot on goal, as the real export
+         CASE WHEN c.fo_wins + c.fo_losses > 0 THEN etl_pct(c.fo_wins, c.fo_wins + c.fo_losses) ELSE 0 END,
+         CASE WHEN c.passes > 0 THEN etl_pct(c.passes_completed, c.passes) ELSE 0 END,
+         CASE WHEN c.sog > 0 THEN etl_pct(c.goals, c.sog) ELSE 0 END,  -- per shot on goal, as the real export
          CASE c.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END,
          t.home_team_id, t.away_team_id, CASE c.venue WHEN 'home' THEN t.home_team_id ELSE t.away_team_id END,
-         c.controlled, c.cf, c.ca, CASE WHEN c.cf + c.ca > 0 THEN round(100.0 * c.cf / (c.cf + c.ca), 1) ELSE 0 END,
+         c.controlled, c.cf, c.ca, CASE WHEN c.cf + c.ca > 0 THEN etl_pct(c.cf, c.cf + c.ca) ELSE 0 END,
          CASE c.venue WHEN 'home' THEN t.home_team ELSE t.away_team END,
          -- total_*: the game's totals, both teams together (the same on both rows, as in the real export)
          sum(c.sog) OVER (), sum(c.passes) OVER (), sum(c.passes_completed) OVER (),
-         CASE WHEN sum(c.passes) OVER () > 0 THEN round(100.0 * sum(c.passes_completed) OVER () / sum(c.passes) OVER (), 1) ELSE 0 END,
+         CASE WHEN sum(c.passes) OVER () > 0 THEN etl_pct(sum(c.passes_completed) OVER (), sum(c.passes) OVER ()) ELSE 0 END,
          sum(c.entries) OVER (), sum(c.exits) OVER (), sum(c.giveaways) OVER (), sum(c.takeaways) OVER (),
          sum(c.takeaways) OVER () - sum(c.giveaways) OVER (), sum(c.fo_wins) OVER ()
   FROM c CROSS JOIN etl_fact_teams(g) t
@@ -209,16 +218,27 @@ BEGIN
     GROUP BY s.player_id
   ), sv AS (
     SELECT p.player_id, max(p.player_name) AS player_name, max(lower(p.team_venue)) AS venue,
-           count(*)::integer AS saves,
-           count(*) FILTER (WHERE p.event_detail = 'Save_Rebound')::integer AS rebound,
-           count(*) FILTER (WHERE p.event_detail = 'Save_Freeze')::integer AS freeze,
-           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]Glove$')::integer AS glove,
-           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]Blocker$')::integer AS blocker,
-           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]LeftPad$')::integer AS left_pad,
-           count(*) FILTER (WHERE p.event_detail_2 ~* '^Save[-_]RightPad$')::integer AS right_pad
+           count(*)::integer AS saves
     FROM fact_events_player p
     WHERE p.game_id = g AND p.event_type = 'Save' AND p.player_role = 'event_team_player_1' AND p.player_id IS NOT NULL
     GROUP BY p.player_id
+  ), tsv AS (
+    -- The save breakdown as the data dictionary defines it (dd_fact_goalie_game_stats.csv):
+    -- COUNT(fact_events_player) WHERE event_type = 'Save' AND player_team = the goalie's team,
+    -- and event_detail CONTAINS 'Rebound' / 'Freeze', event_detail_2 CONTAINS 'Glove' /
+    -- 'Blocker' / 'LeftPad' / 'RightPad': rows of the event's players on the goalie's side,
+    -- whatever their role (the team's ETL counts them so).
+    SELECT CASE WHEN p.player_team = p.home_team THEN 'home' ELSE 'away' END AS venue,
+           count(*)::integer AS events,
+           count(*) FILTER (WHERE p.event_detail LIKE '%Rebound%')::integer AS rebound,
+           count(*) FILTER (WHERE p.event_detail LIKE '%Freeze%')::integer AS freeze,
+           count(*) FILTER (WHERE p.event_detail_2 LIKE '%Glove%')::integer AS glove,
+           count(*) FILTER (WHERE p.event_detail_2 LIKE '%Blocker%')::integer AS blocker,
+           count(*) FILTER (WHERE p.event_detail_2 LIKE '%LeftPad%')::integer AS left_pad,
+           count(*) FILTER (WHERE p.event_detail_2 LIKE '%RightPad%')::integer AS right_pad
+    FROM fact_events_player p
+    WHERE p.game_id = g AND p.event_type = 'Save' AND p.player_team IS NOT NULL AND p.player_team IN (p.home_team, p.away_team)
+    GROUP BY 1
   ), en AS (
     -- goals into an empty net, by the side that conceded them
     SELECT CASE lower(f.team_venue) WHEN 'home' THEN 'away' ELSE 'home' END AS venue, count(*)::integer AS n
@@ -226,19 +246,24 @@ BEGIN
     GROUP BY 1
   ), x AS (
     SELECT coalesce(gk.player_id, sv.player_id) AS player_id, coalesce(gk.player_name, sv.player_name) AS player_name,
-           coalesce(gk.venue, sv.venue) AS venue, coalesce(sv.saves, 0) AS saves, coalesce(gk.ga, 0) AS ga, gk.toi,
-           coalesce(sv.rebound, 0) AS rebound, coalesce(sv.freeze, 0) AS freeze, coalesce(sv.glove, 0) AS glove,
-           coalesce(sv.blocker, 0) AS blocker, coalesce(sv.left_pad, 0) AS left_pad, coalesce(sv.right_pad, 0) AS right_pad
+           coalesce(gk.venue, sv.venue) AS venue, coalesce(sv.saves, 0) AS saves, coalesce(gk.ga, 0) AS ga, gk.toi
     FROM gk FULL JOIN sv ON sv.player_id = gk.player_id
+  ), y AS (
+    SELECT x.*, coalesce(tsv.events, 0) AS events,
+           coalesce(tsv.rebound, 0) AS rebound, coalesce(tsv.freeze, 0) AS freeze, coalesce(tsv.glove, 0) AS glove,
+           coalesce(tsv.blocker, 0) AS blocker, coalesce(tsv.left_pad, 0) AS left_pad, coalesce(tsv.right_pad, 0) AS right_pad
+    FROM x LEFT JOIN tsv ON tsv.venue = x.venue
   )
-  SELECT etl_key('GK', g, row_number() OVER (ORDER BY x.venue = 'away', x.player_id)), g, x.player_id, x.player_name,
-         CASE x.venue WHEN 'home' THEN t.home_team WHEN 'away' THEN t.away_team END,
-         x.saves, x.ga, x.saves + x.ga,
-         CASE WHEN x.saves + x.ga > 0 THEN round(100.0 * x.saves / (x.saves + x.ga), 1) END,
-         x.toi, coalesce(en.n, 0), x.rebound, x.freeze, x.glove, x.blocker, x.left_pad, x.right_pad,
-         CASE WHEN x.saves > 0 THEN round(100.0 * x.freeze / x.saves, 1) END, x.saves
-  FROM x CROSS JOIN etl_fact_teams(g) t
-  LEFT JOIN en ON en.venue = x.venue;
+  SELECT etl_key('GK', g, row_number() OVER (ORDER BY y.venue = 'away', y.player_id)), g, y.player_id, y.player_name,
+         CASE y.venue WHEN 'home' THEN t.home_team WHEN 'away' THEN t.away_team END,
+         y.saves, y.ga, y.saves + y.ga,
+         CASE WHEN y.saves + y.ga > 0 THEN etl_pct(y.saves, y.saves + y.ga) END,
+         y.toi, coalesce(en.n, 0), y.rebound, y.freeze, y.glove, y.blocker, y.left_pad, y.right_pad,
+         -- ROUND(saves_freeze / (saves_freeze + saves_rebound) * 100, 1) (the dictionary)
+         CASE WHEN y.freeze + y.rebound > 0 THEN etl_pct(y.freeze, y.freeze + y.rebound) END,
+         y.events
+  FROM y CROSS JOIN etl_fact_teams(g) t
+  LEFT JOIN en ON en.venue = y.venue;
   GET DIAGNOSTICS n_goalies = ROW_COUNT;
 
   RETURN jsonb_build_object('fact_player_game_stats', n_players, 'fact_team_game_stats', n_teams,
