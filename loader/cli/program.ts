@@ -21,6 +21,8 @@ export interface LoadFlags {
   encoding?: string;
   /** --from files' separator, when not a comma. */
   delimiter?: string;
+  /** etl queue/run --force. */
+  force?: boolean;
   yes?: boolean;
   dryRun?: boolean;
   addColumns?: boolean;
@@ -144,7 +146,16 @@ const GRAMMAR_WORDS: { word: string; summary: string; options: (c: Command) => C
     options: (c) =>
       c.option('-y, --yes', 'confirm without asking, for scripts').option('--dry-run', 'show what would be deleted; change nothing').addOption(json()),
   },
-  { word: 'etl', summary: "queue, run or show the ETL of games, and a job's log", options: (c) => c.addOption(json()).allowUnknownOption() },
+  {
+    word: 'etl',
+    summary: "queue, run or show the ETL of games, and a job's log",
+    options: (c) =>
+      c
+        .addOption(json())
+        .option('--force', "etl queue/run: the live ETL replaces even a game's rows the team's full ETL loaded (asks first)")
+        .option('-y, --yes', 'confirm --force without asking, for scripts')
+        .allowUnknownOption(),
+  },
   { word: 'history', summary: 'recent loads: what they did, by whom, with what result', options: (c) => c.addOption(json()) },
   {
     word: 'rejects',

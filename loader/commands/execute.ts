@@ -50,8 +50,8 @@ export type Outcome =
 
 /** Work that lives in other modules (queue, ETL, data quality), plugged in by the caller. */
 export interface Extensions {
-  etlQueue?(gameId: number, priority: number | undefined, by: string): Promise<Outcome>;
-  etlRun?(queueId: number | undefined, by: string): Promise<Outcome>;
+  etlQueue?(gameId: number, priority: number | undefined, by: string, force?: boolean): Promise<Outcome>;
+  etlRun?(queueId: number | undefined, by: string, force?: boolean): Promise<Outcome>;
   etlStatus?(): Promise<Outcome>;
   etlLog?(jobId: number, tail: number | undefined): Promise<Outcome>;
   validate?(gameId: number | undefined, by: string): Promise<Outcome>;
@@ -131,9 +131,9 @@ export async function executeCommand(ctx: CommandContext, command: Command): Pro
     case 'help':
       return { kind: 'help', ok: true, text: helpText(command.topic) };
     case 'etl-queue':
-      return plugged(ctx.extensions?.etlQueue?.(command.gameId, command.priority, ctx.initiatedBy), command);
+      return plugged(ctx.extensions?.etlQueue?.(command.gameId, command.priority, ctx.initiatedBy, command.force), command);
     case 'etl-run':
-      return plugged(ctx.extensions?.etlRun?.(command.queueId, ctx.initiatedBy), command);
+      return plugged(ctx.extensions?.etlRun?.(command.queueId, ctx.initiatedBy, command.force), command);
     case 'etl-status':
       return plugged(ctx.extensions?.etlStatus?.(), command);
     case 'etl-log':

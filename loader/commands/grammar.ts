@@ -57,8 +57,9 @@ export const CommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('schema-diff') }),
   z.object({ kind: z.literal('full-refresh'), dryRun: z.boolean(), allowShrink: z.boolean().optional() }),
   z.object({ kind: z.literal('delete-game'), gameId: GameId, dryRun: z.boolean() }),
-  z.object({ kind: z.literal('etl-queue'), gameId: GameId, priority: z.number().int().min(-100).max(100).optional() }),
-  z.object({ kind: z.literal('etl-run'), queueId: z.number().int().positive().optional() }),
+  // force: the live ETL replaces even a game's rows the team's full ETL produced (etl_game_provenance), which it keeps otherwise.
+  z.object({ kind: z.literal('etl-queue'), gameId: GameId, priority: z.number().int().min(-100).max(100).optional(), force: z.boolean().optional() }),
+  z.object({ kind: z.literal('etl-run'), queueId: z.number().int().positive().optional(), force: z.boolean().optional() }),
   z.object({ kind: z.literal('etl-status') }),
   z.object({ kind: z.literal('etl-log'), jobId: z.number().int().positive(), tail: z.number().int().min(1).max(100000).optional() }),
   z.object({ kind: z.literal('history'), table: z.enum(TABLE_NAMES as [string, ...string[]]).optional(), limit: z.number().int().min(1).max(200).optional() }),
@@ -147,12 +148,18 @@ export const COMMANDS: readonly { word: string; syntax: string; does: string; ex
   },
   {
     word: 'etl',
-    syntax: 'etl queue <game> [priority <n>]',
-    does: 'queue the ETL of a tracked game (higher priority runs first)',
+    syntax: 'etl queue <game> [priority <n>] [--force]',
+    does: "queue the ETL of a tracked game (higher priority runs first); --force: replace even the game's rows the team's full ETL loaded (kept otherwise; admins, asks first)",
     example: 'etl queue 18969 priority 10',
     role: 'operator',
   },
-  { word: 'etl', syntax: 'etl run [<queue id>]', does: 'run queued jobs now (or one job)', example: 'etl run', role: 'operator' },
+  {
+    word: 'etl',
+    syntax: 'etl run [<queue id>] [--force]',
+    does: "run queued jobs now (or one job); --force: the live ETL replaces even rows the team's full ETL loaded (admins, asks first)",
+    example: 'etl run',
+    role: 'operator',
+  },
   {
     word: 'etl',
     syntax: 'etl status',
@@ -186,6 +193,7 @@ const DRIFT_WORDS = ['--evolve', '--new-columns', '--misfits', '--grain'];
 const DRIFT_OPTIONS_HELP = `--evolve, or --new-columns ${NEW_COLUMN_POLICIES.join('|')}, --misfits ${MISFIT_POLICIES.join('|')}, --grain ${GRAIN_POLICIES.join('|')}`;
 const DRY_RUN = ['dry-run', '--dry-run'];
 const ALLOW_SHRINK = ['allow-shrink', '--allow-shrink'];
+const FORCE = ['force', '--force'];
 
 class CommandSyntaxError extends Error {}
 
@@ -407,20 +415,31 @@ class Parser {
 
   private etl(): unknown {
     const sub = this.expect(this.next('queue, run, status or log'), ['queue', 'run', 'status', 'log'], 'etl command');
+    const force = () => {
+      if (this.peek() !== undefined && FORCE.includes(this.peek()!)) {
+        this.i++;
+        return true;
+      }
+      return undefined;
+    };
     if (sub === 'queue') {
       const gameId = this.number('the game id');
       let priority: number | undefined;
+      let forced = force();
       if (this.peek() !== undefined) {
-        this.expect(this.next('"priority"'), ['priority'], 'option');
+        this.expect(this.next('"priority" or "--force"'), ['priority'], 'option');
         priority = this.number('the priority', { negative: true });
       }
+      forced ??= force();
       this.end();
-      return { kind: 'etl-queue', gameId, priority };
+      return { kind: 'etl-queue', gameId, priority, ...(forced ? { force: true } : {}) };
     }
     if (sub === 'run') {
+      let forced = force();
       const queueId = this.peek() !== undefined ? this.number('the queue id') : undefined;
+      forced ??= force();
       this.end();
-      return { kind: 'etl-run', queueId };
+      return { kind: 'etl-run', queueId, ...(forced ? { force: true } : {}) };
     }
     if (sub === 'log') {
       const jobId = this.number('the job id');
@@ -481,6 +500,8 @@ export function tablesLoaded(c: Extract<Command, { kind: 'load' }>): string[] {
  */
 export function deletesRows(c: Command): boolean {
   if (c.kind === 'full-refresh' || c.kind === 'delete-game') return true;
+  // A forced ETL replaces the game's rows the team's full ETL loaded with the live ETL's.
+  if ((c.kind === 'etl-queue' || c.kind === 'etl-run') && c.force) return true;
   if (c.kind !== 'load') return false;
   if (c.operation) return c.operation === 'replace' || c.operation === 'merge';
   return tablesLoaded(c).some((t) => REPLACED_BY_DEFAULT.includes(t));
@@ -548,9 +569,9 @@ export function describeCommand(c: Command): string {
     case 'delete-game':
       return `delete of game ${c.gameId}${dry}`;
     case 'etl-queue':
-      return `ETL of game ${c.gameId}${c.priority !== undefined ? ` (priority ${c.priority})` : ''}`;
+      return `ETL of game ${c.gameId}${c.priority !== undefined ? ` (priority ${c.priority})` : ''}${c.force ? ", forced over the full ETL's rows" : ''}`;
     case 'etl-run':
-      return c.queueId ? `ETL job ${c.queueId}` : 'queued ETL jobs';
+      return `${c.queueId ? `ETL job ${c.queueId}` : 'queued ETL jobs'}${c.force ? ", forced over the full ETL's rows" : ''}`;
     case 'etl-status':
       return 'ETL queue status';
     case 'etl-log':

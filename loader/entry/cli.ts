@@ -105,6 +105,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
       let command: Command = parsed.command;
       if (flags.dryRun && 'dryRun' in command) command = { ...command, dryRun: true };
       if (flags.allowShrink && (command.kind === 'load' || command.kind === 'full-refresh')) command = { ...command, allowShrink: true };
+      if (flags.force && (command.kind === 'etl-queue' || command.kind === 'etl-run')) command = { ...command, force: true };
       const drift = driftFlags(flags);
       if (drift && (command.kind === 'load' || command.kind === 'drift')) command = { ...command, drift: { ...command.drift, ...drift } };
       if (command.kind === 'help') {

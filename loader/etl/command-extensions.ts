@@ -30,14 +30,14 @@ export function etlCommandExtensions(
 ): Required<Extensions> {
   const { handlers, pipeline, ...worker } = opts;
   return {
-    etlQueue: (gameId, priority, by) =>
+    etlQueue: (gameId, priority, by, force) =>
       asOutcome(async () => {
-        const r = await etlQueue(db, { gameId, priority, requestedBy: by, staged: !pipeline });
+        const r = await etlQueue(db, { gameId, priority, requestedBy: by, staged: !pipeline, force });
         return { kind: 'text', ok: true, text: formatEtlQueue(r), data: r };
       }),
-    etlRun: (queueId, by) =>
+    etlRun: (queueId, by, force) =>
       asOutcome(async () => {
-        const r = await etlRun(db, { queueId, initiatedBy: by, handlers, ...worker });
+        const r = await etlRun(db, { queueId, initiatedBy: by, handlers, force, ...worker });
         const ok = !r.notRun && r.outcomes.every((o) => o.status === 'succeeded');
         return { kind: 'text', ok, text: formatEtlRun(r), data: r };
       }),

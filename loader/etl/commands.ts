@@ -2,7 +2,7 @@
  * The `etl ...` commands as functions, for the CLI and the Slack bot to call:
  *   etl queue <game> [priority <n>]   → etlQueue
  *   etl run [<queue id>]              → etlRun
- * Both take `force` (not in the grammar yet): the ETL then replaces even the game's rows the
+ * Both take `force` (`--force` in the grammar): the ETL then replaces even the game's rows the
  * full ETL produced (etl_game_provenance), which it otherwise keeps, saying so.
  *   etl status                        → etlStatus
  *   etl log <job> [tail <n>]          → etlLog

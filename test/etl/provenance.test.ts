@@ -12,6 +12,10 @@ import { etlQueue, etlRun, formatEtlRun, runEtl } from '../../loader/etl';
 import { jobHandlers } from '../../loader/entry/context';
 import { generateExport } from '../../loader/generate';
 import { ingestTrackerExport } from '../../loader/tracker';
+import { PassThrough } from 'node:stream';
+import { main } from '../../loader/entry/cli';
+import { isDestructive, parseCommand, requiredRole } from '../../loader/commands/grammar';
+import { Capture } from '../support/capture';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { syntheticExport } from '../tracker/synthetic-export';
 
@@ -136,6 +140,35 @@ describe('the provenance of a game’s rows', () => {
     await etlQueue(t.db, { gameId: FIRST, requestedBy: 'test' });
     const run = await etlRun(t.db, { initiatedBy: 'test', handlers: jobHandlers(), force: true });
     expect(run.outcomes.map((o) => o.status)).toEqual(['succeeded']);
+    expect(new Set(Object.values(await provenance(FIRST)).map((x) => x.source))).toEqual(new Set(['live']));
+  });
+
+  it("`etl run --force` from the command line: an admin's, asked first (refused without a terminal or --yes), then the rows are the live ETL's", async () => {
+    for (const text of ['etl run --force', 'etl run 7 force', 'etl queue 5 priority 3 --force', 'etl queue 5 force priority 3']) {
+      const p = parseCommand(text);
+      if (!p.ok) throw new Error(`${text}: ${p.error}`);
+      expect(p.command, text).toMatchObject({ force: true });
+      expect(requiredRole(p.command), text).toBe('admin');
+      expect(isDestructive(p.command), text).toBe(true);
+    }
+    const plain = parseCommand('etl run');
+    expect(plain.ok && requiredRole(plain.command)).toBe('operator');
+
+    await load(t.db, { scope: { kind: 'all' }, operation: 'replace', gameId: FIRST, source: folderSource(dir), initiatedBy: 'test' });
+    await etlQueue(t.db, { gameId: FIRST, requestedBy: 'test' });
+    const before = await snapshot(FIRST);
+    const cli = async (...argv: string[]) => {
+      const stdout = new Capture();
+      const stderr = new Capture();
+      const code = await main(argv, { stdout, stderr, stdin: Object.assign(new PassThrough(), { isTTY: false }) }, { DATABASE_URL: t.url, USER: 'etl-tester' });
+      return { code, out: stdout.text + stderr.text };
+    };
+    const refused = await cli('etl', 'run', '--force');
+    expect(refused.code, refused.out).toBe(2);
+    expect(await snapshot(FIRST)).toEqual(before);
+    const ran = await cli('etl', 'run', '--force', '--yes');
+    expect(ran.code, ran.out).toBe(0);
+    expect(ran.out).not.toContain('kept');
     expect(new Set(Object.values(await provenance(FIRST)).map((x) => x.source))).toEqual(new Set(['live']));
   });
 
