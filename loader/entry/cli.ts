@@ -345,7 +345,8 @@ async function recordRefusal(config: Config, io: Io, r: { text: string; reason: 
   }
 }
 
-if (require.main === module) {
+// (`typeof module`: in the compiled CLI, an ES module, there is none.)
+if (typeof module !== 'undefined' && require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {

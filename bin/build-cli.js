@@ -1,0 +1,180 @@
+// Builds the compiled CLI that bin/benchsight.js runs: esbuild bundles loader/entry/cli.ts
+// (and the generator's worker thread) into ESM chunks in dist/cli/, code-split at every
+// `import()` of the sources, so a command loads only its own modules. Plain JavaScript (no
+// tsx): it runs at install (`prepare`, also under `npm ci --omit=dev`: esbuild is a
+// dependency) and from the bin when the build is missing or its sources changed.
+//
+// - Packages stay in node_modules and are loaded with `require()` when the code that
+//   imports them runs (each import of a package becomes a one-line CommonJS module that
+//   requires it): the same CommonJS packages as under tsx, nothing bundled twice, and
+//   `require.cache` still says which packages a command loaded.
+// - `__dirname`/`__filename` of a source file are its place in the sources (MIGRATIONS_DIR,
+//   the Portal's page), whichever chunk its code lands in.
+// - dist/cli/build.json (written last) lists every input with its size and mtime (the
+//   bin's staleness check: stat calls, no hashing) and which sources each output holds.
+'use strict';
+const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { builtinModules } = require('node:module');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+/** dist/cli: two folders down from the root, as the banner's `__bs_root` assumes. */
+const OUT = path.join(ROOT, 'dist', 'cli');
+const MANIFEST = 'build.json';
+/** The outputs' entries: name → source. */
+const ENTRIES = { cli: 'loader/entry/cli.ts', 'generate-worker': 'loader/generate/worker.ts' };
+/** What a build reads besides its inputs: a change to how it builds rebuilds too. */
+const BUILD_FILES = ['bin/build-cli.js', 'package.json'];
+/** Every output file starts with this: `require` for the packages, where the sources are, and which chunks loaded (test/cli/support/loaded-modules.cjs). */
+const BANNER = [
+  "import { createRequire as __bsCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __bsFileURLToPath } from 'node:url';",
+  'const require = __bsCreateRequire(import.meta.url);',
+  "const __bs_cli_dir = __bsFileURLToPath(new URL('.', import.meta.url));",
+  "const __bs_root = __bsFileURLToPath(new URL('../..', import.meta.url));",
+  '(globalThis.__benchsightChunks ??= []).push(import.meta.url);',
+].join('\n');
+
+const BUILTIN = new Set(builtinModules);
+const isBuiltin = (p) => p.startsWith('node:') || BUILTIN.has(p) || BUILTIN.has(p.split('/')[0]);
+const posix = (p) => p.split(path.sep).join('/');
+
+/** The esbuild plugin: packages required at run time; a source's own `__dirname`. */
+function cliPlugin(root) {
+  return {
+    name: 'benchsight-cli',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (path.isAbsolute(args.path)) return undefined;
+        if (isBuiltin(args.path) || args.kind === 'require-call' || args.kind === 'require-resolve') return { path: args.path, external: true };
+        return { path: args.path, namespace: 'package' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'package' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+        loader: 'js',
+        resolveDir: root,
+      }));
+      b.onLoad({ filter: /\.tsx?$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        let contents = readFileSync(args.path, 'utf8');
+        const rel = posix(path.relative(root, args.path));
+        if (/\b__(dirname|filename)\b/.test(contents)) {
+          contents = contents
+            .replace(/\b__dirname\b/g, `(__bs_root + ${JSON.stringify(path.posix.dirname(rel))})`)
+            .replace(/\b__filename\b/g, `(__bs_root + ${JSON.stringify(rel)})`);
+        }
+        return { contents, loader: args.path.endsWith('x') ? 'tsx' : 'ts' };
+      });
+    },
+  };
+}
+
+/** Builds dist/cli; returns the manifest. */
+async function buildCli(root = ROOT) {
+  const { build } = require('esbuild');
+  const out = path.join(root, 'dist', 'cli');
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: Object.entries(ENTRIES).map(([out, input]) => ({ in: input, out })),
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    sourcesContent: false,
+    banner: { js: BANNER },
+    define: { BENCHSIGHT_CLI_DIR: '__bs_cli_dir' },
+    plugins: [cliPlugin(root)],
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  mkdirSync(out, { recursive: true });
+  // Chunks are named by their content: a process still running an older build finds its own.
+  // Each file is written beside, then renamed into place: a reader never sees half of one.
+  const written = new Set([MANIFEST]);
+  const isChunk = (f) => path.basename(f.path).startsWith('chunk-');
+  const files = [...result.outputFiles.filter(isChunk), ...result.outputFiles.filter((f) => !isChunk(f))];
+  for (const f of files) {
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, f.contents);
+    renameSync(tmp, f.path);
+    written.add(path.basename(f.path));
+  }
+  const inputs = {};
+  for (const i of [...Object.keys(result.metafile.inputs).filter((i) => !i.includes(':')), ...BUILD_FILES]) {
+    const s = statSync(path.join(root, i));
+    inputs[i] = [s.size, s.mtimeMs];
+  }
+  const outputs = {};
+  for (const [o, v] of Object.entries(result.metafile.outputs)) {
+    if (!o.endsWith('.mjs')) continue;
+    outputs[path.basename(o)] = Object.keys(v.inputs)
+      .map((i) => (i.startsWith('package:') ? `node_modules/${i.slice('package:'.length)}` : i))
+      .sort();
+  }
+  const manifest = { inputs, outputs };
+  const tmp = path.join(out, `${MANIFEST}.${process.pid}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(manifest)}\n`);
+  renameSync(tmp, path.join(out, MANIFEST));
+  // An older build's chunks go once nothing started in the last hour can still want them.
+  for (const f of readdirSync(out)) {
+    const p = path.join(out, f);
+    if (!written.has(f) && !written.has(f.replace(/\.map$/, '')) && Date.now() - statSync(p).mtimeMs > 3600_000) {
+      try {
+        unlinkSync(p);
+      } catch {
+        /* another build removed it */
+      }
+    }
+  }
+  return manifest;
+}
+
+/** Why dist/cli must be built again (missing, or an input changed since), or null when it is current. Cheap: one stat per input. */
+function staleReason(root = ROOT) {
+  const file = path.join(root, 'dist', 'cli', MANIFEST);
+  if (!existsSync(file)) return 'it is not built';
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return `${MANIFEST} is unreadable`;
+  }
+  for (const [f, [size, mtime]] of Object.entries(manifest.inputs)) {
+    let s;
+    try {
+      s = statSync(path.join(root, f));
+    } catch {
+      return `${f} is gone`;
+    }
+    if (s.size !== size || s.mtimeMs !== mtime) return `${f} changed`;
+  }
+  return null;
+}
+
+/** The compiled CLI's entry, built first when missing or stale. */
+async function ensureBuilt(root = ROOT) {
+  if (staleReason(root)) await buildCli(root);
+  return path.join(root, 'dist', 'cli', 'cli.mjs');
+}
+
+module.exports = { buildCli, staleReason, ensureBuilt, ENTRIES, OUT };
+
+if (require.main === module) {
+  const started = Date.now();
+  buildCli().then(
+    (m) =>
+      process.stdout.write(
+        `dist/cli: the compiled CLI, ${Object.keys(m.outputs).length} files from ${Object.keys(m.inputs).length} inputs in ${Date.now() - started} ms\n`,
+      ),
+    (err) => {
+      process.stderr.write(`building the CLI failed: ${err?.message ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
