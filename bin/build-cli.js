@@ -66,7 +66,9 @@ function cliPlugin(root) {
         // A bundled package's own dependencies are bundled with it.
         if (args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
         if (BUNDLED.has(packageName(args.path))) return undefined;
-        if (args.kind === 'require-call' || args.kind === 'require-resolve') return { path: args.path, external: true };
+        // `require()` stays a require; `import()` stays an import(), which Node answers with the
+        // package's named exports as it does for any CommonJS package (a wrapper would hide them).
+        if (args.kind !== 'import-statement') return { path: args.path, external: true };
         return { path: args.path, namespace: 'package' };
       });
       b.onLoad({ filter: /.*/, namespace: 'package' }, (args) => ({
