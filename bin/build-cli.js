@@ -155,14 +155,14 @@ async function buildCli(root = ROOT) {
   writeFileSync(tmp, `${JSON.stringify(manifest)}\n`);
   renameSync(tmp, path.join(out, MANIFEST));
   // An older build's chunks go once nothing started in the last hour can still want them.
+  // (Another build may be writing and renaming beside this one: its files come and go.)
   for (const f of readdirSync(out)) {
-    const p = path.join(out, f);
-    if (!written.has(f) && !written.has(f.replace(/\.map$/, '')) && Date.now() - statSync(p).mtimeMs > 3600_000) {
-      try {
-        unlinkSync(p);
-      } catch {
-        /* another build removed it */
-      }
+    if (written.has(f) || written.has(f.replace(/\.map$/, '')) || f.endsWith('.tmp')) continue;
+    try {
+      const p = path.join(out, f);
+      if (Date.now() - statSync(p).mtimeMs > 3600_000) unlinkSync(p);
+    } catch {
+      /* another build removed it */
     }
   }
   return manifest;
