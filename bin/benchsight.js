@@ -4,6 +4,9 @@
 // source). No TypeScript compiler at run time; a command loads only its own modules.
 // Node 20 is this package's runtime; the AWS SDK's notice about its future needs is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// A bug's stack (BENCHSIGHT_DEBUG=1) names the TypeScript sources' lines (dist/cli has source
+// maps); only then, as reading the maps would cost every command.
+if (process.env.BENCHSIGHT_DEBUG) process.setSourceMapsEnabled(true);
 const { pathToFileURL } = require('node:url');
 const { ensureBuilt } = require('./build-cli.js');
 

@@ -188,7 +188,15 @@ function staleReason(root = ROOT) {
 
 /** The compiled CLI's entry, built first when missing or stale. */
 async function ensureBuilt(root = ROOT) {
-  if (staleReason(root)) await buildCli(root);
+  const why = staleReason(root);
+  if (why) {
+    try {
+      await buildCli(root);
+    } catch (err) {
+      // esbuild's message names the file, line and column of what it could not build.
+      throw new Error(`cannot build the compiled CLI in dist/cli (${why}): ${err?.message ?? String(err)}`);
+    }
+  }
   return path.join(root, 'dist', 'cli', 'cli.mjs');
 }
 

@@ -1,8 +1,9 @@
 /**
  * The compiled CLI (bin/build-cli.js → dist/cli) as a person meets it, in a copy of the
  * sources (so that editing one here disturbs no other test): the first command builds it
- * when it is missing, an edited source is what the next command runs, and two commands
- * started at once on a missing build both answer.
+ * when it is missing, an edited source is what the next command runs, two commands
+ * started at once on a missing build both answer, and a source that does not compile is
+ * named with its line and column.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -66,5 +67,21 @@ describe('the compiled CLI', () => {
     expect(a.stdout).toContain('rejects <history id>');
     expect(b.code).toBe(2);
     expect(b.stderr).toContain("unknown option '--bogus'");
+  }, 180_000);
+
+  it('says which file, line and column do not compile, and exits 1', async () => {
+    const config = path.join(root, 'loader', 'config.ts');
+    const before = readFileSync(config, 'utf8');
+    writeFileSync(config, `${before}\nexport const broken = ;\n`);
+    try {
+      const r = await benchsight('help');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /cannot build the compiled CLI in dist\/cli \(loader\/config\.ts changed\).*\n.*loader\/config\.ts:\d+:\d+: ERROR: Unexpected ";"/,
+      );
+    } finally {
+      writeFileSync(config, before);
+    }
+    expect((await benchsight('help')).code).toBe(0);
   }, 180_000);
 });
