@@ -122,6 +122,13 @@ describe('one parser for every command', () => {
     90_000,
   );
 
+  it('counts loads pg, and neither the AWS SDK, Bolt, the ETL, the generator nor s3rver', async () => {
+    // (its database is unreachable here: what it loaded to ask is what counts)
+    const r = await loadedBy('counts');
+    expect(r.loaded).toContain('node_modules/pg/');
+    for (const heavy of ['@aws-sdk', '@slack/bolt', 's3rver', 'loader/generate/']) expect(r.loaded).not.toContain(heavy);
+  }, 90_000);
+
   it('the check sees what a command loads: sql --url loads the database modules', async () => {
     // (the URL is printed, not opened: the modules are loaded, no connection is made)
     const r = await loadedBy('sql', '--url');
