@@ -126,12 +126,13 @@ describe('one parser for every command', () => {
     // (its database is unreachable here: what it loaded to ask is what counts)
     const r = await loadedBy('counts');
     expect(r.loaded).toContain('node_modules/pg/');
-    for (const heavy of ['@aws-sdk', '@slack/bolt', 's3rver', 'loader/generate/']) expect(r.loaded).not.toContain(heavy);
+    for (const heavy of ['@aws-sdk', '@slack/bolt', 's3rver', 'loader/generate/', 'loader/etl/']) expect(r.loaded).not.toContain(heavy);
   }, 90_000);
 
-  it('the check sees what a command loads: sql --url loads the database modules', async () => {
+  it('the check sees what a command loads: sql --url loads the database modules, etl status the ETL', async () => {
     // (the URL is printed, not opened: the modules are loaded, no connection is made)
     const r = await loadedBy('sql', '--url');
     expect(r.loaded).toContain('loader/db/');
+    expect((await loadedBy('etl', 'status')).loaded).toContain('loader/etl/');
   }, 90_000);
 });

@@ -6,7 +6,7 @@ const { readFileSync } = require('node:fs');
 const path = require('node:path');
 
 process.on('exit', () => {
-  const heavy = ['@aws-sdk', '@slack/bolt', 'node_modules/pg/', 's3rver', 'pino', 'cli-table3', 'loader/generate/', 'loader/db/'];
+  const heavy = ['@aws-sdk', '@slack/bolt', 'node_modules/pg/', 's3rver', 'pino', 'cli-table3', 'loader/generate/', 'loader/db/', 'loader/etl/'];
   const chunks = (globalThis.__benchsightChunks ?? []).map((u) => path.basename(new URL(u).pathname));
   let outputs = {};
   try {
