@@ -13,12 +13,11 @@
  *
  * Peak RSS is `/usr/bin/time`'s maximum resident set size of the command's process.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { scaledExport, REAL_CSV } from './scaled-export';
-import { csvFiles, fileMb, median, psqlRunner, report, scratchDatabase, textTablesSql } from './support';
+import { csvFiles, fileMb, median, psqlRunner, type Run, report, runProcess, scratchDatabase, textTablesSql } from './support';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -29,35 +28,6 @@ const opt = (name: string, dflt: string) => {
 const REPO = path.resolve(__dirname, '..');
 const CLI = path.join(REPO, 'bin', 'benchsight.js');
 const TABLES_COUNTED = 'SELECT (SELECT count(*) FROM dim_player) + (SELECT count(*) FROM fact_events) + (SELECT count(*) FROM fact_events_player) AS n';
-
-interface Run {
-  ms: number;
-  rssMb: number;
-  code: number | null;
-  out: string;
-}
-
-/** A whole process under /usr/bin/time: wall time as this process sees it, peak RSS from time. */
-function runProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'BS_MAXRSS_KB=%M', cmd, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const kb = Number(/BS_MAXRSS_KB=(\d+)/.exec(err)?.[1] ?? Number.NaN);
-      resolve({ ms, rssMb: kb / 1024, code, out: out + err.replace(/BS_MAXRSS_KB=\d+\n?/, '') });
-    });
-  });
-}
 
 function benchsight(url: string, argv: string[]): Promise<Run> {
   return runProcess(process.execPath, [CLI, ...argv], { ...process.env, DATABASE_URL: url, NO_COLOR: '1' });

@@ -139,6 +139,35 @@ export function psqlRunner(url: string): { run(script: string): Promise<{ ms: nu
   };
 }
 
+export interface Run {
+  ms: number;
+  rssMb: number;
+  code: number | null;
+  out: string;
+}
+
+/** A whole process under /usr/bin/time: wall time as this process sees it, peak RSS from time. */
+export function runProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', 'BS_MAXRSS_KB=%M', cmd, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const kb = Number(/BS_MAXRSS_KB=(\d+)/.exec(err)?.[1] ?? Number.NaN);
+      resolve({ ms, rssMb: kb / 1024, code, out: out + err.replace(/BS_MAXRSS_KB=\d+\n?/, '') });
+    });
+  });
+}
+
 export function report(title: string, rows: [string, string][]): void {
   process.stdout.write(`\n${title}\n`);
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// The `benchsight` command: runs the TypeScript CLI through tsx (no build step). tsx hooks
-// both require() and import(): the CLI imports a command's modules when it runs it.
+// The `benchsight` command: runs the compiled CLI (dist/cli/cli.mjs, built by bin/build-cli.js
+// at install, and here again when it is missing or a source changed since: one stat per
+// source). No TypeScript compiler at run time; a command loads only its own modules.
 // Node 20 is this package's runtime; the AWS SDK's notice about its future needs is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-require('tsx/cjs');
-import('tsx/esm/api')
-  .then(({ register }) => {
-    register();
-    return require('../loader/entry/cli.ts').main(process.argv.slice(2));
-  })
+// A bug's stack (BENCHSIGHT_DEBUG=1) names the TypeScript sources' lines (dist/cli has source
+// maps); only then, as reading the maps would cost every command.
+if (process.env.BENCHSIGHT_DEBUG) process.setSourceMapsEnabled(true);
+const { pathToFileURL } = require('node:url');
+const { ensureBuilt } = require('./build-cli.js');
+
+ensureBuilt()
+  .then((entry) => import(pathToFileURL(entry).href))
+  .then(({ main }) => main(process.argv.slice(2)))
   .then(
     (code) => exitFlushed(code),
     (err) => {

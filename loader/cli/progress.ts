@@ -5,7 +5,7 @@
  * (`{"event":"progress",...}`) for scripts. Loads (the engine's Progress events) and
  * uploads (`drop`) use it.
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { Progress, Source, SourceFile } from '../engine';
 
 type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -71,6 +71,8 @@ export class ProgressView {
     // Off a terminal, a line every 2 seconds, from 2 seconds on: quick work prints nothing.
     if (!this.stream.isTTY && Date.now() - this.started < 2000) return;
     if (!this.bar) {
+      // Loaded with the first bar: a command that draws none (counts, history) does not load it.
+      const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
       this.bar = new SingleBar({
         stream: this.stream,
         format: (options) => {

@@ -12,8 +12,10 @@ import { userInfo } from 'node:os';
 import type { Io } from '../cli/io';
 import { type Actions, type DropFlags, type GenerateFlags, type LoadFlags, runProgram } from '../cli/program';
 import { type Config, ConfigError, configFromEnv } from '../config';
+import type { Extensions } from '../commands/execute';
 import type { Command } from '../commands/grammar';
 import { readLiveState } from '../local/state';
+import type { SourceOf } from './context';
 import { type DriftPolicy, EVOLVE } from '../warehouse/define';
 
 export type { Io } from '../cli/io';
@@ -239,20 +241,30 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
 
   /** A command of the command language, against the database; a load shows its progress. */
   const runCommand = async (command: Command, flags: LoadFlags, config: Config, e: NodeJS.ProcessEnv): Promise<number> => {
-    const [{ executeCommand }, { renderOutcome }, { exitCodeOf, outcomeClass }, { cancelOnSignals }, { loadProgress }, context] = await Promise.all([
-      import('../commands/execute'),
-      import('../commands/render'),
-      import('../commands/outcome-class'),
-      import('../cli/confirm'),
-      import('../cli/progress'),
-      import('./context'),
-    ]);
+    const [{ executeCommand }, { renderOutcome }, { exitCodeOf, outcomeClass }, { cancelOnSignals }, { loadProgress }, { s3ConfigFromEnv }] = await Promise.all(
+      [
+        import('../commands/execute'),
+        import('../commands/render'),
+        import('../commands/outcome-class'),
+        import('../cli/confirm'),
+        import('../cli/progress'),
+        import('../s3/config'),
+      ],
+    );
     // Ctrl-C (or SIGTERM) cancels the command's load; a second one quits at once.
     const cancel = deps.signal ? null : cancelOnSignals(io);
     const progress = loadProgress(io.stderr, { json: flags.json });
     if (flags.encoding && !flags.from) throw new ConfigError('--encoding is for the files of --from <dir>');
     if (flags.delimiter && !flags.from) throw new ConfigError('--delimiter is for the files of --from <dir>');
-    const source = flags.from ? context.folderSourceOf(flags.from, { encoding: flags.encoding, delimiter: flags.delimiter }) : context.bucketSourceFromEnv(e);
+    // The sources and the ETL commands (entry/context.ts: the engine's readers, the ETL, the
+    // tracker's schemas) are imported when a command uses them: `counts` does not.
+    const context = () => import('./context');
+    const from = flags.from;
+    const source: SourceOf | undefined = from
+      ? async () => (await context()).folderSourceOf(from, { encoding: flags.encoding, delimiter: flags.delimiter })()
+      : s3ConfigFromEnv(e).bucket
+        ? async (want) => (await context()).bucketSourceFromEnv(e)!(want)
+        : undefined;
     try {
       return await withDb(config, async (db) => {
         const outcome = await executeCommand(
@@ -269,7 +281,7 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
               onProgress: progress.onProgress,
               signal: deps.signal ?? cancel?.signal,
             },
-            extensions: context.commandExtensions(db, (l) => err(l)),
+            extensions: lazyExtensions(async () => (await context()).commandExtensions(db, (l) => err(l))),
           },
           command,
         );
@@ -289,6 +301,19 @@ export async function main(argv: string[], io: Io = process, env: NodeJS.Process
   };
 
   return runProgram(argv, io, actions);
+}
+
+/** The ETL and data-quality commands (executeCommand's extensions), built when one of them runs. */
+function lazyExtensions(build: () => Promise<Required<Extensions>>): Required<Extensions> {
+  let built: Promise<Required<Extensions>> | undefined;
+  const ext = () => (built ??= build());
+  return {
+    etlQueue: async (...a) => (await ext()).etlQueue(...a),
+    etlRun: async (...a) => (await ext()).etlRun(...a),
+    etlStatus: async () => (await ext()).etlStatus(),
+    etlLog: async (...a) => (await ext()).etlLog(...a),
+    validate: async (...a) => (await ext()).validate(...a),
+  };
 }
 
 /** The drift policy flags (--evolve, then the single policies over it), or undefined when none was given. */
@@ -347,7 +372,8 @@ async function recordRefusal(config: Config, io: Io, r: { text: string; reason: 
   }
 }
 
-if (require.main === module) {
+// (`typeof module`: in the compiled CLI, an ES module, there is none.)
+if (typeof module !== 'undefined' && require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {

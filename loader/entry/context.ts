@@ -3,11 +3,12 @@
  * data-quality commands as the command executor's extensions, where a command's loads
  * read their files (a folder, or the drop bucket's latest exports), tracker ingestion,
  * the bot token and the worker's wake-up from the environment. Each entry point (this
- * folder) takes what it needs from here and adds only what is its own.
+ * folder) takes what it needs from here and adds only what is its own. The AWS SDK's
+ * clients are imported when first used: a CLI command that reads no bucket, secret or
+ * Lambda (`counts`) does not load them.
  */
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { secretFromEnv } from '../aws/secrets';
 import type { Extensions } from '../commands/execute';
 import type { Database } from '../db/database';
 import { folderSource, type Source } from '../engine';
@@ -15,10 +16,10 @@ import { etlCommandExtensions } from '../etl';
 import { pipelineFromEnv } from '../etl/pipeline-config';
 import { processGameHandlerFor } from '../etl/process-game-job';
 import type { Handlers } from '../queue/job';
-import { makeS3Client, s3ConfigFromEnv } from '../s3/client';
+import { s3ConfigFromEnv } from '../s3/config';
 import type { TrackerIngest } from '../s3/process-event';
 import { ingestTrackerExport } from '../tracker';
-import { type WakeEvent, wakeWorker } from '../worker/wake';
+import type { WakeEvent } from '../worker/wake';
 
 /** Where a command's loads read their files, opened when a load asks. */
 /** Where a command's files come from; a load of one game says which (the bucket then counts that game's drops). */
@@ -59,7 +60,11 @@ export function bucketSource(s3: S3Client, bucket: string): SourceOf {
 export function bucketSourceFromEnv(env: NodeJS.ProcessEnv): SourceOf | undefined {
   const s3c = s3ConfigFromEnv(env);
   const bucket = s3c.bucket;
-  return bucket ? bucketSource(makeS3Client(s3c), bucket) : undefined;
+  if (!bucket) return undefined;
+  return async () => {
+    const { makeS3Client } = await import('../s3/client');
+    return bucketSource(makeS3Client(s3c), bucket)();
+  };
 }
 
 /**
@@ -89,7 +94,8 @@ export function trackerIngest(db: Database, onQueued?: () => Promise<void>): Tra
 
 /** The Slack bot token: SLACK_BOT_TOKEN, else the secret SLACK_BOT_TOKEN_SECRET_ARN names; undefined without either. */
 export async function slackTokenFromEnv(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const token = env.SLACK_BOT_TOKEN?.trim() || (env.SLACK_BOT_TOKEN_SECRET_ARN ? await secretFromEnv('SLACK_BOT_TOKEN_SECRET_ARN', env) : '');
+  const fromSecret = async () => (await import('../aws/secrets')).secretFromEnv('SLACK_BOT_TOKEN_SECRET_ARN', env);
+  const token = env.SLACK_BOT_TOKEN?.trim() || (env.SLACK_BOT_TOKEN_SECRET_ARN ? await fromSecret() : '');
   return token || undefined;
 }
 
@@ -102,6 +108,10 @@ export function slackApiUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 export function workerWakerFromEnv(env: NodeJS.ProcessEnv): (event: WakeEvent) => Promise<void> {
   const name = env.WORKER_FUNCTION_NAME?.trim();
   if (!name) return async () => undefined;
-  const lambda = new LambdaClient({});
-  return (event) => wakeWorker(lambda, name, event);
+  let lambda: LambdaClient | undefined;
+  return async (event) => {
+    const [{ LambdaClient }, { wakeWorker }] = await Promise.all([import('@aws-sdk/client-lambda'), import('../worker/wake')]);
+    lambda ??= new LambdaClient({});
+    return wakeWorker(lambda, name, event);
+  };
 }

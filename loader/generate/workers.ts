@@ -78,12 +78,17 @@ class RenderWorker {
   }
 }
 
+/** The compiled CLI's folder (dist/cli), defined by its build; undeclared when running from the sources. */
+declare const BENCHSIGHT_CLI_DIR: string | undefined;
+
 /**
  * Running from TypeScript sources, the worker first registers tsx's require hook: a
  * worker does not inherit it (tsx's `--import` loader does not reach worker threads,
  * privatenumber/tsx#354), and vitest does not pass one on at all.
  */
 function startWorker(config: RenderConfig): Worker {
+  // The compiled CLI (bin/build-cli.js) builds the worker as an entry of its own.
+  if (typeof BENCHSIGHT_CLI_DIR === 'string') return new Worker(path.join(BENCHSIGHT_CLI_DIR, 'generate-worker.mjs'), { workerData: config });
   const file = path.join(__dirname, `worker${path.extname(__filename)}`);
   if (path.extname(file) !== '.ts') return new Worker(file, { workerData: config });
   const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(file)});`;

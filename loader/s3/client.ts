@@ -5,46 +5,9 @@
  * otherwise stored corrupted).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import type { S3Config } from './config';
 
-const S3EnvSchema = z.object({
-  DROP_BUCKET: z
-    .string()
-    .trim()
-    .min(3)
-    .max(63)
-    .regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, 'DROP_BUCKET must be an S3 bucket name')
-    .optional(),
-  AWS_ENDPOINT_URL_S3: z.string().trim().url('AWS_ENDPOINT_URL_S3 must be a URL').optional(),
-  AWS_REGION: z.string().trim().min(1).optional(),
-  AWS_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
-  AWS_SECRET_ACCESS_KEY: z.string().trim().min(1).optional(),
-  AWS_SESSION_TOKEN: z.string().trim().min(1).optional(),
-});
-
-export interface S3Config {
-  bucket?: string;
-  endpoint?: string;
-  region: string;
-  /** For a custom endpoint (a local S3): the keys of the parsed environment. On AWS the SDK's own provider chain is used. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
-
-export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = S3EnvSchema.safeParse(cleaned);
-  if (!parsed.success) throw new Error(`invalid S3 configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-  const d = parsed.data;
-  return {
-    bucket: d.DROP_BUCKET,
-    endpoint: d.AWS_ENDPOINT_URL_S3,
-    region: d.AWS_REGION ?? 'us-east-1',
-    credentials:
-      d.AWS_ENDPOINT_URL_S3 && d.AWS_ACCESS_KEY_ID && d.AWS_SECRET_ACCESS_KEY
-        ? { accessKeyId: d.AWS_ACCESS_KEY_ID, secretAccessKey: d.AWS_SECRET_ACCESS_KEY, ...(d.AWS_SESSION_TOKEN ? { sessionToken: d.AWS_SESSION_TOKEN } : {}) }
-        : undefined,
-  };
-}
+export { type S3Config, s3ConfigFromEnv } from './config';
 
 export function makeS3Client(c: S3Config): S3Client {
   return new S3Client({

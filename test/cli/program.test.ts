@@ -84,19 +84,55 @@ describe('one parser for every command', () => {
     expect(JSON.parse(topic.stdout)).toMatchObject({ kind: 'help', ok: true, text: expect.stringContaining('rejects <history id>') });
   });
 
-  it('help opens no database and loads neither the AWS SDK, Bolt, pg, the generator nor the local S3 server', async () => {
+  /** The compiled CLI (bin/benchsight.js) as a process: what it printed and which heavy packages and sources it loaded. */
+  async function loadedBy(...argv: string[]) {
     const root = path.resolve(__dirname, '../..');
-    const { stdout, stderr } = await promisify(execFile)(
+    const r = await promisify(execFile)(
       process.execPath,
-      ['-r', path.join(__dirname, 'support/loaded-modules.cjs'), path.join(root, 'bin/benchsight.js'), 'help'],
+      ['-r', path.join(__dirname, 'support/loaded-modules.cjs'), path.join(root, 'bin/benchsight.js'), ...argv],
       {
         cwd: root,
         env: { PATH: process.env.PATH, ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
         timeout: 60_000,
       },
-    );
-    expect(stdout).toContain('load table <table>');
-    const loaded = JSON.parse(/LOADED (.*)/.exec(stderr)![1]!) as string[];
-    for (const heavy of ['@aws-sdk', '@slack/bolt', 'node_modules/pg/', 's3rver', 'loader/generate/']) expect(loaded).not.toContain(heavy);
+    ).catch((e: { stdout: string; stderr: string; code: number }) => e);
+    return {
+      stdout: r.stdout,
+      loaded: JSON.parse(/LOADED (.*)/.exec(r.stderr)![1]!) as string[],
+      chunks: Number(/CHUNKS (\d+)/.exec(r.stderr)![1]),
+    };
+  }
+  const HEAVY = ['@aws-sdk', '@slack/bolt', 'node_modules/pg/', 's3rver', 'loader/generate/', 'loader/db/'];
+
+  it('help opens no database and loads neither the AWS SDK, Bolt, pg, the generator nor the local S3 server', async () => {
+    const r = await loadedBy('help');
+    expect(r.stdout).toContain('load table <table>');
+    // the compiled CLI ran (its chunks recorded themselves), not the TypeScript sources
+    expect(r.chunks).toBeGreaterThan(0);
+    for (const heavy of HEAVY) expect(r.loaded).not.toContain(heavy);
+  }, 90_000);
+
+  it.each([['counts', '--bogus'], ['--nope'], ['load', '--games', '3']])(
+    'a failed argument parse (%s) opens no database and loads none of them either',
+    async (...argv) => {
+      const r = await loadedBy(...argv);
+      expect(r.chunks).toBeGreaterThan(0);
+      for (const heavy of HEAVY) expect(r.loaded).not.toContain(heavy);
+    },
+    90_000,
+  );
+
+  it('counts loads pg, and neither the AWS SDK, Bolt, the ETL, the generator nor s3rver', async () => {
+    // (its database is unreachable here: what it loaded to ask is what counts)
+    const r = await loadedBy('counts');
+    expect(r.loaded).toContain('node_modules/pg/');
+    for (const heavy of ['@aws-sdk', '@slack/bolt', 's3rver', 'loader/generate/', 'loader/etl/']) expect(r.loaded).not.toContain(heavy);
+  }, 90_000);
+
+  it('the check sees what a command loads: sql --url loads the database modules, etl status the ETL', async () => {
+    // (the URL is printed, not opened: the modules are loaded, no connection is made)
+    const r = await loadedBy('sql', '--url');
+    expect(r.loaded).toContain('loader/db/');
+    expect((await loadedBy('etl', 'status')).loaded).toContain('loader/etl/');
   }, 90_000);
 });

@@ -4,6 +4,7 @@
  *   2. otherwise a throw-away container through testcontainers, when Docker answers;
  *   3. otherwise the embedded PostgreSQL (the server `npm start` runs), in a throw-away
  *      folder, for the run.
+ * It also builds the compiled CLI (dist/cli) when it is missing or stale.
  */
 import type { TestProject } from 'vitest/node';
 import { privateServer } from './embedded';
@@ -11,6 +12,9 @@ import { privateServer } from './embedded';
 let stop: (() => Promise<void>) | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Tests that spawn bin/benchsight.js run the compiled CLI: built here once, not by each of them at once.
+  const { ensureBuilt } = require('../../bin/build-cli.js') as { ensureBuilt: () => Promise<string> };
+  await ensureBuilt();
   let url = process.env.DATABASE_URL;
   if (!url) url = (await container()) ?? (await embedded());
   project.provide('serverUrl', url);
