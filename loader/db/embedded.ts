@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -221,25 +221,39 @@ function checkReachable(user: { uid: number; gid: number }, bin: string, pgdata:
   }
 }
 
-/** One process at a time initialises or starts the server of a folder. */
+/**
+ * One process at a time initialises or starts the server of a folder. The lock file is
+ * made whole, then linked into place (link() fails if it exists): another process never
+ * reads it empty, and so never takes a lock being written for a dead one's.
+ */
 async function withLock<T>(p: Paths, waitMs: number, fn: () => Promise<T>): Promise<T> {
   const end = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const fd = openSync(p.lock, 'wx', 0o600);
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(p.lock, 'utf8'));
-      if (!holder || !alive(holder)) {
-        rmSync(p.lock, { force: true });
-        continue;
+  const mine = `${p.lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, p.lock);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        let holder = 0;
+        try {
+          holder = Number(readFileSync(p.lock, 'utf8'));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
+          throw e;
+        }
+        if (!holder || !alive(holder)) {
+          rmSync(p.lock, { force: true });
+          continue;
+        }
+        if (Date.now() > end) throw new EmbeddedError(`another benchsight process (pid ${holder}) is starting the embedded PostgreSQL and did not finish`);
+        await sleep(100);
       }
-      if (Date.now() > end) throw new EmbeddedError(`another benchsight process (pid ${holder}) is starting the embedded PostgreSQL and did not finish`);
-      await sleep(100);
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
   try {
     return await fn();
