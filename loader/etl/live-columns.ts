@@ -6,22 +6,15 @@
  * declaration to the INSERT column lists of the SQL.
  */
 
-export const LIVE_ETL_TABLES = [
-  'fact_shifts',
-  'fact_events',
-  'fact_events_player',
-  'fact_shifts_player',
-  'fact_player_game_stats',
-  'fact_team_game_stats',
-  'fact_goalie_game_stats',
-  'fact_h2h',
-  'fact_wowy',
-] as const;
+import { tablesOf } from '../warehouse';
 
-export type LiveEtlTable = (typeof LIVE_ETL_TABLES)[number];
+/** The live ETL writes every fact table of the warehouse declaration, in its load order. */
+export const LIVE_ETL_TABLES: readonly string[] = tablesOf('all_facts').map((t) => t.name);
+
+export type LiveEtlTable = string;
 
 /** Per table, the columns the live ETL writes, in the order its INSERT names them. */
-export const LIVE_COLUMNS: Record<LiveEtlTable, readonly string[]> = {
+export const LIVE_COLUMNS: Readonly<Record<LiveEtlTable, readonly string[]>> = {
   // etl_core_facts.sql
   fact_shifts: [
     'shift_key',
@@ -386,5 +379,7 @@ export const LIVE_COLUMNS: Record<LiveEtlTable, readonly string[]> = {
 
 /** The columns of `table` the live ETL computes. */
 export function liveColumns(table: LiveEtlTable): readonly string[] {
-  return LIVE_COLUMNS[table];
+  const columns = LIVE_COLUMNS[table];
+  if (!columns) throw new Error(`${table} is not a table the live ETL writes (${LIVE_ETL_TABLES.join(', ')})`);
+  return columns;
 }

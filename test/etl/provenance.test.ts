@@ -18,19 +18,10 @@ import { isDestructive, parseCommand, requiredRole } from '../../loader/commands
 import { Capture } from '../support/capture';
 import { freshDatabase, type TestDatabase } from '../support/database';
 import { syntheticExport } from '../tracker/synthetic-export';
+import { tablesOf } from '../../loader/warehouse';
 
 const FIRST = 96001;
-const FACT_TABLES = [
-  'fact_shifts',
-  'fact_events',
-  'fact_events_player',
-  'fact_shifts_player',
-  'fact_player_game_stats',
-  'fact_team_game_stats',
-  'fact_goalie_game_stats',
-  'fact_h2h',
-  'fact_wowy',
-];
+const FACT_TABLES = tablesOf('all_facts').map((t) => t.name);
 
 let t: TestDatabase;
 let dir: string;
