@@ -3,8 +3,8 @@
  * the `/benchsight` slash command, the confirm/cancel buttons and a refused drop's evolve button. The listeners only
  * translate Slack's payloads into calls of commands.ts and actions.ts.
  */
-import { App, LogLevel, type BlockButtonAction, type Receiver } from './bolt';
-import { handleClick, handleEvolveClick, SeenNonces } from './actions';
+import { App, LogLevel, type BlockButtonAction, type ButtonAction, type Receiver } from './bolt';
+import { type Click, handleClick, handleEvolveClick, SeenNonces } from './actions';
 import { handleSlashCommand } from './commands';
 import { botDeps, type BotOptions } from './deps';
 import { CANCEL_ACTION, CONFIRM_ACTION } from './messages';
@@ -35,38 +35,29 @@ export function createBotApp(receiver: Receiver, options: BotOptions): App {
   ] as const) {
     app.action<BlockButtonAction>(actionId, async ({ body, action, ack }) => {
       await ack();
-      await handleClick(
-        {
-          kind,
-          teamId: body.team?.id ?? body.user.team_id,
-          userId: body.user.id,
-          channelId: body.channel?.id ?? (body.container?.channel_id as string | undefined),
-          responseUrl: body.response_url,
-          value: action.value ?? '',
-        },
-        deps,
-        seen,
-      );
+      await handleClick({ kind, ...clickOf(body, action) }, deps, seen);
     });
   }
 
   // A drop the drift policy refused: its message's button (loader/s3/notify.ts).
   app.action<BlockButtonAction>(EVOLVE_ACTION, async ({ body, action, ack }) => {
     await ack();
-    await handleEvolveClick(
-      {
-        teamId: body.team?.id ?? body.user.team_id,
-        userId: body.user.id,
-        channelId: body.channel?.id ?? (body.container?.channel_id as string | undefined),
-        responseUrl: body.response_url,
-        value: action.value ?? '',
-      },
-      deps,
-    );
+    await handleEvolveClick(clickOf(body, action), deps);
   });
 
   app.error(async (err) => {
     deps.log(`slack: a listener failed: ${err.stack ?? err.message}`);
   });
   return app;
+}
+
+/** Who clicked a button, where, and its value: Slack's block_actions payload, as actions.ts takes it. */
+function clickOf(body: BlockButtonAction, action: ButtonAction): Omit<Click, 'kind'> {
+  return {
+    teamId: body.team?.id ?? body.user.team_id,
+    userId: body.user.id,
+    channelId: body.channel?.id ?? (body.container?.channel_id as string | undefined),
+    responseUrl: body.response_url,
+    value: action.value ?? '',
+  };
 }

@@ -120,6 +120,15 @@ const HOW_TO_SET: Record<string, string> = {
   slackNotifyChannel: 'pulumi config set slackNotifyChannel C0123ABCD',
 };
 
+/** An EventBridge schedule expression, checked (the worker's, the ETL task's). */
+const schedule = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const problem = scheduleProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: `"${v}": ${problem}` });
+  });
+
 const RawConfig = z
   .object({
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
@@ -178,14 +187,7 @@ const RawConfig = z
     processedRetentionDays: integer(1, 3650).default(30),
     failedRetentionDays: integer(1, 3650).default(90),
     loaderMemoryMb: integer(1024, 10240).default(2048),
-    workerSchedule: z
-      .string()
-      .trim()
-      .superRefine((v, ctx) => {
-        const problem = scheduleProblem(v);
-        if (problem) ctx.addIssue({ code: 'custom', message: `"${v}": ${problem}` });
-      })
-      .default('rate(5 minutes)'),
+    workerSchedule: schedule.default('rate(5 minutes)'),
     loaderConcurrency: concurrency.default(3),
     workerConcurrency: concurrency.default(1),
     botConcurrency: concurrency.default(5),
@@ -210,14 +212,7 @@ const RawConfig = z
       .transform(Number)
       .default(1024),
     etlTaskMemoryMb: integer(512, 122880).default(4096),
-    etlSchedule: z
-      .string()
-      .trim()
-      .superRefine((v, ctx) => {
-        const problem = scheduleProblem(v);
-        if (problem) ctx.addIssue({ code: 'custom', message: `"${v}": ${problem}` });
-      })
-      .default('rate(5 minutes)'),
+    etlSchedule: schedule.default('rate(5 minutes)'),
     etlSubnetIds: json(
       z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'each entry must be a subnet id (subnet-…)')).min(1, 'must list at least one subnet'),
       '["subnet-0a1b2c3d"]',
