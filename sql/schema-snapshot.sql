@@ -5,7 +5,7 @@
 --   psql -XAt -f sql/schema-snapshot.sql "$DATABASE_URL" | diff sql/schema.txt -
 -- (Grants and policies for Supabase's API roles appear where those roles exist.)
 --
--- What it shows: the project's schemas (public, landing), and in them every table with its
+-- What it shows: the project's schemas (public, landing, bs_shadow), and in them every table with its
 -- columns (type, NOT NULL, default, comment where it differs from the column name),
 -- constraints, indexes, triggers, row-level security, policies and grants; sequences;
 -- every function with its definition's header (arguments, result, language, volatility,
@@ -14,7 +14,7 @@
 -- object's owner; the owner (the migrator) is never named, so the text does not depend on
 -- who migrated.
 WITH nsp AS (
-  SELECT oid, nspname FROM pg_namespace WHERE nspname IN ('public', 'landing')
+  SELECT oid, nspname FROM pg_namespace WHERE nspname IN ('public', 'landing', 'bs_shadow')
 ), rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relowner, c.relacl, c.relrowsecurity, c.relforcerowsecurity,
          n.nspname, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qname

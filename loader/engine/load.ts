@@ -343,6 +343,9 @@ async function finish(tx: Queryable, run: Run, results: TableResult[]): Promise<
     run.findings ? { findings: summarizeFindings(run.findings) } : {},
     run.partial.length ? 'partial' : 'succeeded',
   );
+  // The new tables of whole-table replaces take the old ones' place: the last statement
+  // before the commit, so readers wait only for this and the commit (sql/functions/shadow.sql).
+  await tx.query('SELECT bs_shadow_swap()');
 }
 
 /** Rejected rows older than the database's retention setting go (best effort: a load never fails on it). */

@@ -37,6 +37,8 @@ BEGIN
   -- the games whose rows it brought are the full ETL's (provenance.sql), as the engine records
   PERFORM bs_record_provenance(t.table_name, p_game_id, 'full', v_request, v_stage);
   EXECUTE format('DELETE FROM landing.%I', t.table_name);
+  -- (a whole-table replace loaded the table's shadow: it takes the table's place now, shadow.sql)
+  PERFORM bs_shadow_swap();
   UPDATE load_history SET status = 'succeeded', completed_at = clock_timestamp(),
     duration_ms = (extract(epoch FROM clock_timestamp() - v_started) * 1000)::integer,
     rows_in_file = (v_result->>'rows_in_file')::bigint, rows_inserted = (v_result->>'inserted')::bigint,

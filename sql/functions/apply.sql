@@ -608,8 +608,10 @@ $$;
 -- granted TRUNCATE; the owner): no per-row delete, and no dead rows for the reload to
 -- step over (a DELETE leaves the old keys in the indexes, and every insert of the same key
 -- visits them). A smaller table is DELETEd: TRUNCATE makes new files, a few milliseconds
--- each. TRUNCATE locks the table against readers until the request commits, as a full
--- reload should; the count comes first.
+-- each. Where the table can have a shadow (shadow.sql), the rows go there instead and
+-- readers keep the old rows until the commit (the caller swaps it in: bs_shadow_swap);
+-- else TRUNCATE locks the table against readers until the request commits. The count
+-- comes first.
 CREATE OR REPLACE FUNCTION bs_delete_scope(p_table text, p_game_id integer DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS
 $$
@@ -618,6 +620,15 @@ DECLARE
   n bigint;
 BEGIN
   IF p_game_id IS NULL THEN
+    -- Readers go on reading the old rows: the new ones go into the table's shadow, swapped
+    -- in at the commit (shadow.sql); its indexes are there, and bs_apply parks them itself.
+    IF pg_relation_size(format('public.%I', p_table)::regclass) > 1048576 THEN
+      EXECUTE format('SELECT count(*) FROM public.%I', p_table) INTO n;
+      IF bs_shadow_begin(p_table, false) IS NOT NULL THEN
+        PERFORM bs_shadow_use(p_table);
+        RETURN n;
+      END IF;
+    END IF;
     IF pg_relation_size(format('public.%I', p_table)::regclass) > 1048576
        AND has_table_privilege(format('public.%I', p_table), 'TRUNCATE')
        -- (a foreign key someone added would refuse TRUNCATE: then DELETE, as before)

@@ -21,6 +21,16 @@ BEGIN
 END
 $$;
 
+-- The table that holds warehouse table p_table's rows for this transaction: its shadow
+-- when a replace of this transaction loads one (bs_shadow.<table>: an uncommitted shadow
+-- is seen by its own transaction only, shadow.sql), else public.<table>. As text, it is
+-- the name to use in a statement (schema-qualified when not on the search_path).
+CREATE OR REPLACE FUNCTION bs_table_rel(p_table text) RETURNS regclass
+LANGUAGE sql STABLE AS
+$$
+  SELECT coalesce(to_regclass('bs_shadow.' || quote_ident(p_table)), to_regclass('public.' || quote_ident(p_table)))
+$$;
+
 -- Columns of a warehouse table as they are now (a table may have gained columns).
 CREATE OR REPLACE FUNCTION bs_table_columns(p_table text)
 RETURNS TABLE (column_name text, column_type text, not_null boolean, col_position integer)
@@ -28,6 +38,6 @@ LANGUAGE sql STABLE AS
 $$
   SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attnum::integer
   FROM pg_attribute a
-  WHERE a.attrelid = to_regclass('public.' || quote_ident(p_table)) AND a.attnum > 0 AND NOT a.attisdropped
+  WHERE a.attrelid = bs_table_rel(p_table) AND a.attnum > 0 AND NOT a.attisdropped
   ORDER BY a.attnum
 $$;

@@ -44,7 +44,8 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = '42602', MESSAGE = format('%s is not a usable column name', quote_literal(c));
     END IF;
     typ := bs_infer_type(p_stage, c);
-    EXECUTE format('ALTER TABLE %I ADD COLUMN %I %s', t.table_name, c, typ);
+    -- (a replace of this transaction loads the shadow: the column goes there, shadow.sql)
+    EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', bs_table_rel(t.table_name), c, typ);
     INSERT INTO warehouse_columns (table_name, position, header, column_name, column_type, not_null)
     VALUES (t.table_name, (SELECT coalesce(max(position), 0) + 1 FROM warehouse_columns WHERE table_name = t.table_name),
             coalesce(p_options->'headers'->>c, c), c, typ, false);

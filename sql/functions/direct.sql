@@ -25,9 +25,13 @@
 --   the reader sends `lines`: {"by_key": {"<key>": line, ...}} (small files only).
 
 -- Empties warehouse tables p_tables for a direct load. Two ways:
--- * the tables of p_park (big files) lose their indexes (parked: indexes.sql) and are emptied
---   with one TRUNCATE for all: new, empty files, so the COPY puts rows in file order
---   ("ordered": lines come from ctid order, see above);
+-- * the tables of p_park (big files) are replaced by their shadows (shadow.sql): new, empty
+--   tables without indexes (built after the COPY), which the request's statements name
+--   from here on (bs_shadow first on the search_path), swapped in just before the commit.
+--   Readers keep reading the old rows meanwhile. New, empty files: the COPY puts rows in
+--   file order ("ordered": lines come from ctid order, see above). A table that cannot
+--   have a shadow loses its indexes (parked: indexes.sql) and is emptied with one TRUNCATE
+--   for all such tables (its readers wait for the commit);
 -- * the others are emptied with DELETE: no new files to make (TRUNCATE makes one per
 --   table, toast table and index, and syncs each new index to disk: measured, that cost
 --   more than it saved for small tables), and readers still see the old rows until the
@@ -51,6 +55,7 @@ DECLARE
   v_truncate text[] := '{}';
   v_out jsonb := '{}';
   v_full boolean;
+  v_parked integer;
   n bigint;
 BEGIN
   FOREACH v_name IN ARRAY p_tables LOOP
@@ -69,12 +74,19 @@ BEGIN
       -- left alone, without the lock, unless it filled in between: rare).
       EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', t.table_name) INTO v_full;
       CONTINUE WHEN v_full;
-      EXECUTE format('LOCK TABLE %I IN %s MODE', t.table_name, CASE WHEN v_ordered THEN 'ACCESS EXCLUSIVE' ELSE 'SHARE ROW EXCLUSIVE' END);
+      -- (writers wait; readers go on)
+      EXECUTE format('LOCK TABLE %I IN %s MODE', t.table_name, CASE WHEN v_ordered THEN 'EXCLUSIVE' ELSE 'SHARE ROW EXCLUSIVE' END);
       EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', t.table_name) INTO v_full;
       CONTINUE WHEN v_full;
     END IF;
     IF v_ordered THEN
       EXECUTE format('SELECT count(*) FROM %I', t.table_name) INTO n;
+      v_parked := bs_shadow_begin(t.table_name, true);
+      IF v_parked IS NOT NULL THEN
+        PERFORM bs_shadow_use(t.table_name);
+        v_out := v_out || jsonb_build_object(t.table_name, jsonb_build_object('deleted', n, 'parked', v_parked, 'ordered', true, 'shadow', true));
+        CONTINUE;
+      END IF;
       v_truncate := v_truncate || t.table_name;
     ELSE
       EXECUTE format('DELETE FROM %I', t.table_name);

@@ -105,7 +105,7 @@ BEGIN
   IF v_old IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = '42703', MESSAGE = format('%s has no column %s', t.table_name, p_column);
   END IF;
-  EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE %s USING %I::%s', t.table_name, p_column, p_type, p_column, p_type);
+  EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE %s USING %I::%s', bs_table_rel(t.table_name), p_column, p_type, p_column, p_type);
   UPDATE warehouse_columns SET column_type = CASE p_type WHEN 'timestamp without time zone' THEN 'timestamp' ELSE p_type END
   WHERE table_name = t.table_name AND column_name = p_column;
   PERFORM bs_record_schema_change(t.table_name, 'widen_column', p_column, v_old, p_type,
@@ -124,13 +124,18 @@ $$
 DECLARE
   t warehouse_tables := bs_check_table(p_table);
   v_index text := t.table_name || '_natural_key';
+  v_schema text := (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = bs_table_rel(t.table_name));
 BEGIN
   IF EXISTS (SELECT 1 FROM unnest(p_columns) c WHERE NOT EXISTS (SELECT 1 FROM bs_table_columns(t.table_name) x WHERE x.column_name = c)) THEN
     RAISE EXCEPTION USING ERRCODE = '42703', MESSAGE = format('%s lacks a column of the natural key %s', t.table_name, array_to_string(p_columns, ', '));
   END IF;
-  EXECUTE format('DROP INDEX IF EXISTS %I', v_index);
+  -- (on the table, or its shadow while a replace of this transaction loads it: shadow.sql;
+  -- an index parked for a bulk insert is not built again)
+  EXECUTE format('DROP INDEX IF EXISTS %I.%I', v_schema, v_index);
+  DELETE FROM bs_parked_indexes WHERE xid = txid_current() AND table_name = t.table_name
+    AND index_name IN (v_index, format('%I.%I', v_schema, v_index));
   IF p_columns IS DISTINCT FROM t.key_columns THEN
-    EXECUTE format('CREATE UNIQUE INDEX %I ON %I (%s)', v_index, t.table_name,
+    EXECUTE format('CREATE UNIQUE INDEX %I ON %s (%s)', v_index, bs_table_rel(t.table_name),
       (SELECT string_agg(CASE WHEN c = ANY (p_nullable) THEN format('coalesce(%I, %L)', c, '') ELSE quote_ident(c) END, ', ' ORDER BY n)
        FROM unnest(p_columns) WITH ORDINALITY AS x(c, n)));
   END IF;

@@ -37,32 +37,34 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
 $$
 DECLARE
   t warehouse_tables := bs_check_table(p_table);
+  -- (the table, or its shadow while a replace loads it: shadow.sql)
+  v_rel regclass := bs_table_rel(t.table_name);
   r record;
   n integer := 0;
 BEGIN
   -- Only for a caller that may insert into the table (its login role: inside this
   -- function the current role is the owner). Anyone else gets 0: nothing is dropped,
   -- and a load under a role switched to with SET ROLE still runs, with its indexes.
-  IF NOT has_table_privilege(session_user, format('public.%I', t.table_name), 'INSERT') THEN
+  IF NOT has_table_privilege(session_user, v_rel, 'INSERT') THEN
     RETURN 0;
   END IF;
   -- A table whose replica identity is an index would lose it with the index: leave it be.
-  IF (SELECT relreplident FROM pg_class WHERE oid = format('public.%I', t.table_name)::regclass) = 'i' THEN
+  IF (SELECT relreplident FROM pg_class WHERE oid = v_rel) = 'i' THEN
     RETURN 0;
   END IF;
   BEGIN
     FOR r IN
       SELECT i.indexrelid::regclass::text AS index_name, c.conname,
         CASE WHEN c.oid IS NOT NULL
-          THEN format('ALTER TABLE public.%I ADD CONSTRAINT %I %s', t.table_name, c.conname, pg_get_constraintdef(c.oid))
+          THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_rel, c.conname, pg_get_constraintdef(c.oid))
           ELSE pg_get_indexdef(i.indexrelid) END AS definition
       FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-      WHERE i.indrelid = format('public.%I', t.table_name)::regclass
+      WHERE i.indrelid = v_rel
       ORDER BY c.oid IS NULL, i.indexrelid
     LOOP
       INSERT INTO bs_parked_indexes (table_name, index_name, definition) VALUES (t.table_name, r.index_name, r.definition);
       IF r.conname IS NOT NULL THEN
-        EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT %I', t.table_name, r.conname);
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', v_rel, r.conname);
       ELSE
         EXECUTE format('DROP INDEX %s', r.index_name);
       END IF;

@@ -95,7 +95,7 @@ BEGIN
         INTO v_missing USING ARRAY(SELECT jsonb_array_elements_text(v_vals));
       CONTINUE WHEN v_missing IS NULL;
       v_cond := format('(%s IN (SELECT unnest(%L::%s[])))', v_expr, v_missing, v_rel.column_type);
-    ELSIF pg_relation_size(format('public.%I', v_rel.parent_table)::regclass) < 1048576 THEN
+    ELSIF pg_relation_size(bs_table_rel(v_rel.parent_table)) < 1048576 THEN
       v_cond := format('(%1$s IS NOT NULL AND %1$s NOT IN (SELECT p.%2$I FROM %3$I p))', v_expr, v_rel.parent_column, v_rel.parent_table);
     ELSE
       v_joins := v_joins || format(' LEFT JOIN %I p%s ON p%s.%I = %s', v_rel.parent_table, i, i, v_rel.parent_column, v_expr);

@@ -57,6 +57,7 @@ describe('the function files', () => {
     expect((await functions(after.db)).size).toBeGreaterThan(60);
     expect((await triggers(after.db)).map((t) => t.replace(/^CREATE (CONSTRAINT )?TRIGGER (\w+) .*$/, '$2'))).toEqual([
       'bs_parked_indexes_restored',
+      'bs_shadow_pending_swapped',
       'load_history_s3_claim',
       'staging_events_game_end',
     ]);
