@@ -59,14 +59,21 @@ BEGIN
   FROM etl_shift_rows s CROSS JOIN etl_game_teams(g) t;
   GET DIAGNOSTICS n_shifts = ROW_COUNT;
 
-  CREATE TEMP TABLE etl_event_rows ON COMMIT DROP AS
-  SELECT e.*, s.home_goalie, s.away_goalie, s.manned
-  FROM etl_events(g) e LEFT JOIN etl_shift_rows s ON s.shift_index = e.shift_index;
-
   CREATE TEMP TABLE etl_event_player_rows ON COMMIT DROP AS SELECT * FROM etl_event_players(g);
+  ANALYZE etl_event_player_rows;
+
+  -- Each event with its shift's goalies and its first player (p1_*: side of the puck, play
+  -- details, play success), and its success (etl_event_successful).
+  CREATE TEMP TABLE etl_event_rows ON COMMIT DROP AS
+  SELECT e.*, s.home_goalie, s.away_goalie, s.manned,
+         p1.side_of_puck AS p1_side_of_puck, p1.play_d1 AS p1_play_d1, p1.play_d2 AS p1_play_d2, p1.play_success AS p1_play_success,
+         etl_event_successful(e.success, e.event_type, e.event_detail, p1.play_success) AS event_successful
+  FROM etl_events(g) e
+  LEFT JOIN etl_shift_rows s ON s.shift_index = e.shift_index
+  LEFT JOIN (SELECT DISTINCT ON (x.idx) x.* FROM etl_event_player_rows x WHERE x.role = 'event_player_1'
+             ORDER BY x.idx, x.pos_in_event) p1 ON p1.idx = e.idx;
   -- Fresh statistics, so that the joins below are planned as hash joins.
   ANALYZE etl_event_rows;
-  ANALYZE etl_event_player_rows;
 
   INSERT INTO fact_events (
     event_key, game_id, period, event_index, linked_event_index, sequence_index, play_index, event_type, tracking_event_index,
@@ -88,10 +95,10 @@ BEGIN
          CASE e.venue WHEN 'away' THEN e.zone WHEN 'home' THEN etl_flip_zone(e.zone) END,
          CASE e.venue WHEN 'home' THEN 'Home' WHEN 'away' THEN 'Away' END,
          CASE e.venue WHEN 'home' THEN 'h' WHEN 'away' THEN 'a' END,
-         p1.side_of_puck, p1.play_d1, p1.play_d2, p1.play_success,
+         e.p1_side_of_puck, e.p1_play_d1, e.p1_play_d2, e.p1_play_success,
          t.home_team, t.away_team, e.event_type, e.event_detail,
          etl_warehouse_detail_2(e.detail2),
-         etl_event_successful(e.success, e.event_detail),
+         e.event_successful,
          e.shift_index, floor(e.start_s - e.end_s)::integer, floor(e.start_s)::integer, floor(e.end_s)::integer,
          'P' || lpad(e.period::text, 4, '0'),
          CASE e.venue WHEN 'home' THEN 'VN0001' WHEN 'away' THEN 'VN0002' END,
@@ -100,9 +107,7 @@ BEGIN
          CASE WHEN e.event_type = 'Goal' AND e.manned
                    AND ((e.venue = 'home' AND NOT e.away_goalie) OR (e.venue = 'away' AND NOT e.home_goalie)) THEN 1 ELSE 0 END
   FROM etl_event_rows e
-  CROSS JOIN etl_game_teams(g) t
-  LEFT JOIN (SELECT DISTINCT ON (x.idx) x.* FROM etl_event_player_rows x WHERE x.role = 'event_player_1'
-             ORDER BY x.idx, x.pos_in_event) p1 ON p1.idx = e.idx;
+  CROSS JOIN etl_game_teams(g) t;
   GET DIAGNOSTICS n_events = ROW_COUNT;
 
   INSERT INTO fact_events_player (
@@ -126,7 +131,7 @@ BEGIN
          CASE e.venue WHEN 'home' THEN 'h' WHEN 'away' THEN 'a' END,
          p.side_of_puck, e.sequence_index, e.play_index, p.play_d1, p.play_d2, p.play_success,
          t.home_team, t.away_team, e.event_type, e.event_detail, etl_warehouse_detail_2(e.detail2),
-         etl_event_successful(e.success, e.event_detail),
+         e.event_successful,
          e.shift_index, floor(e.start_s - e.end_s)::integer, floor(e.start_s)::integer, floor(e.end_s)::integer,
          CASE p.venue WHEN 'home' THEN t.home_team WHEN 'away' THEN t.away_team END,
          p.player_name, p.play_d1, 'P' || lpad(e.period::text, 4, '0'),

@@ -55,8 +55,12 @@ $$ SELECT CASE regexp_replace(detail2, '_', '-')
 -- nothing, what the event's detail itself says: a completed pass, a shot on net or in,
 -- a goal, a takeaway succeeded; a missed, deflected or intercepted pass, a missed or blocked
 -- shot, a giveaway, a failed entry, exit or keep-in did not (the tracker's success rules).
--- A detail that decides nothing (a zone entry, a possession) stays NULL.
-CREATE OR REPLACE FUNCTION etl_event_successful(success text, detail text) RETURNS text
+-- The tracker marks a pass, a shot or a zone entry / exit / keep-in successful only when it
+-- was (its success is true or absent, never false): one it did not mark failed. Any other
+-- play (a puck recovery, a defensive play) failed when the tracker marks its first player's
+-- play unsuccessful (playSuccess u). Otherwise NULL.
+DROP FUNCTION IF EXISTS etl_event_successful(text, text);
+CREATE OR REPLACE FUNCTION etl_event_successful(success text, event_type text, detail text, play_success text) RETURNS text
 LANGUAGE sql IMMUTABLE AS
 $$ SELECT CASE
      WHEN success = 'true' THEN 's'
@@ -65,6 +69,8 @@ $$ SELECT CASE
                      'Goal_Scored', 'Turnover_Takeaway') THEN 's'
      WHEN detail IN ('Pass_Missed', 'Pass_Deflected', 'Pass_Intercepted', 'Shot_Missed', 'Shot_Blocked', 'Shot_BlockedSameTeam',
                      'Turnover_Giveaway') OR detail ~* '^Zone_(Entry|Exit|Keepin)_?Failed$' THEN 'u'
+     WHEN event_type IN ('Pass', 'Shot', 'Zone_Entry_Exit') THEN 'u'
+     WHEN play_success = 'u' THEN 'u'
    END $$;
 
 -- The export's key format: prefix, game id, number zero-padded to 5 digits (never cut).
@@ -145,9 +151,10 @@ $$;
 
 -- The game's events, numbered as the real ETL numbers them (event_index = idx + 1001:
 -- its first tracked event is 1001, 1000 being a synthetic GameStart row), with the shot
--- refinements the real ETL makes and the shift each event happened in: the first shift of
--- the period whose clock interval [end, start] contains the event's start time (an event
--- on a shift change, e.g. a goal that stops play, belongs to the shift that ends with it).
+-- refinements the real ETL makes and the shift each event happened in: the shift of
+-- the period whose clock interval [end, start] contains the event's start time; on a shift
+-- change, an instant event (e.g. a goal that stops play) belongs to the shift that ends with
+-- it, an event that lasts (its end after its start on the clock) to the shift it goes on in.
 CREATE OR REPLACE FUNCTION etl_events(g integer)
 RETURNS TABLE (idx integer, event_index integer, event_key text, period integer, event_type text, venue text, zone text,
                success text, detail1 text, detail2 text, event_detail text, start_s numeric, end_s numeric,
@@ -176,7 +183,8 @@ LANGUAGE sql STABLE AS $$
            WHEN e.event_type = 'Shot' AND e.detail1 = 'Shot_OnNetSaved' AND e.detail2 = 'Shot_Tip' THEN 'Shot_TippedOnNetSaved'
            ELSE etl_warehouse_detail(nullif(e.detail1, '')) END,
          e.t0, e.t1, e.linked_event_index + 1001, e.sequence_index, e.play_index, e.assist_to_goal_index, e.players,
-         (SELECT min(sh.shift_index) FROM sh WHERE sh.period = e.period AND sh.st >= e.t0 AND e.t0 >= sh.en)
+         (SELECT CASE WHEN e.t1 < e.t0 THEN max(sh.shift_index) ELSE min(sh.shift_index) END
+          FROM sh WHERE sh.period = e.period AND sh.st >= e.t0 AND e.t0 >= sh.en)
   FROM e
 $$;
 
