@@ -38,7 +38,11 @@ function events(n: number, from = 10): string {
 }
 
 /** A slow whole-table replace of fact_events (its size unknown: the shadow way), running. */
-async function slowReplace(csv: string, more: Partial<Parameters<typeof load>[1]> = {}, copying = 'COPY fact_events %'): Promise<{ done: Promise<LoadResult>; settled: () => boolean }> {
+async function slowReplace(
+  csv: string,
+  more: Partial<Parameters<typeof load>[1]> = {},
+  copying = 'COPY fact_events %',
+): Promise<{ done: Promise<LoadResult>; settled: () => boolean }> {
   let settled = false;
   const done = load(t.db, {
     scope: { kind: 'tables', tables: ['fact_events'] },
@@ -62,7 +66,10 @@ async function whenRunning(sqlLike: string, extra = ''): Promise<number> {
   await admin.connect();
   try {
     for (let i = 0; i < 400; i++) {
-      const r = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active' ${extra}`, [t.name, sqlLike]);
+      const r = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active' ${extra}`, [
+        t.name,
+        sqlLike,
+      ]);
       if (r.rows[0]) return r.rows[0].pid;
       await new Promise((res) => setTimeout(res, 25));
     }
@@ -72,7 +79,8 @@ async function whenRunning(sqlLike: string, extra = ''): Promise<number> {
   }
 }
 
-const count = async (c: pg.Client | TestDatabase['db'], table = 'fact_events') => Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+const count = async (c: { query(sql: string): Promise<{ rows: unknown[] }> }, table = 'fact_events') =>
+  Number(((await c.query(`SELECT count(*) AS n FROM ${table}`)).rows[0] as { n: string }).n);
 const shadows = async () => (await t.db.query<{ n: string }>("SELECT count(*) AS n FROM pg_class WHERE relnamespace = 'bs_shadow'::regnamespace")).rows[0]!.n;
 
 describe('a whole-table replace and the table’s readers', () => {
@@ -212,7 +220,9 @@ describe('the SQL API (load_table) with a whole-table replace', () => {
     });
     expect(big.status).toBe('succeeded');
     const oid = (await t.db.query<{ o: number }>("SELECT 'fact_events'::regclass::oid AS o")).rows[0]!.o;
-    await t.db.query('INSERT INTO landing.fact_events (event_key, game_id, period, event_index) SELECT event_key, game_id::text, period::text, event_index::text FROM fact_events');
+    await t.db.query(
+      'INSERT INTO landing.fact_events (event_key, game_id, period, event_index) SELECT event_key, game_id::text, period::text, event_index::text FROM fact_events',
+    );
     const r = await t.db.query<{ r: { success: boolean } }>("SELECT load_table('fact_events', 'replace') AS r");
     expect(r.rows[0]!.r.success).toBe(true);
     expect(await count(t.db)).toBe(20_000);
