@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { buildLambdas } from '../infra/build';
+import { ENGINE_NODE_OPTIONS } from '../infra/service-function';
 import { folderSource, load } from '../loader/engine';
 import { generateExport } from '../loader/generate';
 import { dropFiles } from '../loader/s3/drop';
@@ -70,6 +71,8 @@ async function bigFile(games: number): Promise<void> {
         AWS_ACCESS_KEY_ID: 'S3RVER',
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        // (as the stack runs it: infra/service-function.ts)
+        NODE_OPTIONS: ENGINE_NODE_OPTIONS,
       },
     });
     const r = JSON.parse(res.trim().split('\n').pop()!) as { ms: number; maxRssMb: number; outcomes: { status: string }[] };

@@ -10,7 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { functionErrorAlarm } from './alerts';
 import { loaderPolicy } from './policies';
 import { secretsRevision, type StoredSecret } from './secrets';
-import { RDS_CA_ENV, ServiceFunction } from './service-function';
+import { ENGINE_NODE_OPTIONS, RDS_CA_ENV, ServiceFunction } from './service-function';
 
 /**
  * The suffixes that invoke the loader. `_manifest.json` ends in `.json`: S3 refuses two
@@ -60,6 +60,7 @@ export class LoaderFunction extends pulumi.ComponentResource {
         memoryMb: args.memoryMb,
         timeoutSeconds: 900,
         ephemeralStorageMb: 4096,
+        nodeOptions: ENGINE_NODE_OPTIONS,
         environment: {
           DATABASE_SECRET_ARN: args.databaseSecret.arn,
           SLACK_BOT_TOKEN_SECRET_ARN: args.botTokenSecret.arn,

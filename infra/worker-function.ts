@@ -8,7 +8,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { functionErrorAlarm } from './alerts';
 import { workerPolicy } from './policies';
 import { secretsRevision, type StoredSecret } from './secrets';
-import { RDS_CA_ENV, ServiceFunction } from './service-function';
+import { ENGINE_NODE_OPTIONS, RDS_CA_ENV, ServiceFunction } from './service-function';
 
 export interface WorkerFunctionArgs {
   namePrefix: string;
@@ -42,6 +42,7 @@ export class WorkerFunction extends pulumi.ComponentResource {
         memoryMb: 2048,
         timeoutSeconds: 900,
         ephemeralStorageMb: 2048,
+        nodeOptions: ENGINE_NODE_OPTIONS,
         environment: {
           DATABASE_SECRET_ARN: args.databaseSecret.arn,
           SLACK_BOT_TOKEN_SECRET_ARN: args.botTokenSecret.arn,

@@ -339,6 +339,12 @@ describe('the database', () => {
     expect(fn('migrate').inputs.environment.variables.DATABASE_SECRET_ARN).toBe(run.one('aws:secretsmanager/secret:Secret', 'database-url-migrator').state.arn);
     expect(await resolvedValue(run.program.migrationsHash as string)).toBe(hash);
   });
+
+  it('gives the functions that run the load engine (loader, worker) a small young generation, and only those', () => {
+    const opts = (name: string) => String(fn(name).inputs.environment.variables.NODE_OPTIONS);
+    for (const name of ['loader', 'worker']) expect(opts(name)).toContain('--max-semi-space-size=2');
+    for (const name of ['migrate']) expect(opts(name)).toBe('--enable-source-maps');
+  });
 });
 
 describe('protection, names and limits', () => {
