@@ -55,8 +55,13 @@ async function bigFile(games: number): Promise<void> {
     const script = `
       const { handler } = require(${JSON.stringify(path.join(out, 'loader', 'index.js'))});
       const t0 = Date.now();
+      const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+      setInterval(() => {
+        const m = process.memoryUsage();
+        for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], Math.round(m[k] / 1048576));
+      }, 100).unref();
       handler(JSON.parse(process.argv[1])).then((r) => {
-        console.log(JSON.stringify({ ms: Date.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024, outcomes: r.outcomes }));
+        console.log(JSON.stringify({ ms: Date.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024, peak, outcomes: r.outcomes }));
         process.exit(0);
       }, (e) => { console.error(e.message); process.exit(1); });`;
     // Asynchronously: the local S3 serving the object runs in this process.
@@ -72,15 +77,16 @@ async function bigFile(games: number): Promise<void> {
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         // (as the stack runs it: infra/service-function.ts)
-        NODE_OPTIONS: ENGINE_NODE_OPTIONS,
+        NODE_OPTIONS: process.env.BS_LAMBDA_NODE_OPTIONS ?? ENGINE_NODE_OPTIONS,
       },
     });
-    const r = JSON.parse(res.trim().split('\n').pop()!) as { ms: number; maxRssMb: number; outcomes: { status: string }[] };
+    const r = JSON.parse(res.trim().split('\n').pop()!) as { ms: number; maxRssMb: number; peak: Record<string, number>; outcomes: { status: string }[] };
     const rows = Number((await s.db.query<{ n: string }>('SELECT count(*) AS n FROM fact_events_player')).rows[0]!.n);
     report(`1. a ${(size / 1e6).toFixed(0)} MB fact_events_player.csv through the bundled loader Lambda (own process)`, [
       ['outcome', `${r.outcomes[0]?.status}, ${rows.toLocaleString('en-US')} rows in the table`],
       ['time', `${(r.ms / 1000).toFixed(1)} s (${(size / 1e6 / (r.ms / 1000)).toFixed(1)} MB/s)`],
       ['peak RSS', `${r.maxRssMb.toFixed(0)} MB`],
+      ['peaks of the heap (MB, sampled every 100 ms)', Object.entries(r.peak).map(([k, v]) => `${k} ${v}`).join(', ')],
     ]);
   } finally {
     await s3srv.stop();
