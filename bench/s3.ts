@@ -86,7 +86,12 @@ async function bigFile(games: number): Promise<void> {
       ['outcome', `${r.outcomes[0]?.status}, ${rows.toLocaleString('en-US')} rows in the table`],
       ['time', `${(r.ms / 1000).toFixed(1)} s (${(size / 1e6 / (r.ms / 1000)).toFixed(1)} MB/s)`],
       ['peak RSS', `${r.maxRssMb.toFixed(0)} MB`],
-      ['peaks of the heap (MB, sampled every 100 ms)', Object.entries(r.peak).map(([k, v]) => `${k} ${v}`).join(', ')],
+      [
+        'peaks of the heap (MB, sampled every 100 ms)',
+        Object.entries(r.peak)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      ],
     ]);
   } finally {
     await s3srv.stop();

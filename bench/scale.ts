@@ -41,8 +41,9 @@ const TABLES_COUNTED = 'SELECT (SELECT count(*) FROM dim_player) + (SELECT count
  */
 const committed = (code: number | null) => code === 0 || code === 3;
 
+/** The command as a person runs it (`npx benchsight` runs the bin, its shebang's Node options included). */
 function benchsight(url: string, argv: string[]): Promise<Run> {
-  return runProcess(process.execPath, [CLI, ...argv], { ...process.env, DATABASE_URL: url, NO_COLOR: '1' });
+  return runProcess(CLI, argv, { ...process.env, DATABASE_URL: url, NO_COLOR: '1' });
 }
 
 async function startup(url: string, runs: number): Promise<void> {

@@ -1,7 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `benchsight` command: runs the compiled CLI (dist/cli/cli.mjs, built by bin/build-cli.js
 // at install, and here again when it is missing or a source changed since: one stat per
 // source). No TypeScript compiler at run time; a command loads only its own modules.
+// The shebang gives Node a young generation of 2 MB semi-spaces instead of 16: a load streams
+// its files through short-lived buffers and strings, and V8 lets the young generation grow to
+// its limit before collecting (the real export ×20: peak RSS 105–113 → 91 MB, the same time;
+// bench/README.md). `npx benchsight` and `./bin/benchsight.js` run it so; `node bin/...` not.
 // Node 20 is this package's runtime; the AWS SDK's notice about its future needs is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // A bug's stack (BENCHSIGHT_DEBUG=1) names the TypeScript sources' lines (dist/cli has source
