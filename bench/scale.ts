@@ -131,6 +131,18 @@ async function atScale(factor: number, runs: number, withReader: boolean): Promi
       ...tables.map((t) => `\\copy public.${t} FROM '${path.join(typed, `${t}.csv`)}' CSV HEADER`),
       'COMMIT;',
     ].join('\n');
+    // The reader's own time, with no load running: what a query costs at this scale.
+    const alone: number[] = [];
+    if (withReader) {
+      const c = new pg.Client({ connectionString: s.url });
+      await c.connect();
+      for (let i = 0; i < 20; i++) {
+        const t0 = process.hrtime.bigint();
+        await c.query('SELECT count(*) FROM fact_events');
+        alone.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      await c.end();
+    }
     const cli: Run[] = [];
     const psqlMs: number[] = [];
     const floorMs: number[] = [];
@@ -164,6 +176,7 @@ async function atScale(factor: number, runs: number, withReader: boolean): Promi
         'a reader during the first timed replace',
         `${waits.length} queries: median ${median(waits).toFixed(0)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]!.toFixed(0)} ms, longest ${sorted[sorted.length - 1]!.toFixed(0)} ms, ${waits.filter((w) => w > 100).length} over 100 ms; ${lockTimeouts} waited over 100 ms for a lock`,
       ]);
+      rows.push(['the same query with no load running', `median ${median(alone).toFixed(0)} ms, longest ${Math.max(...alone).toFixed(0)} ms`]);
     }
     report(`2. the real export ×${factor} (${mb.toFixed(0)} MB), whole processes, median of ${runs}`, rows);
   } finally {
