@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../loader/db/postgres';
 import { folderSource, load, type LoadResult } from '../../loader/engine';
 import { freshDatabase, serverUrl, type TestDatabase } from '../support/database';
 import { csvFor, folderWith, miniLeague, miniLeagueFiles } from '../support/fixtures';
@@ -228,5 +229,54 @@ describe('the SQL API (load_table) with a whole-table replace', () => {
     expect(await count(t.db)).toBe(20_000);
     expect((await t.db.query<{ o: number }>("SELECT 'fact_events'::regclass::oid AS o")).rows[0]!.o).not.toBe(oid);
     expect(await shadows()).toBe('0');
+  });
+
+  it('lets a loader role that is not the owner, under row-level security, replace a big table the same way', async () => {
+    // (as the stack's loader: DML, TRUNCATE and EXECUTE granted, a policy for it on every
+    // table; row-level security on, so COPY refuses the table and the file is staged, and
+    // bs_delete_scope makes the shadow)
+    const role = `bs_readers_${process.pid}`;
+    await t.db.query(`DROP ROLE IF EXISTS ${role}`);
+    await t.db.query(`CREATE ROLE ${role} LOGIN`);
+    await t.db.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await t.db.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+    await t.db.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${role}`);
+    const tables = (await t.db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")).rows.map((x) => x.t);
+    for (const x of tables) await t.db.query(`CREATE POLICY bs_test_all ON ${x} FOR ALL TO ${role} USING (true) WITH CHECK (true)`);
+    await t.db.query('ALTER TABLE fact_events ENABLE ROW LEVEL SECURITY');
+    const owner = async () =>
+      (
+        await t.db.query<{ o: string; rls: boolean; oid: number }>(
+          "SELECT relowner::regrole::text AS o, relrowsecurity AS rls, oid::int AS oid FROM pg_class WHERE oid = 'public.fact_events'::regclass",
+        )
+      ).rows[0]!;
+    const before = await owner();
+    const u = new URL(t.url);
+    u.username = role;
+    const db = openPostgres({ url: u.toString() });
+    try {
+      const r = await load(db, {
+        scope: { kind: 'tables', tables: ['fact_events'] },
+        operation: 'replace',
+        initiatedBy: 'test',
+        source: folderSource(folderWith({ 'fact_events.csv': events(20_000, 300_000) })),
+      });
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(await count(t.db)).toBe(20_000);
+      const after = await owner();
+      expect(after.oid).not.toBe(before.oid);
+      expect({ owner: after.o, rls: after.rls }).toEqual({ owner: before.o, rls: true });
+      const policies = await t.db.query("SELECT 1 FROM pg_policies WHERE tablename = 'fact_events' AND policyname = 'bs_test_all'");
+      expect(policies.rowCount).toBe(1);
+      expect(await shadows()).toBe('0');
+    } finally {
+      await db.close();
+      for (const x of tables) await t.db.query(`DROP POLICY IF EXISTS bs_test_all ON ${x}`);
+      await t.db.query('ALTER TABLE fact_events DISABLE ROW LEVEL SECURITY');
+      await t.db.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`);
+      await t.db.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role}`);
+      await t.db.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM ${role}`);
+      await t.db.query(`DROP ROLE ${role}`);
+    }
   });
 });
