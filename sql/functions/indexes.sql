@@ -29,6 +29,27 @@ DROP TRIGGER IF EXISTS bs_parked_indexes_restored ON bs_parked_indexes;
 CREATE CONSTRAINT TRIGGER bs_parked_indexes_restored AFTER INSERT ON bs_parked_indexes
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bs_parked_check();
 
+-- The statements that make the indexes of table p_rel again, on table p_target (a name as
+-- a statement takes it; NULL: p_rel itself, when parked; its shadow for a replace:
+-- shadow.sql): a constraint's index (primary key, unique, exclusion) as its constraint,
+-- then the plain indexes, each as pg_get_indexdef writes it, with the table's name changed
+-- (it names the table schema-qualified; a definition that does not is left as it is).
+CREATE OR REPLACE FUNCTION bs_index_statements(p_rel regclass, p_target text DEFAULT NULL)
+RETURNS TABLE (index_name text, conname text, definition text)
+LANGUAGE sql STABLE AS
+$$
+  WITH rel AS (
+    SELECT format('%I.%I', n.nspname, r.relname) AS q FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.oid = p_rel
+  )
+  SELECT i.indexrelid::regclass::text, c.conname::text,
+    CASE WHEN c.oid IS NOT NULL
+      THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s', coalesce(p_target, rel.q), c.conname, pg_get_constraintdef(c.oid))
+      ELSE replace(pg_get_indexdef(i.indexrelid), format(' ON %s USING ', rel.q), format(' ON %s USING ', coalesce(p_target, rel.q))) END
+  FROM rel, pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+  WHERE i.indrelid = p_rel
+  ORDER BY c.oid IS NULL, i.indexrelid
+$$;
+
 -- Drops the indexes of warehouse table p_table, keeping their definitions; returns how
 -- many. Nothing is dropped (0) for a caller that may not insert into the table, or
 -- when an index cannot go (another object depends on it).
@@ -53,15 +74,7 @@ BEGIN
     RETURN 0;
   END IF;
   BEGIN
-    FOR r IN
-      SELECT i.indexrelid::regclass::text AS index_name, c.conname,
-        CASE WHEN c.oid IS NOT NULL
-          THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_rel, c.conname, pg_get_constraintdef(c.oid))
-          ELSE pg_get_indexdef(i.indexrelid) END AS definition
-      FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-      WHERE i.indrelid = v_rel
-      ORDER BY c.oid IS NULL, i.indexrelid
-    LOOP
+    FOR r IN SELECT * FROM bs_index_statements(v_rel) LOOP
       INSERT INTO bs_parked_indexes (table_name, index_name, definition) VALUES (t.table_name, r.index_name, r.definition);
       IF r.conname IS NOT NULL THEN
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', v_rel, r.conname);

@@ -54,12 +54,10 @@ DECLARE
   t warehouse_tables := bs_check_table(p_table);
   v_rel regclass := format('public.%I', t.table_name)::regclass;
   v_shadow text := format('bs_shadow.%I', t.table_name);
-  v_on text := format(' ON public.%I USING ', t.table_name);
   c pg_class;
   r record;
   v_defs text[] := '{}';
   v_names text[] := '{}';
-  v_def text;
   i integer;
 BEGIN
   IF EXISTS (SELECT 1 FROM bs_shadow_pending WHERE xid = txid_current() AND table_name = t.table_name) THEN
@@ -84,25 +82,12 @@ BEGIN
   THEN
     RETURN NULL;
   END IF;
-  -- Its indexes and constraints, as statements for the shadow (schema-qualified: the
-  -- definitions name public.<table>).
-  FOR r IN
-    SELECT i.indexrelid::regclass::text AS index_name, con.conname,
-      CASE WHEN con.oid IS NOT NULL
-        THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s', v_shadow, con.conname, pg_get_constraintdef(con.oid))
-        ELSE pg_get_indexdef(i.indexrelid) END AS definition
-    FROM pg_index i LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
-    WHERE i.indrelid = v_rel
-    ORDER BY con.oid IS NULL, i.indexrelid
-  LOOP
-    v_def := r.definition;
-    IF r.conname IS NULL THEN
-      IF position(v_on IN v_def) = 0 THEN
-        RETURN NULL;  -- (an index definition not as expected: the old way)
-      END IF;
-      v_def := overlay(v_def PLACING format(' ON %s USING ', v_shadow) FROM position(v_on IN v_def) FOR length(v_on));
+  -- Its indexes and constraints, as statements for the shadow.
+  FOR r IN SELECT * FROM bs_index_statements(v_rel, v_shadow) LOOP
+    IF r.conname IS NULL AND position(format(' ON %s USING ', v_shadow) IN r.definition) = 0 THEN
+      RETURN NULL;  -- (an index definition not as expected: the old way)
     END IF;
-    v_defs := v_defs || v_def;
+    v_defs := v_defs || r.definition;
     v_names := v_names || coalesce(r.conname, r.index_name);
   END LOOP;
 

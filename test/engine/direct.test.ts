@@ -15,7 +15,7 @@ import { DIRECT_PARK_BYTES, folderSource, load, type LoadRequest } from '../../l
 import { MAX_LINE_BREAKS } from '../../loader/engine/csv-records';
 import { generateExport } from '../../loader/generate';
 import { csvFor, folderWith } from '../support/fixtures';
-import { freshDatabase, type TestDatabase } from '../support/database';
+import { freshDatabase, loaderRole, type TestDatabase } from '../support/database';
 import type { Database, Queryable } from '../../loader/db/database';
 import { openPostgres } from '../../loader/db/postgres';
 import pg from 'pg';
@@ -321,20 +321,9 @@ describe('a whole-table replace straight into the table', () => {
   });
 
   it('a role that row-level security applies to loads the staged way (COPY refuses such a table)', async () => {
-    const role = `bs_rls_${process.pid}`;
-    await t.db.query(`DROP ROLE IF EXISTS ${role}`);
-    await t.db.query(`CREATE ROLE ${role} LOGIN`);
-    await t.db.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO ${role}`);
-    await t.db.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
-    await t.db.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${role}`);
-    // (the role may do anything, through a policy on every table: other tables may have
-    // row-level security too, when the server has Supabase's API roles)
-    const tables = (await t.db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")).rows.map((x) => x.t);
-    for (const x of tables) await t.db.query(`CREATE POLICY bs_test_all ON ${x} FOR ALL TO ${role} USING (true) WITH CHECK (true)`);
+    const role = await loaderRole(t, `bs_rls_${process.pid}`);
     await t.db.query('ALTER TABLE fact_events_player ENABLE ROW LEVEL SECURITY');
-    const u = new URL(t.url);
-    u.username = role;
-    const db = openPostgres({ url: u.toString() });
+    const db = openPostgres({ url: role.url });
     try {
       const [header, ...rows] = parse(original) as string[][];
       statements = [];
@@ -350,12 +339,8 @@ describe('a whole-table replace straight into the table', () => {
       expect(await tableRows()).toBe(500);
     } finally {
       await db.close();
-      for (const x of tables) await t.db.query(`DROP POLICY bs_test_all ON ${x}`);
       await t.db.query('ALTER TABLE fact_events_player DISABLE ROW LEVEL SECURITY');
-      await t.db.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`);
-      await t.db.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role}`);
-      await t.db.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM ${role}`);
-      await t.db.query(`DROP ROLE ${role}`);
+      await role.drop();
     }
   });
 

@@ -3,11 +3,10 @@
  * server restart): the load says so, and that nothing was changed, instead of blaming
  * a line of the file.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderSource, load, type LoadResult } from '../../loader/engine';
 import { toLoadError } from '../../loader/engine/errors';
-import { freshDatabase, serverUrl, type TestDatabase } from '../support/database';
+import { freshDatabase, terminate, type TestDatabase, whenRunning } from '../support/database';
 import { csvFor, folderWith, miniLeague, miniLeagueFiles } from '../support/fixtures';
 import { slowSource } from './slow-source';
 
@@ -28,24 +27,7 @@ const count = async () => Number((await t.db.query<{ n: string }>('SELECT count(
 
 /** Terminates the backend that runs a statement like `sqlLike`, as soon as it runs. */
 async function terminateWhenRunning(sqlLike: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
-  try {
-    for (let i = 0; i < 400; i++) {
-      const r = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active'", [
-        t.name,
-        sqlLike,
-      ]);
-      if (r.rows[0]) {
-        await admin.query('SELECT pg_terminate_backend($1)', [r.rows[0].pid]);
-        return;
-      }
-      await new Promise((res) => setTimeout(res, 10));
-    }
-    throw new Error(`nothing like ${sqlLike} ran`);
-  } finally {
-    await admin.end();
-  }
+  await terminate(await whenRunning(t.name, sqlLike));
 }
 
 function manyEvents(n: number): string {

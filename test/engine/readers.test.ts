@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../loader/db/postgres';
 import { folderSource, load, type LoadResult } from '../../loader/engine';
-import { freshDatabase, serverUrl, type TestDatabase } from '../support/database';
+import { freshDatabase, loaderRole, terminate, type TestDatabase, whenRunning } from '../support/database';
 import { csvFor, folderWith, miniLeague, miniLeagueFiles } from '../support/fixtures';
 import { slowSource } from './slow-source';
 
@@ -52,7 +52,7 @@ async function slowReplace(
     source: slowSource('fact_events', csv, { chunkBytes: 4000, delayMs: 25 }),
     ...more,
   }).finally(() => (settled = true));
-  await whenRunning(copying);
+  await whenRunning(t.name, copying);
   return { done, settled: () => settled };
 }
 
@@ -60,24 +60,6 @@ async function client(): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: t.url });
   await c.connect();
   return c;
-}
-
-async function whenRunning(sqlLike: string, extra = ''): Promise<number> {
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
-  try {
-    for (let i = 0; i < 400; i++) {
-      const r = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active' ${extra}`, [
-        t.name,
-        sqlLike,
-      ]);
-      if (r.rows[0]) return r.rows[0].pid;
-      await new Promise((res) => setTimeout(res, 25));
-    }
-    throw new Error(`nothing like ${sqlLike} ran`);
-  } finally {
-    await admin.end();
-  }
 }
 
 const count = async (c: { query(sql: string): Promise<{ rows: unknown[] }> }, table = 'fact_events') =>
@@ -117,7 +99,7 @@ describe('a whole-table replace and the table’s readers', () => {
         1,
         99999,
       ]);
-      await whenRunning('INSERT INTO fact_events%', "AND wait_event_type = 'Lock'");
+      await whenRunning(t.name, 'INSERT INTO fact_events%', "AND wait_event_type = 'Lock'");
       expect((await done).status).toBe('succeeded');
       await insert;
       expect(await count(t.db)).toBe(3001);
@@ -149,11 +131,7 @@ describe('a whole-table replace and the table’s readers', () => {
   it('leaves the table as it was, and no shadow, when the load fails half-way (killed connection)', async () => {
     const before = await count(t.db);
     const { done } = await slowReplace(events(3000, 60_000));
-    const pid = await whenRunning('COPY fact_events %');
-    const admin = new pg.Client({ connectionString: serverUrl() });
-    await admin.connect();
-    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-    await admin.end();
+    await terminate(await whenRunning(t.name, 'COPY fact_events %'));
     expect((await done).status).toBe('failed');
     expect(await count(t.db)).toBe(before);
     expect(await shadows()).toBe('0');
@@ -197,7 +175,7 @@ describe('a whole-table replace and the table’s readers', () => {
       initiatedBy: 'test',
       source: slowSource('dim_team', csvFor('dim_team', m.teams), { chunkBytes: 20, delayMs: 25, withSize: true }),
     }).finally(() => (settled = true));
-    await whenRunning('COPY dim_team %');
+    await whenRunning(t.name, 'COPY dim_team %');
     const reader = await client();
     try {
       await reader.query("SET lock_timeout = '1ms'");
@@ -235,14 +213,7 @@ describe('the SQL API (load_table) with a whole-table replace', () => {
     // (as the stack's loader: DML, TRUNCATE and EXECUTE granted, a policy for it on every
     // table; row-level security on, so COPY refuses the table and the file is staged, and
     // bs_delete_scope makes the shadow)
-    const role = `bs_readers_${process.pid}`;
-    await t.db.query(`DROP ROLE IF EXISTS ${role}`);
-    await t.db.query(`CREATE ROLE ${role} LOGIN`);
-    await t.db.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO ${role}`);
-    await t.db.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
-    await t.db.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${role}`);
-    const tables = (await t.db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")).rows.map((x) => x.t);
-    for (const x of tables) await t.db.query(`CREATE POLICY bs_test_all ON ${x} FOR ALL TO ${role} USING (true) WITH CHECK (true)`);
+    const role = await loaderRole(t, `bs_readers_${process.pid}`);
     await t.db.query('ALTER TABLE fact_events ENABLE ROW LEVEL SECURITY');
     const owner = async () =>
       (
@@ -251,9 +222,7 @@ describe('the SQL API (load_table) with a whole-table replace', () => {
         )
       ).rows[0]!;
     const before = await owner();
-    const u = new URL(t.url);
-    u.username = role;
-    const db = openPostgres({ url: u.toString() });
+    const db = openPostgres({ url: role.url });
     try {
       const r = await load(db, {
         scope: { kind: 'tables', tables: ['fact_events'] },
@@ -271,12 +240,8 @@ describe('the SQL API (load_table) with a whole-table replace', () => {
       expect(await shadows()).toBe('0');
     } finally {
       await db.close();
-      for (const x of tables) await t.db.query(`DROP POLICY IF EXISTS bs_test_all ON ${x}`);
       await t.db.query('ALTER TABLE fact_events DISABLE ROW LEVEL SECURITY');
-      await t.db.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`);
-      await t.db.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role}`);
-      await t.db.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM ${role}`);
-      await t.db.query(`DROP ROLE ${role}`);
+      await role.drop();
     }
   });
 });

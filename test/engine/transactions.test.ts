@@ -2,10 +2,9 @@
  * All-or-nothing under failure, and one-after-the-other on the same table while
  * different tables load in parallel.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderSource, load, type LoadResult } from '../../loader/engine';
-import { freshDatabase, serverUrl, type TestDatabase } from '../support/database';
+import { freshDatabase, terminate, type TestDatabase, whenRunning } from '../support/database';
 import { csvFor, folderWith, miniLeague, miniLeagueFiles } from '../support/fixtures';
 import { slowSource } from './slow-source';
 
@@ -30,24 +29,6 @@ async function snapshot(): Promise<string> {
   return r.rows[0]!.s;
 }
 
-async function whenRunning(sqlLike: string): Promise<number> {
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
-  try {
-    for (let i = 0; i < 200; i++) {
-      const r = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active'", [
-        t.name,
-        sqlLike,
-      ]);
-      if (r.rows[0]) return r.rows[0].pid;
-      await new Promise((res) => setTimeout(res, 25));
-    }
-    throw new Error(`nothing like ${sqlLike} ran`);
-  } finally {
-    await admin.end();
-  }
-}
-
 function bigEvents(n: number): string {
   const m = miniLeague();
   const base = m.events[0]!;
@@ -70,11 +51,7 @@ describe('a killed connection', () => {
       initiatedBy: 'test',
       source: slowSource('fact_events', bigEvents(2000), { chunkBytes: 2000, delayMs: 20 }),
     });
-    const pid = await whenRunning(copying);
-    const admin = new pg.Client({ connectionString: serverUrl() });
-    await admin.connect();
-    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-    await admin.end();
+    await terminate(await whenRunning(t.name, copying));
     const r = await running;
     expect(r.status).toBe('failed');
     expect(r.error!.message).toMatch(/terminat|connection/i);
@@ -112,7 +89,7 @@ describe('concurrency', () => {
         { chunkBytes: 20, delayMs: 25 },
       ),
     }).then((r) => (done.push('slow'), r));
-    await whenRunning('COPY bs_stage_%');
+    await whenRunning(t.name, 'COPY bs_stage_%');
     const fast = load(t.db, {
       scope: { kind: 'tables', tables: ['dim_team'] },
       operation: 'upsert',
@@ -142,7 +119,7 @@ describe('concurrency', () => {
       initiatedBy: 'slow',
       source: slowSource('dim_player', csvFor('dim_player', m.players), { chunkBytes: 30, delayMs: 25 }),
     }).then((r) => (done.push('dim_player'), r));
-    await whenRunning('COPY bs_stage_%');
+    await whenRunning(t.name, 'COPY bs_stage_%');
     const other: LoadResult = await load(t.db, {
       scope: { kind: 'tables', tables: ['dim_team'] },
       operation: 'upsert',
