@@ -143,24 +143,31 @@ DECLARE
   v_key text := t.key_columns[1];
   v_rows bigint := (p_options->>'file_rows')::bigint;
   v_lines jsonb := coalesce(p_options->'lines', '{"base": 1}');
+  v_parked boolean := coalesce((p_options->>'parked')::integer, 0) > 0;
   v_n bigint;
   v_rejected bigint;
   v_by_reason jsonb;
 BEGIN
   PERFORM bs_rejects_start();
 
-  -- Rows without a key (the key's NOT NULL refuses them in COPY; kept for a table without
-  -- it). A table emptied with DELETE kept its unique index on the key: COPY refused any
-  -- repeated or empty key there, so neither is looked for.
+  -- Rows without a key: looked for only in a table whose key may be empty (COPY refused
+  -- an empty key into a NOT NULL column: the file was read again the staged way). A table
+  -- emptied with DELETE kept its unique index on the key: COPY refused any repeated or
+  -- empty key there, so neither is looked for.
   IF v_lines ? 'by_key' THEN
     NULL;
-  ELSIF coalesce((p_options->>'keys_missing')::bigint, 1) > 0 THEN
+  ELSIF coalesce((p_options->>'keys_missing')::bigint, 1) > 0
+    AND NOT (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = bs_table_rel(p_table) AND a.attname = v_key) THEN
     EXECUTE format($q$INSERT INTO _bs_reject_list (id, reason, column_name)
       SELECT s.ctid, 'missing_key', %L FROM %I s WHERE s.%I IS NULL$q$,
       v_key, p_table, v_key);
   END IF;
-  -- Repeated keys: every occurrence after the first (unless the reader saw keys only go up).
-  IF NOT coalesce((p_options->>'keys_unique')::boolean, false) AND NOT v_lines ? 'by_key' THEN
+  -- Repeated keys: every occurrence after the first. Not looked for when the reader saw
+  -- keys only go up, nor when the key's unique index, parked for the COPY, builds: it
+  -- would refuse a key that repeats (bs_indexes_restore_key; the build is due anyway, and
+  -- costs less than the search).
+  IF NOT coalesce((p_options->>'keys_unique')::boolean, false) AND NOT v_lines ? 'by_key'
+    AND NOT (v_parked AND bs_indexes_restore_key(p_table, v_key)) THEN
     EXECUTE format($q$
       INSERT INTO _bs_reject_list (id, reason, column_name, value, first_id)
       SELECT x.id, 'duplicate_key', %1$L, x.k::text, x.first_id
@@ -194,7 +201,7 @@ BEGIN
     EXECUTE format('DELETE FROM %I s WHERE s.ctid = ANY (ARRAY(SELECT id FROM _bs_reject_list))', p_table);
   END IF;
 
-  IF coalesce((p_options->>'parked')::integer, 0) > 0 THEN
+  IF v_parked THEN
     PERFORM bs_indexes_restore(p_table);
   END IF;
 
@@ -225,7 +232,9 @@ $$;
 
 -- The CSV lines of rows p_ids of p_table, loaded directly (see "Lines" above):
 -- from their keys when the reader sent each key's line (p_lines.by_key), else from
--- their place in ctid order (reads the table's ctids once).
+-- their place in ctid order: a row's record number is how many rows come up to it, counted
+-- between one listed row and the next (TID range scans: the table is read once, up to the
+-- last listed row, and only counted: no sort, no numbering of every row).
 CREATE OR REPLACE FUNCTION bs_loaded_lines(p_table text, p_ids tid[], p_lines jsonb) RETURNS TABLE (id tid, line bigint)
 LANGUAGE plpgsql STABLE AS
 $$
@@ -238,9 +247,11 @@ BEGIN
     RETURN;
   END IF;
   RETURN QUERY EXECUTE format($q$
-    WITH numbered AS (
-      SELECT o.id, o.n FROM (SELECT s.ctid AS id, row_number() OVER (ORDER BY s.ctid) AS n FROM %I s) o
-      JOIN (SELECT DISTINCT w FROM unnest($1) w) w ON w.w = o.id
+    WITH listed AS (
+      SELECT w.id, lag(w.id) OVER (ORDER BY w.id) AS prev FROM (SELECT DISTINCT x AS id FROM unnest($1) x) w
+    ), numbered AS (
+      SELECT listed.id, (sum(c.n) OVER (ORDER BY listed.id))::bigint AS n
+      FROM listed, LATERAL (SELECT count(*) AS n FROM %I s WHERE s.ctid > coalesce(listed.prev, '(0,0)') AND s.ctid <= listed.id) c
     )
     SELECT numbered.id, l.line FROM numbered JOIN bs_record_lines(ARRAY(SELECT n FROM numbered), $2) l ON l.record = numbered.n$q$,
     t.table_name) USING p_ids, p_lines;

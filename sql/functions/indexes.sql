@@ -107,3 +107,36 @@ BEGIN
   RETURN n;
 END
 $$;
+
+-- Builds first, of the indexes parked for p_table in this transaction, the unique
+-- constraint on exactly its key column p_key (a primary key or UNIQUE); true when it was
+-- parked and is built. Built, it shows that no key repeats, and bs_apply_loaded (direct.sql)
+-- does not look for repeated keys: the build is needed anyway. A key that repeats (or is
+-- empty, for a primary key) fails the build: the block's changes are undone, the
+-- definition stays parked, and false says to look for them.
+CREATE OR REPLACE FUNCTION bs_indexes_restore_key(p_table text, p_key text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS
+$$
+DECLARE
+  v_pk text := format(' PRIMARY KEY (%s)', quote_ident(p_key));
+  v_unique text := format(' UNIQUE (%s)', quote_ident(p_key));
+  r record;
+BEGIN
+  SELECT id, definition INTO r FROM bs_parked_indexes
+  WHERE xid = txid_current() AND table_name = p_table
+    AND definition LIKE 'ALTER TABLE %'
+    AND (right(definition, length(v_pk)) = v_pk OR right(definition, length(v_unique)) = v_unique)
+  ORDER BY id LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  PERFORM set_config('maintenance_work_mem', '256MB', true);
+  BEGIN
+    EXECUTE r.definition;
+  EXCEPTION WHEN unique_violation OR not_null_violation THEN
+    RETURN false;
+  END;
+  DELETE FROM bs_parked_indexes WHERE id = r.id;
+  RETURN true;
+END
+$$;

@@ -153,6 +153,30 @@ describe('a whole-table replace straight into the table', () => {
     expect(Number(idx.rows[0]!.n)).toBe(3);
   });
 
+  it('names the line of each of many rejects over the whole table: the first row, runs of neighbours, the last row', async () => {
+    const [header, ...rows] = parse(original) as string[][];
+    const col = (name: string) => header!.indexOf(name);
+    const edited = rows.map((r) => [...r]);
+    const n = edited.length;
+    // every 7th row from 100 on, a run of 40 neighbours, the first and the last row: rejects
+    // in most of the table's pages, several to a page and pages apart
+    const orphans = [
+      ...new Set([0, 1, ...Array.from({ length: 40 }, (_, i) => 2000 + i), ...edited.map((_, i) => i).filter((i) => i >= 100 && i % 7 === 0), n - 1]),
+    ].sort((a, b) => a - b);
+    for (const i of orphans) edited[i]![col('event_key')] = `EV9${String(i).padStart(9, '0')}`;
+    for (const i of [50, 3001]) edited[i]![col('event_detail')] = 'two\nlines';
+    const { csv, lines } = toCsv(header!, edited, (i) => (i === 700 ? '\n\n' : ''));
+
+    const r = await replaceEventPlayers(csv);
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(statements.filter((q) => q.startsWith('COPY')).map((q) => q.split(' (')[0])).toEqual(['COPY fact_events_player']);
+    expect(r.tables[0]).toMatchObject({ inserted: n - orphans.length, rejected: orphans.length, rejectedByReason: { orphan: orphans.length } });
+    const got = await rejects();
+    expect(got.map((x) => [x.line, x.key])).toEqual(orphans.map((i) => [lines[i], edited[i]![col('event_player_key')]]));
+    expect(got.every((x, k) => x.detail === `event_key EV9${String(orphans[k]).padStart(9, '0')} is not in fact_events.event_key`)).toBe(true);
+    expect(await tableRows()).toBe(n - orphans.length);
+  });
+
   it('an upsert into an empty table goes straight in too; into a table with rows, the staged way', async () => {
     const [header, ...rows] = parse(original) as string[][];
     await t.db.query('TRUNCATE fact_events_player');
