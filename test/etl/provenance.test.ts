@@ -3,7 +3,7 @@
  * the engine loads, or the live SQL ETL (etl_process_game). The live ETL never replaces
  * the full ETL's rows of a game unless forced, and says which tables it kept.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,32 @@ describe('the provenance of a game’s rows', () => {
     expect(ran.code, ran.out).toBe(0);
     expect(ran.out).not.toContain('kept');
     expect(new Set(Object.values(await provenance(FIRST)).map((x) => x.source))).toEqual(new Set(['live']));
+  });
+
+  it('a whole-table upsert into a table with rows records the games of its file (however it writes the game id), not the other games of the table', async () => {
+    await t.db.query("UPDATE etl_game_provenance SET source = 'live' WHERE table_name = 'fact_shifts' AND game_id IN ($1, $2)", [FIRST, FIRST + 1]);
+    const csv = readFileSync(path.join(dir, 'fact_shifts.csv'), 'utf8').split('\n');
+    const gameCol = csv[0]!.split(',').indexOf('game_id');
+    // the file holds the first game's rows only, its id written as a float
+    const rows = csv.slice(1).filter((l) => l.split(',')[gameCol] === String(FIRST));
+    expect(rows.length).toBeGreaterThan(0);
+    const src = mkdtempSync(path.join(tmpdir(), 'bs-provenance-upsert-'));
+    try {
+      const written = rows.map((l) =>
+        l
+          .split(',')
+          .map((v, i) => (i === gameCol ? `${v}.0` : v))
+          .join(','),
+      );
+      writeFileSync(path.join(src, 'fact_shifts.csv'), [csv[0], ...written, ''].join('\n'));
+      const r = await load(t.db, { scope: { kind: 'tables', tables: ['fact_shifts'] }, operation: 'upsert', source: folderSource(src), initiatedBy: 'test' });
+      expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+      expect(r.tables[0]).toMatchObject({ rowsInFile: rows.length, rejected: 0 });
+      expect((await provenance(FIRST)).fact_shifts).toEqual({ source: 'full', request_id: r.requestId });
+      expect((await provenance(FIRST + 1)).fact_shifts!.source).toBe('live');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
   });
 
   it('a load through SQL alone (load_table) records the games it brought too', async () => {
