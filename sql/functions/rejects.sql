@@ -38,21 +38,32 @@ BEGIN
 END
 $$;
 
+-- The sentence of an orphan that breaks several relations, one clause each.
+CREATE OR REPLACE FUNCTION bs_reject_relations_detail(p_relations jsonb) RETURNS text
+LANGUAGE sql STABLE AS
+$$
+  SELECT string_agg(format('%s %s is not in %s.%s', r->>'column', r->>'value', r->>'parent_table', r->>'parent_column'), '; ' ORDER BY n)
+  FROM jsonb_array_elements(p_relations) WITH ORDINALITY AS x(r, n)
+$$;
+
 -- The sentence people read, in load_rejects.detail and in the error of a strict load.
+-- (STABLE, as format() is, and no subquery in it: PostgreSQL inlines it into the
+-- statement that records the rejects instead of calling it for each row, ~5 µs a row.)
 CREATE OR REPLACE FUNCTION bs_reject_detail(p_reason text, p_column text, p_value text, p_first_line bigint, p_relations jsonb)
 RETURNS text
-LANGUAGE sql IMMUTABLE AS
+LANGUAGE sql STABLE AS
 $$
   SELECT CASE p_reason
+    WHEN 'orphan' THEN CASE WHEN jsonb_array_length(p_relations) = 1
+      THEN format('%s %s is not in %s.%s', p_relations->0->>'column', p_relations->0->>'value',
+                  p_relations->0->>'parent_table', p_relations->0->>'parent_column')
+      ELSE bs_reject_relations_detail(p_relations) END
     WHEN 'missing_key' THEN format('no value in key column %s', p_column)
     WHEN 'duplicate_key' THEN format('key %s appears again (first on line %s)', p_value, p_first_line)
     WHEN 'missing_natural_key' THEN format('the file has no key column and this row''s natural key (%s) is incomplete: no key can be derived', p_column)
     WHEN 'duplicate_natural_key' THEN format('natural key (%s) = (%s) appears again (first on line %s)', p_column, p_value, p_first_line)
     WHEN 'key_taken' THEN format('key %s belongs to another row of the table (another natural key), which this load keeps', p_value)
     WHEN 'bad_value' THEN format('%s %s does not fit the column''s type (the drift policy rejects such rows)', p_column, quote_literal(p_value))
-    WHEN 'orphan' THEN (
-      SELECT string_agg(format('%s %s is not in %s.%s', r->>'column', r->>'value', r->>'parent_table', r->>'parent_column'), '; ' ORDER BY n)
-      FROM jsonb_array_elements(p_relations) WITH ORDINALITY AS x(r, n))
   END
 $$;
 
