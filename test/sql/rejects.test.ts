@@ -167,3 +167,19 @@ describe('rejected rows', () => {
     ]);
   });
 });
+
+describe('the sentence of a reject', () => {
+  it('is written into the statement that records the rejects, not called for each row (thousands of rejects a load)', async () => {
+    const plan = await t.db.query<{ 'QUERY PLAN': string }>(
+      'EXPLAIN VERBOSE SELECT bs_reject_detail(r.reason, r.column_name, r.value, NULL, r.relations) FROM load_rejects r',
+    );
+    const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('CASE');
+    expect(text).not.toContain('bs_reject_detail(');
+    // and it says the same for one relation as for several
+    const one = await t.db.query<{ d: string }>(
+      `SELECT bs_reject_detail('orphan', NULL, NULL, NULL, '[{"column": "player_id", "value": "P9", "parent_table": "dim_player", "parent_column": "player_id"}]') AS d`,
+    );
+    expect(one.rows[0]!.d).toBe('player_id P9 is not in dim_player.player_id');
+  });
+});
