@@ -12,7 +12,7 @@ BEGIN
   WITH ev AS (
     SELECT f.shift_index, lower(f.team_venue) AS venue,
            count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal'))::integer AS cf,
-           count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal') AND coalesce(f.event_detail, '') NOT LIKE 'Shot\_Blocked%')::integer AS ff,
+           count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal') AND coalesce(etl_detail(f.event_detail), '') NOT LIKE 'Shot\_Blocked%')::integer AS ff,
            count(*) FILTER (WHERE f.event_type = 'Shot' AND etl_is_on_net(f.event_detail))::integer AS sog
     FROM fact_events f WHERE f.game_id = g AND f.shift_index IS NOT NULL
     GROUP BY 1, 2
@@ -23,28 +23,44 @@ BEGIN
          coalesce(mine.sog, 0) AS sf, coalesce(theirs.sog, 0) AS sa
   FROM fact_shifts_player s
   LEFT JOIN ev mine ON mine.shift_index = s.shift_index AND mine.venue = s.venue
-  LEFT JOIN ev theirs ON theirs.shift_index = s.shift_index AND theirs.venue <> s.venue
+  -- the other side's events only: an event of no side (or an odd one, '0') is neither's
+  LEFT JOIN ev theirs ON theirs.shift_index = s.shift_index AND theirs.venue = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END
   WHERE s.game_id = g AND s.player_id IS NOT NULL;
   ANALYZE etl_player_shifts;
 
+  -- Head to head as the team's ETL writes it after its fix script (all 684 rows of its
+  -- export's four games): the pairs and their shifts together counted, the rest estimated
+  -- from them, 45 s of ice time per shift together, and per shift together a fiftieth of
+  -- the player's goals and shots in the game (player 1's for, player 2's against), rounded
+  -- to 0.1; Fenwick 0.8 of that; cf_pct and ff_pct over the rounded figures, 50.0 when both
+  -- are 0; no xG model, so xG 0.0 (test/etl/README.md, "Parity").
   INSERT INTO fact_h2h (
     game_id, player_1_id, player_2_id, shifts_together, home_team_id, away_team_id, toi_together, goals_for, goals_against,
-    plus_minus, corsi_for, corsi_against, cf_pct, fenwick_for, fenwick_against, ff_pct, shots_for, shots_against,
+    plus_minus, corsi_for, corsi_against, cf_pct, fenwick_for, fenwick_against, ff_pct, xgf, xga, xg_diff, shots_for, shots_against,
     h2h_key, player_1_name, player_2_name)
   WITH pairs AS (
-    SELECT a.player_id AS p1, b.player_id AS p2, max(a.player_name) AS n1, max(b.player_name) AS n2,
-           count(*)::integer AS shifts, sum(a.d) AS toi, sum(a.gf) AS gf, sum(a.ga) AS ga,
-           sum(a.cf) AS cf, sum(a.ca) AS ca, sum(a.ff) AS ff, sum(a.fa) AS fa, sum(a.sf) AS sf, sum(a.sa) AS sa
+    SELECT a.player_id AS p1, b.player_id AS p2, max(a.player_name) AS n1, max(b.player_name) AS n2, count(*)::integer AS shifts
     FROM etl_player_shifts a
     JOIN etl_player_shifts b ON b.shift_index = a.shift_index AND b.venue = 'away'
     WHERE a.venue = 'home'
     GROUP BY a.player_id, b.player_id
+  ), per_game AS (
+    SELECT s.player_id, coalesce(s.goals, 0)::double precision AS goals, coalesce(s.shots, 0)::double precision AS shots
+    FROM fact_player_game_stats s WHERE s.game_id = g
+  ), est AS (
+    SELECT p.*,
+           etl_round(p.shifts * coalesce(a.goals, 0) / 50, 1) AS gf, etl_round(p.shifts * coalesce(b.goals, 0) / 50, 1) AS ga,
+           etl_round(p.shifts * coalesce(a.shots, 0) / 50, 1) AS cf, etl_round(p.shifts * coalesce(b.shots, 0) / 50, 1) AS ca,
+           etl_round(p.shifts * coalesce(a.shots, 0) / 50 * 0.8, 1) AS ff, etl_round(p.shifts * coalesce(b.shots, 0) / 50 * 0.8, 1) AS fa
+    FROM pairs p
+    LEFT JOIN per_game a ON a.player_id = p.p1
+    LEFT JOIN per_game b ON b.player_id = p.p2
   )
-  SELECT g, p.p1, p.p2, p.shifts, t.home_team_id, t.away_team_id, p.toi, p.gf, p.ga, p.gf - p.ga,
-         p.cf, p.ca, CASE WHEN p.cf + p.ca > 0 THEN etl_pct(p.cf, p.cf + p.ca) END,
-         p.ff, p.fa, CASE WHEN p.ff + p.fa > 0 THEN etl_pct(p.ff, p.ff + p.fa) END,
-         p.sf, p.sa, etl_key('HH', g, row_number() OVER (ORDER BY p.p1, p.p2)), p.n1, p.n2
-  FROM pairs p CROSS JOIN etl_fact_teams(g) t;
+  SELECT g, p.p1, p.p2, p.shifts, st.home_team_id, st.away_team_id, 45 * p.shifts, p.gf, p.ga, etl_round((p.gf - p.ga)::double precision, 1),
+         p.cf, p.ca, coalesce(etl_pct(p.cf, p.cf + p.ca), 50.0),
+         p.ff, p.fa, coalesce(etl_pct(p.ff, p.ff + p.fa), 50.0), 0.0, 0.0, 0.0,
+         p.cf, p.ca, etl_key('HH', g, row_number() OVER (ORDER BY p.p1, p.p2)), p.n1, p.n2
+  FROM est p CROSS JOIN etl_schedule_teams(g) st;
   GET DIAGNOSTICS n_h2h = ROW_COUNT;
 
   INSERT INTO fact_wowy (
@@ -84,11 +100,11 @@ BEGIN
     FROM w
   )
   SELECT g, p.p1, p.p2, p.venue, p.shifts, p.p1_without, p.p2_without, p.l1, p.l2,
-         CASE p.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END, t.home_team_id, t.away_team_id,
+         CASE p.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END, st.home_team_id, st.away_team_id,
          p.toi, p.toi_apart, p.gf_t, p.gf_a, p.gf_t - p.gf_a, p.cf_t, p.cf_a, p.cf_t - p.cf_a,
          p.cf_t - p.cf_a, p.ff_t - p.ff_a,
          etl_key('WY', g, row_number() OVER (ORDER BY p.venue = 'away', p.num1, p.p1, p.num2, p.p2)), p.n1, p.n2
-  FROM pct p CROSS JOIN etl_fact_teams(g) t;
+  FROM pct p CROSS JOIN etl_schedule_teams(g) st;
   GET DIAGNOSTICS n_wowy = ROW_COUNT;
 
   DROP TABLE etl_player_shifts;

@@ -16,10 +16,31 @@ LANGUAGE sql STABLE AS $$
   LEFT JOIN dim_schedule ds ON ds.game_id = x.game_id
 $$;
 
--- Shot details that reached the goalie (shots on goal).
+-- The game's home and away teams as the schedule has them (dim_schedule), else as the core
+-- facts do. The team's ETL writes the box scores' and pairs' home_team_id / away_team_id,
+-- and a team's venue, from the schedule, even where the tracking has the teams the other way
+-- round (its export of game 18987: Velodrome tracked as home, Outlaws home in the schedule
+-- and in every stats table).
+CREATE OR REPLACE FUNCTION etl_schedule_teams(g integer)
+RETURNS TABLE (home_team_id text, away_team_id text)
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(ds.home_team_id, t.home_team_id), coalesce(ds.away_team_id, t.away_team_id)
+  FROM etl_fact_teams(g) t
+  LEFT JOIN dim_schedule ds ON ds.game_id = g
+$$;
+
+-- An event detail as a player's statistics match it: a hand-typed Shot-Blocked or Shot-OnNet
+-- (the tracking's; the team's export of game 18977 has 30 such details) is Shot_Blocked and
+-- Shot_OnNet, as the team's ETL counts them for the player. The fact tables keep the detail
+-- as written.
+CREATE OR REPLACE FUNCTION etl_detail(detail text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT replace(detail, '-', '_') $$;
+
+-- Shots on goal: the data dictionary's list (dd_fact_player_game_stats.csv, shots_on_goal).
 CREATE OR REPLACE FUNCTION etl_is_on_net(detail text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS
-$$ SELECT coalesce(detail IN ('Shot_OnNetSaved', 'Shot_Goal', 'Shot_TippedOnNetSaved', 'Shot_DeflectedOnNetSaved'), false) $$;
+$$ SELECT coalesce(detail IN ('Shot_OnNetSaved', 'Shot_Goal', 'Shot_TippedOnNetSaved', 'Shot_DeflectedOnNetSaved', 'Shot_OnNetTippedGoal'), false) $$;
 
 -- Core facts → fact_player_game_stats, fact_team_game_stats, fact_goalie_game_stats.
 CREATE OR REPLACE FUNCTION etl_stats_facts(g integer) RETURNS jsonb
@@ -53,36 +74,37 @@ BEGIN
     SELECT p.player_id, max(p.player_name) AS player_name,
            count(*) FILTER (WHERE p.event_type = 'Goal' AND p.player_role = 'event_team_player_1') AS goals,
            count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1') AS shots,
-           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND etl_is_on_net(p.event_detail)) AS sog,
-           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND p.event_detail = 'Shot_Blocked') AS blocked,
-           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND p.event_detail = 'Shot_Missed') AS missed,
+           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND (etl_is_on_net(p.d) OR etl_detail(p.d) = 'Shot_OnNet')) AS sog,
+           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND etl_detail(p.d) = 'Shot_Blocked') AS blocked,
+           count(*) FILTER (WHERE p.event_type = 'Shot' AND p.player_role = 'event_team_player_1' AND etl_detail(p.d) LIKE 'Shot\_Missed%') AS missed,
            count(*) FILTER (WHERE p.event_type = 'Pass' AND p.player_role = 'event_team_player_1') AS passes,
-           count(*) FILTER (WHERE p.event_type = 'Pass' AND p.player_role = 'event_team_player_1' AND p.event_detail = 'Pass_Completed') AS passes_completed,
+           count(*) FILTER (WHERE p.event_type = 'Pass' AND p.player_role = 'event_team_player_1' AND p.d = 'Pass_Completed') AS passes_completed,
            count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'event_team_player_1') AS fo_wins,
            count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'opp_team_player_1') AS fo_losses,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%') AS entries,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.d LIKE '%Entry%') AS entries,
            -- zone_entry_carry / _pass / _dump: the zone entries (above) whose event_detail_2 is
            -- ZoneEntry-Rush (the tracker now says Carried) / ZoneEntry-Pass / ZoneEntry-DumpIn or
            -- ZoneEntry-Chip (dd_fact_player_game_stats.csv), failed entries included
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%' AND p.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush)$') AS entries_carry,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%' AND p.event_detail_2 ~* '^ZoneEntry[-_]Pass$') AS entries_pass,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Entry%' AND p.event_detail_2 ~* '^ZoneEntry[-_](DumpIn|Chip)$') AS entries_dump,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail LIKE 'Zone\_Exit%') AS exits,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Turnover_Giveaway') AS giveaways,
-           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail = 'Turnover_Takeaway') AS takeaways
-    FROM fact_events_player p WHERE p.game_id = g AND p.player_id IS NOT NULL
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush)$') AS entries_carry,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail_2 ~* '^ZoneEntry[-_]Pass$') AS entries_pass,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail_2 ~* '^ZoneEntry[-_](DumpIn|Chip)$') AS entries_dump,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.d LIKE '%Exit%') AS exits,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_type = 'Turnover' AND p.d LIKE '%Giveaway%') AS giveaways,
+           count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_type = 'Turnover' AND p.d LIKE '%Takeaway%') AS takeaways
+    FROM (SELECT p.*, coalesce(p.event_detail, '') AS d FROM fact_events_player p WHERE p.game_id = g AND p.player_id IS NOT NULL) p
     GROUP BY p.player_id
   ), assist_tags AS (
-    -- An assist tag (AssistPrimary / AssistSecondary on a player of the event's team) credits
-    -- the player with the next goal of that team in the period; once per goal, however many
-    -- of the player's plays leading to it are tagged.
-    SELECT p.player_id, (p.play_detail1 = 'AssistSecondary' OR p.play_detail_2 = 'AssistSecondary') AS secondary,
+    -- An assist tag (a play detail that CONTAINS "Assist", as the dictionary says:
+    -- AssistPrimary, AssistSecondary, or the workbook's OffensivePlay_Pass-AssistSecondary, on
+    -- a player of the event's team) credits the player with the next goal of that team in the
+    -- period; once per goal, however many of the player's plays leading to it are tagged.
+    SELECT p.player_id, (p.play_detail1 LIKE '%AssistSecondary%' OR p.play_detail_2 LIKE '%AssistSecondary%') AS secondary,
            (SELECT min(e.event_index) FROM fact_events e
             WHERE e.game_id = g AND e.event_type = 'Goal' AND e.team_venue = p.team_venue AND e.period = p.period
               AND e.event_index > p.event_index) AS goal_index
     FROM fact_events_player p
     WHERE p.game_id = g AND p.player_id IS NOT NULL AND p.player_role LIKE 'event\_team\_player\_%'
-      AND (p.play_detail1 IN ('AssistPrimary', 'AssistSecondary') OR p.play_detail_2 IN ('AssistPrimary', 'AssistSecondary'))
+      AND (p.play_detail1 LIKE '%Assist%' OR p.play_detail_2 LIKE '%Assist%')
   ), assists AS (
     SELECT a.player_id, count(DISTINCT a.goal_index) AS assists,
            count(DISTINCT a.goal_index) FILTER (WHERE a.secondary) AS secondary_assists
@@ -94,8 +116,8 @@ BEGIN
     SELECT s.player_id,
            count(*) FILTER (WHERE lower(e.team_venue) = s.venue) AS cf,
            count(*) FILTER (WHERE lower(e.team_venue) <> s.venue) AS ca,
-           count(*) FILTER (WHERE lower(e.team_venue) = s.venue AND coalesce(e.event_detail, '') NOT LIKE 'Shot\_Blocked%') AS ff,
-           count(*) FILTER (WHERE lower(e.team_venue) <> s.venue AND coalesce(e.event_detail, '') NOT LIKE 'Shot\_Blocked%') AS fa
+           count(*) FILTER (WHERE lower(e.team_venue) = s.venue AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS ff,
+           count(*) FILTER (WHERE lower(e.team_venue) <> s.venue AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS fa
     FROM fact_shifts_player s
     JOIN fact_events e ON e.game_id = g AND e.shift_index = s.shift_index AND e.event_type IN ('Shot', 'Goal')
     WHERE s.game_id = g AND s.player_id IS NOT NULL
@@ -134,8 +156,10 @@ BEGIN
          CASE WHEN x.fo_wins + x.fo_losses > 0 THEN etl_pct(x.fo_wins, x.fo_wins + x.fo_losses) ELSE 0 END,
          x.entries, x.exits, x.giveaways, x.takeaways,
          x.toi, etl_round(x.toi / 60.0::double precision, 1), x.ptoi, etl_round(x.ptoi / 60.0::double precision, 1), x.stoppage, x.shift_count, x.logical,
-         CASE WHEN x.logical > 0 THEN etl_round(x.toi::double precision / x.logical, 1) END,
-         CASE WHEN x.logical > 0 THEN etl_round(x.ptoi::double precision / x.logical, 1) END,
+         -- avg_shift = toi / logical_shifts (the dictionary); for a player with no shift the team's
+         -- ETL writes 60.0, and its avg_playing_shift is avg_shift (all 107 rows of its export)
+         CASE WHEN x.logical > 0 THEN etl_round(x.toi::double precision / x.logical, 1) ELSE 60.0 END,
+         CASE WHEN x.logical > 0 THEN etl_round(x.toi::double precision / x.logical, 1) ELSE 60.0 END,
          CASE WHEN x.toi > 0 THEN etl_round(x.goals * 3600.0::double precision / x.toi, 2) ELSE 0 END,
          CASE WHEN x.toi > 0 THEN etl_round(x.assists * 3600.0::double precision / x.toi, 2) ELSE 0 END,
          CASE WHEN x.toi > 0 THEN etl_round((x.goals + x.assists) * 3600.0::double precision / x.toi, 2) ELSE 0 END,
@@ -151,11 +175,11 @@ BEGIN
          x.gf, -x.ga, x.gf - x.ga,
          -- plus_en_adj = plus_ev; minus_en_adj = minus_ev without empty-net goals against
          x.plus_ev, x.minus_ev_adj, x.plus_ev + x.minus_ev_adj,
-         t.home_team_id, t.away_team_id, x.secondary_assists,
+         st.home_team_id, st.away_team_id, x.secondary_assists,
          x.entries_carry, x.entries_pass, x.entries_dump, x.entries_carry + x.entries_pass, x.entries_dump,
          -- ROUND(zone_entries_controlled / zone_entries * 100, 1) (the dictionary); 0 with no entries, as the real export
          CASE WHEN x.entries > 0 THEN etl_pct(x.entries_carry + x.entries_pass, x.entries) ELSE 0 END
-  FROM x CROSS JOIN etl_fact_teams(g) t;
+  FROM x CROSS JOIN etl_schedule_teams(g) st;
   GET DIAGNOSTICS n_players = ROW_COUNT;
 
   -- Teams: counted from the events of each side (so a scorer missing from the roster
@@ -166,43 +190,68 @@ BEGIN
     controlled_entries, corsi_for, corsi_against, cf_pct, team_name,
     total_sog, total_passes, total_pass_completed, team_pass_pct, total_zone_entries, total_zone_exits,
     total_giveaways, total_takeaways, turnover_diff, total_fo_wins)
-  WITH v(venue, n) AS (VALUES ('home', 1), ('away', 2)),
-  e AS (SELECT lower(f.team_venue) AS venue, f.event_type, f.event_detail, f.event_detail_2 FROM fact_events f WHERE f.game_id = g),
+  WITH v(venue, n, other) AS (VALUES ('home', 1, 'away'), ('away', 2, 'home')),
+  e AS (SELECT lower(f.team_venue) AS venue, f.event_type, coalesce(f.event_detail, '') AS event_detail, f.event_detail_2 FROM fact_events f WHERE f.game_id = g),
+  -- the counts the dictionary defines (dd_fact_team_game_stats.csv): the rows of the event's
+  -- first player (event_team_player_1) whose player_team is the team
+  ep AS (
+    SELECT CASE p.player_team WHEN t.home_team THEN 'home' WHEN t.away_team THEN 'away' END AS venue,
+           p.event_type, coalesce(p.event_detail, '') AS event_detail, p.event_successful
+    FROM fact_events_player p CROSS JOIN etl_fact_teams(g) t
+    WHERE p.game_id = g AND p.player_role = 'event_team_player_1'
+  ), k AS (
+    SELECT v.venue,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Goal')::integer AS goals,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Shot')::integer AS shots,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Shot' AND etl_is_on_net(ep.event_detail))::integer AS sog,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Faceoff')::integer AS fo_wins,
+           -- the game's faceoffs less the team's wins
+           count(*) FILTER (WHERE ep.event_type = 'Faceoff' AND ep.venue IS DISTINCT FROM v.venue)::integer AS fo_losses,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Turnover' AND ep.event_detail LIKE '%Giveaway%')::integer AS giveaways,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Turnover' AND ep.event_detail LIKE '%Takeaway%')::integer AS takeaways,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Pass')::integer AS passes,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Pass' AND ep.event_successful = 's')::integer AS passes_completed,
+           -- the game's totals count the completed passes by their detail
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_type = 'Pass' AND ep.event_detail = 'Pass_Completed')::integer AS passes_completed_detail,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_detail LIKE '%Entry%')::integer AS entries,
+           count(*) FILTER (WHERE ep.venue = v.venue AND ep.event_detail LIKE '%Exit%')::integer AS exits
+    FROM v LEFT JOIN ep ON true
+    GROUP BY v.venue
+  ),
   c AS (
-    SELECT v.venue, v.n,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Goal')::integer AS goals,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Shot')::integer AS shots,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Shot' AND etl_is_on_net(e.event_detail))::integer AS sog,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Faceoff')::integer AS fo_wins,
-           count(*) FILTER (WHERE e.venue <> v.venue AND e.event_type = 'Faceoff')::integer AS fo_losses,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Turnover_Giveaway')::integer AS giveaways,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Turnover_Takeaway')::integer AS takeaways,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail LIKE 'Zone\_Entry%')::integer AS entries,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Zone_Entry' AND e.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush|Pass)$')::integer AS controlled,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail LIKE 'Zone\_Exit%')::integer AS exits,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type = 'Pass')::integer AS passes,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Pass_Completed')::integer AS passes_completed,
-           count(*) FILTER (WHERE e.venue = v.venue AND e.event_type IN ('Shot', 'Goal'))::integer AS cf,
-           count(*) FILTER (WHERE e.venue <> v.venue AND e.event_type IN ('Shot', 'Goal'))::integer AS ca
-    FROM v LEFT JOIN e ON true
-    GROUP BY v.venue, v.n
+    SELECT v.venue, v.n, k.goals, k.shots, k.sog, k.fo_wins, k.fo_losses, k.giveaways, k.takeaways, k.passes, k.passes_completed,
+           k.passes_completed_detail, k.entries, k.exits,
+           count(e.*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Zone_Entry' AND e.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush|Pass)$')::integer AS controlled,
+           count(e.*) FILTER (WHERE e.venue = v.venue AND e.event_type IN ('Shot', 'Goal'))::integer AS cf,
+           count(e.*) FILTER (WHERE e.venue = v.other AND e.event_type IN ('Shot', 'Goal'))::integer AS ca
+    FROM v JOIN k ON k.venue = v.venue LEFT JOIN e ON true
+    GROUP BY v.venue, v.n, v.other, k.goals, k.shots, k.sog, k.fo_wins, k.fo_losses, k.giveaways, k.takeaways, k.passes, k.passes_completed,
+             k.passes_completed_detail, k.entries, k.exits
   )
-  SELECT etl_key('TG', g, c.n), g, CASE c.venue WHEN 'home' THEN 'Home' ELSE 'Away' END,
+  -- a team's counts by its side in the tracking (c.venue); its venue, key order and the game's
+  -- home/away ids by the schedule (etl_schedule_teams)
+  SELECT etl_key('TG', g, row_number() OVER (ORDER BY tm.venue = 'away', c.n)), g, CASE tm.venue WHEN 'home' THEN 'Home' ELSE 'Away' END,
          c.goals, c.shots, c.fo_wins, c.giveaways, c.takeaways, c.entries, c.exits, c.passes, c.passes_completed,
          c.fo_losses, c.sog, c.fo_wins + c.fo_losses,
          CASE WHEN c.fo_wins + c.fo_losses > 0 THEN etl_pct(c.fo_wins, c.fo_wins + c.fo_losses) ELSE 0 END,
          CASE WHEN c.passes > 0 THEN etl_pct(c.passes_completed, c.passes) ELSE 0 END,
          CASE WHEN c.sog > 0 THEN etl_pct(c.goals, c.sog) ELSE 0 END,  -- per shot on goal, as the real export
-         CASE c.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END,
-         t.home_team_id, t.away_team_id, CASE c.venue WHEN 'home' THEN t.home_team_id ELSE t.away_team_id END,
+         CASE tm.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END,
+         st.home_team_id, st.away_team_id, tm.team_id,
          c.controlled, c.cf, c.ca, CASE WHEN c.cf + c.ca > 0 THEN etl_pct(c.cf, c.cf + c.ca) ELSE 0 END,
-         CASE c.venue WHEN 'home' THEN t.home_team ELSE t.away_team END,
+         tm.team_name,
          -- total_*: the game's totals, both teams together (the same on both rows, as in the real export)
-         sum(c.sog) OVER (), sum(c.passes) OVER (), sum(c.passes_completed) OVER (),
-         CASE WHEN sum(c.passes) OVER () > 0 THEN etl_pct(sum(c.passes_completed) OVER (), sum(c.passes) OVER ()) ELSE 0 END,
+         sum(c.sog) OVER (), sum(c.passes) OVER (), sum(c.passes_completed_detail) OVER (),
+         CASE WHEN sum(c.passes) OVER () > 0 THEN etl_pct(sum(c.passes_completed_detail) OVER (), sum(c.passes) OVER ()) ELSE 0 END,
          sum(c.entries) OVER (), sum(c.exits) OVER (), sum(c.giveaways) OVER (), sum(c.takeaways) OVER (),
          sum(c.takeaways) OVER () - sum(c.giveaways) OVER (), sum(c.fo_wins) OVER ()
-  FROM c CROSS JOIN etl_fact_teams(g) t
+  FROM c CROSS JOIN etl_fact_teams(g) t CROSS JOIN etl_schedule_teams(g) st
+  CROSS JOIN LATERAL (
+    SELECT x.team_id, x.team_name,
+           CASE x.team_id WHEN st.home_team_id THEN 'home' WHEN st.away_team_id THEN 'away' ELSE c.venue END AS venue
+    FROM (SELECT CASE c.venue WHEN 'home' THEN t.home_team_id ELSE t.away_team_id END AS team_id,
+                 CASE c.venue WHEN 'home' THEN t.home_team ELSE t.away_team END AS team_name) x
+  ) tm
   WHERE EXISTS (SELECT 1 FROM fact_events f WHERE f.game_id = g) OR EXISTS (SELECT 1 FROM fact_shifts f WHERE f.game_id = g);
   GET DIAGNOSTICS n_teams = ROW_COUNT;
 
@@ -212,16 +261,28 @@ BEGIN
     empty_net_ga, saves_rebound, saves_freeze, saves_glove, saves_blocker, saves_left_pad, saves_right_pad,
     rebound_control_pct, total_save_events)
   WITH gk AS (
+    -- goals against: the other side's Goal events in the shifts he played
     SELECT s.player_id, max(s.player_name) AS player_name, max(s.venue) AS venue,
-           sum(s.shift_duration)::integer AS toi, coalesce(sum(s.goal_against), 0)::integer AS ga
-    FROM fact_shifts_player s WHERE s.game_id = g AND s.slot = 'goalie' AND s.player_id IS NOT NULL
+           count(f.*)::integer AS ga
+    FROM fact_shifts_player s
+    LEFT JOIN fact_events f ON f.game_id = g AND f.shift_index = s.shift_index AND f.event_type = 'Goal'
+                           AND lower(f.team_venue) = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END
+    WHERE s.game_id = g AND s.slot = 'goalie' AND s.player_id IS NOT NULL
     GROUP BY s.player_id
   ), sv AS (
-    SELECT p.player_id, max(p.player_name) AS player_name, max(lower(p.team_venue)) AS venue,
+    -- saves: the Save events of the goalie's side (their first player's team), all his when he
+    -- is its only goalie (a save a skater is tagged with counts for the goalie, as the team's
+    -- ETL counts it); a side with no goalie on its shifts has whoever made its saves
+    SELECT p.player_id, max(p.player_name) AS player_name,
+           max(CASE p.player_team WHEN p.home_team THEN 'home' WHEN p.away_team THEN 'away' ELSE lower(p.team_venue) END) AS venue,
            count(*)::integer AS saves
     FROM fact_events_player p
     WHERE p.game_id = g AND p.event_type = 'Save' AND p.player_role = 'event_team_player_1' AND p.player_id IS NOT NULL
     GROUP BY p.player_id
+  ), side_saves AS (
+    SELECT sv.venue, sum(sv.saves)::integer AS saves,
+           sum(sv.saves) FILTER (WHERE sv.player_id NOT IN (SELECT gk.player_id FROM gk))::integer AS by_others
+    FROM sv GROUP BY sv.venue
   ), tsv AS (
     -- The save breakdown as the data dictionary defines it (dd_fact_goalie_game_stats.csv):
     -- COUNT(fact_events_player) WHERE event_type = 'Save' AND player_team = the goalie's team,
@@ -245,22 +306,34 @@ BEGIN
     FROM fact_events f WHERE f.game_id = g AND f.event_type = 'Goal' AND f.empty_net_goal = 1
     GROUP BY 1
   ), x AS (
-    SELECT coalesce(gk.player_id, sv.player_id) AS player_id, coalesce(gk.player_name, sv.player_name) AS player_name,
-           coalesce(gk.venue, sv.venue) AS venue, coalesce(sv.saves, 0) AS saves, coalesce(gk.ga, 0) AS ga, gk.toi
-    FROM gk FULL JOIN sv ON sv.player_id = gk.player_id
+    SELECT gk.player_id, gk.player_name, gk.venue,
+           coalesce(sv.saves, 0) + CASE WHEN count(*) OVER (PARTITION BY gk.venue) = 1 THEN coalesce(ss.by_others, 0) ELSE 0 END AS saves,
+           gk.ga
+    FROM gk LEFT JOIN sv ON sv.player_id = gk.player_id LEFT JOIN side_saves ss ON ss.venue = gk.venue
+    UNION ALL
+    SELECT sv.player_id, sv.player_name, sv.venue, sv.saves, 0
+    FROM sv WHERE NOT EXISTS (SELECT 1 FROM gk WHERE gk.venue = sv.venue)
   ), y AS (
     SELECT x.*, coalesce(tsv.events, 0) AS events,
            coalesce(tsv.rebound, 0) AS rebound, coalesce(tsv.freeze, 0) AS freeze, coalesce(tsv.glove, 0) AS glove,
            coalesce(tsv.blocker, 0) AS blocker, coalesce(tsv.left_pad, 0) AS left_pad, coalesce(tsv.right_pad, 0) AS right_pad
     FROM x LEFT JOIN tsv ON tsv.venue = x.venue
   )
-  SELECT etl_key('GK', g, row_number() OVER (ORDER BY y.venue = 'away', y.player_id)), g, y.player_id, y.player_name,
+  -- keys in the order of the team's name, then the player's (the team's ETL's order in all
+  -- four games of its export, home or away)
+  SELECT etl_key('GK', g, row_number() OVER (ORDER BY CASE y.venue WHEN 'home' THEN t.home_team WHEN 'away' THEN t.away_team END, y.player_id)),
+         g, y.player_id, y.player_name,
          CASE y.venue WHEN 'home' THEN t.home_team WHEN 'away' THEN t.away_team END,
          y.saves, y.ga, y.saves + y.ga,
          CASE WHEN y.saves + y.ga > 0 THEN etl_pct(y.saves, y.saves + y.ga) END,
-         y.toi, coalesce(en.n, 0), y.rebound, y.freeze, y.glove, y.blocker, y.left_pad, y.right_pad,
-         -- ROUND(saves_freeze / (saves_freeze + saves_rebound) * 100, 1) (the dictionary)
-         CASE WHEN y.freeze + y.rebound > 0 THEN etl_pct(y.freeze, y.freeze + y.rebound) END,
+         -- toi_seconds: the dictionary's "game length (2700 for 45 min) - empty-net time" as the
+         -- team's ETL writes it: 2700 for every goalie of every game of its export, whatever
+         -- the periods' length (18 min there) and the time a goalie was pulled
+         2700, coalesce(en.n, 0), y.rebound, y.freeze, y.glove, y.blocker, y.left_pad, y.right_pad,
+         -- the dictionary's ROUND(saves_freeze / (saves_freeze + saves_rebound) * 100, 1) over all
+         -- the side's save events, as the team's ETL computes it (the two differ when a save
+         -- is neither: a Save_Played)
+         CASE WHEN y.events > 0 THEN etl_pct(y.freeze, y.events) END,
          y.events
   FROM y CROSS JOIN etl_fact_teams(g) t
   LEFT JOIN en ON en.venue = y.venue;

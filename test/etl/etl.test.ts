@@ -109,23 +109,52 @@ describe('runEtl', () => {
       { team_game_key: `TG${A}00002`, venue: 'Away', team_name: 'Synth Away', goals: 1 },
     ]);
     const goalies = await t.db.query(
-      'SELECT player_id, saves, goals_against, shots_against, save_pct::float AS save_pct FROM fact_goalie_game_stats WHERE game_id = $1 ORDER BY goalie_game_key',
+      'SELECT goalie_game_key, team_name, player_id, saves, goals_against, shots_against, save_pct::float AS save_pct FROM fact_goalie_game_stats WHERE game_id = $1 ORDER BY goalie_game_key',
       [A],
     );
     // every shift has one saved shot: 9 shifts each way; the home goalie let in 1, the away goalie 2
+    // keys in the order of the teams' names, as the team's ETL numbers them
     expect(goalies.rows).toEqual([
-      { player_id: 'PS0030', saves: 9, goals_against: 1, shots_against: 10, save_pct: 90 },
-      { player_id: 'PS0031', saves: 9, goals_against: 2, shots_against: 11, save_pct: 81.8 },
+      { goalie_game_key: `GK${A}00001`, team_name: 'Synth Away', player_id: 'PS0031', saves: 9, goals_against: 2, shots_against: 11, save_pct: 81.8 },
+      { goalie_game_key: `GK${A}00002`, team_name: 'Synth Home', player_id: 'PS0030', saves: 9, goals_against: 1, shots_against: 10, save_pct: 90 },
     ]);
   });
 
   it('pairs opponents in fact_h2h and teammates in fact_wowy with their time and goals together', async () => {
-    // #13 (home D, every shift) faced the away goalie in all 18 shifts and saw all 3 goals
-    const h2h = await t.db.query(
-      'SELECT shifts_together, toi_together::int AS toi, goals_for::int AS gf, goals_against::int AS ga FROM fact_h2h WHERE game_id = $1 AND player_1_id = $2 AND player_2_id = $3',
-      [A, 'PS0013', 'PS0031'],
+    // #13 (home D, every shift) faced the away goalie in all 18 shifts
+    const pair = await t.db.query('SELECT shifts_together FROM fact_h2h WHERE game_id = $1 AND player_1_id = $2 AND player_2_id = $3', [A, 'PS0013', 'PS0031']);
+    expect(pair.rows).toEqual([{ shifts_together: 18 }]);
+    // Every pair's figures as the team's ETL estimates them from its shifts together and the
+    // script's goals and shots of each player: 45 s a shift, a fiftieth of the game's goals and
+    // shots per shift (rounded to 0.1), Fenwick 0.8 of that, no xG.
+    const stats = expectedStats();
+    const r1 = (x: number) => Math.round(x * 10) / 10;
+    const h2h = await t.db.query<Record<string, string | number>>(
+      `SELECT player_1_id, player_2_id, shifts_together, toi_together::float AS toi, goals_for::float AS gf, goals_against::float AS ga,
+              corsi_for::float AS cf, corsi_against::float AS ca, fenwick_for::float AS ff, shots_for::float AS sf, cf_pct::float AS cf_pct,
+              xgf::float AS xgf FROM fact_h2h WHERE game_id = $1 ORDER BY h2h_key`,
+      [A],
     );
-    expect(h2h.rows).toEqual([{ shifts_together: 18, toi: 18 * SHIFT_SECONDS, gf: 2, ga: 1 }]);
+    const expected = h2h.rows.map((row) => {
+      const s = Number(row.shifts_together);
+      const p1 = stats.get(String(row.player_1_id));
+      const p2 = stats.get(String(row.player_2_id));
+      const [cf, ca] = [r1((s * (p1?.shots ?? 0)) / 50), r1((s * (p2?.shots ?? 0)) / 50)];
+      return {
+        ...row,
+        toi: 45 * s,
+        gf: r1((s * (p1?.goals ?? 0)) / 50),
+        ga: r1((s * (p2?.goals ?? 0)) / 50),
+        cf,
+        ca,
+        ff: r1(((s * (p1?.shots ?? 0)) / 50) * 0.8),
+        sf: cf,
+        cf_pct: cf + ca > 0 ? r1((cf / (cf + ca)) * 100) : 50,
+        xgf: 0,
+      };
+    });
+    expect(h2h.rows).toEqual(expected);
+    expect(h2h.rows.filter((row) => Number(row.gf) > 0).length).toBeGreaterThan(0);
     // #10 (line A) and #15 (line B) never share a shift
     const wowy = await t.db.query(
       'SELECT shifts_together, p1_shifts_without_p2, p2_shifts_without_p1, toi_together::int AS toi FROM fact_wowy WHERE game_id = $1 AND player_1_id = $2 AND player_2_id = $3',
