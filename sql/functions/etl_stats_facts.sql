@@ -115,9 +115,9 @@ BEGIN
     -- shot plus its Goal event, as in the real export); Fenwick leaves out blocked shots.
     SELECT s.player_id,
            count(*) FILTER (WHERE lower(e.team_venue) = s.venue) AS cf,
-           count(*) FILTER (WHERE lower(e.team_venue) <> s.venue) AS ca,
+           count(*) FILTER (WHERE lower(e.team_venue) = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END) AS ca,
            count(*) FILTER (WHERE lower(e.team_venue) = s.venue AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS ff,
-           count(*) FILTER (WHERE lower(e.team_venue) <> s.venue AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS fa
+           count(*) FILTER (WHERE lower(e.team_venue) = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS fa
     FROM fact_shifts_player s
     JOIN fact_events e ON e.game_id = g AND e.shift_index = s.shift_index AND e.event_type IN ('Shot', 'Goal')
     WHERE s.game_id = g AND s.player_id IS NOT NULL
