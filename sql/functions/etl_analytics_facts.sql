@@ -7,20 +7,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
   n_h2h integer; n_wowy integer;
 BEGIN
-  -- One row per player and shift, with what each side attempted during the shift.
+  -- One row per player and shift, with the goals and the shot attempts of each side in it.
   CREATE TEMP TABLE etl_player_shifts ON COMMIT DROP AS
   WITH ev AS (
-    SELECT f.shift_index, lower(f.team_venue) AS venue,
-           count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal'))::integer AS cf,
-           count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal') AND coalesce(etl_detail(f.event_detail), '') NOT LIKE 'Shot\_Blocked%')::integer AS ff,
-           count(*) FILTER (WHERE f.event_type = 'Shot' AND etl_is_on_net(f.event_detail))::integer AS sog
+    SELECT f.shift_index, lower(f.team_venue) AS venue, count(*) FILTER (WHERE f.event_type IN ('Shot', 'Goal'))::integer AS cf
     FROM fact_events f WHERE f.game_id = g AND f.shift_index IS NOT NULL
     GROUP BY 1, 2
   )
   SELECT s.shift_index, s.venue, s.player_id, s.player_name, s.player_number, s.logical_shift_number,
-         coalesce(s.shift_duration, 0) AS d, coalesce(s.goal_for, 0) AS gf, coalesce(s.goal_against, 0) AS ga,
-         coalesce(mine.cf, 0) AS cf, coalesce(theirs.cf, 0) AS ca, coalesce(mine.ff, 0) AS ff, coalesce(theirs.ff, 0) AS fa,
-         coalesce(mine.sog, 0) AS sf, coalesce(theirs.sog, 0) AS sa
+         coalesce(s.goal_for, 0) AS gf, coalesce(s.goal_against, 0) AS ga, coalesce(mine.cf, 0) AS cf, coalesce(theirs.cf, 0) AS ca
   FROM fact_shifts_player s
   LEFT JOIN ev mine ON mine.shift_index = s.shift_index AND mine.venue = s.venue
   -- the other side's events only: an event of no side (or an odd one, '0') is neither's
@@ -67,25 +62,30 @@ BEGIN
     game_id, player_1_id, player_2_id, venue, shifts_together, p1_shifts_without_p2, p2_shifts_without_p1,
     p1_logical_shifts, p2_logical_shifts, venue_id, home_team_id, away_team_id, toi_together, toi_apart,
     gf_pct_together, gf_pct_apart, gf_pct_delta, cf_pct_together, cf_pct_apart, cf_pct_delta,
-    relative_corsi, relative_fenwick, wowy_key, player_1_name, player_2_name)
+    xgf_pct_together, xgf_pct_apart, xgf_pct_delta, relative_corsi, relative_fenwick, wowy_key, player_1_name, player_2_name)
   WITH pl AS (
     SELECT s.venue, s.player_id, max(s.player_name) AS name, min(s.player_number) AS num, count(*)::integer AS shifts,
-           count(DISTINCT s.logical_shift_number)::integer AS logical, sum(s.d) AS toi, sum(s.gf) AS gf, sum(s.ga) AS ga,
-           sum(s.cf) AS cf, sum(s.ca) AS ca, sum(s.ff) AS ff, sum(s.fa) AS fa
+           count(DISTINCT s.logical_shift_number)::integer AS logical, sum(s.gf) AS gf, sum(s.ga) AS ga,
+           sum(s.cf) AS cf, sum(s.ca) AS ca
     FROM etl_player_shifts s GROUP BY s.venue, s.player_id
   ), together AS (
-    SELECT a.player_id AS p1, b.player_id AS p2, count(*)::integer AS shifts, sum(a.d) AS toi, sum(a.gf) AS gf,
-           sum(a.ga) AS ga, sum(a.cf) AS cf, sum(a.ca) AS ca, sum(a.ff) AS ff, sum(a.fa) AS fa
+    SELECT a.player_id AS p1, b.player_id AS p2, count(*)::integer AS shifts, sum(a.gf) AS gf,
+           sum(a.ga) AS ga, sum(a.cf) AS cf, sum(a.ca) AS ca
     FROM etl_player_shifts a
     JOIN etl_player_shifts b ON b.shift_index = a.shift_index AND b.venue = a.venue AND b.player_id <> a.player_id
     GROUP BY a.player_id, b.player_id
   ), w AS (
     SELECT a.venue, a.player_id AS p1, b.player_id AS p2, a.name AS n1, b.name AS n2, a.num AS num1, b.num AS num2,
-           coalesce(t.shifts, 0) AS shifts, a.shifts - coalesce(t.shifts, 0) AS p1_without, b.shifts - coalesce(t.shifts, 0) AS p2_without,
-           a.logical AS l1, b.logical AS l2, coalesce(t.toi, 0) AS toi, a.toi - coalesce(t.toi, 0) AS toi_apart,
+           -- the shift counts and times as the team's ETL writes them (all 641 rows of its four
+           -- games): the shifts together in player 1's logical shifts (shared shifts / his
+           -- shifts × his logical shifts, rounded half to even), each player's logical shifts
+           -- without the other (negative where player 2 has fewer logical shifts than that),
+           -- and 45 s for each shift together and apart
+           etl_round(coalesce(t.shifts, 0)::double precision / a.shifts * a.logical, 0)::integer AS shifts,
+           a.logical AS l1, b.logical AS l2,
+           45 * coalesce(t.shifts, 0) AS toi, 45 * (a.shifts - coalesce(t.shifts, 0)) AS toi_apart,
            coalesce(t.gf, 0) AS gf, coalesce(t.ga, 0) AS ga, a.gf - coalesce(t.gf, 0) AS gf_apart, a.ga - coalesce(t.ga, 0) AS ga_apart,
-           coalesce(t.cf, 0) AS cf, coalesce(t.ca, 0) AS ca, a.cf - coalesce(t.cf, 0) AS cf_apart, a.ca - coalesce(t.ca, 0) AS ca_apart,
-           coalesce(t.ff, 0) AS ff, coalesce(t.fa, 0) AS fa, a.ff - coalesce(t.ff, 0) AS ff_apart, a.fa - coalesce(t.fa, 0) AS fa_apart
+           coalesce(t.cf, 0) AS cf, coalesce(t.ca, 0) AS ca, a.cf - coalesce(t.cf, 0) AS cf_apart, a.ca - coalesce(t.ca, 0) AS ca_apart
     FROM pl a
     JOIN pl b ON b.venue = a.venue AND (a.num, a.player_id) < (b.num, b.player_id)
     LEFT JOIN together t ON t.p1 = a.player_id AND t.p2 = b.player_id
@@ -94,15 +94,14 @@ BEGIN
            CASE WHEN w.gf + w.ga > 0 THEN etl_pct(w.gf, w.gf + w.ga) END AS gf_t,
            CASE WHEN w.gf_apart + w.ga_apart > 0 THEN etl_pct(w.gf_apart, w.gf_apart + w.ga_apart) END AS gf_a,
            CASE WHEN w.cf + w.ca > 0 THEN etl_pct(w.cf, w.cf + w.ca) END AS cf_t,
-           CASE WHEN w.cf_apart + w.ca_apart > 0 THEN etl_pct(w.cf_apart, w.cf_apart + w.ca_apart) END AS cf_a,
-           CASE WHEN w.ff + w.fa > 0 THEN etl_pct(w.ff, w.ff + w.fa) END AS ff_t,
-           CASE WHEN w.ff_apart + w.fa_apart > 0 THEN etl_pct(w.ff_apart, w.ff_apart + w.fa_apart) END AS ff_a
+           CASE WHEN w.cf_apart + w.ca_apart > 0 THEN etl_pct(w.cf_apart, w.cf_apart + w.ca_apart) END AS cf_a
     FROM w
   )
-  SELECT g, p.p1, p.p2, p.venue, p.shifts, p.p1_without, p.p2_without, p.l1, p.l2,
+  SELECT g, p.p1, p.p2, p.venue, p.shifts, p.l1 - p.shifts, p.l2 - p.shifts, p.l1, p.l2,
          CASE p.venue WHEN 'home' THEN 'VN0001' ELSE 'VN0002' END, st.home_team_id, st.away_team_id,
          p.toi, p.toi_apart, p.gf_t, p.gf_a, p.gf_t - p.gf_a, p.cf_t, p.cf_a, p.cf_t - p.cf_a,
-         p.cf_t - p.cf_a, p.ff_t - p.ff_a,
+         -- no xG model, and a relative Fenwick of 0.0, as in all rows of the team's export
+         0.0, 0.0, 0.0, p.cf_t - p.cf_a, 0.0,
          etl_key('WY', g, row_number() OVER (ORDER BY p.venue = 'away', p.num1, p.p1, p.num2, p.p2)), p.n1, p.n2
   FROM pct p CROSS JOIN etl_schedule_teams(g) st;
   GET DIAGNOSTICS n_wowy = ROW_COUNT;
