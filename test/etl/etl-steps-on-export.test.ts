@@ -34,10 +34,10 @@ describe.skipIf(!hasRealData)('the live ETLâ€™s stats and analytics on the teamâ
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
     games = (await t.db.query<{ g: number }>('SELECT DISTINCT game_id AS g FROM fact_events ORDER BY 1')).rows.map((x) => x.g);
     for (const g of games) {
-      await t.db.query('BEGIN');
-      for (const table of [...STEP_TABLES].reverse()) await t.db.query(`DELETE FROM ${table} WHERE game_id = $1`, [g]);
-      await t.db.query('SELECT etl_stats_facts($1), etl_analytics_facts($1)', [g]);
-      await t.db.query('COMMIT');
+      await t.db.transaction(async (tx) => {
+        for (const table of [...STEP_TABLES].reverse()) await tx.query(`DELETE FROM ${table} WHERE game_id = $1`, [g]);
+        await tx.query('SELECT etl_stats_facts($1), etl_analytics_facts($1)', [g]);
+      });
       const ps: TableParity[] = [];
       for (const table of STEP_TABLES)
         ps.push(await tableParity(t.db, REAL_CSV, table, g, liveColumns(table), dictionaryColumns(path.join(REAL_EXPORT, 'dictionary'), table)));

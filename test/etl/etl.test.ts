@@ -3,6 +3,7 @@
  * statistic, re-runs, isolation between games, atomicity and the history it records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../loader/db/database';
 import { EtlError, runEtl } from '../../loader/etl';
 import { ingestTrackerExport } from '../../loader/tracker';
 import { freshDatabase, type TestDatabase } from '../support/database';
@@ -169,6 +170,46 @@ describe('runEtl', () => {
     // who are always on (3); the home D and goalie (3) meet all 9 away players.
     // wowy: every pair of the 9 players of a side, met or not: 9·8/2 per side.
     expect(n.rows[0]).toEqual({ h: String(3 * 6 + 3 * 6 + 3 * 9), w: String(2 * 36) });
+  });
+
+  it('counts an event of no side for neither side (a team_venue such as the workbook’s "0")', async () => {
+    type Row = Record<string, string | number>;
+    const measure = async (q: { query: Database['query'] }) => ({
+      players: (await q.query<Row>('SELECT player_id, corsi_for + corsi_against AS attempts FROM fact_player_game_stats WHERE game_id = $1 ORDER BY 1', [A]))
+        .rows,
+      pairs: (await q.query<Row>('SELECT player_1_id, player_2_id, shifts_together FROM fact_h2h WHERE game_id = $1 ORDER BY 1, 2', [A])).rows,
+    });
+    const before = await measure(t.db);
+    const shot = (
+      await t.db.query<{ event_index: number; shift_index: number }>(
+        "SELECT event_index, shift_index FROM fact_events WHERE game_id = $1 AND event_type = 'Shot' ORDER BY event_index LIMIT 1",
+        [A],
+      )
+    ).rows[0]!;
+    const onIce = new Set(
+      (
+        await t.db.query<{ player_id: string }>('SELECT player_id FROM fact_shifts_player WHERE game_id = $1 AND shift_index = $2', [A, shot.shift_index])
+      ).rows.map((r) => r.player_id),
+    );
+    const rollback = new Error('rollback');
+    let after: Awaited<ReturnType<typeof measure>> | undefined;
+    await t.db
+      .transaction(async (tx) => {
+        await tx.query("UPDATE fact_events SET team_venue = '0' WHERE game_id = $1 AND event_index = $2", [A, shot.event_index]);
+        for (const table of ['fact_wowy', 'fact_h2h', 'fact_goalie_game_stats', 'fact_team_game_stats', 'fact_player_game_stats'])
+          await tx.query(`DELETE FROM ${table} WHERE game_id = $1`, [A]);
+        await tx.query('SELECT etl_stats_facts($1), etl_analytics_facts($1)', [A]);
+        after = await measure(tx);
+        throw rollback;
+      })
+      .catch((e) => {
+        if (e !== rollback) throw e;
+      });
+    // the shot is no longer an attempt of either side: one fewer for each player on the ice
+    expect(after!.players).toEqual(before.players.map((r) => ({ ...r, attempts: Number(r.attempts) - (onIce.has(String(r.player_id)) ? 1 : 0) })));
+    expect(onIce.size).toBeGreaterThan(0);
+    // and the pairs still shared each shift once
+    expect(after!.pairs).toEqual(before.pairs);
   });
 
   it('gives the same rows when run again, and never touches another game', async () => {
