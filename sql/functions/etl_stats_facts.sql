@@ -82,9 +82,10 @@ BEGIN
            count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'event_team_player_1') AS fo_wins,
            count(*) FILTER (WHERE p.event_type = 'Faceoff' AND p.player_role = 'opp_team_player_1') AS fo_losses,
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.d LIKE '%Entry%') AS entries,
-           -- zone_entry_carry / _pass / _dump: the zone entries (above) whose event_detail_2 is
-           -- ZoneEntry-Rush (the tracker now says Carried) / ZoneEntry-Pass / ZoneEntry-DumpIn or
-           -- ZoneEntry-Chip (dd_fact_player_game_stats.csv), failed entries included
+           -- zone_entry_carry / _pass / _dump: his plays whose event_detail_2 is ZoneEntry-Rush
+           -- (the tracker now says Carried) / ZoneEntry-Pass / ZoneEntry-DumpIn or ZoneEntry-Chip,
+           -- whatever the event_detail, as the dictionary defines them (dd_fact_player_game_stats.csv)
+           -- and the team's ETL counts them (a Zone_Exit tagged ZoneEntry-Pass counts)
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush)$') AS entries_carry,
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail_2 ~* '^ZoneEntry[-_]Pass$') AS entries_pass,
            count(*) FILTER (WHERE p.player_role = 'event_team_player_1' AND p.event_detail_2 ~* '^ZoneEntry[-_](DumpIn|Chip)$') AS entries_dump,
@@ -182,8 +183,8 @@ BEGIN
   FROM x CROSS JOIN etl_schedule_teams(g) st;
   GET DIAGNOSTICS n_players = ROW_COUNT;
 
-  -- Teams: counted from the events of each side (so a scorer missing from the roster
-  -- still counts for the team). Only for a game that has core facts.
+  -- Teams: counted from the rows of each side's players (so a scorer missing from the roster
+  -- still counts for his team). Only for a game that has core facts.
   INSERT INTO fact_team_game_stats (
     team_game_key, game_id, venue, goals, shots, fo_wins, giveaways, takeaways, zone_entries, zone_exits, pass_attempts,
     pass_completed, fo_losses, sog, fo_total, fo_pct, pass_pct, shooting_pct, venue_id, home_team_id, away_team_id, team_id,
