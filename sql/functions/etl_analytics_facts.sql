@@ -18,8 +18,8 @@ BEGIN
          coalesce(s.goal_for, 0) AS gf, coalesce(s.goal_against, 0) AS ga, coalesce(mine.cf, 0) AS cf, coalesce(theirs.cf, 0) AS ca
   FROM fact_shifts_player s
   LEFT JOIN ev mine ON mine.shift_index = s.shift_index AND mine.venue = s.venue
-  -- the other side's events only: an event of no side (or an odd one, '0') is neither's
-  LEFT JOIN ev theirs ON theirs.shift_index = s.shift_index AND theirs.venue = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END
+  -- the other side's events only (an event of no side is neither's)
+  LEFT JOIN ev theirs ON theirs.shift_index = s.shift_index AND theirs.venue = etl_other_side(s.venue)
   WHERE s.game_id = g AND s.player_id IS NOT NULL;
   ANALYZE etl_player_shifts;
 

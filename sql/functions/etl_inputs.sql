@@ -78,6 +78,12 @@ CREATE OR REPLACE FUNCTION etl_key(prefix text, game_id integer, n bigint) RETUR
 LANGUAGE sql IMMUTABLE AS
 $$ SELECT prefix || game_id::text || CASE WHEN n < 100000 THEN lpad(n::text, 5, '0') ELSE n::text END $$;
 
+-- The other side of a game: home ↔ away. Any other value (an event of no side, the
+-- workbook's '0') has none, so it is neither side's and nobody's opponent.
+CREATE OR REPLACE FUNCTION etl_other_side(venue text) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END $$;
+
 -- A zone seen from the other team: offensive ↔ defensive, neutral stays.
 CREATE OR REPLACE FUNCTION etl_flip_zone(z text) RETURNS text
 LANGUAGE sql IMMUTABLE AS

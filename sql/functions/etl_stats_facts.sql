@@ -116,9 +116,9 @@ BEGIN
     -- shot plus its Goal event, as in the real export); Fenwick leaves out blocked shots.
     SELECT s.player_id,
            count(*) FILTER (WHERE lower(e.team_venue) = s.venue) AS cf,
-           count(*) FILTER (WHERE lower(e.team_venue) = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END) AS ca,
+           count(*) FILTER (WHERE lower(e.team_venue) = etl_other_side(s.venue)) AS ca,
            count(*) FILTER (WHERE lower(e.team_venue) = s.venue AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS ff,
-           count(*) FILTER (WHERE lower(e.team_venue) = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS fa
+           count(*) FILTER (WHERE lower(e.team_venue) = etl_other_side(s.venue) AND coalesce(etl_detail(e.event_detail), '') NOT LIKE 'Shot\_Blocked%') AS fa
     FROM fact_shifts_player s
     JOIN fact_events e ON e.game_id = g AND e.shift_index = s.shift_index AND e.event_type IN ('Shot', 'Goal')
     WHERE s.game_id = g AND s.player_id IS NOT NULL
@@ -191,7 +191,7 @@ BEGIN
     controlled_entries, corsi_for, corsi_against, cf_pct, team_name,
     total_sog, total_passes, total_pass_completed, team_pass_pct, total_zone_entries, total_zone_exits,
     total_giveaways, total_takeaways, turnover_diff, total_fo_wins)
-  WITH v(venue, n, other) AS (VALUES ('home', 1, 'away'), ('away', 2, 'home')),
+  WITH v(venue, n) AS (VALUES ('home', 1), ('away', 2)),
   e AS (SELECT lower(f.team_venue) AS venue, f.event_type, coalesce(f.event_detail, '') AS event_detail, f.event_detail_2 FROM fact_events f WHERE f.game_id = g),
   -- the counts the dictionary defines (dd_fact_team_game_stats.csv): the rows of the event's
   -- first player (event_team_player_1) whose player_team is the team
@@ -224,9 +224,9 @@ BEGIN
            k.passes_completed_detail, k.entries, k.exits,
            count(e.*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Zone_Entry' AND e.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush|Pass)$')::integer AS controlled,
            count(e.*) FILTER (WHERE e.venue = v.venue AND e.event_type IN ('Shot', 'Goal'))::integer AS cf,
-           count(e.*) FILTER (WHERE e.venue = v.other AND e.event_type IN ('Shot', 'Goal'))::integer AS ca
+           count(e.*) FILTER (WHERE e.venue = etl_other_side(v.venue) AND e.event_type IN ('Shot', 'Goal'))::integer AS ca
     FROM v JOIN k ON k.venue = v.venue LEFT JOIN e ON true
-    GROUP BY v.venue, v.n, v.other, k.goals, k.shots, k.sog, k.fo_wins, k.fo_losses, k.giveaways, k.takeaways, k.passes, k.passes_completed,
+    GROUP BY v.venue, v.n, k.goals, k.shots, k.sog, k.fo_wins, k.fo_losses, k.giveaways, k.takeaways, k.passes, k.passes_completed,
              k.passes_completed_detail, k.entries, k.exits
   )
   -- a team's counts by its side in the tracking (c.venue); its venue, key order and the game's
@@ -267,7 +267,7 @@ BEGIN
            count(f.*)::integer AS ga
     FROM fact_shifts_player s
     LEFT JOIN fact_events f ON f.game_id = g AND f.shift_index = s.shift_index AND f.event_type = 'Goal'
-                           AND lower(f.team_venue) = CASE s.venue WHEN 'home' THEN 'away' WHEN 'away' THEN 'home' END
+                           AND lower(f.team_venue) = etl_other_side(s.venue)
     WHERE s.game_id = g AND s.slot = 'goalie' AND s.player_id IS NOT NULL
     GROUP BY s.player_id
   ), sv AS (
@@ -303,7 +303,7 @@ BEGIN
     GROUP BY 1
   ), en AS (
     -- goals into an empty net, by the side that conceded them
-    SELECT CASE lower(f.team_venue) WHEN 'home' THEN 'away' ELSE 'home' END AS venue, count(*)::integer AS n
+    SELECT etl_other_side(lower(f.team_venue)) AS venue, count(*)::integer AS n
     FROM fact_events f WHERE f.game_id = g AND f.event_type = 'Goal' AND f.empty_net_goal = 1
     GROUP BY 1
   ), x AS (
