@@ -219,16 +219,16 @@ BEGIN
     FROM v LEFT JOIN ep ON true
     GROUP BY v.venue
   ),
-  c AS (
-    SELECT v.venue, v.n, k.goals, k.shots, k.sog, k.fo_wins, k.fo_losses, k.giveaways, k.takeaways, k.passes, k.passes_completed,
-           k.passes_completed_detail, k.entries, k.exits,
+  -- the rest from the side's events
+  ev AS (
+    SELECT v.venue,
            count(e.*) FILTER (WHERE e.venue = v.venue AND e.event_detail = 'Zone_Entry' AND e.event_detail_2 ~* '^ZoneEntry[-_](Carried|Rush|Pass)$')::integer AS controlled,
            count(e.*) FILTER (WHERE e.venue = v.venue AND e.event_type IN ('Shot', 'Goal'))::integer AS cf,
            count(e.*) FILTER (WHERE e.venue = etl_other_side(v.venue) AND e.event_type IN ('Shot', 'Goal'))::integer AS ca
-    FROM v JOIN k ON k.venue = v.venue LEFT JOIN e ON true
-    GROUP BY v.venue, v.n, k.goals, k.shots, k.sog, k.fo_wins, k.fo_losses, k.giveaways, k.takeaways, k.passes, k.passes_completed,
-             k.passes_completed_detail, k.entries, k.exits
-  )
+    FROM v LEFT JOIN e ON true
+    GROUP BY v.venue
+  ),
+  c AS (SELECT v.n, k.*, ev.controlled, ev.cf, ev.ca FROM v JOIN k USING (venue) JOIN ev USING (venue))
   -- a team's counts by its side in the tracking (c.venue); its venue, key order and the game's
   -- home/away ids by the schedule (etl_schedule_teams)
   SELECT etl_key('TG', g, row_number() OVER (ORDER BY tm.venue = 'away', c.n)), g, CASE tm.venue WHEN 'home' THEN 'Home' ELSE 'Away' END,
